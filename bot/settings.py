@@ -1,0 +1,189 @@
+"""Settings from the environment (prefix ``KEFU_``) and an optional ``.env`` file.
+
+Build them in ``main()`` with :func:`load_settings` and pass them on; nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
+
+TELEGRAM_API_SERVER = "https://api.telegram.org"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class ConfigError(Exception):
+    """A setting has a wrong value; the message is one line naming the variable."""
+
+
+def parse_business_hours(value: str) -> tuple[tuple[time, time], ...]:
+    """Return the opening windows of ``"08:00-12:00,14:00-18:00"`` as sorted ``(start, end)`` pairs.
+
+    A window may cross midnight (``"22:00-02:00"``); ``24:00`` is accepted as an end.
+    Raises ``ValueError`` for a malformed, empty, zero-length or overlapping range.
+    """
+    windows: list[tuple[time, time]] = []
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        match = _TIME_RANGE.match(part)
+        if not match:
+            raise ValueError(f"{part.strip()!r} is not a range like 08:00-12:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+            raise ValueError(f"{part.strip()!r} has an impossible time")
+        start = time(h1, m1)
+        end = time(0, 0) if h2 == 24 else time(h2, m2)
+        if start == end:
+            raise ValueError(f"{part.strip()!r} is empty")
+        windows.append((start, end))
+    if not windows:
+        raise ValueError("no opening window given")
+    windows.sort()
+    for (_, end_a), (start_b, _) in zip(windows, windows[1:], strict=False):
+        if end_a != time(0, 0) and start_b < end_a:
+            raise ValueError("opening windows overlap")
+    return tuple(windows)
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every ``KEFU_*`` setting, validated; a wrong value never reaches the bot."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    staff_chat_id: int | None = None
+    shop_name: str = "本店"
+    timezone: str = "Asia/Shanghai"
+    business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
+        "08:00-12:00,14:00-18:00"
+    )
+    working_days: Annotated[frozenset[int], NoDecode] = frozenset(range(7))
+    closed_on_holidays: bool = False
+    closed_dates: Annotated[frozenset[date], NoDecode] = frozenset()
+    db_path: Path = Path("kefu.db")
+    api_server: str = TELEGRAM_API_SERVER
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    busy_reply_after_s: float = Field(default=60, ge=0)
+    api_token: SecretStr | None = None
+
+    @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("staff_chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not re.fullmatch(r"\s*-?\d+\s*", value):
+                raise ValueError(f"{value!r} is not a numeric chat id (e.g. -1001234567890)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        return parse_business_hours(value) if isinstance(value, str) else value
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        days: set[int] = set()
+        for part in _split(value):
+            bounds = [p.strip().lower()[:3] for p in part.split("-")]
+            if len(bounds) > 2 or any(b not in _WEEKDAYS for b in bounds):
+                raise ValueError(f"{part!r} is not a weekday or range like mon-fri")
+            first, last = _WEEKDAYS.index(bounds[0]), _WEEKDAYS.index(bounds[-1])
+            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(0, last + 1)]
+            days.update(span)
+        if not days:
+            raise ValueError("no working day given")
+        return frozenset(days)
+
+    @field_validator("closed_dates", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        try:
+            return frozenset(date.fromisoformat(p) for p in _split(value)) if isinstance(value, str) else value
+        except ValueError:
+            raise ValueError(f"{value!r} is not a list of dates like 2026-12-24,2026-12-31") from None
+
+    @field_validator("agent_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = _split(value)
+            bad = [p for p in parts if not re.fullmatch(r"\d+", p)]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not a numeric Telegram user id")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("api_server", "webhook_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the shop's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def business_hours_text(self) -> str:
+        """Return the opening windows as shown to customers, e.g. ``08:00-12:00、14:00-18:00``."""
+        return "、".join(f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.business_hours)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Return validated settings from the environment, ``.env`` and ``overrides``.
+
+    Raises :class:`ConfigError` with one line naming the variable, e.g.
+    ``KEFU_TIMEZONE: unknown time zone 'Mars/Base' (e.g. Asia/Shanghai)``.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "KEFU_" + str(error["loc"][0]).upper() if error["loc"] else "KEFU_*"
+        message = error["msg"].removeprefix("Value error, ")
+        raw = error.get("input")
+        if error["type"] in {"int_parsing", "float_parsing", "bool_parsing"}:
+            message = f"{raw!r} is not valid: {message}"
+        raise ConfigError(f"{name}: {message}") from None

@@ -1,0 +1,39 @@
+"""Fixtures shared by every test: a clean environment, a temporary database path, test settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, load_settings
+
+TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
+STAFF_CHAT_ID = -1001234567890
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's KEFU_* variables or a stray .env file."""
+    for name in list(os.environ):
+        if name.startswith("KEFU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database file path inside the test's own temporary folder (not yet created)."""
+    return tmp_path / "kefu-test.db"
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    """Settings as a test shop would have them: token, staff chat, Shanghai business hours."""
+    return load_settings(
+        bot_token=TEST_TOKEN,
+        staff_chat_id=STAFF_CHAT_ID,
+        shop_name="小米粒旗舰店",
+        db_path=db_path,
+    )
