@@ -1,0 +1,126 @@
+"""The ``kefu`` command: run the bot, the offline demo, draft checks, intent classification, the HTTP
+check endpoint and a look at the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.settings import ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    """Return validated settings, or print the one-line reason and exit 2 (never a traceback)."""
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _configure_logging(verbose: bool, settings: Settings) -> None:
+    from bot.logs import configure_logging
+
+    secrets = (settings.bot_token, settings.webhook_secret, settings.api_token)
+    configure_logging(
+        logging.DEBUG if verbose else logging.INFO, *(s.get_secret_value() for s in secrets if s is not None)
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kefu")
+def main() -> None:
+    """kefu: a Telegram customer-support bot for Chinese-speaking online shops.
+
+    With KEFU_BOT_TOKEN set, `kefu run` serves customers and agents on Telegram;
+    without it, `kefu run` starts the offline console demo.
+    """
+
+
+@main.command()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+def run(verbose: bool) -> None:
+    """Run the bot (polling, or webhook when KEFU_WEBHOOK_URL is set).
+
+    Without KEFU_BOT_TOKEN this starts the offline console demo instead.
+    """
+    settings = settings_or_exit()
+    if settings.bot_token is None:
+        click.echo("kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True)
+        _demo(settings)
+        return
+    _configure_logging(verbose, settings)
+    from bot.app import run_bot
+
+    try:
+        asyncio.run(run_bot(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
+def demo(db_path: Path | None) -> None:
+    """Offline console chat: type as the customer, /agent TEXT as an agent, /time 13:00 to move the clock."""
+    _demo(settings_or_exit(db_path=db_path))
+
+
+def _demo(settings: Settings) -> None:
+    from bot.demo import run_demo
+
+    raise SystemExit(run_demo(settings, sys.stdin, sys.stdout))
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
+def db(db_path: Path | None) -> None:
+    """Print where the database is and how many rows each table holds."""
+    from bot.storage import StorageError, table_counts
+
+    settings = settings_or_exit(db_path=db_path)
+    path = settings.db_path.resolve()
+    click.echo(f"database: {path}")
+    if not path.exists():
+        click.echo("(not created yet: it is made on the first `kefu run` or `kefu demo`)")
+        return
+    try:
+        counts = table_counts(path)
+    except StorageError as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
+    width = max((len(name) for name in counts), default=0)
+    for name, count in counts.items():
+        click.echo(f"{name:<{width}}  {count}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+def serve(host: str, port: int) -> None:
+    """Serve the HTTP check endpoint: POST /v1/check {"text": …}, GET /healthz.
+
+    Set KEFU_API_TOKEN to require `Authorization: Bearer <token>`.
+    """
+    from bot.serve import run_server
+
+    settings = settings_or_exit()
+    _configure_logging(False, settings)
+    run_server(settings, host=host, port=port)
+
+
+def _register_optional() -> None:
+    """Attach the commands that live beside their pure cores."""
+    from bot.commands.check import check_command
+    from bot.commands.classify import classify_command
+
+    main.add_command(check_command, "check")
+    main.add_command(classify_command, "classify")
+
+
+_register_optional()

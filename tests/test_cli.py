@@ -1,0 +1,82 @@
+"""The `kefu` command: its subcommands, its errors, and the README's promises about them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBCOMMANDS = ["run", "demo", "check", "classify", "serve", "db"]
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in SUBCOMMANDS:
+        assert re.search(rf"^\s+{name}\s", result.output, re.MULTILINE), name
+    assert set(main.commands) == set(SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_is_documented_in_the_readme(name: str) -> None:
+    assert f"`kefu {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)
+    assert len(blocks) >= 2, "the README opens with the main-job command and the test command"
+    run_command, test_command = blocks[0], blocks[1]
+    assert "kefu run" in run_command
+    assert "pytest" in test_command
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+@pytest.mark.parametrize("command", [["db"], ["demo"], ["run"], ["classify", "你好"]])
+def test_a_wrong_setting_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    monkeypatch.setenv("KEFU_TIMEZONE", "Mars/Base")
+    result = CliRunner().invoke(main, command, input="")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "kefu: KEFU_TIMEZONE: unknown time zone 'Mars/Base' (e.g. Asia/Shanghai)"
+    ]
+
+
+def test_db_before_the_database_exists(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["db", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 0
+    assert f"database: {tmp_path / 'none.db'}" in result.output
+    assert "not created yet" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_db_prints_table_counts(tmp_path: Path) -> None:
+    from bot.storage import open_storage
+
+    path = tmp_path / "k.db"
+    open_storage(path).close()
+    result = CliRunner().invoke(main, ["db", "--db", str(path)], env={"KEFU_BOT_TOKEN": "1234567:" + "x" * 35})
+    assert result.exit_code == 0, result.output
+    for table in ["customers", "conversations", "tickets", "messages", "guard_events", "outbox"]:
+        assert re.search(rf"^{table}\s+\d+$", result.output, re.MULTILINE), table
+    assert "x" * 35 not in result.output
+
+
+def test_db_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    result = CliRunner().invoke(main, ["db", "--db", str(path)])
+    assert result.exit_code == 2
+    assert "kefu:" in result.output and "Traceback" not in result.output
+
+
+def test_run_without_a_token_starts_the_demo() -> None:
+    result = CliRunner().invoke(main, ["run"], input="/quit\n")
+    assert "KEFU_BOT_TOKEN is not set" in result.output
+    assert result.exit_code == 0
