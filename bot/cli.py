@@ -81,9 +81,9 @@ def _demo(settings: Settings) -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
 def db(db_path: Path | None) -> None:
     """Print where the database is and how many rows each table holds."""
+    settings = settings_or_exit(db_path=db_path)
     from bot.storage import StorageError, table_counts
 
-    settings = settings_or_exit(db_path=db_path)
     path = settings.db_path.resolve()
     click.echo(f"database: {path}")
     if not path.exists():

@@ -43,7 +43,7 @@ def parse_business_hours(value: str) -> tuple[tuple[time, time], ...]:
             raise ValueError(f"{part.strip()!r} has an impossible time")
         start = time(h1, m1)
         end = time(0, 0) if h2 == 24 else time(h2, m2)
-        if start == end:
+        if start == end and not (h2 == 24 and start == time(0)):  # 00:00-24:00 is the whole day
             raise ValueError(f"{part.strip()!r} is empty")
         windows.append((start, end))
     if not windows:

@@ -43,6 +43,8 @@ _VARIANT_CHARS: dict[str, str] = {
     "祗": "只",
     "綫": "线",
     "甯": "宁",
+    "啰": "罗",  # 啰嗦 / 罗嗦 / 罗唆 are one word
+    "唆": "嗦",
 }
 _VARIANT_TABLE = str.maketrans(_VARIANT_CHARS)
 # Two-character words where only the context tells the variant apart (same length both sides).

@@ -138,3 +138,15 @@ def test_business_hours_parsing(spec: str, windows: tuple) -> None:
 def test_business_hours_text() -> None:
     assert load_settings().business_hours_text == "08:00-12:00、14:00-18:00"
     assert load_settings(business_hours="9:00-24:00").business_hours_text == "09:00-24:00"
+
+
+def test_a_shop_open_around_the_clock() -> None:
+    from replies.schedule import Schedule
+
+    s = load_settings(business_hours="00:00-24:00")
+    assert s.business_hours == ((time(0), time(0)),)
+    from datetime import datetime
+
+    schedule = Schedule(windows=s.business_hours, tz=s.zone)
+    for hour in (0, 3, 12, 23):
+        assert schedule.is_open(datetime(2026, 11, 22, hour, 30, tzinfo=s.zone))

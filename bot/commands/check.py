@@ -1,0 +1,149 @@
+"""``kefu check``: run the outbound guard on a draft, or on a batch of JSON lines for QA.
+
+``kefu check "TEXT"`` (``-`` reads the text from stdin) prints the verdict with the matched words
+marked (【…】, or highlighted on a terminal), the category and the documented better wording; the
+exit status is 0 when allowed, 1 when blocked, 2 on a usage or input error (including a broken
+catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from stdin to stdout, each
+written back with ``allowed``, ``hits`` and ``suggestion`` added (other fields passed through); a
+bad line gets an ``error`` field and the batch goes on. Memory stays constant whatever the number of
+lines; progress goes to stderr only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from guards import CatalogueError, Guard, Verdict, default_guard, load_catalogue
+
+__all__ = ["check_command", "mark", "render_verdict", "result_for_line"]
+
+OPEN_MARK, CLOSE_MARK = "【", "】"
+PROGRESS_EVERY = 1000
+
+
+def mark(text: str, verdict: Verdict, *, color: bool = False) -> str:
+    """Return ``text`` with every hit span marked: 【…】, or bold red when ``color`` is set.
+
+    >>> from guards import check
+    >>> mark("好的，我不知道。", check("好的，我不知道。"))
+    '好的，【我不知道】。'
+    """
+    spans = sorted((hit.start, hit.end) for hit in verdict.hits)
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out = []
+    position = 0
+    for start, end in merged:
+        out.append(text[position:start])
+        piece = text[start:end]
+        out.append(click.style(piece, fg="red", bold=True) if color else f"{OPEN_MARK}{piece}{CLOSE_MARK}")
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[str]:
+    """Return the lines that show a verdict on a terminal: status, marked text, hits, suggestion."""
+    if verdict.allowed:
+        status = click.style("allowed", fg="green", bold=True) if color else "allowed"
+        return [f"{status}: {text}"]
+    status = click.style("blocked", fg="red", bold=True) if color else "blocked"
+    lines = [f"{status}: {mark(text, verdict, color=color)}"]
+    for hit in verdict.hits:
+        lines.append(
+            f"  {hit.category} [{hit.entry_id}] {hit.method} {hit.score:g}: "
+            f"“{text[hit.start : hit.end]}” ~ “{hit.phrase}”"
+        )
+    lines.append(f"  建议: {verdict.suggestion}")
+    return lines
+
+
+def result_for_line(line: str, guard: Guard) -> dict[str, Any]:
+    """Return the output object for one input JSON line (with ``error`` when the line is unusable)."""
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return {"error": f"not JSON: {exc}"}
+    if not isinstance(row, dict):
+        return {"error": "not a JSON object"}
+    text = row.get("text")
+    if not isinstance(text, str):
+        return {**row, "error": "missing or non-string field 'text'"}
+    return {**row, **guard.check(text).to_dict()}
+
+
+def _stream(guard: Guard, stdin: TextIO, stdout: TextIO, progress: TextIO | None) -> int:
+    """Check every JSON line of ``stdin`` onto ``stdout``; return the number of lines written."""
+    count = 0
+    for line in stdin:
+        if not line.strip():
+            continue
+        stdout.write(json.dumps(result_for_line(line, guard), ensure_ascii=False))
+        stdout.write("\n")
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress.write(f"\rchecked {count} lines")
+            progress.flush()
+    stdout.flush()
+    if progress is not None:
+        progress.write(f"\rchecked {count} lines\n")
+    return count
+
+
+def _guard_or_exit(catalogue: Path | None) -> Guard:
+    """Return the guard for ``catalogue`` (default: packaged), or print one line and exit 2."""
+    try:
+        if catalogue is None:
+            return default_guard()
+        return Guard.from_catalogue(load_catalogue(catalogue))
+    except CatalogueError as exc:
+        click.echo(f"kefu check: broken catalogue: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.command("check")
+@click.argument("text", required=False)
+@click.option(
+    "--jsonl", is_flag=True, help="Read JSON lines with 'text' from stdin; write them back with the verdict."
+)
+@click.option(
+    "--catalogue",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Banned-phrasing catalogue to use instead of the packaged guards/banned.toml.",
+)
+def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None:
+    """Check an agent's draft against the banned phrasings (TEXT, or - for stdin).
+
+    Exit status: 0 allowed, 1 blocked, 2 usage or input error.
+    """
+    if jsonl == (text is not None):
+        raise click.UsageError("give either TEXT (or - for stdin) or --jsonl")
+    guard = _guard_or_exit(catalogue)
+    stdin = sys.stdin
+    if jsonl:
+        progress = sys.stderr if sys.stderr.isatty() else None
+        _stream(guard, stdin, sys.stdout, progress)
+        return
+    assert text is not None
+    if text == "-":
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError as exc:
+            click.echo(f"kefu check: stdin is not valid UTF-8: {exc}", err=True)
+            sys.exit(2)
+        text = text.rstrip("\r\n")
+    verdict = guard.check(text)
+    color = sys.stdout.isatty()
+    for line in render_verdict(text, verdict, color=color):
+        click.echo(line)
+    sys.exit(0 if verdict.allowed else 1)

@@ -1,0 +1,82 @@
+"""``kefu classify``: which intent a customer message is and the documented reply the bot would send.
+
+``kefu classify "TEXT"`` prints intent, score, guess and reply. ``kefu classify --jsonl`` reads JSON
+objects with ``text`` from stdin (other fields passed through) and writes each back with ``intent``
+and ``reply`` added; a bad line gets an ``error`` field and the batch goes on. Values only known at
+run time (ticket number, agent number, reopening time) are shown as markers like ``〈工单号〉``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from bot.settings import ConfigError, Settings, load_settings
+from replies import Intent, classify, render, script_for
+
+__all__ = ["RUNTIME_MARKERS", "classify_command", "reply_for"]
+
+# Values the bot fills in at run time; the CLI shows these markers instead.
+RUNTIME_MARKERS: dict[str, str] = {
+    "ticket": "〈工单号〉",
+    "agent_no": "〈工号〉",
+    "reopen_at": "〈开门时间〉",
+}
+
+
+def reply_for(intent: Intent, settings: Settings) -> str:
+    """Return the script text the bot would send for ``intent`` (run-time values as markers)."""
+    values: dict[str, Any] = {
+        **RUNTIME_MARKERS,
+        "shop": settings.shop_name,
+        "hours": settings.business_hours_text,
+        "guess": intent.guess,
+    }
+    variant = "guess" if intent.key == "unclear" and intent.guess else None
+    return render(script_for(intent.key), variant, **values)
+
+
+def _line_result(line: str, settings: Settings) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return {"error": f"not JSON: {exc}"}
+    if not isinstance(row, dict):
+        return {"error": "not a JSON object"}
+    text = row.get("text")
+    if not isinstance(text, str):
+        return {**row, "error": "missing or non-string field 'text'"}
+    intent = classify(text)
+    return {**row, "intent": intent.key, "reply": reply_for(intent, settings)}
+
+
+@click.command("classify")
+@click.argument("text", required=False)
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help="Read JSON lines with 'text' from stdin; write them back with intent and reply.",
+)
+def classify_command(text: str | None, jsonl: bool) -> None:
+    """Classify a customer message and show the documented reply the bot would send."""
+    if jsonl == (text is not None):
+        raise click.UsageError("give either TEXT or --jsonl")
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if text is not None:
+        intent = classify(text)
+        click.echo(f"intent: {intent.key}")
+        click.echo(f"score: {intent.score:.2f}")
+        click.echo(f"guess: {intent.guess or '-'}")
+        click.echo(f"reply: {reply_for(intent, settings)}")
+        return
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        click.echo(json.dumps(_line_result(line, settings), ensure_ascii=False))

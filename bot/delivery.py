@@ -1,0 +1,204 @@
+"""Delivery: drain the outbox into the Bot API in order per chat; a row is sent once Telegram confirmed it.
+
+The desk writes replies into the outbox in the same transaction as their message records; the
+:class:`Sender` sends them. Every Bot API call goes through :meth:`Sender.call` (the one place where
+a call is made, so rate limits and retries have a single home). A row stays ``pending`` until
+Telegram answered ``ok``; then it is marked ``sent`` with the returned message id.
+
+Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx and network errors
+pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
+flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
+A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+
+Example::
+
+    sender = Sender(bot, storage, settings)
+    await sender.flush()        # tests: send everything pending now
+    task = asyncio.create_task(sender.run())   # the bot: wake on notify() or every second
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, methods
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+
+from bot import relay
+from bot.settings import Settings
+from bot.storage import OutboxRow, Storage
+
+__all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MAX_S = 60.0
+IDLE_WAKE_S = 1.0
+THREAD_NOT_FOUND = "message thread not found"
+NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
+    """Return the aiogram method object for a Bot API method name (``sendMessage``) and its parameters."""
+    cls = getattr(methods, name[:1].upper() + name[1:], None)
+    if cls is None or not isinstance(cls, type) or not issubclass(cls, methods.TelegramMethod):
+        raise ValueError(f"unknown Bot API method {name!r}")
+    return cls(**params)
+
+
+class Sender:
+    """Sends the outbox through one Bot; ``flush()`` for tests, ``run()`` as the bot's background task."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        storage: Storage,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        batch: int = 100,
+    ) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._paused: dict[int, datetime] = {}  # chat id -> not before
+        self._stopping = False
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Make one Bot API call and return Telegram's result (the one place where calls are made)."""
+        return await self.bot(method_for(method, params))
+
+    def notify(self) -> None:
+        """Wake the background loop: something new is in the outbox."""
+        self._wake.set()
+
+    async def flush(self) -> int:
+        """Send every pending row whose chat is not paused, in queue order; return how many were sent."""
+        sent = 0
+        async with self._lock:
+            while True:
+                rows = self.storage.pending_outbox(self.batch)
+                held: set[int] = set()
+                progress = 0
+                for row in rows:
+                    if row.chat_id in held or self._is_paused(row.chat_id):
+                        held.add(row.chat_id)
+                        continue
+                    if await self._deliver(row):
+                        progress += 1
+                    elif self.storage_status(row.id) == "pending":
+                        held.add(row.chat_id)  # keep the chat's order: nothing after a stuck row
+                sent += progress
+                if len(rows) < self.batch or not progress:
+                    return sent
+
+    async def run(self) -> None:
+        """Deliver until :meth:`stop`: wake on :meth:`notify` or every second (paused chats, restarts)."""
+        while not self._stopping:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox flush failed; retrying")
+            try:
+                await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish after its current flush."""
+        self._stopping = True
+        self._wake.set()
+
+    def storage_status(self, outbox_id: int) -> str | None:
+        """Return the status of one outbox row."""
+        row = self.storage.db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+        return row[0] if row else None
+
+    # internals -------------------------------------------------------------------------------
+    def _is_paused(self, chat_id: int) -> bool:
+        until = self._paused.get(chat_id)
+        if until is None:
+            return False
+        if self.clock() >= until:
+            del self._paused[chat_id]
+            return False
+        return True
+
+    def _pause(self, chat_id: int, seconds: float) -> None:
+        self._paused[chat_id] = self.clock() + timedelta(seconds=seconds)
+
+    async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
+        params = row.params
+        customer_id = params.pop(relay.TOPIC_KEY, None)
+        if customer_id is not None:
+            params["message_thread_id"] = await relay.ensure_topic(
+                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+            )
+        return params
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """Send one row; return True when Telegram confirmed it."""
+        fresh = False
+        for _ in range(2):
+            try:
+                result = await self.call(row.method, await self._params(row, fresh_topic=fresh))
+            except TelegramRetryAfter as exc:
+                self._pause(row.chat_id, exc.retry_after)
+                self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
+                log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
+                return False
+            except TelegramForbiddenError as exc:
+                self._blocked(row, str(exc))
+                return False
+            except TelegramBadRequest as exc:
+                if THREAD_NOT_FOUND in str(exc).lower() and not fresh:
+                    log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
+                    fresh = True
+                    continue
+                log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
+                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                return False
+            except Exception as exc:
+                delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+                self._pause(row.chat_id, delay)
+                self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", self.clock())
+                log.warning("sending outbox row %s failed (%s); retry in %.0fs", row.id, exc, delay)
+                return False
+            self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
+            return True
+        return False
+
+    def _blocked(self, row: OutboxRow, error: str) -> None:
+        now = self.clock()
+        self.storage.mark_attempt(row.id, error, now, failed=True)
+        customer = self.storage.customer(row.customer_id) if row.customer_id is not None else None
+        if customer is None or customer.chat_id != row.chat_id:
+            log.error("outbox row %s forbidden: %s", row.id, error)
+            return
+        log.warning("customer %s blocked the bot", customer.id)
+        with self.storage.transaction():
+            if not customer.blocked:
+                self.storage.update_customer(customer.id, blocked=1)
+                staff = self.settings.staff_chat_id
+                if staff is not None:
+                    method, params = relay.notice_call(
+                        staff_chat_id=staff, customer_id=customer.id, text=NOTICE_BLOCKED
+                    )
+                    self.storage.enqueue(staff, method, params, now, customer_id=customer.id)

@@ -1,0 +1,17 @@
+"""All routers of the bot, gathered in one place in a fixed order."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+__all__ = ["setup_routers"]
+
+
+def setup_routers() -> Router:
+    """Return a new root router including every audience's router, in the order they must be tried."""
+    from bot.routers import customers
+
+    root = Router(name="kefu")
+    # 1. customers: private chats only (a customer can never reach staff commands).
+    root.include_router(customers.build_router())
+    return root

@@ -1,0 +1,63 @@
+"""Customers in private chats: every message and every edit goes to the support desk, then to the sender."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from bot.delivery import Sender
+from bot.desk import CustomerRef, SupportDesk
+
+__all__ = ["build_router", "content_of", "customer_of"]
+
+
+def customer_of(message: Message) -> CustomerRef:
+    """Return who wrote a private message (user id, chat id, full name, @username)."""
+    user = message.from_user
+    if user is None:
+        return CustomerRef(message.chat.id, message.chat.id, message.chat.full_name, message.chat.username)
+    return CustomerRef(user.id, message.chat.id, user.full_name, user.username)
+
+
+def content_of(message: Message) -> tuple[str | None, str]:
+    """Return ``(text or caption or None, content kind)``: media are judged by their caption."""
+    text = message.text if message.text is not None else message.caption
+    kind = message.content_type
+    return text, str(getattr(kind, "value", kind))
+
+
+def _edited_at(message: Message) -> datetime:
+    edit = message.edit_date
+    if isinstance(edit, int):
+        return datetime.fromtimestamp(edit, UTC)
+    return edit or message.date
+
+
+async def customer_message(message: Message, desk: SupportDesk, sender: Sender) -> None:
+    """Store and answer one customer message; the relay and replies leave through the outbox."""
+    text, kind = content_of(message)
+    desk.on_customer_message(
+        customer_of(message), text, kind, at=message.date, telegram_message_id=message.message_id
+    )
+    sender.notify()
+
+
+async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
+    """Store an edited customer message as a new version and relay the edit to the staff topic."""
+    text, kind = content_of(message)
+    desk.on_customer_edit(
+        customer_of(message), text, kind, at=_edited_at(message), telegram_message_id=message.message_id
+    )
+    sender.notify()
+
+
+def build_router() -> Router:
+    """Return a new customers router (one per Dispatcher: a router has one parent), private chats only."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.message()(customer_message)
+    router.edited_message()(customer_edit)
+    return router

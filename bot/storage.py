@@ -1,0 +1,608 @@
+"""The bot's SQLite file, through sqlite-utils: schema, migrations and the few queries the bot needs.
+
+One file holds everything (WAL, foreign keys on, busy timeout): customers, conversations, tickets,
+messages, guard_events, outbox, agents. Times are ISO-8601 UTC strings, so the file reads well in
+datasette as-is (``datasette kefu.db``). Every write is one short transaction
+(``with storage.transaction(): ...``); schema changes happen only through :data:`MIGRATIONS`.
+
+Example::
+
+    storage = open_storage("kefu.db")
+    customer = storage.upsert_customer(42, 42, "张三", "zhang", at)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+__all__ = [
+    "MIGRATIONS",
+    "TABLES",
+    "Agent",
+    "Conversation",
+    "Customer",
+    "OutboxRow",
+    "Storage",
+    "Ticket",
+    "from_iso",
+    "open_storage",
+    "table_counts",
+    "to_iso",
+]
+
+BUSY_TIMEOUT_MS = 5000
+TABLES = ("customers", "conversations", "tickets", "messages", "guard_events", "outbox", "agents")
+
+MIGRATIONS = Migrations("kefu")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    """Create the seven tables and their indexes."""
+    db["customers"].create(
+        {
+            "id": int,  # Telegram user id
+            "chat_id": int,
+            "name": str,
+            "username": str,
+            "topic_id": int,
+            "blocked": int,
+            "off_hours_stretch": str,  # start of the off-hours stretch already answered
+            "created_at": str,
+            "last_seen_at": str,
+        },
+        pk="id",
+        not_null={"chat_id", "created_at"},
+        defaults={"blocked": 0},
+    )
+    db["agents"].create(
+        {"id": int, "number": str, "name": str, "created_at": str},
+        pk="id",
+        not_null={"number", "created_at"},
+    )
+    db["agents"].create_index(["number"], unique=True)
+    db["conversations"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "status": str,  # open | closed | closed_uncivil
+            "uncivil_count": int,
+            "human_requests": int,
+            "handed_over_at": str,
+            "waiting_since": str,  # first customer message no agent has answered yet
+            "busy_sent_at": str,
+            "last_customer_at": str,
+            "last_agent_at": str,
+            "agent_id": int,
+            "opened_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("agent_id", "agents", "id")],
+        not_null={"customer_id", "status", "opened_at"},
+        defaults={"status": "open", "uncivil_count": 0, "human_requests": 0},
+    )
+    db["conversations"].create_index(["customer_id", "status"])
+    db["conversations"].create_index(["status", "waiting_since"])
+    db["tickets"].create(
+        {
+            "id": int,
+            "number": str,
+            "customer_id": int,
+            "conversation_id": int,
+            "kind": str,
+            "status": str,  # open | closed
+            "urgent": int,
+            "followups": int,
+            "created_at": str,
+            "due_answer_at": str,
+            "due_settle_at": str,
+            "answered_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("conversation_id", "conversations", "id")],
+        not_null={"number", "customer_id", "kind", "status", "created_at"},
+        defaults={"status": "open", "urgent": 0, "followups": 0},
+    )
+    db["tickets"].create_index(["number"], unique=True)
+    db["tickets"].create_index(["customer_id", "status"])
+    db["messages"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "conversation_id": int,
+            "direction": str,  # in | out
+            "sender": str,  # customer | bot | agent
+            "agent_id": int,
+            "text": str,
+            "content_kind": str,  # text | photo | sticker | ...
+            "chat_id": int,
+            "telegram_message_id": int,
+            "intent": str,
+            "script_key": str,
+            "version": int,
+            "edit_of": int,
+            "off_hours": int,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("customer_id", "customers", "id"),
+            ("conversation_id", "conversations", "id"),
+            ("agent_id", "agents", "id"),
+            ("edit_of", "messages", "id"),
+        ],
+        not_null={"customer_id", "direction", "sender", "at"},
+        defaults={"version": 1, "off_hours": 0, "content_kind": "text"},
+    )
+    db["messages"].create_index(["customer_id", "direction", "sender", "at"])
+    db["messages"].create_index(["chat_id", "telegram_message_id"])
+    db["guard_events"].create(
+        {
+            "id": int,
+            "agent_id": int,
+            "customer_id": int,
+            "source": str,  # agent | bot
+            "text": str,
+            "allowed": int,
+            "hits": str,  # JSON list of hits
+            "suggestion": str,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("agent_id", "agents", "id"), ("customer_id", "customers", "id")],
+        not_null={"source", "text", "allowed", "hits", "at"},
+    )
+    db["outbox"].create(
+        {
+            "id": int,
+            "chat_id": int,
+            "method": str,
+            "payload": str,  # JSON parameters of the Bot API method
+            "status": str,  # pending | sent | failed
+            "attempts": int,
+            "customer_id": int,
+            "message_id": int,  # the messages row this delivery belongs to
+            "created_at": str,
+            "next_attempt_at": str,
+            "sent_at": str,
+            "telegram_message_id": int,
+            "last_error": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
+        not_null={"chat_id", "method", "payload", "status", "created_at"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["outbox"].create_index(["status", "id"])
+
+
+def to_iso(at: datetime) -> str:
+    """Return ``at`` (timezone-aware) as an ISO-8601 UTC string, e.g. ``2026-11-23T02:00:00+00:00``."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware time")
+    return at.astimezone(UTC).isoformat()
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """Return the aware UTC datetime stored as ``value``, or None for None."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _row(cls: type, row: dict[str, Any] | None) -> Any:
+    if row is None:
+        return None
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in row.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer as stored: Telegram user id, private chat id, staff topic, blocked flag."""
+
+    id: int
+    chat_id: int
+    name: str | None
+    username: str | None
+    topic_id: int | None
+    blocked: int
+    off_hours_stretch: str | None
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent as stored: Telegram user id and the 工号 assigned on first message."""
+
+    id: int
+    number: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One conversation's state: status, ladders, waiting/busy markers, handling agent."""
+
+    id: int
+    customer_id: int
+    status: str
+    uncivil_count: int
+    human_requests: int
+    handed_over_at: str | None
+    waiting_since: str | None
+    busy_sent_at: str | None
+    last_customer_at: str | None
+    last_agent_at: str | None
+    agent_id: int | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A complaint ticket: human-readable number, SLA due times, urgent flag."""
+
+    id: int
+    number: str
+    customer_id: int
+    conversation_id: int | None
+    kind: str
+    status: str
+    urgent: int
+    followups: int
+    created_at: str
+    due_answer_at: str | None
+    due_settle_at: str | None
+    answered_at: str | None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One pending delivery: the Bot API method and its JSON parameters."""
+
+    id: int
+    chat_id: int
+    method: str
+    payload: str
+    status: str
+    attempts: int
+    customer_id: int | None
+    message_id: int | None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Return the decoded parameters of the call."""
+        return json.loads(self.payload)
+
+
+class Storage:
+    """The bot's database: typed reads and short write transactions over one sqlite-utils Database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Storage]:
+        """Yield the storage inside one transaction (nested calls become savepoints)."""
+        with self.db.atomic():
+            yield self
+
+    def _one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
+        cursor = self.db.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def _insert(self, table: str, record: dict[str, Any]) -> int:
+        cols = ", ".join(f"[{k}]" for k in record)
+        marks = ", ".join("?" for _ in record)
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(record.values())
+            )
+        return int(cursor.lastrowid)
+
+    def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+        if not values:
+            return
+        sets = ", ".join(f"[{k}] = ?" for k in values)
+        with self.db.atomic():
+            self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])
+
+    # customers -------------------------------------------------------------------------------
+    def upsert_customer(
+        self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
+    ) -> Customer:
+        """Return the stored customer, created or refreshed with the latest name and username."""
+        stamp = to_iso(at)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO customers (id, chat_id, name, username, created_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, "
+                "name = excluded.name, username = excluded.username, last_seen_at = excluded.last_seen_at, "
+                "blocked = 0",
+                [user_id, chat_id, name, username, stamp, stamp],
+            )
+        return self.customer(user_id)
+
+    def customer(self, user_id: int) -> Customer | None:
+        """Return the customer with this Telegram user id, or None."""
+        return _row(Customer, self._one("SELECT * FROM customers WHERE id = ?", [user_id]))
+
+    def update_customer(self, user_id: int, **values: Any) -> None:
+        """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
+        self._update("customers", user_id, values)
+
+    # agents ----------------------------------------------------------------------------------
+    def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
+        """Return the agent, assigning the next 工号 (``001``, ``002`` …) on first sight."""
+        with self.db.atomic():
+            row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
+            if row is None:
+                count = self._one("SELECT count(*) AS n FROM agents")["n"]
+                self._insert(
+                    "agents",
+                    {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)},
+                )
+                row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
+        return _row(Agent, row)
+
+    def agent_by_id(self, agent_id: int) -> Agent | None:
+        """Return the agent with this id, or None."""
+        return _row(Agent, self._one("SELECT * FROM agents WHERE id = ?", [agent_id]))
+
+    # conversations ---------------------------------------------------------------------------
+    def current_conversation(self, customer_id: int, at: datetime) -> Conversation:
+        """Return the customer's open (or uncivil-closed) conversation, opening a new one if none."""
+        sql = (
+            "SELECT * FROM conversations WHERE customer_id = ? AND status IN ('open', 'closed_uncivil') "
+            "ORDER BY id DESC LIMIT 1"
+        )
+        with self.db.atomic():
+            row = self._one(sql, [customer_id])
+            if row is None:
+                self._insert(
+                    "conversations", {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
+                )
+                row = self._one(sql, [customer_id])
+        return _row(Conversation, row)
+
+    def conversation(self, conversation_id: int) -> Conversation | None:
+        """Return one conversation by id, or None."""
+        return _row(Conversation, self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id]))
+
+    def update_conversation(self, conversation_id: int, **values: Any) -> None:
+        """Set columns of one conversation."""
+        self._update("conversations", conversation_id, values)
+
+    def waiting_conversations(self) -> list[Conversation]:
+        """Return open conversations with an unanswered customer and no busy reply yet, oldest first."""
+        cursor = self.db.execute(
+            "SELECT * FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL "
+            "AND busy_sent_at IS NULL ORDER BY waiting_since"
+        )
+        cols = [c[0] for c in cursor.description]
+        return [_row(Conversation, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+
+    # tickets ---------------------------------------------------------------------------------
+    def create_ticket(
+        self,
+        customer_id: int,
+        conversation_id: int,
+        kind: str,
+        local_day: date,
+        at: datetime,
+        due_answer_at: datetime,
+        due_settle_at: datetime,
+    ) -> Ticket:
+        """Return a new open ticket numbered ``T{YYYYMMDD}-{NNNN}``, counting within ``local_day``."""
+        prefix = f"T{local_day:%Y%m%d}-"
+        with self.db.atomic():
+            last = self._one(
+                "SELECT number FROM tickets WHERE number LIKE ? ORDER BY number DESC LIMIT 1", [prefix + "%"]
+            )
+            seq = int(last["number"].rsplit("-", 1)[1]) + 1 if last else 1
+            ticket_id = self._insert(
+                "tickets",
+                {
+                    "number": f"{prefix}{seq:04d}",
+                    "customer_id": customer_id,
+                    "conversation_id": conversation_id,
+                    "kind": kind,
+                    "status": "open",
+                    "created_at": to_iso(at),
+                    "due_answer_at": to_iso(due_answer_at),
+                    "due_settle_at": to_iso(due_settle_at),
+                },
+            )
+        return self.ticket(ticket_id)
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        """Return one ticket by id, or None."""
+        return _row(Ticket, self._one("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+
+    def open_ticket(self, customer_id: int) -> Ticket | None:
+        """Return the customer's most recent open ticket, or None."""
+        return _row(
+            Ticket,
+            self._one(
+                "SELECT * FROM tickets WHERE customer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+                [customer_id],
+            ),
+        )
+
+    def update_ticket(self, ticket_id: int, **values: Any) -> None:
+        """Set columns of one ticket."""
+        self._update("tickets", ticket_id, values)
+
+    # messages --------------------------------------------------------------------------------
+    def add_message(self, **values: Any) -> int:
+        """Store one inbound or outbound message (``at`` as datetime); return its row id."""
+        values["at"] = to_iso(values["at"])
+        return self._insert("messages", values)
+
+    def update_message(self, message_id: int, **values: Any) -> None:
+        """Set columns of one message row (e.g. the intent once classified)."""
+        self._update("messages", message_id, values)
+
+    def message(self, message_id: int) -> dict[str, Any] | None:
+        """Return one message row as a dict, or None."""
+        return self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+
+    def latest_version(self, chat_id: int, telegram_message_id: int) -> dict[str, Any] | None:
+        """Return the newest stored version of the inbound message with these Telegram ids, or None."""
+        return self._one(
+            "SELECT * FROM messages WHERE chat_id = ? AND telegram_message_id = ? AND direction = 'in' "
+            "ORDER BY version DESC LIMIT 1",
+            [chat_id, telegram_message_id],
+        )
+
+    def last_agent_answer(self, customer_id: int) -> datetime | None:
+        """Return when an agent last answered this customer, or None."""
+        row = self._one(
+            "SELECT max(at) AS at FROM messages "
+            "WHERE customer_id = ? AND direction = 'out' AND sender = 'agent'",
+            [customer_id],
+        )
+        return from_iso(row["at"]) if row else None
+
+    def script_sent(self, conversation_id: int, key: str) -> bool:
+        """Return whether the bot already sent script ``key`` (any variant) in this conversation."""
+        row = self._one(
+            "SELECT 1 AS x FROM messages WHERE conversation_id = ? AND sender = 'bot' "
+            "AND (script_key = ? OR script_key LIKE ?) LIMIT 1",
+            [conversation_id, key, key + ".%"],
+        )
+        return row is not None
+
+    def messages(self, customer_id: int) -> list[dict[str, Any]]:
+        """Return every message of one customer, oldest first."""
+        cursor = self.db.execute("SELECT * FROM messages WHERE customer_id = ? ORDER BY id", [customer_id])
+        cols = [c[0] for c in cursor.description]
+        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+
+    # guard events ----------------------------------------------------------------------------
+    def add_guard_event(
+        self,
+        *,
+        source: str,
+        text: str,
+        allowed: bool,
+        hits: list[dict[str, Any]],
+        suggestion: str | None,
+        at: datetime,
+        agent_id: int | None = None,
+        customer_id: int | None = None,
+    ) -> int:
+        """Store one guard check (hits as JSON); return its row id."""
+        return self._insert(
+            "guard_events",
+            {
+                "agent_id": agent_id,
+                "customer_id": customer_id,
+                "source": source,
+                "text": text,
+                "allowed": int(allowed),
+                "hits": json.dumps(hits, ensure_ascii=False),
+                "suggestion": suggestion,
+                "at": to_iso(at),
+            },
+        )
+
+    # outbox ----------------------------------------------------------------------------------
+    def enqueue(
+        self,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        at: datetime,
+        *,
+        customer_id: int | None = None,
+        message_id: int | None = None,
+    ) -> int:
+        """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
+        return self._insert(
+            "outbox",
+            {
+                "chat_id": chat_id,
+                "method": method,
+                "payload": json.dumps(params, ensure_ascii=False),
+                "status": "pending",
+                "customer_id": customer_id,
+                "message_id": message_id,
+                "created_at": to_iso(at),
+            },
+        )
+
+    def pending_outbox(self, limit: int = 100) -> list[OutboxRow]:
+        """Return the oldest pending deliveries, in queue order."""
+        cursor = self.db.execute("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit])
+        cols = [c[0] for c in cursor.description]
+        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+
+    def outbox(self, status: str | None = None) -> list[OutboxRow]:
+        """Return every outbox row (optionally of one status), in queue order."""
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        cursor = self.db.execute(f"SELECT * FROM outbox {where} ORDER BY id", params)
+        cols = [c[0] for c in cursor.description]
+        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+
+    def mark_sent(self, outbox_id: int, telegram_message_id: int | None, at: datetime) -> None:
+        """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
+        with self.db.atomic():
+            self._update(
+                "outbox",
+                outbox_id,
+                {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id},
+            )
+            self.db.execute(
+                "UPDATE messages SET telegram_message_id = ? WHERE id = "
+                "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
+                [telegram_message_id, outbox_id],
+            )
+
+    def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
+        """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+                "status = CASE WHEN ? THEN 'failed' ELSE status END WHERE id = ?",
+                [error, to_iso(at), int(failed), outbox_id],
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows of every table."""
+        return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
+
+
+def open_storage(path: str | Path) -> Storage:
+    """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated."""
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    db = Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db)
+    return Storage(db)
+
+
+def table_counts(path: str | Path) -> dict[str, int]:
+    """Return ``{table: row count}`` for the bot's tables in the database at ``path`` (migrating it first)."""
+    storage = open_storage(path)
+    try:
+        return storage.counts()
+    finally:
+        storage.close()

@@ -1,0 +1,221 @@
+"""The catalogue of banned phrasings: load ``banned.toml``, validate every entry, fail with a clear message.
+
+A broken file raises :class:`CatalogueError` naming the file, the entry (its id, or its index when it
+has none) and the field, e.g. ``banned.toml: entry 'mingling-03': field 'category': '命令' is not one of …``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from guards.normalize import fold
+
+__all__ = [
+    "CATEGORIES",
+    "AllowPhrase",
+    "Catalogue",
+    "CatalogueError",
+    "Entry",
+    "load_catalogue",
+    "pattern_text",
+]
+
+# The eight categories of 服务忌语 (003 第5篇; the source spells 烦躁语 as 烦燥语) and 不可以说 for the
+# documented "不可以说" lines (000 第四篇) that fit none of them.
+CATEGORIES: tuple[str, ...] = (
+    "讽刺语",
+    "命令语",
+    "责备语",
+    "埋怨语",
+    "教训语",
+    "推卸语",
+    "烦躁语",
+    "随意附和语",
+    "不可以说",
+)
+
+
+# Placeholders the source documents write for a name or number ("您挂XX电话吧", "**先生").
+_PLACEHOLDER = re.compile(r"[Xx]{2,}|\*{2,}")
+
+
+def pattern_text(text: str) -> str:
+    """Return the normalised form of a catalogue phrase, without placeholders such as ``XX`` or ``**``.
+
+    >>> pattern_text("喂,没事了吧,您挂XX电话吧。")
+    '喂没事了吧您挂电话吧'
+    """
+    return fold(_PLACEHOLDER.sub("", text))
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be used; the message names the file, the entry and the field."""
+
+
+class Entry(BaseModel):
+    """One banned phrasing as written in the catalogue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    category: str
+    phrase: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    suggestion: str = Field(min_length=1)
+    core: tuple[str, ...] | None = None
+    clauses: tuple[str, ...] = ()
+    max_edits: int | None = Field(default=None, ge=0, le=5)
+    whole: bool = False
+    softened_by: tuple[str, ...] = ()
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"{value!r} is not one of {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("phrase")
+    @classmethod
+    def _phrase_has_words(cls, value: str) -> str:
+        if not pattern_text(value):
+            raise ValueError(f"{value!r} has no letters or digits once normalised")
+        return value
+
+    @field_validator("core")
+    @classmethod
+    def _core_words(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            for word in value:
+                if not all(fold(part) for part in word.split("|")):
+                    raise ValueError(f"{word!r} is empty once normalised")
+        return value
+
+    @model_validator(mode="after")
+    def _clauses_come_from_phrase(self) -> Entry:
+        folded = pattern_text(self.phrase)
+        for clause in self.clauses:
+            if not pattern_text(clause) or pattern_text(clause) not in folded:
+                raise ValueError(f"clauses: {clause!r} does not occur in the phrase {self.phrase!r}")
+        return self
+
+
+class AllowPhrase(BaseModel):
+    """A documented polite script or common polite phrase; a banned hit inside it is not a hit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    phrase: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+    @field_validator("phrase")
+    @classmethod
+    def _phrase_has_words(cls, value: str) -> str:
+        if not fold(value):
+            raise ValueError(f"{value!r} has no letters or digits once normalised")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """A validated catalogue: banned entries in file order and the allow-list."""
+
+    entries: tuple[Entry, ...]
+    allow: tuple[AllowPhrase, ...]
+    path: str
+
+    def by_id(self, entry_id: str) -> Entry:
+        """Return the entry with this id (KeyError when there is none)."""
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+
+def _describe(error: ValidationError, fallback_field: str = "") -> tuple[str, str]:
+    """Return (field, message) for the first error of a pydantic validation error."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or fallback_field
+    message = first["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    if message.startswith("clauses: "):
+        location, message = "clauses", message[len("clauses: ") :]
+    return location, message
+
+
+def _parse(data: dict[str, Any], name: str) -> Catalogue:
+    """Return the catalogue described by parsed TOML ``data``; raise CatalogueError naming what is wrong."""
+    unknown = set(data) - {"entry", "allow"}
+    if unknown:
+        raise CatalogueError(f"{name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+    raw_entries = data.get("entry", [])
+    raw_allow = data.get("allow", [])
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise CatalogueError(f"{name}: no [[entry]] tables")
+    if not isinstance(raw_allow, list):
+        raise CatalogueError(f"{name}: 'allow' must be a list of [[allow]] tables")
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_entries):
+        label = repr(raw["id"]) if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"{name}: entry {label}: not a table")
+        try:
+            entry = Entry.model_validate(raw)
+        except ValidationError as exc:
+            field, message = _describe(exc)
+            raise CatalogueError(f"{name}: entry {label}: field {field!r}: {message}") from None
+        if entry.id in seen:
+            raise CatalogueError(f"{name}: entry {label}: field 'id': duplicate id")
+        seen.add(entry.id)
+        entries.append(entry)
+    allow: list[AllowPhrase] = []
+    for index, raw in enumerate(raw_allow):
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"{name}: allow #{index}: not a table")
+        try:
+            allow.append(AllowPhrase.model_validate(raw))
+        except ValidationError as exc:
+            field, message = _describe(exc)
+            raise CatalogueError(f"{name}: allow #{index}: field {field!r}: {message}") from None
+    return Catalogue(entries=tuple(entries), allow=tuple(allow), path=name)
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Return the validated catalogue read from ``path`` (default: the packaged ``guards/banned.toml``).
+
+    Raises :class:`CatalogueError` (a ``ValueError``) when the file is missing, is not valid TOML
+    (the message gives the line) or an entry is invalid (the message names entry and field).
+
+    >>> load_catalogue().by_id("tuixie-01").phrase
+    '我不知道。'
+    """
+    if path is None:
+        resource = resources.files("guards").joinpath("banned.toml")
+        name = "banned.toml"
+        try:
+            text = resource.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogueError(f"{name}: cannot read: {exc}") from None
+    else:
+        file = Path(path)
+        name = file.name
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogueError(f"{file}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
+    return _parse(data, name)

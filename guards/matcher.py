@@ -1,0 +1,438 @@
+"""The matcher: decide whether a message sounds like a banned phrasing, and where.
+
+How a message is checked (both message and catalogue go through :func:`guards.normalize.fold`):
+
+1. candidates: a character-bigram index maps each bigram to the patterns that contain it; only
+   patterns that share enough bigrams with the message to be within their edit allowance are scored,
+   so the cost follows the message, not the size of the catalogue;
+2. exact: the pattern occurs in the message (score 100);
+3. fuzzy: ``rapidfuzz.fuzz.partial_ratio_alignment`` finds where the pattern best aligns, then
+   windows around that place are scored with the Levenshtein distance (so that inserted or dropped
+   characters are handled); a window is a hit when the distance is within the pattern's allowance
+   and the window still contains the pattern's core words (the negation or pronoun that carries the
+   rudeness: "我知道您很着急" is not "我不知道");
+4. softening and allow-list: a command preceded by the entry's softening words ("请您大声一点儿") is
+   dropped, and so is a hit when a documented polite script or polite phrase covers one of its core
+   words and at least half of it ("不知道您是否方便…", "我也不知道该怎么感谢您").
+
+Offsets in hits are character offsets into the original message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from guards.catalogue import Catalogue, Entry, load_catalogue, pattern_text
+from guards.normalize import fold, normalize
+
+__all__ = ["MAX_CHECKED_CHARS", "Guard", "Hit", "Verdict", "check", "default_guard"]
+
+# Telegram's message limit; longer text is checked on its first MAX_CHECKED_CHARS characters.
+MAX_CHECKED_CHARS = 4096
+# Words that carry the rudeness when an entry does not name its core words itself.
+DEFAULT_CORE_MARKERS: tuple[str, ...] = ("不", "没", "别", "你", "谁", "自己")
+# Sentence-final particles ignored at the end of a message compared as a whole ("不清楚啊" = "不清楚").
+SENTENCE_PARTICLES = "啊呀呢吧嘛啦哦噢哟呗"
+# How far before a hit a softening word ("请", "麻烦") may stand and still soften it.
+SOFTENING_REACH = 4
+
+
+def default_max_edits(length: int) -> int:
+    """Return the Levenshtein edits allowed for a normalised pattern of ``length`` characters."""
+    if length <= 3:
+        return 0
+    if length <= 6:
+        return 1
+    if length <= 10:
+        return 2
+    return 3
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One banned phrasing found in a message; ``start``/``end`` index the original text."""
+
+    category: str
+    phrase: str
+    entry_id: str
+    score: float
+    start: int
+    end: int
+    method: str  # "exact" | "fuzzy"
+
+    def to_dict(self) -> dict:
+        """Return the hit as a JSON-ready dict."""
+        return {
+            "category": self.category,
+            "phrase": self.phrase,
+            "entry_id": self.entry_id,
+            "score": self.score,
+            "start": self.start,
+            "end": self.end,
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The guard's decision on one message: allowed or not, the hits, the documented better wording."""
+
+    allowed: bool
+    hits: tuple[Hit, ...]
+    suggestion: str | None
+
+    def to_dict(self) -> dict:
+        """Return the verdict as a JSON-ready dict: allowed, hits (each as :meth:`Hit.to_dict`), suggestion.
+
+        Ready for ``json.dumps``.
+        """
+        return {
+            "allowed": self.allowed,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "suggestion": self.suggestion,
+        }
+
+
+ALLOWED = Verdict(allowed=True, hits=(), suggestion=None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """One compiled pattern: the normalised phrase or one of its clauses."""
+
+    entry: int  # index into Guard._entries
+    text: str
+    core: tuple[tuple[str, ...], ...]  # each core word as its alternatives
+    max_edits: int
+    whole: bool
+    min_shared: int
+    partial_cutoff: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A hit in normalised coordinates, before the allow-list and the offset mapping."""
+
+    pattern: _Pattern
+    start: int
+    end: int
+    distance: int
+    core_spans: tuple[tuple[int, int], ...]
+
+
+def _bigrams(text: str) -> set[str]:
+    """Return the set of character bigrams of ``text``."""
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _core_spans(
+    window: str, offset: int, core: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[int, int], ...] | None:
+    """Return the span of one alternative of each core word in ``window`` (shifted by ``offset``).
+
+    Returns None when a core word has none of its alternatives in the window.
+    """
+    spans = []
+    for alternatives in core:
+        for word in alternatives:
+            at = window.find(word)
+            if at >= 0:
+                spans.append((offset + at, offset + at + len(word)))
+                break
+        else:
+            return None
+    return tuple(spans)
+
+
+def _strip_particles(text: str) -> str:
+    """Return ``text`` without trailing sentence-final particles (啊, 呢, 吧 …), unless that empties it."""
+    stripped = text.rstrip(SENTENCE_PARTICLES)
+    return stripped or text
+
+
+def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
+    """Return the patterns of one entry: its phrase and each clause, without duplicates."""
+    texts: list[str] = []
+    for raw in (entry.phrase, *entry.clauses):
+        text = pattern_text(raw)
+        if text and text not in texts:
+            texts.append(text)
+    if entry.core is None:
+        core_words: tuple[tuple[str, ...], ...] = tuple((marker,) for marker in DEFAULT_CORE_MARKERS)
+    else:
+        core_words = tuple(
+            tuple(alt for alt in (fold(part) for part in word.split("|")) if alt) for word in entry.core
+        )
+    patterns = []
+    for text in texts:
+        length = len(text)
+        edits = default_max_edits(length) if entry.max_edits is None else entry.max_edits
+        edits = min(edits, max(0, length - 2))
+        # A core word binds a pattern only when the pattern itself contains one of its alternatives.
+        core = tuple(alts for alts in core_words if alts and any(alt in text for alt in alts))
+        if entry.whole:
+            text = _strip_particles(text)
+            length = len(text)
+        # One edit destroys at most two bigrams; short exact patterns may take one inserted character.
+        lost = 2 * edits if edits else (1 if length <= 3 else 0)
+        min_shared = max(1, (length - 1) - lost)
+        cutoff = max(0.0, 100.0 * (1.0 - (edits + 1.0) / length) - 1.0)
+        patterns.append(
+            _Pattern(index, text, core, edits, entry.whole, min_shared, cutoff),
+        )
+    return patterns
+
+
+class Guard:
+    """A compiled catalogue; immutable and safe to share between threads.
+
+    >>> guard = Guard.from_catalogue(load_catalogue())
+    >>> guard.check("我不知道。").allowed, guard.check("我知道您很着急").allowed
+    (False, True)
+    """
+
+    __slots__ = ("_allow", "_entries", "_index", "_short", "_whole", "_whole_max")
+
+    def __init__(self, entries: Iterable[Entry], allow: Iterable[str]) -> None:
+        self._entries: tuple[Entry, ...] = tuple(entries)
+        index: dict[str, list[_Pattern]] = {}
+        short: list[_Pattern] = []
+        whole: list[_Pattern] = []
+        for number, entry in enumerate(self._entries):
+            for pattern in _compile_entry(number, entry):
+                if pattern.whole:
+                    whole.append(pattern)
+                elif len(pattern.text) < 2:
+                    short.append(pattern)
+                else:
+                    for bigram in _bigrams(pattern.text):
+                        index.setdefault(bigram, []).append(pattern)
+        self._index: dict[str, tuple[_Pattern, ...]] = {key: tuple(value) for key, value in index.items()}
+        self._short: tuple[_Pattern, ...] = tuple(short)
+        self._whole: tuple[_Pattern, ...] = tuple(whole)
+        self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
+        self._allow: tuple[str, ...] = tuple(dict.fromkeys(t for t in (pattern_text(a) for a in allow) if t))
+
+    @classmethod
+    def from_catalogue(cls, catalogue: Catalogue) -> Guard:
+        """Return a guard compiled from a loaded :class:`~guards.catalogue.Catalogue`."""
+        return cls(catalogue.entries, (item.phrase for item in catalogue.allow))
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Return the catalogue entries this guard was compiled from."""
+        return self._entries
+
+    def check(self, text: str) -> Verdict:
+        """Return the verdict on ``text``: allowed or not, every hit, and the suggestion of the best hit.
+
+        Only the first ``MAX_CHECKED_CHARS`` (4,096) characters are checked. Empty text is allowed.
+
+        >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
+        'bukeyi-04'
+        """
+        text = text[:MAX_CHECKED_CHARS]
+        folded = fold(text)
+        if not folded:
+            return ALLOWED
+        found = self._find(folded)
+        if not found:
+            return ALLOWED
+        found = self._apply_allow_list(folded, found)
+        if not found:
+            return ALLOWED
+        norm = normalize(text)
+        hits = []
+        for item in found:
+            entry = self._entries[item.pattern.entry]
+            start, end = norm.span(item.start, item.end)
+            score = round(100.0 * (1.0 - item.distance / len(item.pattern.text)), 1)
+            hits.append(
+                Hit(
+                    category=entry.category,
+                    phrase=entry.phrase,
+                    entry_id=entry.id,
+                    score=score,
+                    start=start,
+                    end=end,
+                    method="exact" if item.distance == 0 else "fuzzy",
+                )
+            )
+        hits.sort(key=lambda hit: (hit.start, -hit.score, hit.entry_id))
+        best = max(hits, key=lambda hit: (hit.score, -hit.start))
+        return Verdict(
+            allowed=False, hits=tuple(hits), suggestion=self._entries_by_id(best.entry_id).suggestion
+        )
+
+    def _softened(self, folded: str, item: _Found) -> bool:
+        """Return True when the entry's softening words ("请", "麻烦") make this hit a polite request."""
+        entry = self._entries[item.pattern.entry]
+        return _softened_by(folded, item, tuple(fold(word) for word in entry.softened_by))
+
+    def _entries_by_id(self, entry_id: str) -> Entry:
+        """Return the entry with this id."""
+        for entry in self._entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+    def _candidates(self, folded: str) -> list[_Pattern]:
+        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
+        counts: dict[_Pattern, int] = {}
+        index = self._index
+        for bigram in _bigrams(folded) & index.keys():
+            for pattern in index[bigram]:
+                counts[pattern] = counts.get(pattern, 0) + 1
+        out = [pattern for pattern, shared in counts.items() if shared >= pattern.min_shared]
+        out.extend(self._short)
+        return out
+
+    def _find(self, folded: str) -> list[_Found]:
+        """Return the best hit of every entry found in ``folded`` (normalised coordinates)."""
+        best: dict[int, _Found] = {}
+
+        def keep(item: _Found) -> None:
+            old = best.get(item.pattern.entry)
+            if old is None or (item.distance, item.start) < (old.distance, old.start):
+                best[item.pattern.entry] = item
+
+        if len(folded) <= self._whole_max:
+            for pattern in self._whole:
+                item = _match_whole(pattern, folded)
+                if item is not None:
+                    keep(item)
+        for pattern in self._candidates(folded):
+            item = _match(pattern, folded)
+            if item is not None:
+                keep(item)
+        return sorted(best.values(), key=lambda item: (item.start, item.pattern.entry))
+
+    def _apply_allow_list(self, folded: str, found: list[_Found]) -> list[_Found]:
+        """Return the hits that no allowed span covers and no softening word ("请您…") turns polite."""
+        found = [item for item in found if not self._softened(folded, item)]
+        spans: list[tuple[int, int]] = []
+        for phrase in self._allow:
+            at = folded.find(phrase)
+            while at >= 0:
+                spans.append((at, at + len(phrase)))
+                at = folded.find(phrase, at + 1)
+        if not spans:
+            return found
+        return [item for item in found if not any(_covers(span, item) for span in spans)]
+
+
+def _softened_by(folded: str, item: _Found, words: tuple[str, ...]) -> bool:
+    """Return True when one of ``words`` stands inside the hit or just before it."""
+    if not words:
+        return False
+    around = folded[max(0, item.start - SOFTENING_REACH) : item.end]
+    return any(word in around for word in words)
+
+
+def _covers(span: tuple[int, int], item: _Found) -> bool:
+    """Return True when the allowed ``span`` contains a core word of the hit and at least half of the hit."""
+    start, end = span
+    overlap = min(end, item.end) - max(start, item.start)
+    if overlap * 2 < item.end - item.start:
+        return False
+    if not item.core_spans:
+        return start <= item.start and item.end <= end
+    return any(start <= a and b <= end for a, b in item.core_spans)
+
+
+def _match_whole(pattern: _Pattern, folded: str) -> _Found | None:
+    """Return a hit when the whole message (less final particles) is the pattern within its allowance."""
+    message = _strip_particles(folded)
+    distance = Levenshtein.distance(pattern.text, message, score_cutoff=pattern.max_edits)
+    if distance > pattern.max_edits:
+        return None
+    spans = _core_spans(message, 0, pattern.core)
+    if spans is None:
+        return None
+    return _Found(pattern, 0, len(folded), distance, spans)
+
+
+def _match(pattern: _Pattern, folded: str) -> _Found | None:
+    """Return the best hit of ``pattern`` in ``folded``, or None."""
+    text = pattern.text
+    length = len(text)
+    at = folded.find(text)
+    if at >= 0:
+        spans = _core_spans(text, at, pattern.core)
+        return _Found(pattern, at, at + length, 0, spans or ())
+    edits = pattern.max_edits
+    size = len(folded)
+    if edits == 0:
+        return _match_one_insertion(pattern, folded) if length <= 3 else None
+    if size < length - edits:
+        return None
+    if size <= length + edits:
+        first, last = 0, size
+    else:
+        alignment = fuzz.partial_ratio_alignment(text, folded, score_cutoff=pattern.partial_cutoff)
+        if alignment is None:
+            return None
+        first, last = alignment.dest_start, alignment.dest_end
+    windows: list[tuple[int, int, int, int]] = []
+    for start in range(max(0, first - edits), min(size, first + edits) + 1):
+        for end in range(max(start + length - edits, last - edits), min(size, last + edits) + 1):
+            if end - start > length + edits:
+                break
+            distance = Levenshtein.distance(text, folded[start:end], score_cutoff=edits)
+            if distance <= edits:
+                windows.append((distance, abs(end - start - length), start, end))
+    windows.sort()
+    for distance, _, start, end in windows:
+        spans = _core_spans(folded[start:end], start, pattern.core)
+        if spans is not None:
+            return _Found(pattern, start, end, distance, spans)
+    return None
+
+
+def _match_one_insertion(pattern: _Pattern, folded: str) -> _Found | None:
+    """Return a hit when a short pattern occurs with exactly one character inserted inside it."""
+    text = pattern.text
+    length = len(text)
+    if length < 3:
+        return None
+    for cut in range(1, length):
+        head, tail = text[:cut], text[cut:]
+        at = folded.find(head)
+        while at >= 0:
+            if folded.startswith(tail, at + cut + 1):
+                end = at + length + 1
+                spans = _core_spans(folded[at:end], at, pattern.core)
+                if spans is not None:
+                    return _Found(pattern, at, end, 1, spans)
+            at = folded.find(head, at + 1)
+    return None
+
+
+_default: Guard | None = None
+_default_lock = threading.Lock()
+
+
+def default_guard() -> Guard:
+    """Return the guard compiled from the packaged catalogue, built once on first use (thread-safe)."""
+    global _default
+    guard = _default
+    if guard is None:
+        with _default_lock:
+            if _default is None:
+                _default = Guard.from_catalogue(load_catalogue())
+            guard = _default
+    return guard
+
+
+def check(text: str) -> Verdict:
+    """Return the default guard's verdict on ``text`` (see :meth:`Guard.check`).
+
+    >>> check("这与我无关").allowed
+    False
+    """
+    return default_guard().check(text)

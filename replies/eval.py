@@ -1,0 +1,133 @@
+"""Measure the intent router on a labelled set: ``python -m replies.eval [CASES.jsonl]``.
+
+Prints accuracy, per-intent precision/recall, the keyword-only baseline's accuracy (first
+matching keyword wins) and every miss. The default set is ``tests/data/intent_cases.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from replies.router import INTENT_KEYS, Router, load_router
+
+__all__ = ["Case", "Report", "evaluate", "load_cases", "main"]
+
+DEFAULT_CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "intent_cases.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One labelled message."""
+
+    text: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Result of an evaluation: accuracy, per-intent precision/recall, baseline accuracy and the misses."""
+
+    total: int
+    correct: int
+    precision: dict[str, float]
+    recall: dict[str, float]
+    support: dict[str, int]
+    baseline_correct: int
+    misses: tuple[tuple[Case, str], ...]
+
+    @property
+    def accuracy(self) -> float:
+        """Return the share of cases classified as labelled."""
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def baseline_accuracy(self) -> float:
+        """Return the share the keyword-only baseline gets right."""
+        return self.baseline_correct / self.total if self.total else 0.0
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    """Return the cases of a JSONL file (``{"text":…, "intent":…}`` a line); ValueError names a bad line."""
+    cases = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            case = Case(str(row["text"]), str(row["intent"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{Path(path).name}:{number}: not a case: {exc}") from None
+        if case.intent not in INTENT_KEYS:
+            raise ValueError(f"{Path(path).name}:{number}: unknown intent {case.intent!r}")
+        cases.append(case)
+    return cases
+
+
+def evaluate(cases: Iterable[Case], router: Router | None = None) -> Report:
+    """Return the :class:`Report` of ``router`` (default: the packaged rules) on ``cases``."""
+    router = router or load_router()
+    cases = list(cases)
+    predicted = [router.classify(c.text).key for c in cases]
+    baseline: Callable[[str], str] = router.keyword_baseline
+    baseline_correct = sum(baseline(c.text) == c.intent for c in cases)
+    precision, recall, support = {}, {}, {}
+    for key in INTENT_KEYS:
+        true_pos = sum(p == key and c.intent == key for p, c in zip(predicted, cases, strict=True))
+        said = sum(p == key for p in predicted)
+        actual = sum(c.intent == key for c in cases)
+        support[key] = actual
+        precision[key] = true_pos / said if said else 0.0
+        recall[key] = true_pos / actual if actual else 0.0
+    misses = tuple((c, p) for c, p in zip(cases, predicted, strict=True) if c.intent != p)
+    return Report(
+        total=len(cases),
+        correct=len(cases) - len(misses),
+        precision=precision,
+        recall=recall,
+        support=support,
+        baseline_correct=baseline_correct,
+        misses=misses,
+    )
+
+
+def format_report(report: Report) -> str:
+    """Return the report as printed by ``python -m replies.eval``."""
+    lines = [
+        f"cases: {report.total}",
+        f"accuracy: {report.accuracy:.1%} ({report.correct}/{report.total})",
+        f"keyword-only baseline (first matching keyword wins): {report.baseline_accuracy:.1%}",
+        "",
+        f"{'intent':<20}{'precision':>10}{'recall':>10}{'n':>6}",
+    ]
+    for key in INTENT_KEYS:
+        lines.append(
+            f"{key:<20}{report.precision[key]:>10.1%}{report.recall[key]:>10.1%}{report.support[key]:>6}"
+        )
+    lines += ["", f"misses ({len(report.misses)}):"]
+    lines += [f"  {case.intent:<18} → {got:<18} {case.text}" for case, got in report.misses]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the evaluation of the packaged router on a cases file; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m replies.eval", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "cases", nargs="?", default=str(DEFAULT_CASES), help="JSONL file of labelled messages"
+    )
+    args = parser.parse_args(argv)
+    try:
+        cases = load_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(evaluate(cases)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The intent router: which documented situation a customer message is.
+
+Rules and examples live in ``intents.toml``. A message is folded (``guards.normalize.fold``), then
+each intent gets a score in 0..1 — the weights of its keywords found in the message (added up) or
+the best fuzzy match (rapidfuzz) of one of its example phrases, whichever is higher; a negative
+cue rules the intent out. Of the intents that reach the threshold, the first of
+uncivil > human_request > complaint_followup > complaint > security > site_problem wins; otherwise
+the best-scoring substantive intent, then the social ones (praise, apology, goodbye, thanks),
+greeting only when nothing else is said. Nothing reaching the threshold is ``unclear``, with the
+closest likely topic as ``guess`` when one is close enough.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rapidfuzz import fuzz, process
+
+from guards.normalize import fold
+
+__all__ = [
+    "DEFAULT_INTENTS",
+    "INTENT_KEYS",
+    "Intent",
+    "IntentError",
+    "Router",
+    "classify",
+    "keyword_baseline",
+    "load_router",
+]
+
+DEFAULT_INTENTS = Path(__file__).with_name("intents.toml")
+
+INTENT_KEYS: tuple[str, ...] = (
+    "greeting",
+    "service_hours",
+    "complaint",
+    "complaint_followup",
+    "suggestion",
+    "security",
+    "how_to",
+    "site_problem",
+    "out_of_scope",
+    "thanks",
+    "praise",
+    "apology",
+    "agent_identity",
+    "human_request",
+    "uncivil",
+    "goodbye",
+    "unclear",
+)
+# The first present wins, in this order.
+_STRICT = ("uncivil", "human_request", "complaint_followup", "complaint", "security", "site_problem")
+# Then the best score wins (ties in this order).
+_SUBSTANTIVE = ("service_hours", "how_to", "suggestion", "out_of_scope", "agent_identity")
+# Then courtesy messages, in this order; greeting only when nothing else is said.
+_SOCIAL = ("praise", "apology", "goodbye", "thanks")
+_SCORED = (*_STRICT, *_SUBSTANTIVE, *_SOCIAL, "greeting")
+
+
+class IntentError(ValueError):
+    """The intents file is malformed; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A classified message: ``key`` (one of :data:`INTENT_KEYS`), ``score`` 0..1, for unclear a ``guess``."""
+
+    key: str
+    score: float
+    guess: str | None = None
+
+
+class _RouterConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    threshold: float = Field(gt=0, le=1)
+    fuzzy_cutoff: float = Field(ge=50, le=100)
+    fuzzy_weight: float = Field(gt=0, le=1)
+    fuzzy_min_length: int = Field(ge=1)
+    guess_cutoff: float = Field(ge=50, le=100)
+
+
+class _IntentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topic: str = Field(min_length=1)
+    keywords: dict[str, float] = {}
+    examples: list[str] = []
+    negative: list[str] = []
+
+    @field_validator("keywords")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for word, weight in value.items():
+            if not 0 < weight <= 1:
+                raise ValueError(f"weight of {word!r} must be in (0, 1]")
+        return value
+
+
+class _Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    phrase: str = Field(min_length=1)
+    cues: list[str] = Field(min_length=1)
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    router: _RouterConfig
+    intents: dict[str, _IntentEntry]
+    topics: list[_Topic] = []
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    keywords: tuple[tuple[str, float], ...]
+    examples: tuple[str, ...]
+    negative: tuple[str, ...]
+
+
+class Router:
+    """A loaded intents file; :meth:`classify` is the only question it answers."""
+
+    def __init__(self, config: _RouterConfig, rules: Mapping[str, _Rules], topics: Mapping[str, str]) -> None:
+        self.config = config
+        self._rules = MappingProxyType(dict(rules))
+        self._topics = MappingProxyType(dict(topics))  # folded cue → topic phrase
+        self._first_keywords = tuple(
+            (word, key) for key in _SCORED for word, _ in sorted(rules[key].keywords, key=lambda kw: -kw[1])
+        )
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Return every scored intent's score (0..1) for ``text`` — for diagnostics and the eval."""
+        return self._scores(fold(text))
+
+    def _scores(self, folded: str) -> dict[str, float]:
+        cfg = self.config
+        out: dict[str, float] = {}
+        for key in _SCORED:
+            rules = self._rules[key]
+            if any(cue in folded for cue in rules.negative):
+                out[key] = 0.0
+                continue
+            keyword = sum(weight for word, weight in rules.keywords if word in folded)
+            fuzzy = 0.0
+            if rules.examples:
+                if len(folded) < cfg.fuzzy_min_length:
+                    fuzzy = 1.0 if folded in rules.examples else 0.0
+                else:
+                    best = process.extractOne(
+                        folded, rules.examples, scorer=_example_ratio, score_cutoff=cfg.fuzzy_cutoff
+                    )
+                    fuzzy = best[1] / 100 * cfg.fuzzy_weight if best else 0.0
+            out[key] = min(1.0, max(keyword, fuzzy))
+        return out
+
+    def classify(self, text: str) -> Intent:
+        """Return the :class:`Intent` of a customer message (``unclear`` when nothing is clear enough).
+
+        >>> load_router().classify("我要投诉，收到的杯子是碎的").key
+        'complaint'
+        """
+        folded = fold(text)
+        if not folded:
+            return Intent("unclear", 0.0, None)
+        scores = self._scores(folded)
+        threshold = self.config.threshold
+        for key in _STRICT:
+            if scores[key] >= threshold:
+                return Intent(key, round(scores[key], 3))
+        for group in (_SUBSTANTIVE, _SOCIAL):
+            best = max(group, key=lambda k: (scores[k], -group.index(k)))
+            if scores[best] >= threshold:
+                if group is _SOCIAL:
+                    best = next(k for k in _SOCIAL if scores[k] >= threshold)
+                return Intent(best, round(scores[best], 3))
+        if scores["greeting"] >= threshold:
+            return Intent("greeting", round(scores["greeting"], 3))
+        return Intent("unclear", round(max(scores.values()), 3), self._guess(folded))
+
+    def _guess(self, folded: str) -> str | None:
+        for cue, phrase in self._topics.items():
+            if cue in folded:
+                return phrase
+        if len(folded) < 2:
+            return None
+        best = process.extractOne(
+            folded, list(self._topics), scorer=fuzz.partial_ratio, score_cutoff=self.config.guess_cutoff
+        )
+        return self._topics[best[0]] if best and len(best[0]) >= 2 else None
+
+    def keyword_baseline(self, text: str) -> str:
+        """Return the intent of the first keyword found (strongest first, in priority order), else unclear.
+
+        The "first matching keyword wins" router most support bots use, kept for comparison in the eval.
+        """
+        folded = fold(text)
+        for word, key in self._first_keywords:
+            if word in folded:
+                return key
+        return "unclear"
+
+
+def _example_ratio(query: str, example: str, **kwargs: object) -> float:
+    """Similarity of a message and an example phrase: aligned (partial) when the message is the longer."""
+    if len(query) < len(example):
+        return fuzz.ratio(query, example, **kwargs)
+    return fuzz.partial_ratio(example, query, **kwargs)
+
+
+def load_router(path: str | Path | None = None) -> Router:
+    """Return the router built from ``path`` (default: the packaged ``intents.toml``).
+
+    Raises :class:`IntentError` naming the file, the entry and the field for any defect.
+    """
+    path = Path(path) if path is not None else DEFAULT_INTENTS
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = _File.model_validate(raw)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise IntentError(f"{path.name}: cannot read intents: {exc}") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"]) or "file"
+        raise IntentError(f"{path.name}: {loc}: {error['msg']}") from None
+    missing = [key for key in _SCORED if key not in data.intents]
+    unknown = [key for key in data.intents if key not in INTENT_KEYS or key == "unclear"]
+    if missing:
+        raise IntentError(f"{path.name}: intents.{missing[0]}: missing")
+    if unknown:
+        raise IntentError(f"{path.name}: intents.{unknown[0]}: not an intent key")
+    rules: dict[str, _Rules] = {}
+    for key, entry in data.intents.items():
+        keywords: dict[str, float] = {}
+        for word, weight in entry.keywords.items():
+            folded = fold(word)
+            if not folded:
+                raise IntentError(f"{path.name}: intents.{key}.keywords: {word!r} is empty once folded")
+            keywords[folded] = max(weight, keywords.get(folded, 0.0))
+        examples = tuple(dict.fromkeys(f for f in (fold(e) for e in entry.examples) if f))
+        negative = tuple(f for f in (fold(n) for n in entry.negative) if f)
+        rules[key] = _Rules(tuple(keywords.items()), examples, negative)
+    topics: dict[str, str] = {}
+    for topic in data.topics:
+        for cue in topic.cues:
+            folded = fold(cue)
+            if folded:
+                topics.setdefault(folded, topic.phrase)
+    return Router(data.router, rules, topics)
+
+
+@lru_cache(maxsize=1)
+def _default() -> Router:
+    return load_router()
+
+
+def classify(text: str) -> Intent:
+    """Return the :class:`Intent` of ``text`` with the packaged rules (see :meth:`Router.classify`)."""
+    return _default().classify(text)
+
+
+def keyword_baseline(text: str) -> str:
+    """Return the intent a first-keyword-wins router picks for ``text`` (for comparison only)."""
+    return _default().keyword_baseline(text)

@@ -1,0 +1,513 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests (aiohttp, random port).
+
+It serves ``/bot{token}/{method}`` the way Telegram does: Telegram-shaped ``{"ok": true, "result": …}``
+answers, message ids increasing per chat, long-polling ``getUpdates`` fed by the test, and errors
+on request (429 with ``retry_after``, 403 "bot was blocked by the user", 400 "message thread not
+found", 5xx). Every call is recorded.
+
+Example::
+
+    async with FakeTelegram() as fake:
+        bot = fake.bot()                       # aiogram Bot pointed at the fake
+        fake.push_update(fake.text_update("你好", user_id=42))
+        ...
+        assert fake.calls("sendMessage")[0].params["text"] == "…"
+
+Update builders (``text_update``, ``sticker_update``, ``photo_update``, ``edited_text_update``,
+``group_text_update``) return Update-shaped dicts; feed them to ``dp.feed_update`` with
+:func:`as_update` or push them to ``getUpdates`` with :meth:`FakeTelegram.push_update`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
+from aiohttp import web
+
+__all__ = ["BOT_ID", "Call", "FakeTelegram", "as_update"]
+
+BOT_ID = 777000111
+BOT_USERNAME = "kefu_test_bot"
+TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
+# Parameters that are free text: never JSON-decoded (a text "123" stays a string).
+_TEXT_KEYS = frozenset(
+    {
+        "text",
+        "caption",
+        "name",
+        "title",
+        "description",
+        "short_description",
+        "query",
+        "emoji",
+        "secret_token",
+        "url",
+        "parse_mode",
+        "action",
+        "callback_query_id",
+        "inline_message_id",
+        "icon_custom_emoji_id",
+        "custom_title",
+        "sticker",
+        "photo",
+        "document",
+    }
+)
+_DEFAULT_ERRORS = {
+    400: "Bad Request: message thread not found",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: terminated by other getUpdates request",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded Bot API call: method name, decoded parameters, token used, HTTP status answered."""
+
+    method: str
+    params: dict[str, Any]
+    token: str
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the fake answered this call with success."""
+        return self.status == 200
+
+
+@dataclass
+class _Failure:
+    status: int
+    description: str
+    retry_after: int | None
+    times: int
+    chat_id: int | None
+
+
+def _decode(key: str, value: str) -> Any:
+    if key in _TEXT_KEYS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def as_update(data: dict[str, Any], bot: Bot | None = None) -> Update:
+    """Return the aiogram ``Update`` for an update dict built here (for ``dp.feed_update``)."""
+    return Update.model_validate(data, context={"bot": bot} if bot else {})
+
+
+class FakeTelegram:
+    """The fake Bot API server. ``await start()`` / ``await close()``, or use ``async with``."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.token = TOKEN
+        self._calls: list[Call] = []
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._thread_ids = itertools.count(100)
+        self._topics: dict[int, set[int]] = defaultdict(set)
+        self._blocked: set[int] = set()
+        self._failures: dict[str, list[_Failure]] = defaultdict(list)
+        self._arrived = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._bots: list[Bot] = []
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> FakeTelegram:
+        """Start listening on 127.0.0.1 on a free port; ``self.url`` is its base URL."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def close(self) -> None:
+        """Close the bots made by :meth:`bot` and stop the server."""
+        for bot in self._bots:
+            await bot.session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTelegram:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def bot(self, token: str | None = None) -> Bot:
+        """Return an aiogram Bot whose session talks to this server (closed by :meth:`close`)."""
+        session = AiohttpSession(api=TelegramAPIServer.from_base(self.url))
+        bot = Bot(token or self.token, session=session)
+        self._bots.append(bot)
+        return bot
+
+    # what the test controls ------------------------------------------------------------------
+    def calls(self, method: str | None = None, *, ok: bool | None = None) -> list[Call]:
+        """Return the recorded calls (of one method; only answered ``ok`` or only failed), oldest first."""
+        return [
+            c for c in self._calls if (method is None or c.method == method) and (ok is None or c.ok == ok)
+        ]
+
+    def clear_calls(self) -> None:
+        """Forget the recorded calls."""
+        self._calls.clear()
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for ``getUpdates`` (its ``update_id`` is kept or assigned); return the id."""
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        self._arrived.set()
+        return update["update_id"]
+
+    def pending_updates(self) -> int:
+        """Return how many pushed updates no ``getUpdates`` has confirmed yet."""
+        return len(self._updates)
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        *,
+        retry_after: int | None = None,
+        description: str | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (optionally only to ``chat_id``) answer an error.
+
+        429 gets ``parameters.retry_after`` (default 1); descriptions default to Telegram's wording.
+        """
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        text = description or _DEFAULT_ERRORS.get(status, "Internal Server Error")
+        self._failures[method].append(
+            _Failure(status, text.format(retry_after=retry_after), retry_after, times, chat_id)
+        )
+
+    def block_user(self, chat_id: int) -> None:
+        """From now on, sending to ``chat_id`` answers 403 "bot was blocked by the user"."""
+        self._blocked.add(chat_id)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a forum topic: later sends to it answer 400 "message thread not found"."""
+        self._topics[chat_id].discard(thread_id)
+
+    def topics(self, chat_id: int) -> set[int]:
+        """Return the ids of the forum topics that exist in ``chat_id``."""
+        return set(self._topics[chat_id])
+
+    # update builders -------------------------------------------------------------------------
+    def next_message_id(self, chat_id: int) -> int:
+        """Return the next message id in ``chat_id`` (shared by builders and sent messages)."""
+        return next(self._message_ids[chat_id])
+
+    @staticmethod
+    def user(user_id: int, first_name: str = "张三", username: str | None = "zhangsan") -> dict[str, Any]:
+        """Return a Telegram User dict."""
+        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+        if username:
+            user["username"] = username
+        return user
+
+    def _private_message(
+        self, user_id: int, at: datetime | None, first_name: str, username: str | None, **content: Any
+    ) -> dict[str, Any]:
+        user = self.user(user_id, first_name, username)
+        chat = {"id": user_id, "type": "private", "first_name": first_name}
+        if username:
+            chat["username"] = username
+        return {
+            "message_id": content.pop("message_id", None) or self.next_message_id(user_id),
+            "date": int(at.timestamp() if at else time.time()),
+            "chat": chat,
+            "from": user,
+            **content,
+        }
+
+    def text_update(
+        self,
+        text: str,
+        *,
+        user_id: int = 42,
+        at: datetime | None = None,
+        first_name: str = "张三",
+        username: str | None = "zhangsan",
+    ) -> dict[str, Any]:
+        """Return an update with a private text message (``/start`` gets its bot_command entity)."""
+        message = self._private_message(user_id, at, first_name, username, text=text)
+        if text.startswith("/"):
+            length = len(text.split()[0].encode("utf-16-le")) // 2
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def sticker_update(
+        self,
+        *,
+        user_id: int = 42,
+        at: datetime | None = None,
+        first_name: str = "张三",
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Return an update with a private sticker message (no text)."""
+        sticker = {
+            "file_id": f"sticker-{user_id}",
+            "file_unique_id": f"s{user_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "😀",
+        }
+        message = self._private_message(user_id, at, first_name, username, sticker=sticker)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def photo_update(
+        self,
+        caption: str | None = None,
+        *,
+        user_id: int = 42,
+        at: datetime | None = None,
+        first_name: str = "张三",
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Return an update with a private photo message, with or without a caption."""
+        photo = [{"file_id": f"photo-{user_id}", "file_unique_id": f"p{user_id}", "width": 90, "height": 90}]
+        content: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            content["caption"] = caption
+        message = self._private_message(user_id, at, first_name, username, **content)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def edited_text_update(
+        self,
+        message_id: int,
+        text: str,
+        *,
+        user_id: int = 42,
+        at: datetime | None = None,
+        sent_at: datetime | None = None,
+        first_name: str = "张三",
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Return an ``edited_message`` update: message ``message_id`` now says ``text``."""
+        message = self._private_message(
+            user_id, sent_at or at, first_name, username, text=text, message_id=message_id
+        )
+        message["edit_date"] = int(at.timestamp() if at else time.time())
+        return {"update_id": next(self._update_ids), "edited_message": message}
+
+    def group_text_update(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        at: datetime | None = None,
+        first_name: str = "客服小王",
+    ) -> dict[str, Any]:
+        """Return an update with a text message in a (forum) supergroup, optionally inside a topic."""
+        message: dict[str, Any] = {
+            "message_id": self.next_message_id(chat_id),
+            "date": int(at.timestamp() if at else time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True},
+            "from": self.user(user_id, first_name, None),
+            "text": text,
+        }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
+        if text.startswith("/"):
+            length = len(text.split()[0].encode("utf-16-le")) // 2
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    # the server ------------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            body = await request.json()
+            return dict(body) if isinstance(body, dict) else {}
+        form = await request.post()
+        params = {k: _decode(k, v) for k, v in form.items() if isinstance(v, str)}
+        params.update({k: f"<file {v.filename}>" for k, v in form.items() if not isinstance(v, str)})
+        params.update({k: _decode(k, v) for k, v in request.query.items() if k not in params})
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        token = request.match_info["token"]
+        error = self._error_for(method, params)
+        self._calls.append(Call(method, params, token, error.status if error is not None else 200))
+        if error is not None:
+            return error
+        handler = getattr(self, "_m_" + method.lower(), None)
+        if handler is None:
+            self._calls[-1] = Call(method, params, token, 404)
+            return _error(404, "Not Found")
+        result = handler(params)
+        if asyncio.iscoroutine(result):
+            result = await result
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
+
+    def _error_for(self, method: str, params: dict[str, Any]) -> web.Response | None:
+        chat_id = params.get("chat_id")
+        for failure in self._failures.get(method, []):
+            if failure.times > 0 and (failure.chat_id is None or failure.chat_id == chat_id):
+                failure.times -= 1
+                return _error(failure.status, failure.description, failure.retry_after)
+        if method != "getUpdates" and isinstance(chat_id, int) and chat_id in self._blocked:
+            return _error(403, _DEFAULT_ERRORS[403])
+        thread = params.get("message_thread_id")
+        if (
+            thread is not None
+            and isinstance(chat_id, int)
+            and chat_id < 0
+            and thread not in self._topics[chat_id]
+        ):
+            return _error(400, "Bad Request: message thread not found")
+        return None
+
+    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        chat = {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}
+        message: dict[str, Any] = {
+            "message_id": self.next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME},
+            **content,
+        }
+        if params.get("message_thread_id") is not None:
+            message.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
+        return message
+
+    def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "客服",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": True,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        if not self._updates and timeout > 0:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+            except TimeoutError:
+                pass
+        return self._updates[:limit]
+
+    def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        extra = {"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}
+        return self._message(params, text=str(params.get("text", "")), **extra)
+
+    def _m_copymessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"message_id": self.next_message_id(params["chat_id"])}
+
+    def _m_forwardmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._message(params, text="(forwarded)")
+
+    def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        photo = [{"file_id": "photo", "file_unique_id": "p", "width": 90, "height": 90}]
+        return self._message(
+            params, photo=photo, **({"caption": params["caption"]} if "caption" in params else {})
+        )
+
+    def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if "inline_message_id" in params:
+            return True
+        message = self._message(params, text=str(params.get("text", "")), edit_date=int(time.time()))
+        message["message_id"] = params["message_id"]
+        return message
+
+    def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if "inline_message_id" in params:
+            return True
+        message = self._message(params, text="", edit_date=int(time.time()))
+        message["message_id"] = params["message_id"]
+        return message
+
+    def _m_createforumtopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        thread_id = next(self._thread_ids)
+        self._topics[params["chat_id"]].add(thread_id)
+        return {"message_thread_id": thread_id, "name": params.get("name", ""), "icon_color": 7322096}
+
+    def _m_getchat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        chat = {
+            "id": chat_id,
+            "type": "private" if int(chat_id) > 0 else "supergroup",
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+        if int(chat_id) < 0:
+            chat.update(title="客服组", is_forum=True)
+        return chat
+
+    def _true(self, params: dict[str, Any]) -> bool:
+        return True
+
+    _m_sendchataction = _true
+    _m_answercallbackquery = _true
+    _m_pinchatmessage = _true
+    _m_unpinchatmessage = _true
+    _m_deletemessage = _true
+    _m_deletewebhook = _true
+    _m_setwebhook = _true
+    _m_editforumtopic = _true
+    _m_closeforumtopic = _true
+    _m_reopenforumtopic = _true
+    _m_setmycommands = _true
+    _m_deletemycommands = _true
+    _m_close = _true
+    _m_logout = _true
+
+
+def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=status)

@@ -1,0 +1,250 @@
+"""End to end: the real aiogram Dispatcher and Bot against the fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fakeapi import FakeTelegram, as_update
+
+from bot.app import build_dispatcher
+from bot.delivery import NOTICE_BLOCKED, Sender
+from bot.desk import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
+from bot.storage import open_storage
+from replies import render
+
+TZ = ZoneInfo("Asia/Shanghai")
+CUSTOMER = 42
+
+
+def at(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=TZ)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Rig:
+    """One bot process: storage, desk, sender and dispatcher over the fake server."""
+
+    def __init__(self, fake: FakeTelegram, settings) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.bot = fake.bot()
+        self.storage = open_storage(settings.db_path)
+        self.desk = SupportDesk(self.storage, settings)
+        self.clock = Clock(at(10, 0))
+        self.sender = Sender(self.bot, self.storage, settings, clock=self.clock)
+        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
+
+    async def feed(self, update: dict) -> None:
+        await self.dp.feed_update(self.bot, as_update(update, self.bot))
+        await self.sender.flush()
+
+    def customer_texts(self, chat_id: int = CUSTOMER) -> list[str]:
+        calls = self.fake.calls("sendMessage", ok=True)
+        return [c.params["text"] for c in calls if c.params["chat_id"] == chat_id]
+
+    def staff_calls(self) -> list:
+        staff = self.settings.staff_chat_id
+        return [c for c in self.fake.calls() if c.params.get("chat_id") == staff]
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(fake, settings):
+    rig = Rig(fake, settings)
+    yield rig
+    rig.storage.close()
+
+
+async def test_greeting_reaches_customer_and_staff_topic(rig, settings):
+    await rig.feed(rig.fake.text_update("你好", user_id=CUSTOMER, at=at(10, 0)))
+    assert rig.customer_texts() == [render("greeting", shop=settings.shop_name)]
+    kinds = [m["content_kind"] for m in rig.storage.messages(CUSTOMER)]
+    assert kinds == ["text", "text"]
+    topics = rig.fake.calls("createForumTopic")
+    assert [c.params["name"] for c in topics] == ["张三 @zhangsan"]
+    thread = rig.storage.customer(CUSTOMER).topic_id
+    relayed = [c for c in rig.staff_calls() if c.method != "createForumTopic"]
+    assert relayed and all(c.params["message_thread_id"] == thread for c in relayed)
+    assert "你好" in relayed[0].params["text"] and "自动回复" in relayed[0].params["text"]
+    assert {r.status for r in rig.storage.outbox()} == {"sent"}
+    bot_rows = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "bot"]
+    assert all(m["telegram_message_id"] for m in bot_rows)
+
+
+async def test_start_command_greets(rig, settings):
+    await rig.feed(rig.fake.text_update("/start", at=at(10, 0)))
+    assert rig.customer_texts() == [render("greeting", shop=settings.shop_name)]
+
+
+async def test_off_hours_once_and_marked_in_topic(rig):
+    for minute in (30, 31):
+        await rig.feed(rig.fake.text_update("在吗", at=at(12, minute)))
+    lunch = render("off_hours_lunch", reopen_at="14:00")
+    assert rig.customer_texts().count(lunch) == 1
+    relayed = [c.params["text"] for c in rig.fake.calls("sendMessage") if c.params["chat_id"] < 0]
+    assert len(relayed) == 2 and all("非工作时间" in t and "在吗" in t for t in relayed)
+
+
+async def test_sticker_gets_no_content_and_is_copied(rig):
+    await rig.feed(rig.fake.sticker_update(at=at(10, 0)))
+    assert rig.customer_texts() == [render("no_content")]
+    copies = rig.fake.calls("copyMessage")
+    assert [(c.params["from_chat_id"], c.params["chat_id"]) for c in copies] == [
+        (CUSTOMER, rig.settings.staff_chat_id)
+    ]
+
+
+async def test_photo_caption_judged_and_copied_with_header(rig):
+    await rig.feed(rig.fake.photo_update("我要投诉", at=at(10, 0)))
+    ticket = rig.storage.open_ticket(CUSTOMER)
+    assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number)]
+    (copy,) = rig.fake.calls("copyMessage")
+    assert copy.params["caption"].endswith("我要投诉") and "自动回复" in copy.params["caption"]
+    assert any(ticket.number in t for t in (c.params.get("text", "") for c in rig.staff_calls()))
+
+
+async def test_traditional_characters_end_to_end(rig):
+    await rig.feed(rig.fake.text_update("我要投訴，東西壞了", at=at(10, 0)))
+    ticket = rig.storage.open_ticket(CUSTOMER)
+    assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number)]
+
+
+async def test_edit_stored_as_version_and_relayed(rig):
+    update = rig.fake.text_update("我要退", at=at(10, 0))
+    await rig.feed(update)
+    message_id = update["message"]["message_id"]
+    await rig.feed(rig.fake.edited_text_update(message_id, "我要退货", at=at(10, 1), sent_at=at(10, 0)))
+    versions = [(m["version"], m["text"]) for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    assert versions == [(1, "我要退"), (2, "我要退货")]
+    assert any(
+        "修改" in c.params.get("text", "") and "我要退货" in c.params["text"] for c in rig.staff_calls()
+    )
+
+
+async def test_uncivil_ladder_closes_and_tells_staff(rig):
+    for minute, text in enumerate(["傻逼", "去你妈的", "傻逼", "你好"]):
+        await rig.feed(rig.fake.text_update(text, at=at(10, minute)))
+    assert rig.customer_texts() == [render("uncivil_1"), render("uncivil_2"), render("uncivil_3")]
+    notices = [c.params["text"] for c in rig.staff_calls() if c.params.get("text", "").startswith("⚠️")]
+    assert any(NOTICE_UNCIVIL_CLOSED in n for n in notices)
+
+
+async def test_human_request_pings_staff_on_third(rig):
+    for minute in range(3):
+        await rig.feed(rig.fake.text_update("转人工", at=at(10, minute)))
+    assert rig.customer_texts() == [
+        render("human_request_1"),
+        render("human_request_2"),
+        render("human_handover"),
+    ]
+    assert sum(NOTICE_HUMAN in c.params.get("text", "") for c in rig.staff_calls()) == 1
+
+
+async def test_busy_reply_through_the_sweeper_once(rig):
+    await rig.feed(rig.fake.text_update("你好", at=at(10, 0)))
+    for when in (at(10, 0, 30), at(10, 1), at(10, 2)):
+        rig.desk.due_busy_replies(when)
+        await rig.sender.flush()
+    assert rig.customer_texts().count(render("busy")) == 1
+
+
+async def test_topic_reused_after_restart_and_recreated_when_deleted(fake, settings):
+    first = Rig(fake, settings)
+    await first.feed(fake.text_update("你好", at=at(10, 0)))
+    thread = first.storage.customer(CUSTOMER).topic_id
+    first.storage.close()
+    second = Rig(fake, settings)
+    await second.feed(fake.text_update("谢谢", at=at(10, 1)))
+    assert len(fake.calls("createForumTopic")) == 1
+    fake.delete_topic(settings.staff_chat_id, thread)
+    await second.feed(fake.text_update("再见", at=at(10, 2)))
+    assert len(fake.calls("createForumTopic")) == 2
+    new_thread = second.storage.customer(CUSTOMER).topic_id
+    assert new_thread != thread and fake.calls()[-1].params["message_thread_id"] == new_thread
+    assert {r.status for r in second.storage.outbox()} == {"sent"}
+    second.storage.close()
+
+
+async def test_flood_limit_keeps_order_and_retries_after(rig):
+    rig.fake.fail_next("sendMessage", 429, retry_after=5, chat_id=CUSTOMER)
+    await rig.feed(rig.fake.text_update("我要投诉", at=at(10, 0)))
+    await rig.feed(rig.fake.text_update("谢谢", at=at(10, 1)))
+    assert rig.customer_texts() == []  # paused: neither reply jumped the queue
+    pending = rig.storage.outbox("pending")
+    assert [r.chat_id for r in pending] == [CUSTOMER, CUSTOMER] and pending[0].attempts == 1
+    rig.clock.now += timedelta(seconds=5)
+    await rig.sender.flush()
+    ticket = rig.storage.open_ticket(CUSTOMER)
+    assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number), render("thanks")]
+
+
+async def test_server_error_backs_off_then_delivers(rig):
+    rig.fake.fail_next("sendMessage", 502, chat_id=CUSTOMER)
+    await rig.feed(rig.fake.text_update("谢谢", at=at(10, 0)))
+    assert rig.customer_texts() == []
+    (row,) = rig.storage.outbox("pending")
+    error = rig.storage.db.execute("SELECT last_error FROM outbox WHERE id = ?", [row.id]).fetchone()[0]
+    assert "Bad Gateway" in error
+    await rig.sender.flush()
+    assert rig.customer_texts() == []  # still backing off
+    rig.clock.now += timedelta(minutes=1)
+    await rig.sender.flush()
+    assert rig.customer_texts() == [render("thanks")]
+    assert rig.storage.outbox("pending") == []
+
+
+async def test_blocked_customer_marked_and_staff_told(rig):
+    rig.fake.block_user(CUSTOMER)
+    await rig.feed(rig.fake.text_update("谢谢", at=at(10, 0)))
+    await rig.sender.flush()
+    assert rig.storage.customer(CUSTOMER).blocked == 1
+    assert [r.status for r in rig.storage.outbox() if r.chat_id == CUSTOMER] == ["failed"]
+    assert any(NOTICE_BLOCKED in c.params.get("text", "") for c in rig.staff_calls())
+
+
+async def test_group_messages_are_not_customers(rig):
+    await rig.feed(rig.fake.group_text_update(-100999, "你好", at=at(10, 0)))
+    assert rig.storage.counts()["messages"] == 0 and rig.fake.calls("sendMessage") == []
+
+
+async def test_no_staff_chat_means_no_relay(fake, db_path):
+    from bot.settings import load_settings
+
+    settings = load_settings(db_path=db_path, bot_token=fake.token)
+    rig = Rig(fake, settings)
+    await rig.feed(fake.text_update("谢谢", at=at(10, 0)))
+    assert rig.customer_texts() == [render("thanks")]
+    assert fake.calls("createForumTopic") == [] and fake.calls("copyMessage") == []
+    rig.storage.close()
+
+
+async def test_long_polling_against_fake_get_updates(rig, settings):
+    task = asyncio.create_task(rig.dp.start_polling(rig.bot, handle_signals=False, polling_timeout=1))
+    sender = asyncio.create_task(rig.sender.run())
+    rig.fake.push_update(rig.fake.text_update("你好", at=at(10, 0)))
+    rig.fake.push_update(rig.fake.text_update("你们网站付款安全吗", at=at(10, 1)))
+    expected = [render("greeting", shop=settings.shop_name), render("security")]
+    for _ in range(200):
+        if rig.customer_texts() == expected:
+            break
+        await asyncio.sleep(0.02)
+    await rig.dp.stop_polling()
+    rig.sender.stop()
+    await asyncio.gather(task, sender)
+    assert rig.customer_texts() == expected
+    assert rig.fake.pending_updates() == 0

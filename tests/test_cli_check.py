@@ -1,0 +1,102 @@
+"""``kefu check``: exit codes, marked output, the JSON-lines contract, broken catalogues."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.commands.check import _stream, check_command
+from guards import default_guard
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(check_command, list(args), input=stdin)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("您好，您的订单已发货。", 0), ("我不知道。", 1), ("喂，大聲一點兒！", 1), ("", 0)],
+)
+def test_exit_code_follows_the_verdict(text: str, code: int) -> None:
+    assert run(text).exit_code == code
+
+
+def test_blocked_output_marks_words_and_shows_category_and_suggestion() -> None:
+    result = run("好的，我不知道。")
+    assert result.exit_code == 1
+    assert "【我不知道】" in result.output
+    assert "推卸语" in result.output
+    assert "很抱歉,您这个问题我需要咨询下" in result.output
+
+
+def test_dash_reads_stdin() -> None:
+    assert run("-", stdin="这与我无关\n").exit_code == 1
+    assert run("-", stdin="好的，收到\n").exit_code == 0
+
+
+@pytest.mark.parametrize("args", [(), ("TEXT", "--jsonl")])
+def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    assert run(*args).exit_code == 2
+
+
+def test_jsonl_contract() -> None:
+    lines = [
+        json.dumps({"id": 1, "text": "你自己去问问吧"}, ensure_ascii=False),
+        "not json",
+        json.dumps({"id": 3}),
+        json.dumps([1, 2]),
+        "",
+        json.dumps({"id": 5, "text": "好的，马上为您处理", "agent": "a7"}, ensure_ascii=False),
+    ]
+    result = run("--jsonl", stdin="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) == 5
+    blocked, bad_json, no_text, not_object, clean = rows
+    assert blocked["id"] == 1 and blocked["allowed"] is False
+    hit = blocked["hits"][0]
+    assert {"category", "phrase", "score", "start", "end"} <= set(hit)
+    assert "你自己去问问吧"[hit["start"] : hit["end"]] == "你自己去问问吧"
+    assert blocked["suggestion"]
+    assert "error" in bad_json and "error" in not_object
+    assert no_text["id"] == 3 and "error" in no_text
+    assert clean == {
+        "id": 5,
+        "text": "好的，马上为您处理",
+        "agent": "a7",
+        "allowed": True,
+        "hits": [],
+        "suggestion": None,
+    }
+
+
+def test_jsonl_streams_line_by_line() -> None:
+    """Output for a line is written before the next line is read (constant memory)."""
+
+    class Source:
+        def __init__(self) -> None:
+            self.out = io.StringIO()
+            self.seen_before: list[int] = []
+
+        def __iter__(self):
+            for number in range(3):
+                self.seen_before.append(self.out.getvalue().count("\n"))
+                yield json.dumps({"n": number, "text": "我不知道"}) + "\n"
+
+    source = Source()
+    assert _stream(default_guard(), source, source.out, None) == 3
+    assert source.seen_before == [0, 1, 2]
+
+
+def test_broken_catalogue_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "banned.toml"
+    broken.write_text('[[entry]]\nid = "x"\ncategory = "命令"\n', encoding="utf-8")
+    result = CliRunner().invoke(check_command, ["--catalogue", str(broken), "我不知道"])
+    assert result.exit_code == 2
+    message = result.output.strip()  # CliRunner mixes stderr into output
+    assert len(message.splitlines()) == 1
+    assert "banned.toml" in message and "'x'" in message

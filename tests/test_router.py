@@ -1,0 +1,138 @@
+"""The intent router: priorities, unclear and guesses, data validation, and the eval targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from replies import INTENT_KEYS, Intent, IntentError, classify, load_router
+from replies.eval import DEFAULT_CASES, evaluate, format_report, load_cases, main
+
+INTENTS_FILE = Path(__file__).parent.parent / "replies" / "intents.toml"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return evaluate(load_cases(DEFAULT_CASES))
+
+
+def test_eval_set_has_twenty_cases_per_intent():
+    cases = load_cases(DEFAULT_CASES)
+    for key in INTENT_KEYS:
+        assert sum(c.intent == key for c in cases) >= 20, key
+
+
+def test_eval_set_is_not_copied_from_the_examples():
+    router = load_router()
+    examples = {e for rules in router._rules.values() for e in rules.examples}
+    from guards.normalize import fold
+
+    assert not [c.text for c in load_cases(DEFAULT_CASES) if fold(c.text) in examples]
+
+
+def test_accuracy_target(report):
+    assert report.accuracy >= 0.92, format_report(report)
+    assert report.accuracy > report.baseline_accuracy
+
+
+@pytest.mark.parametrize("key", ["complaint", "security", "human_request", "unclear"])
+def test_recall_targets(report, key):
+    assert report.recall[key] >= 0.90, format_report(report)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("傻逼，我要投诉，转人工", "uncivil"),
+        ("我要投诉，给我转人工", "human_request"),
+        ("上次投诉的还没处理，又坏了一个", "complaint_followup"),
+        ("东西是坏的，你们网站付款安全吗", "complaint"),
+        ("页面打不开，会不会是中病毒泄露信息了", "security"),
+        ("你好，付款失败了", "site_problem"),
+        ("你好，请问发票怎么开", "how_to"),
+        ("谢谢，再见", "goodbye"),
+        ("您好", "greeting"),
+    ],
+)
+def test_priority(text, key):
+    assert classify(text).key == key
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？？", "😀😀", "\u200b"])
+def test_nothing_to_read_is_unclear(text):
+    assert classify(text) == Intent("unclear", 0.0, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "guess"), [("退款", "申请退款"), ("发票??", "开发票"), ("那个快递", "查询订单物流")]
+)
+def test_unclear_guess(text, guess):
+    intent = classify(text)
+    assert (intent.key, intent.guess) == ("unclear", guess)
+
+
+def test_unclear_without_topic_has_no_guess():
+    assert classify("嗯").guess is None
+
+
+@pytest.mark.parametrize(
+    ("plain", "variant"),
+    [
+        ("我要投诉", "我要投訴"),
+        ("转人工", "轉 人 工 ！！"),
+        ("谢谢", "ＴＨＸ"),
+        ("你们网站安全吗", "你們網站安全嗎？？"),
+    ],
+)
+def test_normalised_forms_classify_alike(plain, variant):
+    assert classify(plain).key == classify(variant).key
+
+
+def test_negative_cue_rules_out():
+    assert classify("我不是要投诉，就是问下怎么开发票").key == "how_to"
+
+
+def test_classify_returns_known_keys_and_bounded_scores():
+    for case in load_cases(DEFAULT_CASES)[:60]:
+        intent = classify(case.text)
+        assert intent.key in INTENT_KEYS
+        assert 0.0 <= intent.score <= 1.0
+
+
+def _intents_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = INTENTS_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "intents.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ('"投诉" = 1.0', '"投诉" = 3.0', "intents.complaint.keywords"),
+        ("[intents.greeting]", "[intents.weather]", "intents.greeting"),
+        ("threshold = 0.7", "threshold = 2", "router.threshold"),
+        ('topic = "问候"', 'topic = ""', "intents.greeting.topic"),
+        ("[intents.thanks]", "[intents.thanks]\ncolour = 1", "colour"),
+    ],
+)
+def test_bad_intents_file(tmp_path, old, new, needle):
+    with pytest.raises(IntentError) as info:
+        load_router(_intents_with(tmp_path, old, new))
+    assert "intents.toml" in str(info.value)
+    assert needle in str(info.value)
+
+
+def test_eval_main_prints_report(capsys):
+    assert main([str(DEFAULT_CASES)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy:" in out and "keyword-only baseline" in out and "complaint" in out
+
+
+def test_eval_main_bad_file(tmp_path, capsys):
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"text": "x", "intent": "weather"}\n', encoding="utf-8")
+    assert main([str(path)]) == 2
+    assert "weather" in capsys.readouterr().err

@@ -1,0 +1,120 @@
+"""Storage: schema and migrations, pragmas, the small queries the desk and the sender use."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from bot.storage import MIGRATIONS, TABLES, from_iso, open_storage, table_counts, to_iso
+
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.fixture
+def storage(db_path):
+    store = open_storage(db_path)
+    yield store
+    store.close()
+
+
+def test_open_creates_every_table_with_wal_and_foreign_keys(storage):
+    assert set(TABLES) <= set(storage.db.table_names())
+    assert storage.db.journal_mode == "wal"
+    assert storage.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert storage.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+
+
+def test_migrations_apply_once(db_path):
+    open_storage(db_path).close()
+    store = open_storage(db_path)
+    assert MIGRATIONS.pending(store.db) == []
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == [m.name for m in MIGRATIONS._migrations]
+    store.close()
+
+
+def test_table_counts(db_path, storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    storage.add_message(customer_id=1, direction="in", sender="customer", text="x", at=AT)
+    counts = table_counts(db_path)
+    assert set(counts) == set(TABLES)
+    assert (counts["customers"], counts["messages"], counts["outbox"]) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("moment", [AT, AT.astimezone(UTC), datetime(2026, 1, 1, tzinfo=UTC)])
+def test_times_are_utc_iso(moment):
+    stamp = to_iso(moment)
+    assert stamp.endswith("+00:00")
+    assert from_iso(stamp) == moment
+
+
+def test_naive_time_refused():
+    with pytest.raises(ValueError, match="naive"):
+        to_iso(datetime(2026, 1, 1))
+
+
+def test_upsert_customer_refreshes_and_unblocks(storage):
+    storage.upsert_customer(5, 5, "旧名", "old", AT)
+    storage.update_customer(5, blocked=1, topic_id=9)
+    customer = storage.upsert_customer(5, 5, "新名", "new", AT + timedelta(minutes=1))
+    assert (customer.name, customer.username, customer.blocked, customer.topic_id) == ("新名", "new", 0, 9)
+
+
+def test_foreign_keys_enforced(storage):
+    with pytest.raises(sqlite3.IntegrityError):
+        storage.add_message(customer_id=999, direction="in", sender="customer", text="x", at=AT)
+
+
+def test_agent_numbers_assigned_in_order(storage):
+    numbers = [storage.agent(uid, f"a{uid}", AT).number for uid in (70, 71, 70, 72)]
+    assert numbers == ["001", "002", "001", "003"]
+
+
+def test_ticket_numbers_unique_per_day(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    conv = storage.current_conversation(1, AT)
+    made = [
+        storage.create_ticket(1, conv.id, "complaint", day, AT, AT, AT).number
+        for day in (date(2026, 11, 23), date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 23))
+    ]
+    assert made == ["T20261123-0001", "T20261123-0002", "T20261124-0001", "T20261123-0003"]
+
+
+def test_current_conversation_reused_until_closed(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    first = storage.current_conversation(1, AT)
+    assert storage.current_conversation(1, AT).id == first.id
+    storage.update_conversation(first.id, status="closed_uncivil")
+    assert storage.current_conversation(1, AT).id == first.id
+    storage.update_conversation(first.id, status="closed")
+    assert storage.current_conversation(1, AT).id != first.id
+
+
+def test_outbox_order_and_confirmation(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    message = storage.add_message(customer_id=1, direction="out", sender="bot", text="您好", at=AT)
+    ids = [
+        storage.enqueue(1, "sendMessage", {"chat_id": 1, "text": t}, AT, message_id=message) for t in "abc"
+    ]
+    assert [r.id for r in storage.pending_outbox()] == ids
+    storage.mark_sent(ids[0], 321, AT)
+    storage.mark_attempt(ids[1], "502 Bad Gateway", AT)
+    storage.mark_attempt(ids[2], "400", AT, failed=True)
+    assert [r.id for r in storage.pending_outbox()] == [ids[1]]
+    assert storage.pending_outbox()[0].attempts == 1
+    assert storage.message(message)["telegram_message_id"] == 321
+    assert [r.status for r in storage.outbox()] == ["sent", "pending", "failed"]
+
+
+def test_outbox_payload_keeps_chinese_readable(db_path, storage):
+    storage.enqueue(1, "sendMessage", {"chat_id": 1, "text": "您好"}, AT)
+    raw = sqlite3.connect(db_path).execute("SELECT payload FROM outbox").fetchone()[0]
+    assert "您好" in raw
+
+
+def test_plain_sqlite_reads_the_file_while_open(db_path, storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    assert reader.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
+    reader.close()
