@@ -32,6 +32,7 @@ __all__ = [
     "Customer",
     "OutboxRow",
     "Storage",
+    "StorageError",
     "Ticket",
     "from_iso",
     "open_storage",
@@ -185,6 +186,10 @@ def m001_initial(db: Database) -> None:
         defaults={"status": "pending", "attempts": 0},
     )
     db["outbox"].create_index(["status", "id"])
+
+
+class StorageError(Exception):
+    """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 
 
 def to_iso(at: datetime) -> str:
@@ -588,21 +593,38 @@ class Storage:
 
 
 def open_storage(path: str | Path) -> Storage:
-    """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated."""
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    db = Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.enable_wal()
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    MIGRATIONS.apply(db)
+    """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
+
+    Raises :class:`StorageError` when the file cannot be opened or migrated.
+    """
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        MIGRATIONS.apply(db)
+    except sqlite3.Error as exc:
+        raise StorageError(f"{path}: {exc}") from exc
     return Storage(db)
 
 
 def table_counts(path: str | Path) -> dict[str, int]:
-    """Return ``{table: row count}`` for the bot's tables in the database at ``path`` (migrating it first)."""
-    storage = open_storage(path)
+    """Return ``{table: row count}`` for the bot's tables in the database at ``path``, opened read-only.
+
+    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database.
+    """
     try:
-        return storage.counts()
-    finally:
-        storage.close()
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return {
+                t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] if t in present else 0
+                for t in TABLES
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StorageError(f"{path}: {exc}") from exc

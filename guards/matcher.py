@@ -20,9 +20,12 @@ Offsets in hits are character offsets into the original message.
 
 from __future__ import annotations
 
+import operator
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -112,6 +115,7 @@ class _Pattern:
     whole: bool
     min_shared: int
     partial_cutoff: float
+    chars: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +131,7 @@ class _Found:
 
 def _bigrams(text: str) -> set[str]:
     """Return the set of character bigrams of ``text``."""
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+    return set(map(operator.add, text, text[1:]))
 
 
 def _core_spans(
@@ -183,7 +187,7 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
         min_shared = max(1, (length - 1) - lost)
         cutoff = max(0.0, 100.0 * (1.0 - (edits + 1.0) / length) - 1.0)
         patterns.append(
-            _Pattern(index, text, core, edits, entry.whole, min_shared, cutoff),
+            _Pattern(index, text, core, edits, entry.whole, min_shared, cutoff, frozenset(text)),
         )
     return patterns
 
@@ -196,11 +200,22 @@ class Guard:
     (False, True)
     """
 
-    __slots__ = ("_allow", "_entries", "_index", "_short", "_whole", "_whole_max")
+    __slots__ = (
+        "_allow",
+        "_entries",
+        "_index",
+        "_keys",
+        "_min_shared",
+        "_patterns",
+        "_short",
+        "_whole",
+        "_whole_max",
+    )
 
     def __init__(self, entries: Iterable[Entry], allow: Iterable[str]) -> None:
         self._entries: tuple[Entry, ...] = tuple(entries)
-        index: dict[str, list[_Pattern]] = {}
+        index: dict[str, list[int]] = {}
+        patterns: list[_Pattern] = []
         short: list[_Pattern] = []
         whole: list[_Pattern] = []
         for number, entry in enumerate(self._entries):
@@ -211,8 +226,13 @@ class Guard:
                     short.append(pattern)
                 else:
                     for bigram in _bigrams(pattern.text):
-                        index.setdefault(bigram, []).append(pattern)
-        self._index: dict[str, tuple[_Pattern, ...]] = {key: tuple(value) for key, value in index.items()}
+                        index.setdefault(bigram, []).append(len(patterns))
+                    patterns.append(pattern)
+        # Patterns are referred to by position: hashing small ints is what the hot loop does.
+        self._patterns: tuple[_Pattern, ...] = tuple(patterns)
+        self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in patterns)
+        self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
+        self._keys: frozenset[str] = frozenset(self._index)
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -283,12 +303,11 @@ class Guard:
 
     def _candidates(self, folded: str) -> list[_Pattern]:
         """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
-        counts: dict[_Pattern, int] = {}
-        index = self._index
-        for bigram in _bigrams(folded) & index.keys():
-            for pattern in index[bigram]:
-                counts[pattern] = counts.get(pattern, 0) + 1
-        out = [pattern for pattern, shared in counts.items() if shared >= pattern.min_shared]
+        shared_bigrams = _bigrams(folded) & self._keys
+        counts = Counter(chain.from_iterable(map(self._index.__getitem__, shared_bigrams)))
+        need = self._min_shared
+        patterns = self._patterns
+        out = [patterns[number] for number, shared in counts.items() if shared >= need[number]]
         out.extend(self._short)
         return out
 
@@ -365,7 +384,19 @@ def _match(pattern: _Pattern, folded: str) -> _Found | None:
     if at >= 0:
         spans = _core_spans(text, at, pattern.core)
         return _Found(pattern, at, at + length, 0, spans or ())
+    # Cheap rejections before any alignment: a core word absent from the whole message, or more
+    # distinct pattern characters missing than edits allowed.
+    for alternatives in pattern.core:
+        if not any(word in folded for word in alternatives):
+            return None
     edits = pattern.max_edits
+    allowance = max(edits, 1)
+    missing = 0
+    for ch in pattern.chars:
+        if ch not in folded:
+            missing += 1
+            if missing > allowance:
+                return None
     size = len(folded)
     if edits == 0:
         return _match_one_insertion(pattern, folded) if length <= 3 else None

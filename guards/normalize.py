@@ -47,6 +47,7 @@ _VARIANT_CHARS: dict[str, str] = {
     "唆": "嗦",
 }
 _VARIANT_TABLE = str.maketrans(_VARIANT_CHARS)
+_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "]|甚么")
 # Two-character words where only the context tells the variant apart (same length both sides).
 _VARIANT_PAIRS: tuple[tuple[str, str], ...] = (("甚么", "什么"),)
 
@@ -54,6 +55,7 @@ _DIGITS = frozenset("0123456789")
 _KEEP_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"})
 # Digits are never collapsed: amounts and order numbers keep their value.
 _REPEAT_RUN = re.compile(r"([^0-9])\1+", re.DOTALL)
+_ANY_REPEAT = re.compile(r"(.)\1", re.DOTALL)
 
 # Per-character cache: code point → folded string ("" when the character is dropped).
 # Bounded so that hostile input cannot grow it without limit.
@@ -81,9 +83,23 @@ for _code in range(0x80):
     _CHAR_MAP[_code]  # warm the cache for ASCII
 
 
+def _traditional_chars() -> frozenset[str]:
+    """Return every character that ``t2s`` converts on its own (computed once at import)."""
+    ranges = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2F800, 0x2FA1F))
+    chars = [chr(code) for low, high in ranges for code in range(low, high + 1)]
+    converted = _T2S.convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - a build that merges characters
+        converted = [_T2S.convert(ch) for ch in chars]
+    return frozenset(ch for ch, out in zip(chars, converted, strict=True) if out != ch)
+
+
+# Text without any of these characters is left alone by t2s, which saves converting it.
+_TRADITIONAL = _traditional_chars()
+
+
 def _t2s(text: str) -> str:
     """Return ``text`` converted to simplified characters, guaranteed to have the same length."""
-    if not text:
+    if not text or _TRADITIONAL.isdisjoint(text):
         return text
     converted = _T2S.convert(text)
     if len(converted) == len(text):
@@ -97,6 +113,8 @@ def _t2s(text: str) -> str:
 
 def _variants(text: str) -> str:
     """Return ``text`` with the variant table applied (length-preserving)."""
+    if _VARIANT_ANY.search(text) is None:
+        return text
     text = text.translate(_VARIANT_TABLE)
     for old, new in _VARIANT_PAIRS:
         if old in text:
@@ -173,4 +191,7 @@ def fold(text: str) -> str:
     >>> fold("ＯＫ，谢谢谢！")
     'ok谢'
     """
-    return _REPEAT_RUN.sub(r"\1", _fold_parts(text))
+    folded = _fold_parts(text)
+    if _ANY_REPEAT.search(folded) is None:
+        return folded
+    return _REPEAT_RUN.sub(r"\1", folded)

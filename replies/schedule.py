@@ -44,7 +44,7 @@ class Schedule:
     def __post_init__(self) -> None:
         if not self.windows:
             raise ValueError("a schedule needs at least one opening window")
-        if any(start == end for start, end in self.windows):
+        if any(start == end != time(0) for start, end in self.windows):  # 00:00-24:00 is the whole day
             raise ValueError("an opening window must not be empty")
         if not self.working_days or not self.working_days <= frozenset(range(7)):
             raise ValueError("working_days must be a non-empty set of weekday numbers 0-6")

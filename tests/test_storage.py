@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.storage import MIGRATIONS, TABLES, from_iso, open_storage, table_counts, to_iso
+from bot.storage import MIGRATIONS, TABLES, StorageError, from_iso, open_storage, table_counts, to_iso
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -118,3 +118,17 @@ def test_plain_sqlite_reads_the_file_while_open(db_path, storage):
     reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     assert reader.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
     reader.close()
+
+
+@pytest.mark.parametrize("opener", [open_storage, table_counts])
+def test_not_a_database_is_one_clear_error(tmp_path, opener):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match=r"junk\.db"):
+        opener(path)
+
+
+def test_counts_of_a_foreign_database_are_zero(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.commit()
+    assert table_counts(path) == dict.fromkeys(TABLES, 0)
