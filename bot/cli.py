@@ -52,11 +52,13 @@ def run(verbose: bool) -> None:
     """
     settings = settings_or_exit()
     if settings.bot_token is None:
-        click.echo("kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True)
+        click.echo(
+            "kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True
+        )
         _demo(settings)
         return
     _configure_logging(verbose, settings)
-    from bot.app import run_bot
+    from bot.runner import run_bot
 
     try:
         asyncio.run(run_bot(settings))

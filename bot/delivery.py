@@ -9,6 +9,12 @@ Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
 flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
 A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+A call the outbound guard refuses (:class:`bot.outbound_guard.OutboundBlocked`: it would have reached a
+customer with a banned phrasing, or the guard failed) is marked failed and the customer's topic is told.
+
+Groups (the staff chat) get at most ``group_per_min`` messages a minute (Telegram allows about 20);
+once half of that is used, queued text relays of one topic are merged into one message
+(:func:`bot.relay.merge_burst`), so a burst from one customer costs one message, not twenty.
 
 Example::
 
@@ -20,7 +26,10 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +42,8 @@ from aiogram.exceptions import (
 )
 
 from bot import relay
+from bot.outbound_guard import OutboundBlocked
+from bot.ratelimit import Limits
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage
 
@@ -44,6 +55,8 @@ BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
 THREAD_NOT_FOUND = "message thread not found"
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
+NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
+GROUP_WINDOW_S = 60.0
 
 
 def _utc_now() -> datetime:
@@ -69,6 +82,7 @@ class Sender:
         *,
         clock: Callable[[], datetime] = _utc_now,
         batch: int = 100,
+        group_per_min: float = Limits().group_per_min,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -78,6 +92,8 @@ class Sender:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._paused: dict[int, datetime] = {}  # chat id -> not before
+        self.group_per_min = group_per_min
+        self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
         self._stopping = False
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
@@ -95,10 +111,21 @@ class Sender:
             while True:
                 rows = self.storage.pending_outbox(self.batch)
                 held: set[int] = set()
+                merged: set[int] = set()
                 progress = 0
                 for row in rows:
-                    if row.chat_id in held or self._is_paused(row.chat_id):
+                    if row.id in merged:
+                        continue
+                    if row.chat_id in held or self._is_paused(row.chat_id) or self._group_full(row.chat_id):
                         held.add(row.chat_id)
+                        continue
+                    burst = self._burst(row, rows) if self._group_pressed(row.chat_id) else []
+                    if len(burst) > 1:
+                        if await self._deliver_merged(burst):
+                            merged.update(r.id for r in burst)
+                            progress += len(burst)
+                        elif self.storage_status(row.id) == "pending":
+                            held.add(row.chat_id)
                         continue
                     if await self._deliver(row):
                         progress += 1
@@ -144,8 +171,64 @@ class Sender:
     def _pause(self, chat_id: int, seconds: float) -> None:
         self._paused[chat_id] = self.clock() + timedelta(seconds=seconds)
 
+    def _window(self, chat_id: int) -> deque[datetime] | None:
+        if chat_id >= 0 or self.group_per_min <= 0:
+            return None
+        sent = self._group_sent.setdefault(chat_id, deque())
+        cutoff = self.clock() - timedelta(seconds=GROUP_WINDOW_S)
+        while sent and sent[0] <= cutoff:
+            sent.popleft()
+        return sent
+
+    def _group_full(self, chat_id: int) -> bool:
+        """Return whether a group chat used its messages for this minute (it waits; the queue grows)."""
+        sent = self._window(chat_id)
+        return sent is not None and len(sent) >= self.group_per_min
+
+    def _group_pressed(self, chat_id: int) -> bool:
+        """Return whether a group chat used half its messages for this minute (time to merge bursts)."""
+        sent = self._window(chat_id)
+        return sent is not None and len(sent) >= self.group_per_min / 2
+
+    def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """Return the queued text relays of ``first``'s topic that can go as one message (in order)."""
+        params = first.params
+        topic = params.get(relay.TOPIC_KEY)
+        if relay.mergeable_text(first.method, params) is None:
+            return []
+        burst, size = [first], len(relay.mergeable_text(first.method, params) or "")
+        for row in rows[rows.index(first) + 1 :]:
+            other = row.params
+            if row.chat_id != first.chat_id or other.get(relay.TOPIC_KEY) != topic:
+                continue
+            text = relay.mergeable_text(row.method, other)
+            if text is None or size + 1 + len(text) > relay.MAX_TEXT:
+                break  # keep the topic's order: nothing merged past a row that must go alone
+            burst.append(row)
+            size += 1 + len(text)
+        return burst
+
+    async def _deliver_merged(self, burst: list[OutboxRow]) -> bool:
+        """Send a burst as one message; on success every row of it is marked sent."""
+        first = burst[0]
+        texts = [relay.mergeable_text(r.method, r.params) or "" for r in burst]
+        params = {
+            "chat_id": first.chat_id,
+            relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
+            "text": relay.merge_burst(texts)[0],
+        }
+        carrier = dataclasses.replace(first, method="sendMessage", payload=json.dumps(params, ensure_ascii=False))
+        if not await self._deliver(carrier):
+            return False
+        telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
+        for row in burst[1:]:
+            self.storage.mark_sent(row.id, telegram_id, self.clock())
+        log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
+        return True
+
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
+        params.pop(relay.TEXT_KEY, None)
         customer_id = params.pop(relay.TOPIC_KEY, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
@@ -167,6 +250,9 @@ class Sender:
             except TelegramForbiddenError as exc:
                 self._blocked(row, str(exc))
                 return False
+            except OutboundBlocked as exc:
+                self._refused(row, exc)
+                return False
             except TelegramBadRequest as exc:
                 if THREAD_NOT_FOUND in str(exc).lower() and not fresh:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
@@ -182,6 +268,9 @@ class Sender:
                 log.warning("sending outbox row %s failed (%s); retry in %.0fs", row.id, exc, delay)
                 return False
             self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
+            sent = self._window(row.chat_id)
+            if sent is not None:
+                sent.append(self.clock())
             return True
         return False
 
@@ -202,3 +291,16 @@ class Sender:
                         staff_chat_id=staff, customer_id=customer.id, text=NOTICE_BLOCKED
                     )
                     self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
+
+    def _refused(self, row: OutboxRow, exc: OutboundBlocked) -> None:
+        """The outbound guard refused a call to a customer: give up on the row and tell the topic."""
+        now = self.clock()
+        log.warning("outbox row %s to chat %s refused by the outbound guard: %s", row.id, row.chat_id, exc)
+        with self.storage.transaction():
+            self.storage.mark_attempt(row.id, f"refused by the outbound guard: {exc}", now, failed=True)
+            staff = self.settings.staff_chat_id
+            if staff is not None and row.customer_id is not None and self.storage.customer(row.customer_id):
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=row.customer_id, text=f"{NOTICE_GUARD_BLOCKED}({exc.reason})"
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)

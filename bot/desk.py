@@ -67,6 +67,7 @@ PLAIN_ANSWERS = frozenset(
 NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语,会话已关闭;/reopen 可重新打开"
 NOTICE_HUMAN = "客户要求人工服务"
 NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭,未自动回复"
+NOTICE_DESK_FAILED = "自动处理出错,未自动回复,请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -107,6 +108,7 @@ class Outcome:
     held_back: tuple[Reply, ...] = ()
     version: int = 1
     ticket: str | None = None
+    duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,19 @@ class SupportDesk:
         """
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
+        # One transaction: the message and everything decided about it commit together, so a crash
+        # leaves either nothing (Telegram's update is replayed from the inbox) or all of it.
         with storage.transaction():
+            if telegram_message_id is not None:
+                known = storage.latest_version(customer.chat_id, telegram_message_id)
+                if known is not None:  # a replay after a crash: already stored and answered
+                    return Outcome(
+                        message_id=known["id"],
+                        conversation_id=known["conversation_id"],
+                        intent=known["intent"],
+                        off_hours=bool(known["off_hours"]),
+                        duplicate=True,
+                    )
             stored = storage.upsert_customer(
                 customer.user_id, customer.chat_id, customer.name, customer.username, at
             )
@@ -176,22 +190,17 @@ class SupportDesk:
                 off_hours=int(off_hours),
                 at=at,
             )
-        body = (text or "").strip()
-        intent = self._intent(body)
-        plan = _Plan(conversation={"last_customer_at": to_iso(at)})
-        with storage.transaction():
-            if conv.status == "closed_uncivil":
-                plan.notices.append(NOTICE_CLOSED_CONVERSATION)
-            else:
-                off_hours_sent = off_hours and self._off_hours_reply(plan, stored, at)
-                self._decide(plan, stored, conv, intent, at, skip_greeting=off_hours_sent)
-                if intent is not None and intent.key not in SETTLED_INTENTS and conv.waiting_since is None:
-                    plan.conversation["waiting_since"] = to_iso(at)
-            storage.update_message(message_id, intent=intent.key if intent else None)
-            replies, held = self._queue_replies(plan, stored, conv.id, at)
-            storage.update_conversation(conv.id, **plan.conversation)
-            if plan.customer:
-                storage.update_customer(stored.id, **plan.customer)
+            try:
+                with storage.transaction():  # a savepoint: a failing decision rolls back alone
+                    intent, plan, replies, held = self._decide_and_queue(
+                        stored, conv, message_id, text, off_hours, at
+                    )
+            except Exception:
+                # The message stays stored and still reaches the staff topic; an agent answers it.
+                log.exception(
+                    "deciding on message %s failed; relayed to the staff without a reply", message_id
+                )
+                intent, plan, replies, held = None, _Plan(notices=[NOTICE_DESK_FAILED]), [], []
             header = relay.header_line(off_hours=off_hours, auto_replies=tuple(r.text for r in replies))
             self._relay(
                 stored, customer.chat_id, telegram_message_id, text, content_kind, header, plan.notices, at
@@ -206,6 +215,33 @@ class SupportDesk:
             held_back=tuple(held),
             ticket=plan.ticket,
         )
+
+    def _decide_and_queue(
+        self,
+        stored: Customer,
+        conv: Conversation,
+        message_id: int,
+        text: str | None,
+        off_hours: bool,
+        at: datetime,
+    ) -> tuple[Any, _Plan, list[Reply], list[Reply]]:
+        """Classify, decide, queue the replies and update the state; return (intent, plan, replies, held)."""
+        storage = self.storage
+        intent = self._intent((text or "").strip())
+        plan = _Plan(conversation={"last_customer_at": to_iso(at)})
+        if conv.status == "closed_uncivil":
+            plan.notices.append(NOTICE_CLOSED_CONVERSATION)
+        else:
+            off_hours_sent = off_hours and self._off_hours_reply(plan, stored, at)
+            self._decide(plan, stored, conv, intent, at, skip_greeting=off_hours_sent)
+            if intent is not None and intent.key not in SETTLED_INTENTS and conv.waiting_since is None:
+                plan.conversation["waiting_since"] = to_iso(at)
+        storage.update_message(message_id, intent=intent.key if intent else None)
+        replies, held = self._queue_replies(plan, stored, conv.id, at)
+        storage.update_conversation(conv.id, **plan.conversation)
+        if plan.customer:
+            storage.update_customer(stored.id, **plan.customer)
+        return intent, plan, replies, held
 
     def on_customer_edit(
         self,

@@ -35,7 +35,7 @@ class Limits:
 
 
 class SendSchedule:
-    """Per-chat spacing, a global one-second window, and flood-wait pauses. Not thread-safe: one sender owns it."""
+    """Per-chat spacing, a global one-second window and flood-wait pauses (one sender owns it)."""
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()

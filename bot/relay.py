@@ -3,27 +3,41 @@
 Each customer gets one forum topic in the staff supergroup. The calls are queued in the outbox with
 ``"_topic_of": customer_id`` instead of a thread id; the sender resolves it at send time with
 :func:`ensure_topic` (creating the topic on first use, or again when Telegram says it was deleted),
-so a restart keeps the mapping and a queued relay never points at a stale topic.
+so a restart keeps the mapping and a queued relay never points at a stale topic. The topic title
+names the customer and, once there is one, the open ticket; :func:`ensure_topic` renames the topic
+(``editForumTopic``) when the title it should have changed.
+
+A burst from one customer must not flood the staff group (about 20 messages a minute): text relays
+carry their text (``"_text"``), so :func:`merge_burst` can fold a queued run of them into one message.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.storage import Storage
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "CAPTION_KINDS",
+    "PRIVATE_KEYS",
+    "TEXT_KEY",
     "TOPIC_KEY",
     "ensure_topic",
     "header_line",
+    "merge_burst",
+    "mergeable_text",
     "notice_call",
     "relay_calls",
     "topic_name",
 ]
 
 TOPIC_KEY = "_topic_of"
+TEXT_KEY = "_text"  # a copied text message's text, so a burst can be merged; never sent to Telegram
+PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY)
 CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -37,10 +51,14 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def topic_name(name: str | None, username: str | None, user_id: int) -> str:
-    """Return the forum topic title for a customer, e.g. ``张三 @zhang`` (at most 128 characters)."""
+def topic_name(name: str | None, username: str | None, user_id: int, ticket: str | None = None) -> str:
+    """Return the forum topic title for a customer, e.g. ``张三 @zhang`` or ``张三 @zhang · T20261123-0001``.
+
+    At most 128 characters; the ticket number is kept whole when the name must be shortened.
+    """
     parts = [p for p in (name, f"@{username}" if username else None) if p] or [f"客户 {user_id}"]
-    return _short(" ".join(parts), MAX_TOPIC_NAME)
+    suffix = f" · {ticket}" if ticket else ""
+    return _short(" ".join(parts), MAX_TOPIC_NAME - len(suffix)) + suffix
 
 
 def header_line(*, off_hours: bool = False, auto_replies: tuple[str, ...] = (), version: int = 1) -> str:
@@ -73,6 +91,8 @@ def relay_calls(
     base = {"chat_id": staff_chat_id, TOPIC_KEY: customer_id}
     copy = {**base, "from_chat_id": from_chat_id, "message_id": message_id}
     if not header:
+        if content_kind == "text" and text:
+            return [("copyMessage", {**copy, TEXT_KEY: text})]
         return [("copyMessage", copy)]
     if content_kind == "text":
         return [("sendMessage", {**base, "text": header + "\n" + (text or "")[: MAX_TEXT - len(header) - 1]})]
@@ -97,11 +117,52 @@ async def ensure_topic(
     customer = storage.customer(customer_id)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
+    ticket = storage.open_ticket(customer_id)
+    name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
+        if customer.topic_name is not None and customer.topic_name != name:
+            try:
+                await call(
+                    "editForumTopic",
+                    {"chat_id": staff_chat_id, "message_thread_id": customer.topic_id, "name": name},
+                )
+            except Exception as exc:  # a title is cosmetic: never hold the relay back for it
+                log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
+            storage.update_customer(customer_id, topic_name=name)
         return customer.topic_id
-    topic = await call(
-        "createForumTopic",
-        {"chat_id": staff_chat_id, "name": topic_name(customer.name, customer.username, customer.id)},
-    )
-    storage.update_customer(customer_id, topic_id=topic.message_thread_id)
+    topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
+    storage.update_customer(customer_id, topic_id=topic.message_thread_id, topic_name=name)
     return topic.message_thread_id
+
+
+def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
+    """Return the text a queued staff-topic call carries when it may be merged with others, else None.
+
+    Plain text relays and notices qualify; media, captions, buttons and replies do not.
+    """
+    if TOPIC_KEY not in params:
+        return None
+    extra = set(params) - {"chat_id", TOPIC_KEY, TEXT_KEY, "from_chat_id", "message_id", "text"}
+    if extra:
+        return None
+    if method == "sendMessage":
+        return params.get("text") or None
+    if method == "copyMessage":
+        return params.get(TEXT_KEY) or None
+    return None
+
+
+def merge_burst(texts: list[str], limit: int = MAX_TEXT) -> list[str]:
+    """Return ``texts`` joined by newlines into as few messages of at most ``limit`` characters as possible.
+
+    >>> merge_burst(["在吗", "我要退货"])
+    ['在吗\n我要退货']
+    """
+    merged: list[str] = []
+    for text in texts:
+        text = text[:limit]
+        if merged and len(merged[-1]) + 1 + len(text) <= limit:
+            merged[-1] += "\n" + text
+        else:
+            merged.append(text)
+    return merged

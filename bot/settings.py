@@ -5,13 +5,14 @@ Build them in ``main()`` with :func:`load_settings` and pass them on; nothing he
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
@@ -49,7 +50,7 @@ def parse_business_hours(value: str) -> tuple[tuple[time, time], ...]:
     if not windows:
         raise ValueError("no opening window given")
     windows.sort()
-    for (_, end_a), (start_b, _) in zip(windows, windows[1:], strict=False):
+    for (_, end_a), (start_b, _) in itertools.pairwise(windows):
         if end_a != time(0, 0) and start_b < end_a:
             raise ValueError("opening windows overlap")
     return tuple(windows)
@@ -138,7 +139,9 @@ class Settings(BaseSettings):
     @classmethod
     def _dates(cls, value: Any) -> Any:
         try:
-            return frozenset(date.fromisoformat(p) for p in _split(value)) if isinstance(value, str) else value
+            return (
+                frozenset(date.fromisoformat(p) for p in _split(value)) if isinstance(value, str) else value
+            )
         except ValueError:
             raise ValueError(f"{value!r} is not a list of dates like 2026-12-24,2026-12-31") from None
 
@@ -160,6 +163,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/") if value else value
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            # Without it anyone who finds the URL could post forged updates.
+            raise ValueError("KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         """Return the shop's time zone."""
@@ -168,7 +178,9 @@ class Settings(BaseSettings):
     @property
     def business_hours_text(self) -> str:
         """Return the opening windows as shown to customers, e.g. ``08:00-12:00、14:00-18:00``."""
-        return "、".join(f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.business_hours)
+        return "、".join(
+            f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.business_hours
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -181,8 +193,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = "KEFU_" + str(error["loc"][0]).upper() if error["loc"] else "KEFU_*"
         message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across settings names its variables itself
+            raise ConfigError(message) from None
+        name = "KEFU_" + str(error["loc"][0]).upper()
         raw = error.get("input")
         if error["type"] in {"int_parsing", "float_parsing", "bool_parsing"}:
             message = f"{raw!r} is not valid: {message}"

@@ -31,6 +31,7 @@ __all__ = [
     "Conversation",
     "Customer",
     "OutboxRow",
+    "StaffMessage",
     "Storage",
     "StorageError",
     "Ticket",
@@ -41,7 +42,17 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
-TABLES = ("customers", "conversations", "tickets", "messages", "guard_events", "outbox", "agents")
+TABLES = (
+    "customers",
+    "conversations",
+    "tickets",
+    "messages",
+    "guard_events",
+    "outbox",
+    "agents",
+    "updates",
+    "staff_messages",
+)
 
 MIGRATIONS = Migrations("kefu")
 
@@ -188,6 +199,57 @@ def m001_initial(db: Database) -> None:
     db["outbox"].create_index(["status", "id"])
 
 
+@MIGRATIONS()
+def m002_inbox(db: Database) -> None:
+    """Add the ``updates`` table: every raw inbound update, stored before it is acknowledged."""
+    db["updates"].create(
+        {
+            "update_id": int,
+            "raw": str,  # the update's JSON as Telegram sent it
+            "status": str,  # pending | done | ignored | malformed | failed
+            "error": str,
+            "received_at": str,
+            "handled_at": str,
+        },
+        pk="update_id",
+        not_null={"raw", "status", "received_at"},
+        defaults={"status": "pending"},
+    )
+    db["updates"].create_index(["status"])
+
+
+@MIGRATIONS()
+def m003_agent_side(db: Database) -> None:
+    """Agent side: staff-topic messages of agents, the topic title shown, and small bot state (the board)."""
+    db["customers"].add_column("topic_name", str)
+    db["staff_messages"].create(
+        {
+            "id": int,
+            "staff_chat_id": int,
+            "staff_message_id": int,  # the agent's message in the customer's topic
+            "customer_id": int,
+            "agent_id": int,
+            "text": str,  # latest version (text or caption; "" for media without caption)
+            "content_kind": str,
+            "status": str,  # held | sent | edited
+            "message_id": int,  # messages row of the answer delivered to the customer
+            "suggestion": str,
+            "category": str,
+            "version": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
+        not_null={"staff_chat_id", "staff_message_id", "customer_id", "text", "status", "created_at"},
+        defaults={"version": 1, "content_kind": "text"},
+    )
+    db["staff_messages"].create_index(["staff_chat_id", "staff_message_id"], unique=True)
+    db["bot_state"].create({"key": str, "value": str}, pk="key")
+    db["customers"].create_index(["topic_id"])
+    db["guard_events"].create_index(["at"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 
@@ -222,6 +284,7 @@ class Customer:
     topic_id: int | None
     blocked: int
     off_hours_stretch: str | None
+    topic_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +329,24 @@ class Ticket:
     due_answer_at: str | None
     due_settle_at: str | None
     answered_at: str | None
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """An agent's message in a customer's topic: its latest text, whether it was held or sent, and to whom."""
+
+    id: int
+    staff_chat_id: int
+    staff_message_id: int
+    customer_id: int
+    agent_id: int | None
+    text: str
+    content_kind: str
+    status: str
+    message_id: int | None
+    suggestion: str | None
+    category: str | None
+    version: int
 
 
 @dataclass(frozen=True)
@@ -586,6 +667,100 @@ class Storage:
                 "status = CASE WHEN ? THEN 'failed' ELSE status END WHERE id = ?",
                 [error, to_iso(at), int(failed), outbox_id],
             )
+
+    # agent side ------------------------------------------------------------------------------
+    def customer_by_topic(self, topic_id: int) -> Customer | None:
+        """Return the customer whose staff topic is ``topic_id``, or None."""
+        return _row(Customer, self._one("SELECT * FROM customers WHERE topic_id = ?", [topic_id]))
+
+    def save_staff_message(
+        self,
+        *,
+        staff_chat_id: int,
+        staff_message_id: int,
+        customer_id: int,
+        agent_id: int | None,
+        text: str,
+        content_kind: str,
+        status: str,
+        at: datetime,
+        message_id: int | None = None,
+        suggestion: str | None = None,
+        category: str | None = None,
+    ) -> StaffMessage:
+        """Store (or replace, on an edit) an agent's topic message; return it with its version counted."""
+        stamp = to_iso(at)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO staff_messages (staff_chat_id, staff_message_id, customer_id, agent_id, text, "
+                "content_kind, status, message_id, suggestion, category, version, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT(staff_chat_id, staff_message_id) DO UPDATE SET text = excluded.text, "
+                "content_kind = excluded.content_kind, status = excluded.status, "
+                "message_id = coalesce(excluded.message_id, staff_messages.message_id), "
+                "suggestion = excluded.suggestion, category = excluded.category, "
+                "version = staff_messages.version + 1, updated_at = excluded.updated_at",
+                [
+                    staff_chat_id,
+                    staff_message_id,
+                    customer_id,
+                    agent_id,
+                    text,
+                    content_kind,
+                    status,
+                    message_id,
+                    suggestion,
+                    category,
+                    stamp,
+                    stamp,
+                ],
+            )
+        return self.staff_message(staff_chat_id, staff_message_id)
+
+    def staff_message(self, staff_chat_id: int, staff_message_id: int) -> StaffMessage | None:
+        """Return an agent's stored topic message by its Telegram ids, or None."""
+        return _row(
+            StaffMessage,
+            self._one(
+                "SELECT * FROM staff_messages WHERE staff_chat_id = ? AND staff_message_id = ?",
+                [staff_chat_id, staff_message_id],
+            ),
+        )
+
+    def staff_message_by_id(self, row_id: int) -> StaffMessage | None:
+        """Return an agent's stored topic message by row id, or None."""
+        return _row(StaffMessage, self._one("SELECT * FROM staff_messages WHERE id = ?", [row_id]))
+
+    def update_staff_message(self, row_id: int, **values: Any) -> None:
+        """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
+        self._update("staff_messages", row_id, values)
+
+    def outbox_row(self, outbox_id: int) -> dict[str, Any] | None:
+        """Return one outbox row as a dict (status, telegram_message_id …), or None."""
+        return self._one("SELECT * FROM outbox WHERE id = ?", [outbox_id])
+
+    def state(self, key: str) -> str | None:
+        """Return a small piece of bot state (e.g. the pinned board's message id), or None."""
+        row = self._one("SELECT value FROM bot_state WHERE key = ?", [key])
+        return row["value"] if row else None
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Store (or with None, forget) a small piece of bot state."""
+        with self.db.atomic():
+            if value is None:
+                self.db.execute("DELETE FROM bot_state WHERE key = ?", [key])
+            else:
+                self.db.execute(
+                    "INSERT INTO bot_state (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+
+    def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        """Return the rows of a read-only query as dicts (for reports such as the dashboard)."""
+        cursor = self.db.execute(sql, params)
+        cols = [c[0] for c in cursor.description]
+        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""

@@ -113,9 +113,8 @@ class _Pattern:
     core: tuple[tuple[str, ...], ...]  # each core word as its alternatives
     max_edits: int
     whole: bool
-    min_shared: int
     partial_cutoff: float
-    chars: frozenset[str]
+    min_shared: int  # bigrams a message must share with the pattern to be within its allowance
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +181,12 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
         if entry.whole:
             text = _strip_particles(text)
             length = len(text)
+        cutoff = max(0.0, 100.0 * (1.0 - (edits + 1.0) / length) - 1.0)
         # One edit destroys at most two bigrams; short exact patterns may take one inserted character.
         lost = 2 * edits if edits else (1 if length <= 3 else 0)
         min_shared = max(1, (length - 1) - lost)
-        cutoff = max(0.0, 100.0 * (1.0 - (edits + 1.0) / length) - 1.0)
         patterns.append(
-            _Pattern(index, text, core, edits, entry.whole, min_shared, cutoff, frozenset(text)),
+            _Pattern(index, text, core, edits, entry.whole, cutoff, min_shared),
         )
     return patterns
 
@@ -214,23 +213,26 @@ class Guard:
 
     def __init__(self, entries: Iterable[Entry], allow: Iterable[str]) -> None:
         self._entries: tuple[Entry, ...] = tuple(entries)
-        index: dict[str, list[int]] = {}
         patterns: list[_Pattern] = []
-        short: list[_Pattern] = []
         whole: list[_Pattern] = []
         for number, entry in enumerate(self._entries):
             for pattern in _compile_entry(number, entry):
-                if pattern.whole:
-                    whole.append(pattern)
-                elif len(pattern.text) < 2:
-                    short.append(pattern)
-                else:
-                    for bigram in _bigrams(pattern.text):
-                        index.setdefault(bigram, []).append(len(patterns))
-                    patterns.append(pattern)
+                (whole if pattern.whole else patterns).append(pattern)
+        # Bigram index: bigram -> positions of the patterns that contain it. Patterns shorter than two
+        # characters have no bigram and are always scored.
+        index: dict[str, list[int]] = {}
+        short: list[_Pattern] = []
+        indexed: list[_Pattern] = []
+        for pattern in patterns:
+            if len(pattern.text) < 2:
+                short.append(pattern)
+                continue
+            for bigram in _bigrams(pattern.text):
+                index.setdefault(bigram, []).append(len(indexed))
+            indexed.append(pattern)
         # Patterns are referred to by position: hashing small ints is what the hot loop does.
-        self._patterns: tuple[_Pattern, ...] = tuple(patterns)
-        self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in patterns)
+        self._patterns: tuple[_Pattern, ...] = tuple(indexed)
+        self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in indexed)
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         self._keys: frozenset[str] = frozenset(self._index)
         self._short: tuple[_Pattern, ...] = tuple(short)
@@ -384,19 +386,11 @@ def _match(pattern: _Pattern, folded: str) -> _Found | None:
     if at >= 0:
         spans = _core_spans(text, at, pattern.core)
         return _Found(pattern, at, at + length, 0, spans or ())
-    # Cheap rejections before any alignment: a core word absent from the whole message, or more
-    # distinct pattern characters missing than edits allowed.
+    # Cheap rejection before any alignment: a core word absent from the whole message.
     for alternatives in pattern.core:
         if not any(word in folded for word in alternatives):
             return None
     edits = pattern.max_edits
-    allowance = max(edits, 1)
-    missing = 0
-    for ch in pattern.chars:
-        if ch not in folded:
-            missing += 1
-            if missing > allowance:
-                return None
     size = len(folded)
     if edits == 0:
         return _match_one_insertion(pattern, folded) if length <= 3 else None

@@ -12,6 +12,7 @@ closest likely topic as ``guess`` when one is close enough.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ INTENT_KEYS: tuple[str, ...] = (
 # The first present wins, in this order.
 _STRICT = ("uncivil", "human_request", "complaint_followup", "complaint", "security", "site_problem")
 # Then the best score wins (ties in this order).
-_SUBSTANTIVE = ("service_hours", "how_to", "suggestion", "out_of_scope", "agent_identity")
+_SUBSTANTIVE = ("suggestion", "service_hours", "how_to", "out_of_scope", "agent_identity")
 # Then courtesy messages, in this order; greeting only when nothing else is said.
 _SOCIAL = ("praise", "apology", "goodbye", "thanks")
 _SCORED = (*_STRICT, *_SUBSTANTIVE, *_SOCIAL, "greeting")
@@ -85,21 +86,33 @@ class _RouterConfig(BaseModel):
     fuzzy_weight: float = Field(gt=0, le=1)
     fuzzy_min_length: int = Field(ge=1)
     guess_cutoff: float = Field(ge=50, le=100)
+    greeting_max_rest: int = Field(default=6, ge=0)
 
 
 class _IntentEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     topic: str = Field(min_length=1)
     keywords: dict[str, float] = {}
+    patterns: dict[str, float] = {}
     examples: list[str] = []
     negative: list[str] = []
 
-    @field_validator("keywords")
+    @field_validator("keywords", "patterns")
     @classmethod
     def _weights(cls, value: dict[str, float]) -> dict[str, float]:
         for word, weight in value.items():
             if not 0 < weight <= 1:
                 raise ValueError(f"weight of {word!r} must be in (0, 1]")
+        return value
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, value: dict[str, float]) -> dict[str, float]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
         return value
 
 
@@ -119,6 +132,7 @@ class _File(BaseModel):
 @dataclass(frozen=True, slots=True)
 class _Rules:
     keywords: tuple[tuple[str, float], ...]
+    patterns: tuple[tuple[re.Pattern[str], float], ...]
     examples: tuple[str, ...]
     negative: tuple[str, ...]
 
@@ -130,6 +144,9 @@ class Router:
         self.config = config
         self._rules = MappingProxyType(dict(rules))
         self._topics = MappingProxyType(dict(topics))  # folded cue → topic phrase
+        self._greeting_words = tuple(
+            sorted({word for word, _ in rules["greeting"].keywords} | set(rules["greeting"].examples), key=len, reverse=True)
+        )
         self._first_keywords = tuple(
             (word, key) for key in _SCORED for word, _ in sorted(rules[key].keywords, key=lambda kw: -kw[1])
         )
@@ -147,6 +164,7 @@ class Router:
                 out[key] = 0.0
                 continue
             keyword = sum(weight for word, weight in rules.keywords if word in folded)
+            keyword += sum(weight for regex, weight in rules.patterns if regex.search(folded))
             fuzzy = 0.0
             if rules.examples:
                 if len(folded) < cfg.fuzzy_min_length:
@@ -179,9 +197,15 @@ class Router:
                 if group is _SOCIAL:
                     best = next(k for k in _SOCIAL if scores[k] >= threshold)
                 return Intent(best, round(scores[best], 3))
-        if scores["greeting"] >= threshold:
+        if scores["greeting"] >= threshold and len(self._rest(folded)) <= self.config.greeting_max_rest:
             return Intent("greeting", round(scores["greeting"], 3))
         return Intent("unclear", round(max(scores.values()), 3), self._guess(folded))
+
+    def _rest(self, folded: str) -> str:
+        """Return what is left of a message once every greeting word is taken out (longest first)."""
+        for word in self._greeting_words:
+            folded = folded.replace(word, "")
+        return folded
 
     def _guess(self, folded: str) -> str | None:
         for cue, phrase in self._topics.items():
@@ -244,7 +268,8 @@ def load_router(path: str | Path | None = None) -> Router:
             keywords[folded] = max(weight, keywords.get(folded, 0.0))
         examples = tuple(dict.fromkeys(f for f in (fold(e) for e in entry.examples) if f))
         negative = tuple(f for f in (fold(n) for n in entry.negative) if f)
-        rules[key] = _Rules(tuple(keywords.items()), examples, negative)
+        patterns = tuple((re.compile(pattern), weight) for pattern, weight in entry.patterns.items())
+        rules[key] = _Rules(tuple(keywords.items()), patterns, examples, negative)
     topics: dict[str, str] = {}
     for topic in data.topics:
         for cue in topic.cues:

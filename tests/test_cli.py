@@ -61,7 +61,9 @@ def test_db_prints_table_counts(tmp_path: Path) -> None:
 
     path = tmp_path / "k.db"
     open_storage(path).close()
-    result = CliRunner().invoke(main, ["db", "--db", str(path)], env={"KEFU_BOT_TOKEN": "1234567:" + "x" * 35})
+    result = CliRunner().invoke(
+        main, ["db", "--db", str(path)], env={"KEFU_BOT_TOKEN": "1234567:" + "x" * 35}
+    )
     assert result.exit_code == 0, result.output
     for table in ["customers", "conversations", "tickets", "messages", "guard_events", "outbox"]:
         assert re.search(rf"^{table}\s+\d+$", result.output, re.MULTILINE), table

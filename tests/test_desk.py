@@ -340,6 +340,14 @@ def test_message_stored_before_deciding(desk, monkeypatch):
         raise RuntimeError("classifier down")
 
     monkeypatch.setattr(desk_module, "classify", explode)
-    with pytest.raises(RuntimeError):
-        say(desk, "你好", at(10, 0))
+    outcome = say(desk, "你好", at(10, 0))
     assert [m["text"] for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
+    assert outcome.replies == () and outcome.notices == (desk_module.NOTICE_DESK_FAILED,)
+
+
+def test_a_replayed_update_is_not_answered_twice(desk):
+    first = desk.on_customer_message(ALICE, "你好", at=at(10, 0), telegram_message_id=77)
+    again = desk.on_customer_message(ALICE, "你好", at=at(10, 0), telegram_message_id=77)
+    assert first.replies and not first.duplicate
+    assert again.duplicate and again.replies == () and again.message_id == first.message_id
+    assert len(desk.storage.messages(ALICE.user_id)) == len(first.replies) + 1

@@ -12,7 +12,10 @@ TOKEN = "123456789:AAH-secret_value_that_is_long_enough_0123"
 
 
 def test_redact_any_bot_token_shape() -> None:
-    assert redact(f"POST https://api.telegram.org/bot{TOKEN}/getMe") == "POST https://api.telegram.org/bot***/getMe"
+    assert (
+        redact(f"POST https://api.telegram.org/bot{TOKEN}/getMe")
+        == "POST https://api.telegram.org/bot***/getMe"
+    )
     assert redact("webhook secret s3cr3t in text", "s3cr3t") == "webhook secret *** in text"
     assert redact("order 12345: shipped") == "order 12345: shipped"
 

@@ -80,7 +80,9 @@ def test_the_deploy_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch) -
     example = ROOT / "deploy" / "kefu.env.example"
     s = load_settings(_env_file=example)
     assert s.bot_token is None and s.staff_chat_id is None
-    documented = {line.split("=", 1)[0] for line in example.read_text().splitlines() if line.startswith("KEFU_")}
+    documented = {
+        line.split("=", 1)[0] for line in example.read_text().splitlines() if line.startswith("KEFU_")
+    }
     fields = {"KEFU_" + name.upper() for name in type(s).model_fields}
     assert documented == fields, "kefu.env.example must list every setting, and only settings"
 
@@ -110,9 +112,16 @@ def test_token_is_never_printed() -> None:
         ("KEFU_WEBHOOK_PORT", "70000", "KEFU_WEBHOOK_PORT:"),
         ("KEFU_API_SERVER", "api.telegram.org", "KEFU_API_SERVER: 'api.telegram.org' is not an http(s) URL"),
         ("KEFU_WEBHOOK_URL", "ftp://x", "KEFU_WEBHOOK_URL: 'ftp://x' is not an http(s) URL"),
+        (
+            "KEFU_WEBHOOK_URL",
+            "https://x.example/hook",
+            "KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set",
+        ),
     ],
 )
-def test_bad_value_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+def test_bad_value_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as caught:
         load_settings()

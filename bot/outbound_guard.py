@@ -1,0 +1,176 @@
+"""The one chokepoint: an aiogram client-session middleware that checks everything addressed to a customer.
+
+Every outgoing Bot API call passes through ``bot.session.middleware`` (aiogram's request middlewares).
+:class:`OutboundGuard` looks at each call whose ``chat_id`` is not the staff chat, collects the words a
+customer would read (``text``, ``caption``, a poll's ``question``, the captions of a media group) and
+runs the guard on them. A copy or forward carries no text of its own, so its source is looked up
+(the agent's message as stored); a copy whose source is unknown is refused, as is everything when
+the guard itself fails (fail closed). A refusal raises :class:`OutboundBlocked` before anything
+reaches Telegram; the sender marks the delivery failed and tells the customer's topic.
+
+Example::
+
+    guard = install(bot, storage, settings)     # once, after the Bot is built
+    await bot.send_message(42, "你问我，我问谁？")   # raises OutboundBlocked
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMessages, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+from guards import Verdict, check
+
+__all__ = ["CACHE_SIZE", "OutboundBlocked", "OutboundGuard", "install", "outgoing_texts"]
+
+log = logging.getLogger(__name__)
+
+CACHE_SIZE = 1024  # verdicts kept by text: the desk and the gate often check the same words
+TEXT_FIELDS = ("text", "caption", "question", "explanation")
+REASON_GUARD_FAILED = "守卫检查失败"
+REASON_UNKNOWN_SOURCE = "无法确认转发内容"
+
+SourceText = Callable[[Any, int], str | None]
+Checker = Callable[[str], Verdict]
+
+
+class OutboundBlocked(Exception):
+    """A call to a customer was refused: it carries a banned phrasing, unknown content, or the guard failed.
+
+    ``reason`` is a short Chinese explanation for the staff topic (the categories hit, or why it was
+    refused); ``verdict`` is the guard's verdict when there was one.
+    """
+
+    def __init__(self, method: str, chat_id: Any, reason: str, verdict: Verdict | None = None) -> None:
+        super().__init__(reason)
+        self.method = method
+        self.chat_id = chat_id
+        self.reason = reason
+        self.verdict = verdict
+
+
+def outgoing_texts(method: TelegramMethod[Any]) -> list[str]:
+    """Return the words a recipient of ``method`` would read that the call itself carries (may be empty)."""
+    texts = [v for name in TEXT_FIELDS if isinstance(v := getattr(method, name, None), str) and v]
+    for item in getattr(method, "media", None) or ():
+        caption = getattr(item, "caption", None)
+        if isinstance(caption, str) and caption:
+            texts.append(caption)
+    return texts
+
+
+class OutboundGuard(BaseRequestMiddleware):
+    """Refuse any call to a non-staff chat whose words the guard blocks (see the module docstring)."""
+
+    def __init__(
+        self,
+        staff_chat_id: int | None,
+        *,
+        source_text: SourceText | None = None,
+        checker: Checker = check,
+        on_block: Callable[[OutboundBlocked], None] | None = None,
+    ) -> None:
+        self.staff_chat_id = staff_chat_id
+        self.source_text = source_text
+        self.checker = checker
+        self.on_block = on_block
+        self._cache: OrderedDict[str, Verdict] = OrderedDict()
+        self.checked = 0
+        self.refused = 0
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Check a call to a customer, raise :class:`OutboundBlocked` when refused; else return the response."""
+        chat_id = getattr(method, "chat_id", None)
+        if chat_id is not None and chat_id != self.staff_chat_id:
+            self.inspect(method)
+        return await make_request(bot, method)
+
+    def inspect(self, method: TelegramMethod[Any]) -> None:
+        """Raise :class:`OutboundBlocked` when ``method`` must not reach its (customer) chat; return None."""
+        name = type(method).__name__
+        chat_id = getattr(method, "chat_id", None)
+        texts = outgoing_texts(method)
+        if isinstance(method, CopyMessage | ForwardMessage) and getattr(method, "caption", None) is None:
+            texts.append(self._source(name, chat_id, method.from_chat_id, method.message_id))
+        elif isinstance(method, CopyMessages | ForwardMessages):
+            texts.extend(self._source(name, chat_id, method.from_chat_id, m) for m in method.message_ids)
+        for text in texts:
+            self.checked += 1
+            try:
+                verdict = self._verdict(text)
+            except Exception as exc:
+                log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
+                self._refuse(OutboundBlocked(name, chat_id, f"{REASON_GUARD_FAILED}: {type(exc).__name__}"))
+            if not verdict.allowed:
+                categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
+                self._refuse(OutboundBlocked(name, chat_id, categories, verdict))
+
+    def _source(self, name: str, chat_id: Any, from_chat_id: Any, message_id: int) -> str:
+        text = self.source_text(from_chat_id, message_id) if self.source_text else None
+        if text is None:
+            self._refuse(OutboundBlocked(name, chat_id, REASON_UNKNOWN_SOURCE))
+        return text
+
+    def _verdict(self, text: str) -> Verdict:
+        verdict = self._cache.get(text)
+        if verdict is None:
+            verdict = self.checker(text)
+            self._cache[text] = verdict
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(text)
+        return verdict
+
+    def _refuse(self, blocked: OutboundBlocked) -> None:
+        self.refused += 1
+        if self.on_block is not None:
+            try:
+                self.on_block(blocked)
+            except Exception:
+                log.exception("recording a refused call failed")
+        raise blocked
+
+
+def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
+    """Register the outbound guard on ``bot``'s session (copies resolved from ``storage``); return it.
+
+    Refusals are stored in ``guard_events`` with ``source='gate'``.
+    """
+    staff = settings.staff_chat_id
+
+    def source_text(from_chat_id: Any, message_id: int) -> str | None:
+        if from_chat_id != staff:
+            return None
+        row = storage.staff_message(staff, message_id)
+        return None if row is None else row.text
+
+    def record(blocked: OutboundBlocked) -> None:
+        customer = storage.customer(blocked.chat_id) if isinstance(blocked.chat_id, int) else None
+        verdict = blocked.verdict
+        storage.add_guard_event(
+            source="gate",
+            customer_id=customer.id if customer else None,
+            text=f"{blocked.method} → {blocked.chat_id}: {blocked.reason}",
+            allowed=False,
+            hits=verdict.to_dict()["hits"] if verdict else [],
+            suggestion=verdict.suggestion if verdict else None,
+            at=datetime.now(UTC),
+        )
+
+    guard = OutboundGuard(staff, source_text=source_text, on_block=record)
+    bot.session.middleware(guard)
+    return guard

@@ -1,0 +1,94 @@
+"""Long polling that acknowledges an update only after it is stored.
+
+aiogram's own polling moves the offset as soon as it has read an update, before a handler has
+stored it; a crash then would lose it. Here each ``getUpdates`` answer is read as raw JSON (so one
+malformed update cannot make the whole batch unreadable), stored by the :class:`~bot.inbox.UpdatePump`,
+and only the next ``getUpdates`` call, whose offset is past it, acknowledges it. Network errors and
+5xx answers are retried with aiogram's :class:`~aiogram.utils.backoff.Backoff`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.methods.base import TelegramMethod
+from aiogram.utils.backoff import Backoff, BackoffConfig
+
+from bot.inbox import UpdatePump
+
+__all__ = ["GetRawUpdates", "poll"]
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_S = 25
+BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.6, jitter=0.1)
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` answered as plain dicts: each update is validated on its own later."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+async def poll(
+    bot: Bot,
+    pump: UpdatePump,
+    *,
+    allowed_updates: list[str] | None = None,
+    stop: asyncio.Event | None = None,
+    timeout: int = POLL_TIMEOUT_S,
+) -> None:
+    """Fetch, store, acknowledge and hand on updates until ``stop`` is set (or the task is cancelled)."""
+    stop = stop or asyncio.Event()
+    backoff = Backoff(config=BACKOFF)
+    offset = pump.inbox.next_offset()
+    pump.replay_pending()
+    request_timeout = int((bot.session.timeout or 60) + timeout)
+    while not stop.is_set():
+        method = GetRawUpdates(offset=offset, timeout=timeout, allowed_updates=allowed_updates)
+        try:
+            updates = await bot(method, request_timeout=request_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error(
+                "getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff.next_delay
+            )
+            await _sleep_or_stop(backoff.next_delay, stop)
+            next(backoff)
+            continue
+        backoff.reset()
+        if not updates:
+            continue
+        while True:
+            try:
+                pump.accept(updates)
+                break
+            except Exception as exc:
+                # Not stored means not acknowledged: keep the offset and try to store the batch again.
+                log.error(
+                    "could not store %d update(s) (%s); retrying, nothing acknowledged", len(updates), exc
+                )
+                await _sleep_or_stop(backoff.next_delay, stop)
+                next(backoff)
+                if stop.is_set():
+                    return
+        ids = [u["update_id"] for u in updates if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        if ids:
+            offset = max(ids) + 1
+
+
+async def _sleep_or_stop(seconds: float, stop: asyncio.Event) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,187 @@
+"""Inbound updates are stored before Telegram is told they arrived, and handled once, in order per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+from aiogram.utils.backoff import BackoffConfig
+from fakeapi import FakeTelegram
+
+from bot.app import build_dispatcher
+from bot.delivery import Sender
+from bot.desk import SupportDesk
+from bot.inbox import Inbox, UpdatePump, chat_key
+from bot.polling import poll
+from bot.storage import open_storage
+
+CUSTOMER = 4242
+
+
+class Rig:
+    """One bot process over the fake server, fed through the inbox."""
+
+    def __init__(self, fake: FakeTelegram, settings) -> None:
+        self.fake = fake
+        self.bot = fake.bot()
+        self.storage = open_storage(settings.db_path)
+        self.desk = SupportDesk(self.storage, settings)
+        self.sender = Sender(self.bot, self.storage, settings)
+        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
+        self.inbox = Inbox(self.storage)
+        self.pump = UpdatePump(self.dp, self.bot, self.inbox)
+
+    def statuses(self) -> dict[int, str]:
+        return dict(self.storage.db.execute("SELECT update_id, status FROM updates").fetchall())
+
+    def customer_texts(self, chat_id: int = CUSTOMER) -> list[str]:
+        return [
+            c.params["text"]
+            for c in self.fake.calls("sendMessage", ok=True)
+            if c.params["chat_id"] == chat_id
+        ]
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(fake, settings):
+    rig = Rig(fake, settings)
+    yield rig
+    rig.storage.close()
+
+
+async def _poll_until(rig: Rig, condition, *, seconds: float = 10.0) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(rig.bot, rig.pump, stop=stop, timeout=1))
+    try:
+        async with asyncio.timeout(seconds):
+            while not condition():
+                await asyncio.sleep(0.02)
+        await rig.pump.drain()
+        await rig.sender.flush()
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_polling_stores_handles_and_then_acknowledges(rig):
+    ids = [rig.fake.push_update(rig.fake.text_update(t, user_id=CUSTOMER)) for t in ["你好", "几点上班?"]]
+    await _poll_until(rig, lambda: len(rig.statuses()) == 2 and rig.fake.pending_updates() == 0)
+    assert rig.statuses() == {ids[0]: "done", ids[1]: "done"}
+    stored = [m["text"] for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    assert stored == ["你好", "几点上班?"]
+    # the offset sent after the batch acknowledges exactly what was stored
+    offsets = [c.params.get("offset") for c in rig.fake.calls("getUpdates")]
+    assert max(ids) + 1 in offsets
+
+
+async def test_nothing_is_acknowledged_while_the_database_cannot_store(rig, monkeypatch):
+    update_id = rig.fake.push_update(rig.fake.text_update("在吗", user_id=CUSTOMER))
+    real_store = rig.inbox.store
+    failures = {"left": 2}
+
+    def flaky_store(raw, at):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError("database is locked")
+        return real_store(raw, at)
+
+    monkeypatch.setattr(rig.inbox, "store", flaky_store)
+    monkeypatch.setattr(
+        "bot.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
+    )
+    await _poll_until(rig, lambda: rig.statuses().get(update_id) == "done")
+    assert failures["left"] == 0
+    offsets = [c.params.get("offset") for c in rig.fake.calls("getUpdates")]
+    first_ack = offsets.index(update_id + 1)
+    assert all(o is None or o <= update_id for o in offsets[:first_ack])
+
+
+async def test_a_malformed_update_is_kept_and_the_batch_goes_on(rig):
+    bad = rig.fake.push_update({"message": {"message_id": "not-a-number", "chat": "nope"}})
+    unknown = rig.fake.push_update({"message_from_the_future": {"chat": {"id": CUSTOMER}}})
+    good = rig.fake.push_update(rig.fake.text_update("你好", user_id=CUSTOMER))
+    await _poll_until(rig, lambda: rig.statuses().get(good) == "done")
+    assert rig.statuses() == {bad: "malformed", unknown: "ignored", good: "done"}
+    raw, error = rig.storage.db.execute(
+        "SELECT raw, error FROM updates WHERE update_id = ?", [bad]
+    ).fetchone()
+    assert json.loads(raw)["message"]["message_id"] == "not-a-number" and error
+    assert rig.customer_texts()
+
+
+async def test_updates_left_by_a_crash_are_handled_at_start_exactly_once(fake, settings):
+    first = Rig(fake, settings)
+    update = fake.text_update("你好", user_id=CUSTOMER)
+    update["update_id"] = 900
+    first.inbox.store([update], datetime.now(UTC))
+    first.storage.close()  # "crash": stored, never handled
+
+    second = Rig(fake, settings)
+    assert second.pump.replay_pending() == 1
+    await second.pump.drain()
+    await second.sender.flush()
+    assert second.statuses() == {900: "done"}
+    replies = second.customer_texts()
+    assert len(replies) == 1
+
+    # crashed again after handling but before the mark: the replay is recognised, nothing is re-sent
+    second.storage.db.execute("UPDATE updates SET status = 'pending'")
+    second.storage.db.conn.commit()
+    assert second.pump.replay_pending() == 1
+    await second.pump.drain()
+    await second.sender.flush()
+    assert second.customer_texts() == replies
+    assert len([m for m in second.storage.messages(CUSTOMER) if m["direction"] == "in"]) == 1
+    second.storage.close()
+
+
+async def test_a_failing_handler_is_recorded_not_lost(rig, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("handler exploded")
+
+    monkeypatch.setattr(rig.dp, "feed_update", broken)
+    rig.pump.accept([{**rig.fake.text_update("你好", user_id=CUSTOMER), "update_id": 31}])
+    await rig.pump.drain()
+    status, error = rig.storage.db.execute(
+        "SELECT status, error FROM updates WHERE update_id = 31"
+    ).fetchone()
+    assert status == "failed" and "handler exploded" in error
+
+
+async def test_order_is_kept_within_a_chat(rig, monkeypatch):
+    seen: list[tuple[int, int]] = []
+    real_handle = rig.pump.handle
+
+    async def slow_handle(raw):
+        chat = chat_key(raw)
+        await asyncio.sleep(0.05 if raw["update_id"] % 2 else 0)  # odd ids are slow
+        seen.append((chat, raw["update_id"]))
+        return await real_handle(raw)
+
+    monkeypatch.setattr(rig.pump, "handle", slow_handle)
+    batch = []
+    for update_id, user in [(1, 10), (2, 10), (3, 20), (4, 10), (5, 20)]:
+        batch.append({**rig.fake.text_update(f"第{update_id}条", user_id=user), "update_id": update_id})
+    rig.pump.accept(batch)
+    await rig.pump.drain()
+    assert [u for c, u in seen if c == 10] == [1, 2, 4]
+    assert [u for c, u in seen if c == 20] == [3, 5]
+
+
+def test_chat_key_of_several_update_kinds():
+    assert chat_key({"update_id": 1, "message": {"chat": {"id": 5}}}) == 5
+    assert (
+        chat_key({"update_id": 1, "callback_query": {"from": {"id": 6}, "message": {"chat": {"id": -7}}}})
+        == -7
+    )
+    assert chat_key({"update_id": 1, "inline_query": {"from": {"id": 8}}}) == 8
+    assert chat_key({"update_id": 1, "weird": 3}) is None
