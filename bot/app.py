@@ -17,6 +17,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot import outbound_guard
+from bot.board import Board, run_board
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.routers import setup_routers
@@ -71,9 +73,13 @@ async def run_polling(settings: Settings) -> None:
     bot = build_bot(settings)
     storage = open_storage(settings.db_path)
     desk = SupportDesk(storage, settings)
+    outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     sender = Sender(bot, storage, settings)
     dp = build_dispatcher(settings, storage, desk, sender)
     background = [asyncio.create_task(sender.run()), asyncio.create_task(sweep_busy(desk, sender))]
+    if settings.staff_chat_id is not None:
+        board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
+        background.append(asyncio.create_task(run_board(board, _utc_now)))
     try:
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())

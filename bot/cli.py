@@ -10,18 +10,10 @@ from pathlib import Path
 
 import click
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.commands import settings_or_exit
+from bot.settings import Settings
 
 __all__ = ["main"]
-
-
-def settings_or_exit(**overrides: object) -> Settings:
-    """Return validated settings, or print the one-line reason and exit 2 (never a traceback)."""
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ConfigError as exc:
-        click.echo(f"kefu: {exc}", err=True)
-        raise SystemExit(2) from None
 
 
 def _configure_logging(verbose: bool, settings: Settings) -> None:
@@ -58,12 +50,20 @@ def run(verbose: bool) -> None:
         _demo(settings)
         return
     _configure_logging(verbose, settings)
+    from aiogram.exceptions import TelegramUnauthorizedError
+
     from bot.runner import run_bot
 
     try:
         asyncio.run(run_bot(settings))
     except KeyboardInterrupt:
         pass
+    except TelegramUnauthorizedError:
+        click.echo("kefu: Telegram rejected KEFU_BOT_TOKEN (401 Unauthorized): check the token", err=True)
+        raise SystemExit(2) from None
+    except _startup_errors() as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 @main.command()
@@ -75,8 +75,25 @@ def demo(db_path: Path | None) -> None:
 
 def _demo(settings: Settings) -> None:
     from bot.demo import run_demo
+    from bot.runner import load_catalogues
 
-    raise SystemExit(run_demo(settings, sys.stdin, sys.stdout))
+    try:
+        load_catalogues(settings)
+        code = run_demo(settings, sys.stdin, sys.stdout)
+    except _startup_errors() as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
+    raise SystemExit(code)
+
+
+def _startup_errors() -> tuple[type[Exception], ...]:
+    """Return the errors that stop start-up with one line: a bad database or a broken catalogue."""
+    from bot.storage import StorageError
+    from guards import CatalogueError
+    from replies import ScriptError
+    from replies.router import IntentError
+
+    return (StorageError, CatalogueError, ScriptError, IntentError)
 
 
 @main.command()

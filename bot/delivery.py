@@ -94,6 +94,7 @@ class Sender:
         self._paused: dict[int, datetime] = {}  # chat id -> not before
         self.group_per_min = group_per_min
         self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
+        self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self._stopping = False
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
@@ -118,8 +119,11 @@ class Sender:
                         continue
                     if row.chat_id in held or self._is_paused(row.chat_id) or self._group_full(row.chat_id):
                         held.add(row.chat_id)
+                        if row.chat_id < 0:
+                            self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
                         continue
-                    burst = self._burst(row, rows) if self._group_pressed(row.chat_id) else []
+                    pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
+                    burst = self._burst(row, rows) if pressed else []
                     if len(burst) > 1:
                         if await self._deliver_merged(burst):
                             merged.update(r.id for r in burst)
@@ -131,6 +135,7 @@ class Sender:
                         progress += 1
                     elif self.storage_status(row.id) == "pending":
                         held.add(row.chat_id)  # keep the chat's order: nothing after a stuck row
+                self._backlog &= held  # a chat that is no longer held has no queue left to merge
                 sent += progress
                 if len(rows) < self.batch or not progress:
                     return sent
@@ -217,7 +222,8 @@ class Sender:
             relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
             "text": relay.merge_burst(texts)[0],
         }
-        carrier = dataclasses.replace(first, method="sendMessage", payload=json.dumps(params, ensure_ascii=False))
+        payload = json.dumps(params, ensure_ascii=False)
+        carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
         if not await self._deliver(carrier):
             return False
         telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
@@ -300,7 +306,7 @@ class Sender:
             self.storage.mark_attempt(row.id, f"refused by the outbound guard: {exc}", now, failed=True)
             staff = self.settings.staff_chat_id
             if staff is not None and row.customer_id is not None and self.storage.customer(row.customer_id):
-                method, params = relay.notice_call(
-                    staff_chat_id=staff, customer_id=row.customer_id, text=f"{NOTICE_GUARD_BLOCKED}({exc.reason})"
-                )
+                text = f"{NOTICE_GUARD_BLOCKED}({exc.reason})"
+                customer_id = row.customer_id
+                method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)

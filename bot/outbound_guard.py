@@ -92,7 +92,7 @@ class OutboundGuard(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        """Check a call to a customer, raise :class:`OutboundBlocked` when refused; else return the response."""
+        """Return the response to ``method``; raise :class:`OutboundBlocked` if a customer must not get it."""
         chat_id = getattr(method, "chat_id", None)
         if chat_id is not None and chat_id != self.staff_chat_id:
             self.inspect(method)

@@ -23,16 +23,29 @@ from bot.polling import poll
 from bot.settings import Settings
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
+from guards import check
+from replies import classify, render
 
-__all__ = ["run_bot"]
+__all__ = ["load_catalogues", "run_bot"]
 
 log = logging.getLogger(__name__)
 
 SENDER_GRACE_S = 5.0
 
 
+def load_catalogues(settings: Settings) -> None:
+    """Load and validate every catalogue now, so a broken file stops start-up rather than a handler.
+
+    Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
+    """
+    check("您好")
+    classify("您好")
+    render("greeting", shop=settings.shop_name)
+
+
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
+    load_catalogues(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

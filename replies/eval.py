@@ -18,7 +18,16 @@ from pathlib import Path
 
 from replies.router import INTENT_KEYS, Router, load_router
 
-__all__ = ["DEFAULT_CASES", "DEFAULT_HOLDOUT", "Case", "Report", "evaluate", "format_report", "load_cases", "main"]
+__all__ = [
+    "DEFAULT_CASES",
+    "DEFAULT_HOLDOUT",
+    "Case",
+    "Report",
+    "evaluate",
+    "format_report",
+    "load_cases",
+    "main",
+]
 
 _DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 DEFAULT_CASES = _DATA / "intent_cases.jsonl"
@@ -119,7 +128,7 @@ def format_report(report: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the evaluation of the packaged router on each cases file; return the exit status (2: bad file)."""
+    """Print the evaluation of the router on each cases file; return the exit status (2: bad input)."""
     parser = argparse.ArgumentParser(prog="python -m replies.eval", description=__doc__.splitlines()[0])
     parser.add_argument(
         "cases",

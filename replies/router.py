@@ -1,19 +1,21 @@
 """The intent router: which documented situation a customer message is.
 
 Rules and examples live in ``intents.toml``. A message is folded (``guards.normalize.fold``), then
-each intent gets a score in 0..1 — the weights of its keywords found in the message (added up) or
-the best fuzzy match (rapidfuzz) of one of its example phrases, whichever is higher; a negative
-cue rules the intent out. Of the intents that reach the threshold, the first of
-uncivil > human_request > complaint_followup > complaint > security > site_problem wins; otherwise
-the best-scoring substantive intent, then the social ones (praise, apology, goodbye, thanks),
-greeting only when nothing else is said. Nothing reaching the threshold is ``unclear``, with the
-closest likely topic as ``guess`` when one is close enough.
+each intent gets a score in 0..1 — the weights of its keywords and regular-expression patterns found
+in the message (added up) or the best fuzzy match (rapidfuzz) of one of its example phrases,
+whichever is higher; a negative cue rules the intent out. Of the intents that reach the threshold,
+the first of uncivil > human_request > complaint_followup > complaint > security > site_problem
+wins; otherwise the best-scoring substantive intent, then the social ones (praise, apology,
+goodbye, thanks); greeting only when nothing else is said (at most ``greeting_max_rest``
+characters left once the greeting words are taken out). Nothing reaching the threshold is
+``unclear``, with the closest likely topic as ``guess`` when one is close enough.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -145,36 +147,76 @@ class Router:
         self._rules = MappingProxyType(dict(rules))
         self._topics = MappingProxyType(dict(topics))  # folded cue → topic phrase
         self._greeting_words = tuple(
-            sorted({word for word, _ in rules["greeting"].keywords} | set(rules["greeting"].examples), key=len, reverse=True)
+            sorted(
+                {word for word, _ in rules["greeting"].keywords} | set(rules["greeting"].examples),
+                key=len,
+                reverse=True,
+            )
         )
         self._first_keywords = tuple(
             (word, key) for key in _SCORED for word, _ in sorted(rules[key].keywords, key=lambda kw: -kw[1])
         )
+        # Keywords by their first character, so that a message is scanned once, not once per keyword.
+        by_first: dict[str, set[str]] = {}
+        owners: dict[str, list[tuple[str, float]]] = {}
+        for key in _SCORED:
+            for word, weight in rules[key].keywords:
+                by_first.setdefault(word[0], set()).add(word)
+                owners.setdefault(word, []).append((key, weight))
+        self._by_first = {first: tuple(words) for first, words in by_first.items()}
+        self._owners = {word: tuple(keys) for word, keys in owners.items()}
+        # Examples sorted by length: those no longer than a message are matched partially (aligned),
+        # the longer ones whole — each half with a native rapidfuzz scorer.
+        self._examples = {key: tuple(sorted(rules[key].examples, key=len)) for key in _SCORED}
+        self._example_lengths = {key: tuple(len(e) for e in self._examples[key]) for key in _SCORED}
 
     def scores(self, text: str) -> dict[str, float]:
         """Return every scored intent's score (0..1) for ``text`` — for diagnostics and the eval."""
         return self._scores(fold(text))
 
+    def _keyword_scores(self, folded: str) -> dict[str, float]:
+        """Return the summed weights of the distinct keywords found in ``folded``, per intent."""
+        found = {
+            word
+            for index, char in enumerate(folded)
+            for word in self._by_first.get(char, ())
+            if folded.startswith(word, index)
+        }
+        sums: dict[str, float] = dict.fromkeys(_SCORED, 0.0)
+        for word in found:
+            for key, weight in self._owners[word]:
+                sums[key] += weight
+        return sums
+
+    def _fuzzy(self, key: str, folded: str) -> float:
+        """Return the best example similarity (0..100) of ``folded`` for one intent, 0 below the cutoff."""
+        examples = self._examples[key]
+        if not examples:
+            return 0.0
+        if len(folded) < self.config.fuzzy_min_length:
+            return 100.0 if folded in examples else 0.0
+        split = bisect_right(self._example_lengths[key], len(folded))
+        cutoff = self.config.fuzzy_cutoff
+        best = 0.0
+        if split:
+            hit = process.extractOne(folded, examples[:split], scorer=fuzz.partial_ratio, score_cutoff=cutoff)
+            best = hit[1] if hit else 0.0
+        if split < len(examples):
+            hit = process.extractOne(folded, examples[split:], scorer=fuzz.ratio, score_cutoff=cutoff)
+            best = max(best, hit[1] if hit else 0.0)
+        return best
+
     def _scores(self, folded: str) -> dict[str, float]:
-        cfg = self.config
+        weight = self.config.fuzzy_weight
+        keywords = self._keyword_scores(folded)
         out: dict[str, float] = {}
         for key in _SCORED:
             rules = self._rules[key]
             if any(cue in folded for cue in rules.negative):
                 out[key] = 0.0
                 continue
-            keyword = sum(weight for word, weight in rules.keywords if word in folded)
-            keyword += sum(weight for regex, weight in rules.patterns if regex.search(folded))
-            fuzzy = 0.0
-            if rules.examples:
-                if len(folded) < cfg.fuzzy_min_length:
-                    fuzzy = 1.0 if folded in rules.examples else 0.0
-                else:
-                    best = process.extractOne(
-                        folded, rules.examples, scorer=_example_ratio, score_cutoff=cfg.fuzzy_cutoff
-                    )
-                    fuzzy = best[1] / 100 * cfg.fuzzy_weight if best else 0.0
-            out[key] = min(1.0, max(keyword, fuzzy))
+            keyword = keywords[key] + sum(w for regex, w in rules.patterns if regex.search(folded))
+            out[key] = min(1.0, max(keyword, self._fuzzy(key, folded) / 100 * weight))
         return out
 
     def classify(self, text: str) -> Intent:
@@ -228,13 +270,6 @@ class Router:
             if word in folded:
                 return key
         return "unclear"
-
-
-def _example_ratio(query: str, example: str, **kwargs: object) -> float:
-    """Similarity of a message and an example phrase: aligned (partial) when the message is the longer."""
-    if len(query) < len(example):
-        return fuzz.ratio(query, example, **kwargs)
-    return fuzz.partial_ratio(example, query, **kwargs)
 
 
 def load_router(path: str | Path | None = None) -> Router:

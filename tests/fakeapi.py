@@ -346,6 +346,80 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    def group_photo_update(
+        self,
+        chat_id: int,
+        caption: str | None = None,
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        at: datetime | None = None,
+        first_name: str = "客服小王",
+    ) -> dict[str, Any]:
+        """Return an update with a photo (optionally captioned) in a (forum) supergroup topic."""
+        update = self.group_text_update(
+            chat_id, "", user_id=user_id, thread_id=thread_id, at=at, first_name=first_name
+        )
+        message = update["message"]
+        del message["text"]
+        message["photo"] = [{"file_id": "agent-photo", "file_unique_id": "ap", "width": 90, "height": 90}]
+        if caption is not None:
+            message["caption"] = caption
+        return update
+
+    def edited_group_text_update(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        at: datetime | None = None,
+        first_name: str = "客服小王",
+    ) -> dict[str, Any]:
+        """Return an ``edited_message`` update: group message ``message_id`` now says ``text``."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(at.timestamp() if at else time.time()),
+            "edit_date": int(at.timestamp() if at else time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True},
+            "from": self.user(user_id, first_name, None),
+            "text": text,
+        }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
+        return {"update_id": next(self._update_ids), "edited_message": message}
+
+    def callback_update(
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        first_name: str = "客服小王",
+    ) -> dict[str, Any]:
+        """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME},
+            "text": "⛔",
+        }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
+        query = {
+            "id": str(next(self._update_ids)),
+            "from": self.user(user_id, first_name, None),
+            "chat_instance": str(chat_id),
+            "message": message,
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
+
     # the server ------------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -453,6 +527,13 @@ class FakeTelegram:
         if "inline_message_id" in params:
             return True
         message = self._message(params, text=str(params.get("text", "")), edit_date=int(time.time()))
+        message["message_id"] = params["message_id"]
+        return message
+
+    def _m_editmessagecaption(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if "inline_message_id" in params:
+            return True
+        message = self._message(params, caption=str(params.get("caption", "")), edit_date=int(time.time()))
         message["message_id"] = params["message_id"]
         return message
 

@@ -82,3 +82,27 @@ def test_run_without_a_token_starts_the_demo() -> None:
     result = CliRunner().invoke(main, ["run"], input="/quit\n")
     assert "KEFU_BOT_TOKEN is not set" in result.output
     assert result.exit_code == 0
+
+
+def test_run_on_a_broken_database_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    env = {"KEFU_BOT_TOKEN": "1234567:" + "t" * 35, "KEFU_DB_PATH": str(path)}
+    result = CliRunner().invoke(main, ["run"], env=env)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"kefu: {path}: ") and "t" * 35 not in result.output
+
+
+def test_run_with_a_broken_catalogue_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guards import CatalogueError
+
+    def broken(text: str) -> None:
+        raise CatalogueError("banned.toml: entry 'mingling-03': field 'category': '命令' is not a category")
+
+    monkeypatch.setattr("bot.runner.check", broken)
+    result = CliRunner().invoke(main, ["run"], env={"KEFU_BOT_TOKEN": "1234567:" + "t" * 35})
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "kefu: banned.toml: entry 'mingling-03': field 'category': '命令' is not a category"
+    )

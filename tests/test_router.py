@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from guards.normalize import fold
 from replies import INTENT_KEYS, Intent, IntentError, classify, load_router
-from replies.eval import DEFAULT_CASES, evaluate, format_report, load_cases, main
+from replies.eval import DEFAULT_CASES, DEFAULT_HOLDOUT, evaluate, format_report, load_cases, main
 
 INTENTS_FILE = Path(__file__).parent.parent / "replies" / "intents.toml"
 
@@ -17,18 +18,28 @@ def report():
     return evaluate(load_cases(DEFAULT_CASES))
 
 
-def test_eval_set_has_twenty_cases_per_intent():
-    cases = load_cases(DEFAULT_CASES)
+@pytest.fixture(scope="module")
+def holdout_report():
+    return evaluate(load_cases(DEFAULT_HOLDOUT))
+
+
+@pytest.mark.parametrize(("path", "least"), [(DEFAULT_CASES, 20), (DEFAULT_HOLDOUT, 25)])
+def test_eval_sets_cover_every_intent(path, least):
+    cases = load_cases(path)
     for key in INTENT_KEYS:
-        assert sum(c.intent == key for c in cases) >= 20, key
+        assert sum(c.intent == key for c in cases) >= least, key
 
 
-def test_eval_set_is_not_copied_from_the_examples():
+@pytest.mark.parametrize("path", [DEFAULT_CASES, DEFAULT_HOLDOUT])
+def test_eval_set_is_not_copied_from_the_examples(path):
     router = load_router()
     examples = {e for rules in router._rules.values() for e in rules.examples}
-    from guards.normalize import fold
+    assert not [c.text for c in load_cases(path) if fold(c.text) and fold(c.text) in examples]
 
-    assert not [c.text for c in load_cases(DEFAULT_CASES) if fold(c.text) in examples]
+
+def test_holdout_shares_no_message_with_the_tuning_set():
+    tuning = {fold(c.text) for c in load_cases(DEFAULT_CASES)}
+    assert not [c.text for c in load_cases(DEFAULT_HOLDOUT) if fold(c.text) and fold(c.text) in tuning]
 
 
 def test_accuracy_target(report):
@@ -39,6 +50,11 @@ def test_accuracy_target(report):
 @pytest.mark.parametrize("key", ["complaint", "security", "human_request", "unclear"])
 def test_recall_targets(report, key):
     assert report.recall[key] >= 0.90, format_report(report)
+
+
+def test_holdout_accuracy_target(holdout_report):
+    assert holdout_report.accuracy >= 0.88, format_report(holdout_report)
+    assert holdout_report.accuracy > holdout_report.baseline_accuracy
 
 
 @pytest.mark.parametrize(
@@ -53,9 +69,33 @@ def test_recall_targets(report, key):
         ("你好，请问发票怎么开", "how_to"),
         ("谢谢，再见", "goodbye"),
         ("您好", "greeting"),
+        ("亲在吗，我不是要找人工，就问问你们几点下班", "service_hours"),
+        ("不是投诉哦，就是觉得赠品可以换个实用的", "suggestion"),
+        ("登不上了，是不是有人盗了我的号", "security"),
+        ("好的谢啦，拜拜", "goodbye"),
     ],
 )
 def test_priority(text, key):
+    assert classify(text).key == key
+
+
+@pytest.mark.parametrize(
+    "text", ["你好，我那个东西吧就是那个啥样子的", "亲在吗，关于那个事情我想了想还是那样"]
+)
+def test_greeting_only_when_nothing_else_is_said(text):
+    assert classify(text).key == "unclear"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("滚烫的汤洒了，杯子裂开了", "complaint"),
+        ("这个操作我不会，教我一下", "how_to"),
+        ("详情页能放些真人实拍图吗，建议", "suggestion"),
+        ("你是人工还是智能客服", "agent_identity"),
+    ],
+)
+def test_lookalike_words_do_not_trigger(text, key):
     assert classify(text).key == key
 
 
@@ -116,6 +156,12 @@ def _intents_with(tmp_path: Path, old: str, new: str) -> Path:
         ("threshold = 0.7", "threshold = 2", "router.threshold"),
         ('topic = "问候"', 'topic = ""', "intents.greeting.topic"),
         ("[intents.thanks]", "[intents.thanks]\ncolour = 1", "colour"),
+        (
+            "[intents.thanks.patterns]",
+            "[intents.thanks.patterns]\n'(unclosed' = 0.5",
+            "intents.thanks.patterns",
+        ),
+        ("[intents.thanks.patterns]", "[intents.thanks.patterns]\n'ok' = 1.5", "intents.thanks.patterns"),
     ],
 )
 def test_bad_intents_file(tmp_path, old, new, needle):
@@ -129,6 +175,21 @@ def test_eval_main_prints_report(capsys):
     assert main([str(DEFAULT_CASES)]) == 0
     out = capsys.readouterr().out
     assert "accuracy:" in out and "keyword-only baseline" in out and "complaint" in out
+    assert "summary:" not in out
+
+
+def test_eval_main_without_arguments_prints_both_sets(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert f"== {DEFAULT_CASES.name}" in out and f"== {DEFAULT_HOLDOUT.name}" in out
+    assert "summary:" in out
+
+
+def test_eval_main_any_file(tmp_path, capsys):
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"text": "转人工", "intent": "human_request"}\n', encoding="utf-8")
+    assert main([str(path)]) == 0
+    assert "accuracy: 100.0% (1/1)" in capsys.readouterr().out
 
 
 def test_eval_main_bad_file(tmp_path, capsys):

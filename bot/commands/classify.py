@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.commands import settings_or_exit
+from bot.settings import Settings
 from replies import Intent, classify, render, script_for
 
 __all__ = ["RUNTIME_MARKERS", "classify_command", "reply_for"]
@@ -64,11 +65,7 @@ def classify_command(text: str | None, jsonl: bool) -> None:
     """Classify a customer message and show the documented reply the bot would send."""
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT or --jsonl")
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+    settings = settings_or_exit()
     if text is not None:
         intent = classify(text)
         click.echo(f"intent: {intent.key}")

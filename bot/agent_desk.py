@@ -1,0 +1,505 @@
+"""The agent side of the desk: what happens to an agent's message, edit, button or command in a topic.
+
+Every method takes the time as ``at`` and writes into the outbox (never calls Telegram): deliveries to
+the customer and the bot's feedback in the customer's topic. Every agent message is checked by the
+guard (through :meth:`bot.desk.SupportDesk.on_agent_message`, which logs ``guard_events`` and fails
+closed). An allowed message is *copied* to the customer from the topic (so photos, documents, voice
+and stickers go as they are); a blocked one is held back and the topic gets the category, the
+agent's text with the matched words marked, the documented better wording and two buttons.
+Every agent topic message is stored in ``staff_messages`` with its latest text, so an edit is
+checked again and the outbound guard can tell what a copy carries.
+
+Example::
+
+    agents = AgentDesk(desk)
+    result = agents.answer(AgentRef(7, "小王"), customer_id=42, staff_message_id=15, text="好的", at=at)
+    result.allowed, result.delivery_id      # (True, 12): a copyMessage queued for the customer
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import relay
+from bot.desk import SupportDesk
+from bot.storage import Customer, StaffMessage, from_iso, to_iso
+from guards import Hit, Verdict, check
+from replies import load_scripts, render
+from replies.calendar import festival
+from replies.catalogue import MissingValue
+
+__all__ = [
+    "BUTTON_EDIT",
+    "BUTTON_SUGGEST",
+    "CALLBACK_EDIT",
+    "CALLBACK_SUGGEST",
+    "AgentDesk",
+    "AgentRef",
+    "AgentResult",
+    "blocked_text",
+    "callback_data",
+    "mark_hits",
+    "parse_callback",
+]
+
+log = logging.getLogger(__name__)
+
+BUTTON_SUGGEST = "发送建议话术"
+BUTTON_EDIT = "修改后重发"
+CALLBACK_PREFIX = "kefu"
+CALLBACK_SUGGEST = "s"
+CALLBACK_EDIT = "e"
+MARK_OPEN, MARK_CLOSE = "【", "】"
+GUARD_ERROR_CATEGORY = "守卫故障"
+
+TEXT_HELD = "⛔ 已拦截,未发送给客户"
+TEXT_GUARD_FAILED = "⛔ 守卫检查失败,消息已拦截,未发送给客户。请稍后重发,或先用 /check 检查。"
+TEXT_EDIT_HINT = "请直接编辑您被拦截的那条消息,修改后的内容会重新检查,通过后自动发送给客户。"
+TEXT_EDIT_SYNCED = "✏️ 修改已通过检查并同步给客户"
+TEXT_EDIT_HELD = "⛔ 修改未通过检查,客户看到的仍是修改前的内容"
+TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
+TEXT_NOTHING_TO_DO = "这条消息已处理,无需再次发送"
+TEXT_NOT_ALLOWED = "可以发送 ✅"
+TEXT_WOULD_BLOCK = "会被拦截 ⛔"
+
+
+def callback_data(action: str, row_id: int) -> str:
+    """Return the callback data of a button on a held message, e.g. ``kefu:s:12`` (well under 64 bytes)."""
+    return f"{CALLBACK_PREFIX}:{action}:{row_id}"
+
+
+def parse_callback(data: str | None) -> tuple[str, int] | None:
+    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None."""
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:
+    """Return ``text`` with every matched span wrapped in 【】 (overlapping spans merged).
+
+    >>> mark_hits("这个我不知道啊", [Hit("推卸语", "我不知道", "x", 100.0, 2, 6, "exact")])
+    '这个【我不知道】啊'
+    """
+    spans = sorted((max(0, h.start), min(len(text), h.end)) for h in hits if h.end > h.start)
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
+        out += [text[last:start], MARK_OPEN, text[start:end], MARK_CLOSE]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def categories(verdict: Verdict) -> str:
+    """Return the categories a verdict hit, in order of appearance, joined with 、."""
+    return "、".join(dict.fromkeys(h.category for h in verdict.hits))
+
+
+def blocked_text(text: str, verdict: Verdict, *, title: str = TEXT_HELD) -> str:
+    """Return the topic notice for a held-back message: category, the marked text, the better wording."""
+    lines = [title, f"类别:{categories(verdict)}", f"原文:{mark_hits(text, verdict.hits)}"]
+    if verdict.suggestion:
+        lines.append(f"建议话术:{verdict.suggestion}")
+    return "\n".join(lines)[: relay.MAX_TEXT]
+
+
+def _keyboard(row_id: int, suggestion: str | None) -> dict[str, Any]:
+    buttons = []
+    if suggestion:
+        buttons.append({"text": BUTTON_SUGGEST, "callback_data": callback_data(CALLBACK_SUGGEST, row_id)})
+    buttons.append({"text": BUTTON_EDIT, "callback_data": callback_data(CALLBACK_EDIT, row_id)})
+    return {"inline_keyboard": [buttons]}
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """Who acted: the agent's Telegram user id and display name."""
+
+    user_id: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What an agent action led to: allowed or not, the verdict, the rows queued (delivery, feedback)."""
+
+    allowed: bool
+    verdict: Verdict | None = None
+    delivery_id: int | None = None
+    feedback_id: int | None = None
+    staff_row: StaffMessage | None = None
+    text: str | None = None
+    duplicate: bool = False
+
+
+class AgentDesk:
+    """Agent actions over the customer desk's storage and settings (see the module docstring)."""
+
+    def __init__(self, desk: SupportDesk) -> None:
+        self.desk = desk
+        self.storage = desk.storage
+        self.settings = desk.settings
+        self.staff = desk.settings.staff_chat_id
+
+    # feedback in the staff chat --------------------------------------------------------------
+    def feedback(
+        self,
+        text: str,
+        at: datetime,
+        *,
+        customer_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: dict[str, Any] | None = None,
+    ) -> int | None:
+        """Queue a bot message in the staff chat (a customer's topic, a thread or General); return its row."""
+        if self.staff is None:
+            return None
+        params: dict[str, Any] = {"chat_id": self.staff, "text": text[: relay.MAX_TEXT]}
+        if customer_id is not None:
+            params[relay.TOPIC_KEY] = customer_id
+        elif thread_id is not None:
+            params["message_thread_id"] = thread_id
+        if reply_to is not None:
+            params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+        if markup is not None:
+            params["reply_markup"] = markup
+        return self.storage.enqueue(self.staff, "sendMessage", params, at, customer_id=customer_id)
+
+    # an agent's message in a customer's topic ------------------------------------------------
+    def answer(
+        self,
+        agent: AgentRef,
+        customer_id: int,
+        staff_message_id: int,
+        text: str | None,
+        at: datetime,
+        *,
+        content_kind: str = "text",
+    ) -> AgentResult:
+        """Check an agent's topic message; copy it to the customer when allowed, else hold it and explain.
+
+        Media without a caption pass (``text`` None). A message already handled (a replayed update) is
+        not handled again.
+        """
+        body = text or ""
+        known = self.storage.staff_message(self.staff, staff_message_id)
+        if known is not None and known.text == body:
+            return AgentResult(allowed=known.status == "sent", staff_row=known, duplicate=True)
+        customer = self._customer(customer_id)
+        with self.storage.transaction():
+            outcome = self.desk.on_agent_message(
+                agent.user_id, agent.name, customer.id, body, at=at, deliver=False
+            )
+            if outcome.allowed:
+                row = self.storage.save_staff_message(
+                    staff_chat_id=self.staff,
+                    staff_message_id=staff_message_id,
+                    customer_id=customer.id,
+                    agent_id=agent.user_id,
+                    text=body,
+                    content_kind=content_kind,
+                    status="sent",
+                    message_id=outcome.message_id,
+                    at=at,
+                )
+                delivery = self._copy(customer, staff_message_id, outcome.message_id, at)
+                return AgentResult(True, outcome.verdict, delivery_id=delivery, staff_row=row, text=body)
+            return self._hold(agent, customer, staff_message_id, body, content_kind, outcome.verdict, at)
+
+    def edit(
+        self,
+        agent: AgentRef,
+        staff_message_id: int,
+        text: str | None,
+        at: datetime,
+        *,
+        content_kind: str = "text",
+    ) -> AgentResult | None:
+        """Check an edited agent message again; return None when the message is not a stored agent answer.
+
+        A held message that now passes is copied to the customer; an edit of a delivered message is
+        applied to the customer's copy (``editMessageText``/``editMessageCaption``) only when it passes.
+        """
+        row = self.storage.staff_message(self.staff, staff_message_id)
+        if row is None:
+            return None
+        body = text or ""
+        if body == row.text:
+            return AgentResult(allowed=row.status == "sent", staff_row=row, duplicate=True)
+        if row.status != "sent":  # held (or its suggestion was sent): the edit is a new attempt
+            return self.answer(agent, row.customer_id, staff_message_id, body, at, content_kind=content_kind)
+        customer = self._customer(row.customer_id)
+        verdict = self._check_logged(agent, customer.id, body, at)
+        with self.storage.transaction():
+            if verdict is None or not verdict.allowed:
+                # Remember the blocked words: a copy still queued would carry them, so the gate refuses it.
+                saved = self.storage.save_staff_message(
+                    staff_chat_id=self.staff,
+                    staff_message_id=staff_message_id,
+                    customer_id=customer.id,
+                    agent_id=agent.user_id,
+                    text=body,
+                    content_kind=content_kind,
+                    status="edit_held",
+                    suggestion=verdict.suggestion if verdict else None,
+                    category=categories(verdict) if verdict else GUARD_ERROR_CATEGORY,
+                    at=at,
+                )
+                notice = blocked_text(body, verdict, title=TEXT_EDIT_HELD) if verdict else TEXT_GUARD_FAILED
+                markup = _keyboard(saved.id, saved.suggestion) if verdict else None
+                fid = self.feedback(
+                    notice, at, customer_id=customer.id, reply_to=staff_message_id, markup=markup
+                )
+                return AgentResult(False, verdict, feedback_id=fid, staff_row=saved, text=body)
+            previous = self.storage.message(row.message_id) if row.message_id else None
+            message_id = self.storage.add_message(
+                customer_id=customer.id,
+                conversation_id=previous["conversation_id"] if previous else None,
+                direction="out",
+                sender="agent",
+                agent_id=agent.user_id,
+                text=body,
+                content_kind=content_kind,
+                chat_id=customer.chat_id,
+                version=(previous["version"] + 1) if previous else 2,
+                edit_of=row.message_id,
+                at=at,
+            )
+            saved = self.storage.save_staff_message(
+                staff_chat_id=self.staff,
+                staff_message_id=staff_message_id,
+                customer_id=customer.id,
+                agent_id=agent.user_id,
+                text=body,
+                content_kind=content_kind,
+                status="sent",
+                at=at,
+            )
+            copy_id = previous["telegram_message_id"] if previous else None
+            delivery = None
+            if copy_id is not None:  # else the copy is still queued and will carry the new text
+                if content_kind == "text":
+                    method, params = "editMessageText", {"text": body}
+                else:
+                    method, params = "editMessageCaption", {"caption": body}
+                params.update(chat_id=customer.chat_id, message_id=copy_id)
+                delivery = self.storage.enqueue(
+                    customer.chat_id, method, params, at, customer_id=customer.id, message_id=message_id
+                )
+            fid = self.feedback(TEXT_EDIT_SYNCED, at, customer_id=customer.id, reply_to=staff_message_id)
+            return AgentResult(
+                True, verdict, delivery_id=delivery, feedback_id=fid, staff_row=saved, text=body
+            )
+
+    def send_suggestion(self, agent: AgentRef, row_id: int, at: datetime) -> AgentResult:
+        """Send the documented better wording of a held message instead (the 发送建议话术 button)."""
+        row = self.storage.staff_message_by_id(row_id)
+        if row is None or row.status not in ("held", "edit_held") or not row.suggestion:
+            return AgentResult(False, text=TEXT_NOTHING_TO_DO)
+        result = self._send_text(agent, row.customer_id, row.suggestion, at, label=TEXT_SUGGESTION_SENT)
+        if result.allowed:
+            self.storage.update_staff_message(row.id, status="suggested", updated_at=to_iso(at))
+        return result
+
+    # commands --------------------------------------------------------------------------------
+    def draft(self, agent: AgentRef, text: str, at: datetime) -> str:
+        """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice."""
+        stored = self.storage.agent(agent.user_id, agent.name, at)
+        try:
+            verdict = check(text)
+        except Exception as exc:
+            log.exception("guard failed on a draft")
+            return f"{TEXT_GUARD_FAILED} ({type(exc).__name__})"
+        self.storage.add_guard_event(
+            source="draft",
+            agent_id=stored.id,
+            text=text,
+            allowed=verdict.allowed,
+            hits=verdict.to_dict()["hits"],
+            suggestion=verdict.suggestion,
+            at=at,
+        )
+        if verdict.allowed:
+            return TEXT_NOT_ALLOWED
+        return blocked_text(text, verdict, title=TEXT_WOULD_BLOCK)
+
+    def script_values(self, agent: AgentRef, customer_id: int, at: datetime) -> dict[str, Any]:
+        """Return the placeholder values a script sent by this agent to this customer can use."""
+        ticket = self.storage.open_ticket(customer_id)
+        return {
+            "shop": self.settings.shop_name,
+            "hours": self.settings.business_hours_text,
+            "agent_no": self.storage.agent(agent.user_id, agent.name, at).number,
+            "ticket": ticket.number if ticket else None,
+        }
+
+    def send_script(self, agent: AgentRef, customer_id: int, spec: str, at: datetime) -> AgentResult:
+        """Send the documented script ``KEY`` or ``KEY.VARIANT`` with its placeholders filled (``/r``)."""
+        key, _, variant = spec.strip().partition(".")
+        try:
+            text = render(key, variant=variant or None, **self.script_values(agent, customer_id, at))
+        except MissingValue as exc:
+            return AgentResult(False, text=f"无法发送「{spec}」:缺少 {exc}")
+        except KeyError:
+            return AgentResult(False, text=f"没有话术「{spec}」,/scripts 查看全部")
+        return self._send_text(agent, customer_id, text, at, label=f"📤 已发送话术「{spec}」")
+
+    def scripts_text(self) -> str:
+        """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
+        lines = ["话术列表(/r 键名 发送,变体用 键名.变体):"]
+        for script in load_scripts():
+            variants = "".join(f" .{v}" for v in script.variants)
+            preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
+            lines.append(f"{script.key}{variants} — {preview}")
+        return "\n".join(lines)[: relay.MAX_TEXT]
+
+    def close(self, agent: AgentRef, customer_id: int, at: datetime) -> AgentResult:
+        """Send the documented closing (festival variant on festival days); close ticket and conversation."""
+        closing = render("closing", variant=festival(at.astimezone(self.settings.zone).date()))
+        with self.storage.transaction():
+            result = self._send_text(agent, customer_id, closing, at, label="📤 已发送结束语")
+            if not result.allowed:
+                return result
+            closed = []
+            while (ticket := self.storage.open_ticket(customer_id)) is not None:
+                self.storage.update_ticket(ticket.id, status="closed", closed_at=to_iso(at))
+                closed.append(ticket.number)
+            conv = self.storage.current_conversation(customer_id, at)
+            self.storage.update_conversation(
+                conv.id, status="closed", closed_at=to_iso(at), waiting_since=None, busy_sent_at=None
+            )
+            note = "会话已关闭" + (f",工单 {'、'.join(closed)} 已关闭" if closed else "")
+            fid = self.feedback(f"✅ {note}", at, customer_id=customer_id)
+        return AgentResult(True, result.verdict, delivery_id=result.delivery_id, feedback_id=fid, text=note)
+
+    def reopen(self, customer_id: int, at: datetime) -> str:
+        """Reopen a conversation the uncivil ladder closed (``/reopen``); return the notice for the topic."""
+        if self.desk.reopen(customer_id, at):
+            return "✅ 会话已重新打开,机器人恢复自动回复"
+        return "当前会话未因不文明用语关闭,无需重新打开"
+
+    def ticket_text(self, customer_id: int, at: datetime) -> str:
+        """Return the customer's open ticket with its due times (``/ticket``), or say there is none."""
+        ticket = self.storage.open_ticket(customer_id)
+        if ticket is None:
+            return "该客户没有未关闭的工单"
+        zone = self.settings.zone
+
+        def local(value: str | None) -> str:
+            when = from_iso(value)
+            return "—" if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+        lines = [f"工单 {ticket.number}({'加急' if ticket.urgent else '普通'},催办 {ticket.followups} 次)"]
+        lines.append(f"创建:{local(ticket.created_at)}")
+        if ticket.answered_at is None:
+            due = from_iso(ticket.due_answer_at)
+            late = " ⚠️已超时" if due is not None and at > due else ""
+            lines.append(f"答复期限:{local(ticket.due_answer_at)}{late}")
+        else:
+            lines.append(f"已答复:{local(ticket.answered_at)}")
+        settle = from_iso(ticket.due_settle_at)
+        late = " ⚠️已超时" if settle is not None and at > settle else ""
+        lines.append(f"处理完毕期限:{local(ticket.due_settle_at)}{late}")
+        return "\n".join(lines)
+
+    # internals -------------------------------------------------------------------------------
+    def _customer(self, customer_id: int) -> Customer:
+        customer = self.storage.customer(customer_id)
+        if customer is None:
+            raise LookupError(f"unknown customer {customer_id}")
+        return customer
+
+    def _copy(self, customer: Customer, staff_message_id: int, message_id: int | None, at: datetime) -> int:
+        params = {"chat_id": customer.chat_id, "from_chat_id": self.staff, "message_id": staff_message_id}
+        return self.storage.enqueue(
+            customer.chat_id, "copyMessage", params, at, customer_id=customer.id, message_id=message_id
+        )
+
+    def _hold(
+        self,
+        agent: AgentRef,
+        customer: Customer,
+        staff_message_id: int,
+        text: str,
+        content_kind: str,
+        verdict: Verdict | None,
+        at: datetime,
+    ) -> AgentResult:
+        if verdict is None:  # the guard failed: held back, and the failed check is still on record
+            self.storage.add_guard_event(
+                source="agent",
+                agent_id=agent.user_id,
+                customer_id=customer.id,
+                text=text,
+                allowed=False,
+                hits=[],
+                suggestion=None,
+                at=at,
+            )
+        row = self.storage.save_staff_message(
+            staff_chat_id=self.staff,
+            staff_message_id=staff_message_id,
+            customer_id=customer.id,
+            agent_id=agent.user_id,
+            text=text,
+            content_kind=content_kind,
+            status="held",
+            suggestion=verdict.suggestion if verdict else None,
+            category=categories(verdict) if verdict else GUARD_ERROR_CATEGORY,
+            at=at,
+        )
+        if verdict is None:
+            fid = self.feedback(TEXT_GUARD_FAILED, at, customer_id=customer.id, reply_to=staff_message_id)
+        else:
+            fid = self.feedback(
+                blocked_text(text, verdict),
+                at,
+                customer_id=customer.id,
+                reply_to=staff_message_id,
+                markup=_keyboard(row.id, verdict.suggestion),
+            )
+        return AgentResult(False, verdict, feedback_id=fid, staff_row=row, text=text)
+
+    def _check_logged(self, agent: AgentRef, customer_id: int, text: str, at: datetime) -> Verdict | None:
+        stored = self.storage.agent(agent.user_id, agent.name, at)
+        try:
+            verdict = check(text)
+        except Exception:
+            log.exception("guard failed on an edited agent message; held back")
+            verdict = None
+        self.storage.add_guard_event(
+            source="agent",
+            agent_id=stored.id,
+            customer_id=customer_id,
+            text=text,
+            allowed=bool(verdict and verdict.allowed),
+            hits=verdict.to_dict()["hits"] if verdict else [],
+            suggestion=verdict.suggestion if verdict else None,
+            at=at,
+        )
+        return verdict
+
+    def _send_text(
+        self, agent: AgentRef, customer_id: int, text: str, at: datetime, *, label: str
+    ) -> AgentResult:
+        """Send bot-composed words for the agent (a script, a suggestion): guarded, recorded, queued."""
+        self._customer(customer_id)
+        with self.storage.transaction():
+            outcome = self.desk.on_agent_message(agent.user_id, agent.name, customer_id, text, at=at)
+            if not outcome.allowed:
+                notice = blocked_text(text, outcome.verdict) if outcome.verdict else TEXT_GUARD_FAILED
+                fid = self.feedback(notice, at, customer_id=customer_id)
+                return AgentResult(False, outcome.verdict, feedback_id=fid, text=text)
+            fid = self.feedback(f"{label}:\n{text}", at, customer_id=customer_id)
+        return AgentResult(True, outcome.verdict, delivery_id=outcome.outbox_id, feedback_id=fid, text=text)

@@ -1,0 +1,454 @@
+"""End to end, agent side: the real Dispatcher and Bot (with the outbound guard) against the fake Bot API."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fakeapi import FakeTelegram, as_update
+
+from bot import outbound_guard
+from bot.agent_desk import (
+    BUTTON_EDIT,
+    BUTTON_SUGGEST,
+    CALLBACK_EDIT,
+    CALLBACK_SUGGEST,
+    TEXT_EDIT_HINT,
+    callback_data,
+    mark_hits,
+    parse_callback,
+)
+from bot.app import build_dispatcher
+from bot.delivery import NOTICE_BLOCKED, Sender
+from bot.desk import SupportDesk
+from bot.settings import load_settings
+from bot.storage import open_storage
+from guards import check
+from replies import render
+
+TZ = ZoneInfo("Asia/Shanghai")
+CUSTOMER = 42
+AGENT = 7
+RUDE = "这个问题我不知道，你自己去查吧"
+CLEAN = "您好，已为您查询，订单明天发货。"
+
+
+def at(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=TZ)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Rig:
+    """One bot process with the outbound guard installed, over the fake server."""
+
+    def __init__(self, fake: FakeTelegram, settings, *, group_per_min: float = 1000) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.staff = settings.staff_chat_id
+        self.bot = fake.bot()
+        self.storage = open_storage(settings.db_path)
+        self.gate = outbound_guard.install(self.bot, self.storage, settings)
+        self.desk = SupportDesk(self.storage, settings)
+        self.clock = Clock(at(10, 0))
+        self.sender = Sender(self.bot, self.storage, settings, clock=self.clock, group_per_min=group_per_min)
+        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
+
+    async def feed(self, update: dict) -> None:
+        await self.dp.feed_update(self.bot, as_update(update, self.bot))
+        await self.sender.flush()
+
+    async def customer_says(self, text: str, when: datetime) -> int:
+        await self.feed(self.fake.text_update(text, user_id=CUSTOMER, at=when))
+        return self.topic()
+
+    def topic(self, customer: int = CUSTOMER) -> int:
+        return self.storage.customer(customer).topic_id
+
+    async def agent_says(
+        self, text: str, when: datetime, *, user_id: int = AGENT, thread: int | None = None
+    ) -> int:
+        update = self.fake.group_text_update(
+            self.staff, text, user_id=user_id, thread_id=self.topic() if thread is None else thread, at=when
+        )
+        await self.feed(update)
+        return update["message"]["message_id"]
+
+    def to_customer(self, method: str | None = None) -> list:
+        return [c for c in self.fake.calls(method, ok=True) if c.params.get("chat_id") == CUSTOMER]
+
+    def staff_texts(self) -> list[str]:
+        return [
+            c.params["text"]
+            for c in self.fake.calls("sendMessage", ok=True)
+            if c.params["chat_id"] == self.staff
+        ]
+
+    def last_staff(self):
+        return [c for c in self.fake.calls("sendMessage", ok=True) if c.params["chat_id"] == self.staff][-1]
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(fake, settings):
+    rig = Rig(fake, settings)
+    yield rig
+    rig.storage.close()
+
+
+# relay in ----------------------------------------------------------------------------------------
+async def test_topic_named_after_customer_renamed_for_ticket_and_kept_after_restart(fake, settings):
+    first = Rig(fake, settings)
+    thread = await first.customer_says("你好", at(10, 0))
+    assert [c.params["name"] for c in fake.calls("createForumTopic")] == ["张三 @zhangsan"]
+    await first.customer_says("我要投诉，东西坏了", at(10, 1))
+    number = first.storage.open_ticket(CUSTOMER).number
+    (rename,) = fake.calls("editForumTopic")
+    assert rename.params == {
+        "chat_id": settings.staff_chat_id,
+        "message_thread_id": thread,
+        "name": f"张三 @zhangsan · {number}",
+    }
+    first.storage.close()
+    second = Rig(fake, settings)
+    await second.customer_says("谢谢", at(10, 2))
+    assert len(fake.calls("createForumTopic")) == 1 and len(fake.calls("editForumTopic")) == 1
+    assert second.topic() == thread
+    second.storage.close()
+
+
+@pytest.mark.parametrize("kind", ["photo", "sticker", "text"])
+async def test_customer_content_is_copied_into_the_topic(rig, kind):
+    builders = {
+        "photo": lambda: rig.fake.photo_update(None, at=at(10, 0)),
+        "sticker": lambda: rig.fake.sticker_update(at=at(10, 0)),
+        "text": lambda: rig.fake.text_update("订单号 12345 的物流", at=at(10, 0)),
+    }
+    update = builders[kind]()
+    await rig.feed(update)
+    thread = rig.topic()
+    relays = [
+        c
+        for c in rig.fake.calls(ok=True)
+        if c.params.get("chat_id") == rig.staff and c.method != "createForumTopic"
+    ]
+    assert relays and all(c.params["message_thread_id"] == thread for c in relays)
+    assert all("_text" not in c.params and "_topic_of" not in c.params for c in relays)
+    copies = [c for c in relays if c.method == "copyMessage"]
+    if kind != "text":  # media always go as copies (text under an auto-reply header is re-sent with it)
+        assert copies and copies[0].params["message_id"] == update["message"]["message_id"]
+
+
+async def test_burst_from_one_customer_is_merged(fake, settings):
+    rig = Rig(fake, settings, group_per_min=20)
+    texts = [f"第{i}条:我的订单{i}还没到" for i in range(30)]
+    for i, text in enumerate(texts):
+        await rig.feed(fake.text_update(text, at=at(10, 0, i)))
+    staff_sends = [c for c in fake.calls(ok=True) if c.params.get("chat_id") == settings.staff_chat_id]
+    staff_sends = [c for c in staff_sends if c.method in ("sendMessage", "copyMessage")]
+    assert len(staff_sends) <= 20  # the group's minute budget is never exceeded
+    rig.clock.now += timedelta(minutes=1)
+    await rig.sender.flush()
+    shown = "\n".join(
+        c.params.get("text", "")
+        for c in fake.calls(ok=True)
+        if c.params.get("chat_id") == settings.staff_chat_id
+    )
+    assert all(text in shown for text in texts)  # nothing lost
+    merged = [
+        c for c in fake.calls("sendMessage", ok=True) if sum(t in c.params.get("text", "") for t in texts) > 1
+    ]
+    assert merged  # a burst went as one message
+    assert rig.storage.outbox("pending") == []
+    rig.storage.close()
+
+
+# relay out through the guard ---------------------------------------------------------------------
+async def test_rude_reply_held_with_category_marks_suggestion_and_buttons(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    before = len(rig.to_customer())
+    staff_id = await rig.agent_says(RUDE, at(10, 1))
+    assert len(rig.to_customer()) == before  # the customer received nothing
+    verdict = check(RUDE)
+    notice = rig.last_staff()
+    text = notice.params["text"]
+    assert verdict.hits[0].category in text and verdict.suggestion in text
+    assert mark_hits(RUDE, verdict.hits) in text and "【" in text
+    assert notice.params["reply_parameters"]["message_id"] == staff_id
+    buttons = notice.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == [BUTTON_SUGGEST, BUTTON_EDIT]
+    (event,) = rig.storage.rows("SELECT * FROM guard_events WHERE source = 'agent'")
+    assert event["allowed"] == 0 and event["agent_id"] == AGENT and event["text"] == RUDE
+    assert [h["category"] for h in json.loads(event["hits"])] == [h.category for h in verdict.hits]
+
+
+async def test_clean_reply_copied_recorded_and_busy_timer_stopped(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    conv = rig.storage.current_conversation(CUSTOMER, at(10, 0))
+    assert conv.waiting_since is not None
+    staff_id = await rig.agent_says(CLEAN, at(10, 1))
+    (copy,) = rig.to_customer("copyMessage")
+    assert copy.params == {"chat_id": CUSTOMER, "from_chat_id": rig.staff, "message_id": staff_id}
+    conv = rig.storage.current_conversation(CUSTOMER, at(10, 1))
+    assert conv.waiting_since is None and conv.agent_id == AGENT
+    (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent"]
+    assert answer["text"] == CLEAN and answer["telegram_message_id"] is not None
+    rig.desk.due_busy_replies(at(10, 5))
+    await rig.sender.flush()
+    assert render("busy") not in [c.params.get("text") for c in rig.to_customer()]
+
+
+async def test_agent_media_without_caption_passes_and_rude_caption_is_held(rig):
+    thread = await rig.customer_says("能发张图吗", at(10, 0))
+    await rig.feed(rig.fake.group_photo_update(rig.staff, None, thread_id=thread, at=at(10, 1)))
+    await rig.feed(rig.fake.group_photo_update(rig.staff, RUDE, thread_id=thread, at=at(10, 2)))
+    assert len(rig.to_customer("copyMessage")) == 1
+    assert "⛔" in rig.last_staff().params["text"]
+
+
+async def test_edited_reply_is_checked_again(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    staff_id = await rig.agent_says(CLEAN, at(10, 1))
+    (copy,) = rig.to_customer("copyMessage")
+    copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent")["telegram_message_id"]
+    thread = rig.topic()
+    await rig.feed(
+        rig.fake.edited_group_text_update(rig.staff, staff_id, RUDE, thread_id=thread, at=at(10, 2))
+    )
+    assert rig.to_customer("editMessageText") == []  # the rude edit never reached the customer
+    assert (
+        "⛔" in rig.last_staff().params["text"] and check(RUDE).suggestion in rig.last_staff().params["text"]
+    )
+    better = "您好，订单明天上午发货，请您留意物流信息。"
+    await rig.feed(
+        rig.fake.edited_group_text_update(rig.staff, staff_id, better, thread_id=thread, at=at(10, 3))
+    )
+    (edit,) = rig.to_customer("editMessageText")
+    assert edit.params == {"chat_id": CUSTOMER, "message_id": copy_id, "text": better}
+    checks = rig.storage.rows("SELECT text, allowed FROM guard_events WHERE source = 'agent' ORDER BY id")
+    assert checks == [
+        {"text": CLEAN, "allowed": 1},
+        {"text": RUDE, "allowed": 0},
+        {"text": better, "allowed": 1},
+    ]
+    assert copy.params["message_id"] == staff_id
+
+
+async def test_held_reply_edited_clean_is_then_delivered(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    staff_id = await rig.agent_says(RUDE, at(10, 1))
+    assert rig.to_customer("copyMessage") == []
+    await rig.feed(
+        rig.fake.edited_group_text_update(rig.staff, staff_id, CLEAN, thread_id=rig.topic(), at=at(10, 2))
+    )
+    (copy,) = rig.to_customer("copyMessage")
+    assert copy.params["message_id"] == staff_id
+    assert rig.storage.staff_message(rig.staff, staff_id).status == "sent"
+
+
+async def test_suggestion_button_sends_documented_wording(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    await rig.agent_says(RUDE, at(10, 1))
+    notice = rig.last_staff()
+    suggest = notice.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert parse_callback(suggest)[0] == CALLBACK_SUGGEST
+    notice_id = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
+    )[0]
+    await rig.feed(
+        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
+    )
+    assert [c.params["text"] for c in rig.to_customer("sendMessage")][-1] == check(RUDE).suggestion
+    (answered,) = rig.fake.calls("answerCallbackQuery")
+    assert answered.params["text"] == "已发送建议话术"
+    (unbuttoned,) = rig.fake.calls("editMessageReplyMarkup")
+    assert unbuttoned.params["message_id"] == notice_id["telegram_message_id"]
+    # a second press sends nothing more
+    await rig.feed(
+        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
+    )
+    assert [c.params["text"] for c in rig.to_customer("sendMessage")].count(check(RUDE).suggestion) == 1
+
+
+async def test_edit_button_explains_how_to_resend(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    await rig.agent_says(RUDE, at(10, 1))
+    edit = rig.last_staff().params["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    assert parse_callback(edit)[0] == CALLBACK_EDIT
+    await rig.feed(rig.fake.callback_update(rig.staff, 1, edit, thread_id=rig.topic()))
+    (answered,) = rig.fake.calls("answerCallbackQuery")
+    assert answered.params["text"] == TEXT_EDIT_HINT and answered.params["show_alert"] is True
+
+
+async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+
+    def broken(text: str):
+        raise RuntimeError("catalogue gone")
+
+    monkeypatch.setattr("bot.desk.check", broken)
+    await rig.agent_says(CLEAN, at(10, 1))
+    assert rig.to_customer("copyMessage") == []
+    assert "守卫检查失败" in rig.last_staff().params["text"]
+    assert rig.storage.rows("SELECT allowed FROM guard_events WHERE source = 'agent'") == [{"allowed": 0}]
+
+
+async def test_customer_who_blocked_the_bot_is_reported_in_topic(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    rig.fake.block_user(CUSTOMER)
+    await rig.agent_says(CLEAN, at(10, 1))
+    assert rig.storage.customer(CUSTOMER).blocked == 1
+    assert any(NOTICE_BLOCKED in t for t in rig.staff_texts())
+
+
+async def test_deleted_topic_is_recreated_for_agent_feedback(rig):
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    rig.fake.delete_topic(rig.staff, thread)
+    await rig.customer_says("在吗", at(10, 1))
+    new_thread = rig.topic()
+    assert new_thread != thread and len(rig.fake.calls("createForumTopic")) == 2
+    await rig.agent_says(RUDE, at(10, 2), thread=new_thread)
+    assert rig.last_staff().params["message_thread_id"] == new_thread
+
+
+# commands ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("draft", "allowed"), [(RUDE, False), (CLEAN, True)])
+async def test_check_command_gives_verdict_and_sends_nothing(rig, draft, allowed):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    sent_before = len(rig.to_customer())
+    await rig.agent_says(f"/check {draft}", at(10, 1))
+    assert len(rig.to_customer()) == sent_before
+    reply = rig.last_staff().params["text"]
+    assert ("可以发送" in reply) is allowed and ("会被拦截" in reply) is not allowed
+    (event,) = rig.storage.rows("SELECT text, allowed FROM guard_events WHERE source = 'draft'")
+    assert event == {"text": draft, "allowed": int(allowed)}
+
+
+@pytest.mark.parametrize(
+    ("spec", "values"),
+    [
+        ("greeting", lambda rig: {"shop": rig.settings.shop_name}),
+        ("greeting.festival", lambda rig: {"shop": rig.settings.shop_name}),
+        ("complaint_receipt", lambda rig: {"ticket": rig.storage.open_ticket(CUSTOMER).number}),
+        ("agent_identity", lambda rig: {"agent_no": rig.storage.agent_by_id(AGENT).number}),
+        ("service_hours", lambda rig: {"hours": rig.settings.business_hours_text}),
+    ],
+)
+async def test_r_command_sends_script_with_placeholders(rig, spec, values):
+    await rig.customer_says("我要投诉", at(10, 0))
+    await rig.agent_says(f"/r {spec}", at(10, 1))
+    key, _, variant = spec.partition(".")
+    expected = render(key, variant=variant or None, **values(rig))
+    assert rig.to_customer("sendMessage")[-1].params["text"] == expected
+    assert expected in rig.last_staff().params["text"]
+
+
+@pytest.mark.parametrize(("spec", "answer"), [("nosuchkey", "没有话术"), ("off_hours_lunch", "缺少")])
+async def test_r_command_explains_what_cannot_be_sent(rig, spec, answer):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    sent = len(rig.to_customer())
+    await rig.agent_says(f"/r {spec}", at(10, 1))
+    assert len(rig.to_customer()) == sent and answer in rig.last_staff().params["text"]
+
+
+async def test_scripts_command_lists_keys(rig):
+    await rig.customer_says("你好", at(10, 0))
+    await rig.agent_says("/scripts", at(10, 1))
+    listing = rig.last_staff().params["text"]
+    assert all(key in listing for key in ("greeting", "closing", "complaint_receipt", "busy"))
+
+
+async def test_close_sends_closing_and_closes_ticket(rig):
+    await rig.customer_says("我要投诉", at(10, 0))
+    number = rig.storage.open_ticket(CUSTOMER).number
+    await rig.agent_says("/close", at(10, 5))
+    assert rig.to_customer("sendMessage")[-1].params["text"] == render("closing")
+    assert rig.storage.open_ticket(CUSTOMER) is None
+    assert number in rig.last_staff().params["text"]
+    status = rig.storage.rows("SELECT status FROM conversations WHERE customer_id = ?", [CUSTOMER])
+    assert status == [{"status": "closed"}]
+
+
+async def test_reopen_after_uncivil_ladder(rig):
+    for minute, text in enumerate(["傻逼", "去你妈的", "傻逼"]):
+        await rig.customer_says(text, at(10, minute))
+    assert rig.storage.current_conversation(CUSTOMER, at(10, 5)).status == "closed_uncivil"
+    await rig.agent_says("/reopen", at(10, 6))
+    assert rig.storage.current_conversation(CUSTOMER, at(10, 6)).status == "open"
+    assert "重新打开" in rig.last_staff().params["text"]
+    await rig.customer_says("谢谢", at(10, 7))
+    assert rig.to_customer("sendMessage")[-1].params["text"] == render("thanks")
+
+
+async def test_ticket_command_shows_number_and_due_time(rig):
+    await rig.customer_says("我要投诉", at(10, 0))
+    ticket = rig.storage.open_ticket(CUSTOMER)
+    await rig.agent_says("/ticket", at(10, 1))
+    text = rig.last_staff().params["text"]
+    due = datetime.fromisoformat(ticket.due_answer_at).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    assert ticket.number in text and due in text
+
+
+async def test_stats_in_general_topic(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    await rig.agent_says(RUDE, at(10, 1))
+    await rig.feed(rig.fake.group_text_update(rig.staff, "/stats", user_id=AGENT, at=at(10, 2)))
+    reply = rig.last_staff()
+    assert "message_thread_id" not in reply.params  # answered in General
+    assert "今日统计" in reply.params["text"] and check(RUDE).hits[0].category in reply.params["text"]
+
+
+async def test_topic_commands_need_a_customer_topic(rig):
+    await rig.feed(rig.fake.group_text_update(rig.staff, "/close", user_id=AGENT, at=at(10, 0)))
+    assert "话题" in rig.last_staff().params["text"]
+
+
+# who is an agent ---------------------------------------------------------------------------------
+async def test_outsiders_are_ignored(fake, settings, db_path):
+    restricted = load_settings(
+        bot_token=settings.bot_token.get_secret_value(),
+        staff_chat_id=settings.staff_chat_id,
+        agent_ids="7",
+        db_path=db_path,
+    )
+    rig = Rig(fake, restricted)
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    calls = len(fake.calls())
+    await rig.agent_says(CLEAN, at(10, 1), user_id=99)  # in the staff chat, but not a listed agent
+    await rig.feed(fake.group_text_update(-100555, "/stats", user_id=AGENT, at=at(10, 2)))  # another group
+    await rig.feed(fake.group_text_update(-100555, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 2)))
+    await rig.feed(fake.text_update("/close", user_id=CUSTOMER, at=at(10, 3)))  # a customer, privately
+    assert all(c.method != "copyMessage" or c.params["chat_id"] != CUSTOMER for c in fake.calls()[calls:])
+    assert rig.storage.rows("SELECT count(*) AS n FROM guard_events") == [{"n": 0}]
+    assert rig.storage.rows("SELECT count(*) AS n FROM staff_messages") == [{"n": 0}]
+    assert rig.storage.current_conversation(CUSTOMER, at(10, 3)).status == "open"
+    await rig.agent_says(CLEAN, at(10, 4), user_id=AGENT)
+    assert len(rig.to_customer("copyMessage")) == 1  # the listed agent gets through
+    rig.storage.close()
+
+
+async def test_replayed_agent_update_is_not_handled_twice(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=rig.topic(), at=at(10, 1))
+    await rig.feed(update)
+    await rig.feed(json.loads(json.dumps(update)))
+    assert len(rig.to_customer("copyMessage")) == 1
+
+
+def test_callback_data_round_trip():
+    data = callback_data(CALLBACK_SUGGEST, 12345)
+    assert len(data.encode()) <= 64 and parse_callback(data) == (CALLBACK_SUGGEST, 12345)
+    assert parse_callback("other:s:1") is None and parse_callback(None) is None
