@@ -237,7 +237,9 @@ class AgentDesk:
         body = text or ""
         if body == row.text:
             return AgentResult(allowed=row.status == "sent", staff_row=row, duplicate=True)
-        if row.status != "sent":  # held (or its suggestion was sent): the edit is a new attempt
+        if row.status == "suggested":  # the documented wording went instead: nothing more to send
+            return AgentResult(False, staff_row=row, text=TEXT_NOTHING_TO_DO)
+        if row.message_id is None:  # held back so far: the edit is a new attempt
             return self.answer(agent, row.customer_id, staff_message_id, body, at, content_kind=content_kind)
         customer = self._customer(row.customer_id)
         verdict = self._check_logged(agent, customer.id, body, at)

@@ -310,3 +310,4 @@ class Sender:
                 customer_id = row.customer_id
                 method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
+        self.notify()

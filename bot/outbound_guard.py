@@ -49,12 +49,15 @@ class OutboundBlocked(Exception):
     refused); ``verdict`` is the guard's verdict when there was one.
     """
 
-    def __init__(self, method: str, chat_id: Any, reason: str, verdict: Verdict | None = None) -> None:
+    def __init__(
+        self, method: str, chat_id: Any, reason: str, verdict: Verdict | None = None, text: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.method = method
         self.chat_id = chat_id
         self.reason = reason
         self.verdict = verdict
+        self.text = text
 
 
 def outgoing_texts(method: TelegramMethod[Any]) -> list[str]:
@@ -113,10 +116,11 @@ class OutboundGuard(BaseRequestMiddleware):
                 verdict = self._verdict(text)
             except Exception as exc:
                 log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
-                self._refuse(OutboundBlocked(name, chat_id, f"{REASON_GUARD_FAILED}: {type(exc).__name__}"))
+                reason = f"{REASON_GUARD_FAILED}: {type(exc).__name__}"
+                self._refuse(OutboundBlocked(name, chat_id, reason, text=text))
             if not verdict.allowed:
                 categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
-                self._refuse(OutboundBlocked(name, chat_id, categories, verdict))
+                self._refuse(OutboundBlocked(name, chat_id, categories, verdict, text))
 
     def _source(self, name: str, chat_id: Any, from_chat_id: Any, message_id: int) -> str:
         text = self.source_text(from_chat_id, message_id) if self.source_text else None
@@ -164,7 +168,7 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
         storage.add_guard_event(
             source="gate",
             customer_id=customer.id if customer else None,
-            text=f"{blocked.method} → {blocked.chat_id}: {blocked.reason}",
+            text=blocked.text if blocked.text is not None else f"{blocked.method}: {blocked.reason}",
             allowed=False,
             hits=verdict.to_dict()["hits"] if verdict else [],
             suggestion=verdict.suggestion if verdict else None,

@@ -310,6 +310,7 @@ async def test_customer_who_blocked_the_bot_is_reported_in_topic(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     rig.fake.block_user(CUSTOMER)
     await rig.agent_says(CLEAN, at(10, 1))
+    await rig.sender.flush()  # the notice is queued while the refused copy is handled
     assert rig.storage.customer(CUSTOMER).blocked == 1
     assert any(NOTICE_BLOCKED in t for t in rig.staff_texts())
 

@@ -8,7 +8,15 @@ import pytest
 
 from guards.normalize import fold
 from replies import INTENT_KEYS, Intent, IntentError, classify, load_router
-from replies.eval import DEFAULT_CASES, DEFAULT_HOLDOUT, evaluate, format_report, load_cases, main
+from replies.eval import (
+    DEFAULT_CASES,
+    DEFAULT_FRESH,
+    DEFAULT_HOLDOUT,
+    evaluate,
+    format_report,
+    load_cases,
+    main,
+)
 
 INTENTS_FILE = Path(__file__).parent.parent / "replies" / "intents.toml"
 
@@ -23,14 +31,14 @@ def holdout_report():
     return evaluate(load_cases(DEFAULT_HOLDOUT))
 
 
-@pytest.mark.parametrize(("path", "least"), [(DEFAULT_CASES, 20), (DEFAULT_HOLDOUT, 25)])
+@pytest.mark.parametrize(("path", "least"), [(DEFAULT_CASES, 20), (DEFAULT_HOLDOUT, 25), (DEFAULT_FRESH, 10)])
 def test_eval_sets_cover_every_intent(path, least):
     cases = load_cases(path)
     for key in INTENT_KEYS:
         assert sum(c.intent == key for c in cases) >= least, key
 
 
-@pytest.mark.parametrize("path", [DEFAULT_CASES, DEFAULT_HOLDOUT])
+@pytest.mark.parametrize("path", [DEFAULT_CASES, DEFAULT_HOLDOUT, DEFAULT_FRESH])
 def test_eval_set_is_not_copied_from_the_examples(path):
     router = load_router()
     examples = {e for rules in router._rules.values() for e in rules.examples}
@@ -40,6 +48,19 @@ def test_eval_set_is_not_copied_from_the_examples(path):
 def test_holdout_shares_no_message_with_the_tuning_set():
     tuning = {fold(c.text) for c in load_cases(DEFAULT_CASES)}
     assert not [c.text for c in load_cases(DEFAULT_HOLDOUT) if fold(c.text) and fold(c.text) in tuning]
+
+
+def test_fresh_set_shares_no_message_with_the_other_sets():
+    seen = {fold(c.text) for path in (DEFAULT_CASES, DEFAULT_HOLDOUT) for c in load_cases(path)}
+    assert not [c.text for c in load_cases(DEFAULT_FRESH) if fold(c.text) and fold(c.text) in seen]
+
+
+def test_fresh_set_floor():
+    # A regression floor on messages the rules were never tuned on, not a target to tune towards:
+    # fix a drop by generalising the rules, never by adding this set's wording to intents.toml.
+    fresh = evaluate(load_cases(DEFAULT_FRESH))
+    assert fresh.accuracy >= 0.85, format_report(fresh)
+    assert fresh.accuracy > fresh.baseline_accuracy
 
 
 def test_accuracy_target(report):
@@ -178,10 +199,11 @@ def test_eval_main_prints_report(capsys):
     assert "summary:" not in out
 
 
-def test_eval_main_without_arguments_prints_both_sets(capsys):
+def test_eval_main_without_arguments_prints_every_set(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert f"== {DEFAULT_CASES.name}" in out and f"== {DEFAULT_HOLDOUT.name}" in out
+    for path in (DEFAULT_CASES, DEFAULT_HOLDOUT, DEFAULT_FRESH):
+        assert f"== {path.name}" in out
     assert "summary:" in out
 
 
