@@ -232,7 +232,7 @@ class AgentDesk:
         applied to the customer's copy (``editMessageText``/``editMessageCaption``) only when it passes.
         """
         row = self.storage.staff_message(self.staff, staff_message_id)
-        if row is None:
+        if row is None or row.status == "command":
             return None
         body = text or ""
         if body == row.text:
@@ -315,6 +315,27 @@ class AgentDesk:
         return result
 
     # commands --------------------------------------------------------------------------------
+    def first_time(
+        self, agent: AgentRef, customer_id: int, staff_message_id: int, text: str, at: datetime
+    ) -> bool:
+        """Return True the first time a topic command is seen (and note it); False for a replayed update.
+
+        Commands that send something to the customer (``/r``, ``/close``) must not run twice after a crash.
+        """
+        if self.storage.staff_message(self.staff, staff_message_id) is not None:
+            return False
+        self.storage.save_staff_message(
+            staff_chat_id=self.staff,
+            staff_message_id=staff_message_id,
+            customer_id=customer_id,
+            agent_id=None,
+            text=text,
+            content_kind="text",
+            status="command",
+            at=at,
+        )
+        return True
+
     def draft(self, agent: AgentRef, text: str, at: datetime) -> str:
         """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice."""
         stored = self.storage.agent(agent.user_id, agent.name, at)

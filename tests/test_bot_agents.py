@@ -449,6 +449,22 @@ async def test_replayed_agent_update_is_not_handled_twice(rig):
     assert len(rig.to_customer("copyMessage")) == 1
 
 
+@pytest.mark.parametrize("command", ["/r thanks", "/close"])
+async def test_replayed_command_sends_once(rig, command):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    sent = len(rig.to_customer("sendMessage"))
+    update = rig.fake.group_text_update(
+        rig.staff, command, user_id=AGENT, thread_id=rig.topic(), at=at(10, 1)
+    )
+    await rig.feed(update)
+    await rig.feed(json.loads(json.dumps(update)))
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, update["message"]["message_id"], RUDE, user_id=AGENT, thread_id=rig.topic(), at=at(10, 2)
+    )
+    await rig.feed(edit)  # editing a command never sends the edited text
+    assert len(rig.to_customer("sendMessage")) == sent + 1 and rig.to_customer("copyMessage") == []
+
+
 def test_callback_data_round_trip():
     data = callback_data(CALLBACK_SUGGEST, 12345)
     assert len(data.encode()) <= 64 and parse_callback(data) == (CALLBACK_SUGGEST, 12345)

@@ -115,7 +115,9 @@ async def send_script(
     key = (command.args or "").strip()
     if customer_id is None or not key:
         _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法:/r 键名(/scripts 查看)")
-    else:
+    elif agents.first_time(
+        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+    ):
         result = agents.send_script(_agent(message), customer_id, key, _at(message))
         if result.feedback_id is None and result.text:
             _reply(agents, message, db, result.text)
@@ -135,7 +137,9 @@ async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender
     customer_id = _customer_id(message, db)
     if customer_id is None:
         _reply(agents, message, db, NEEDS_TOPIC)
-    else:
+    elif agents.first_time(
+        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+    ):
         agents.close(_agent(message), customer_id, _at(message))
     sender.notify()
 
