@@ -15,7 +15,9 @@ import signal
 
 from aiohttp import web
 
-from bot.app import build_bot, build_dispatcher, sweep_busy
+from bot import outbound_guard
+from bot.app import build_bot, build_dispatcher, sweep_busy, utc_now
+from bot.board import Board, run_board
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump
@@ -54,12 +56,16 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
 
     storage = open_storage(settings.db_path)
     bot = build_bot(settings)
+    outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     desk = SupportDesk(storage, settings)
     sender = Sender(bot, storage, settings)
     dp = build_dispatcher(settings, storage, desk, sender)
     pump = UpdatePump(dp, bot, Inbox(storage))
     allowed = dp.resolve_used_update_types()
     background = [asyncio.create_task(sender.run()), asyncio.create_task(sweep_busy(desk, sender))]
+    if settings.staff_chat_id is not None:
+        board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
+        background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None
     try:
         me = await bot.get_me()

@@ -1,4 +1,4 @@
-"""Killed at any moment (SIGKILL) and restarted, the bot loses nothing and sends at most one duplicate a crash.
+"""Killed at any moment (SIGKILL) and restarted, the bot loses nothing; at most one duplicate per crash.
 
 The bot runs as a real ``python -m bot run`` process against the fake Bot API server in this test's
 process. Customers and an agent keep writing while the bot is killed at random moments and started

@@ -1,4 +1,4 @@
-"""Random and hostile updates thrown at the real dispatcher: nothing escapes, every message is accounted for."""
+"""Random and hostile updates thrown at the real dispatcher: nothing escapes, every message accounted for."""
 
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ def test_no_exception_escapes_and_every_message_is_accounted_for(rig, body: dict
     message = body.get("message")
     if status == "done" and isinstance(message, dict) and message["chat"]["type"] == "private":
         row = storage.db.execute(
-            "SELECT count(*) FROM messages WHERE chat_id = ? AND telegram_message_id = ? AND direction = 'in'",
+            "SELECT count(*) FROM messages"
+            " WHERE chat_id = ? AND telegram_message_id = ? AND direction = 'in'",
             [message["chat"]["id"], message["message_id"]],
         ).fetchone()
         assert row[0] >= 1, "a handled private message must be stored"

@@ -68,7 +68,7 @@ async def test_an_update_is_stored_before_the_200_and_then_answered(rig, fake):
 
 
 async def test_the_same_update_twice_is_handled_once(rig, fake):
-    client, pump, storage, sender = rig
+    client, pump, _, sender = rig
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 502}
     for _ in range(2):
         assert (await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})).status == 200
@@ -107,7 +107,7 @@ async def test_an_oversized_request_is_413(rig):
 
 
 async def test_storage_failure_answers_503_so_telegram_retries(rig, fake, monkeypatch):
-    client, pump, storage, _ = rig
+    client, pump, _, _ = rig
 
     def locked(raw, at):
         raise OSError("database is locked")
