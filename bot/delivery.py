@@ -43,7 +43,7 @@ from aiogram.exceptions import (
 
 from bot import relay
 from bot.outbound_guard import OutboundBlocked
-from bot.ratelimit import Limits
+from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage
 
@@ -57,6 +57,8 @@ THREAD_NOT_FOUND = "message thread not found"
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
 GROUP_WINDOW_S = 60.0
+REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
+NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
 
 def _utc_now() -> datetime:
@@ -82,7 +84,7 @@ class Sender:
         *,
         clock: Callable[[], datetime] = _utc_now,
         batch: int = 100,
-        group_per_min: float = Limits().group_per_min,
+        group_per_min: float | None = None,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -91,8 +93,10 @@ class Sender:
         self.batch = batch
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._paused: dict[int, datetime] = {}  # chat id -> not before
-        self.group_per_min = group_per_min
+        limits = settings.limits
+        self.group_per_min = limits.group_per_min if group_per_min is None else group_per_min
+        # Private-chat spacing, the bot-wide window and flood-wait pauses; groups use the minute window below.
+        self.schedule = SendSchedule(Limits(limits.global_per_s, limits.private_per_s, float("inf")))
         self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self._stopping = False
@@ -165,16 +169,10 @@ class Sender:
 
     # internals -------------------------------------------------------------------------------
     def _is_paused(self, chat_id: int) -> bool:
-        until = self._paused.get(chat_id)
-        if until is None:
-            return False
-        if self.clock() >= until:
-            del self._paused[chat_id]
-            return False
-        return True
+        return self.schedule.delay(chat_id, self.clock().timestamp()) > 0
 
     def _pause(self, chat_id: int, seconds: float) -> None:
-        self._paused[chat_id] = self.clock() + timedelta(seconds=seconds)
+        self.schedule.pause(chat_id, seconds, self.clock().timestamp())
 
     def _window(self, chat_id: int) -> deque[datetime] | None:
         if chat_id >= 0 or self.group_per_min <= 0:
@@ -268,17 +266,40 @@ class Sender:
                 self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
                 return False
             except Exception as exc:
-                delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
-                self._pause(row.chat_id, delay)
-                self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", self.clock())
-                log.warning("sending outbox row %s failed (%s); retry in %.0fs", row.id, exc, delay)
+                self._failed_attempt(row, exc)
                 return False
             self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
+            self.schedule.record(row.chat_id, self.clock().timestamp())
             sent = self._window(row.chat_id)
             if sent is not None:
                 sent.append(self.clock())
             return True
         return False
+
+    def _failed_attempt(self, row: OutboxRow, exc: Exception) -> None:
+        """A 5xx or network error: back off and keep the row; after repeated failures, tell staff and logs."""
+        attempts = row.attempts + 1
+        delay = min(BACKOFF_MAX_S, 2.0**attempts)
+        self._pause(row.chat_id, delay)
+        now = self.clock()
+        with self.storage.transaction():
+            self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", now)
+            if attempts != REPEATED_FAILURES:
+                log.warning("sending outbox row %s failed (%s); retry in %.0fs", row.id, exc, delay)
+                return
+            log.error(
+                "outbox row %s to chat %s failed %d times (%s); still retrying",
+                row.id,
+                row.chat_id,
+                attempts,
+                exc,
+            )
+            staff = self.settings.staff_chat_id
+            if staff is not None and row.chat_id != staff and row.customer_id is not None:
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=row.customer_id, text=NOTICE_REPEATED_FAILURES
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
 
     def _blocked(self, row: OutboxRow, error: str) -> None:
         now = self.clock()

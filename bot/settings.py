@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.ratelimit import Limits
+
 __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
@@ -88,6 +90,7 @@ class Settings(BaseSettings):
     agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     busy_reply_after_s: float = Field(default=60, ge=0)
     api_token: SecretStr | None = None
+    send_limits: Annotated[tuple[float, float, float], NoDecode] = (30.0, 1.0, 20.0)
 
     @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
     @classmethod
@@ -156,6 +159,20 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         return value
 
+    @field_validator("send_limits", mode="before")
+    @classmethod
+    def _limits(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = _split(value)
+        try:
+            numbers = tuple(float(p) for p in parts)
+        except ValueError:
+            numbers = ()
+        if len(numbers) != 3 or any(n <= 0 for n in numbers):
+            raise ValueError(f"{value!r} is not 'per-bot/s,per-private-chat/s,per-group/min' like 30,1,20")
+        return numbers
+
     @field_validator("api_server", "webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -169,6 +186,11 @@ class Settings(BaseSettings):
             # Without it anyone who finds the URL could post forged updates.
             raise ValueError("KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set")
         return self
+
+    @property
+    def limits(self) -> Limits:
+        """Return the send limits: messages per second for the bot and a private chat, per minute a group."""
+        return Limits(*self.send_limits)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -420,6 +420,7 @@ async def test_topic_commands_need_a_customer_topic(rig):
 # who is an agent ---------------------------------------------------------------------------------
 async def test_outsiders_are_ignored(fake, settings, db_path):
     restricted = load_settings(
+        send_limits="inf,inf,inf",
         bot_token=settings.bot_token.get_secret_value(),
         staff_chat_id=settings.staff_chat_id,
         agent_ids="7",

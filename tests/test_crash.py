@@ -49,6 +49,7 @@ async def _start(fake: FakeTelegram, db: Path) -> asyncio.subprocess.Process:
         "KEFU_DB_PATH": str(db),
         "KEFU_BUSINESS_HOURS": "00:00-24:00",
         "KEFU_BUSY_REPLY_AFTER_S": "3600",
+        "KEFU_SEND_LIMITS": "1000,1000,1000",  # durability is under test here, not the pacing
         "PYTHONPATH": str(ROOT),
     }
     return await asyncio.create_subprocess_exec(

@@ -1,0 +1,69 @@
+"""The sender keeps Telegram's limits with the real defaults: one message a second in a private chat."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fakeapi import FakeTelegram
+
+from bot.delivery import NOTICE_REPEATED_FAILURES, REPEATED_FAILURES, Sender
+from bot.settings import load_settings
+from bot.storage import open_storage
+
+TZ = ZoneInfo("Asia/Shanghai")
+CUSTOMER = 31337
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_one_message_a_second_to_a_private_chat_in_order(db_path):
+    settings = load_settings(bot_token="1:x", db_path=db_path)  # Telegram's limits: 30,1,20
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = Clock()
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        for i in range(3):
+            storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": f"第{i}条"}, clock.now)
+        assert await sender.flush() == 1
+        clock.now += timedelta(milliseconds=500)
+        assert await sender.flush() == 0
+        clock.now += timedelta(milliseconds=500)
+        assert await sender.flush() == 1
+        clock.now += timedelta(seconds=1)
+        assert await sender.flush() == 1
+        assert [c.params["text"] for c in fake.calls("sendMessage")] == ["第0条", "第1条", "第2条"]
+        storage.close()
+
+
+async def test_repeated_failures_are_told_to_the_staff_and_never_dropped(db_path):
+    settings = load_settings(
+        bot_token="1:x", db_path=db_path, staff_chat_id=-100777, send_limits="inf,inf,inf"
+    )
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = Clock()
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
+        storage.enqueue(
+            CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "您好"}, clock.now, customer_id=CUSTOMER
+        )
+        fake.fail_next("sendMessage", status=502, times=REPEATED_FAILURES, chat_id=CUSTOMER)
+        for _ in range(REPEATED_FAILURES):
+            await sender.flush()
+            clock.now += timedelta(minutes=2)  # past any backoff
+        await sender.flush()
+        to_customer = [c for c in fake.calls("sendMessage", ok=True) if c.params["chat_id"] == CUSTOMER]
+        assert [c.params["text"] for c in to_customer] == ["您好"]
+        staff_text = " ".join(
+            str(c.params.get("text")) for c in fake.calls(ok=True) if c.params.get("chat_id") == -100777
+        )
+        assert NOTICE_REPEATED_FAILURES in staff_text
+        assert storage.outbox("pending") == []
+        storage.close()
