@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -555,11 +556,23 @@ def rss_mb() -> float:
     return float("nan")
 
 
-async def soak(server: Any, kefu: Kefu, texts: dict[str, list[str]], total: int, rng: random.Random) -> None:
-    """Send ``total`` messages to kefu in chunks; print RSS every 10,000 and the growth after 20k."""
+async def soak(
+    server: Any,
+    kefu: Kefu,
+    texts: dict[str, list[str]],
+    total: int,
+    rng: random.Random,
+    *,
+    trace: bool = False,
+) -> None:
+    """Send ``total`` messages to kefu in chunks; print RSS every 10,000 and the growth after 20k.
+
+    With ``trace``, tracemalloc runs from the first 10,000 on and the biggest growths are printed.
+    """
     print(f"\nsoak: {total:,} messages to kefu (chunks of {SOAK_CHUNK}, 50 customers of 20 per chunk)")
     samples: list[tuple[int, float]] = [(0, rss_mb())]
     sent, user = 0, FIRST_USER_ID + 900_000
+    first_snapshot = None
     started = time.monotonic()
     while sent < total:
         size = min(SOAK_CHUNK, total - sent)
@@ -572,9 +585,20 @@ async def soak(server: Any, kefu: Kefu, texts: dict[str, list[str]], total: int,
         sent += size
         if sent % SOAK_SAMPLE_EVERY == 0 or sent == total:
             samples.append((sent, rss_mb()))
+            if trace and first_snapshot is None:
+                tracemalloc.start(8)
+                first_snapshot = tracemalloc.take_snapshot()
             print(
                 f"  {sent:>8,} messages  RSS {samples[-1][1]:7.1f} MB  ({time.monotonic() - started:5.0f} s)"
             )
+    if first_snapshot is not None:
+        growth_by_line = tracemalloc.take_snapshot().compare_to(first_snapshot, "traceback")
+        tracemalloc.stop()
+        print("  biggest allocation growths since the 10k sample (tracemalloc):")
+        for stat in growth_by_line[:8]:
+            print(f"    {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8,} blocks")
+            for frame in stat.traceback.format()[-6:]:
+                print(f"        {frame.strip()}")
     base = next((mb for n, mb in samples if n >= 20_000), samples[0][1])
     growth = samples[-1][1] - base
     print(
@@ -706,7 +730,7 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
             if isinstance(bot, Kefu):
                 print("  kefu rows:", bot.counts())
                 if args.soak:
-                    await soak(server, bot, texts, args.soak, rng)
+                    await soak(server, bot, texts, args.soak, rng, trace=args.tracemalloc)
             await bot.close()
         report(results["kefu"], results["echo"], args.rate)
         print(f"load average at the end {_load()} (2 cores shared: figures move with other work)")
@@ -728,6 +752,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inprocess", action="store_true", help="run the fake server in the bot's process")
     parser.add_argument(
         "--profile", metavar="FILE", help="write cProfiles of the flood phases to FILE.kefu and FILE.echo"
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="in the soak, trace allocations after 10k and print the growth",
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
