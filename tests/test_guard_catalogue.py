@@ -8,7 +8,7 @@ import pytest
 
 from guards import CATEGORIES, CatalogueError, check, load_catalogue
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"  # ../shared beside the checkout
 GOOD_ENTRY = """
 [[entry]]
 id = "{id}"

@@ -10,7 +10,7 @@ import pytest
 from replies import INTENT_KEYS, MissingValue, ScriptError, load_scripts, render, script_for
 from replies.catalogue import PLACEHOLDERS, REQUIRED_SCRIPTS
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"  # ../shared beside the checkout
 CATALOGUE = load_scripts()
 ALL_VALUES = {
     "shop": "小米粒旗舰店",
