@@ -88,6 +88,7 @@ async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, capsys: p
     customer_messages: list[tuple[int, int, str]] = []
     agent_messages: list[tuple[int, int, str]] = []
     pushed = 0
+    logs: list[str] = []
     async with FakeTelegram() as fake:
         proc = await _start(fake, db)
         for round_no in range(KILLS + 1):
@@ -110,12 +111,16 @@ async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, capsys: p
             if round_no < KILLS:
                 await asyncio.sleep(rng.uniform(0.2, 1.5))
                 proc.send_signal(signal.SIGKILL)
-                await proc.wait()
+                _, killed_stderr = await proc.communicate()
+                logs.append(killed_stderr.decode(errors="replace"))
                 proc = await _start(fake, db)
         await _quiet(db, pushed)
         proc.send_signal(signal.SIGTERM)
         _, stderr = await proc.communicate()
-        assert proc.returncode == 0, stderr.decode()[-2000:]
+        logs.append(stderr.decode(errors="replace"))
+        assert proc.returncode == 0, logs[-1][-2000:]
+        assert "kefu is @" in logs[-1] and "kefu stopped" in logs[-1]  # the logs were captured
+        assert all(TOKEN not in log and TOKEN.split(":")[1] not in log for log in logs), "the token leaked"
 
         stored = _query(
             db,
