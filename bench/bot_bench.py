@@ -1,7 +1,7 @@
 """Benchmark the whole bot against the fake Bot API server, with an echo bot as the baseline, in one run.
 
-    python bench/bot_bench.py [--customers N] [--messages M] [--rate R] [--inprocess] [--soak 100000]
-                              [--profile FILE]
+    python bench/bot_bench.py [--customers 100] [--messages 15] [--rate 1000] [--paced-s 1] [--inprocess]
+                              [--profile FILE] [--soak 100000 [--tracemalloc]]
 
 The fake Telegram (tests/fakeapi.py) runs in a separate process by default, so its own CPU does not
 count against the bot (``--inprocess`` runs it in the bot's event loop instead). It plays N customers
@@ -13,7 +13,8 @@ Bots, one after the other, each against its own fresh state:
 - kefu: exactly what ``kefu run`` runs (:func:`bot.runner.run_bot`: raw ``getUpdates`` → inbox table →
   dispatcher → desk (SQLite storage, guard on every reply) → outbox → sender → sendMessage /
   copyMessage / createForumTopic), with a fresh SQLite file, the staff chat set (relays to one forum
-  topic per customer) and the sender's send limits raised (the fake does not rate-limit);
+  topic per customer) and the send limits raised (``KEFU_SEND_LIMITS=1e9,1e9,1e9``; the fake does not
+  rate-limit);
 - echo: one aiogram handler answering ``message.reply(text)``, run by aiogram's own
   ``Dispatcher.start_polling`` on the same Bot/aiohttp session setup; no storage, no guard.
 
@@ -24,7 +25,8 @@ kefu replies are matched to their update through the database (the reply's Teleg
 stored when Telegram confirmed it); echo replies carry the message they answer.
 
 ``--soak N`` then sends N more messages to kefu in chunks and prints the bot process's RSS every
-10,000 messages. ``--profile FILE`` writes cProfiles of the flood phases (FILE.kefu, FILE.echo).
+10,000 messages (``--tracemalloc``: and which allocation sites grew after the first 10,000).
+``--profile FILE`` writes cProfiles of the flood phases (FILE.kefu, FILE.echo).
 
 Targets (issue 7): >= 1,000 updates/s, p99 <= 50 ms, kefu cost <= 2x echo cost. The bench prints
 PASS/MISS and always exits 0: it is a report, not a test.
@@ -362,7 +364,7 @@ class Kefu:
     async def start(self) -> None:
         """Start ``run_bot`` with the bench's settings; return once the database exists."""
         import bot.runner as runner
-        from bot.settings import load_settings
+        from bot.settings import Settings, load_settings
 
         os.environ.update(
             KEFU_BOT_TOKEN=FakeTelegram().token,
@@ -373,6 +375,8 @@ class Kefu:
             KEFU_WORKING_DAYS="mon-sun",
             KEFU_CLOSED_ON_HOLIDAYS="false",
         )
+        if "send_limits" in Settings.model_fields:  # per bot/s, per private chat/s, per group/min
+            os.environ["KEFU_SEND_LIMITS"] = f"{RAISED},{RAISED},{RAISED}"
         settings = load_settings()
         runner.Sender = _raised_sender(runner.Sender)
         build_bot = runner.build_bot
@@ -599,7 +603,10 @@ async def soak(
             print(f"    {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8,} blocks")
             for frame in stat.traceback.format()[-6:]:
                 print(f"        {frame.strip()}")
-    base = next((mb for n, mb in samples if n >= 20_000), samples[0][1])
+    if samples[-1][0] <= 20_000:
+        print("  (the growth after the 20k sample needs a soak of more than 20,000 messages)")
+        return
+    base = next(mb for n, mb in samples if n >= 20_000)
     growth = samples[-1][1] - base
     print(
         f"  growth from the 20k sample to the end: {growth:+.1f} MB"

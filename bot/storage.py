@@ -384,6 +384,20 @@ class Storage:
         with self.db.atomic():
             yield self
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write: its own transaction, or simply part of the transaction already open.
+
+        sqlite-utils' ``atomic()`` opens a savepoint when a transaction is open; for every single write
+        inside the desk's transactions that was most of the statements the bot ran. The enclosing
+        transaction (or savepoint) already rolls back whatever a failing write leaves behind.
+        """
+        if self.db.conn.in_transaction:
+            yield
+        else:
+            with self.db.atomic():
+                yield
+
     def _one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
         cursor = self.db.execute(sql, params)
         row = cursor.fetchone()
@@ -394,7 +408,7 @@ class Storage:
     def _insert(self, table: str, record: dict[str, Any]) -> int:
         cols = ", ".join(f"[{k}]" for k in record)
         marks = ", ".join("?" for _ in record)
-        with self.db.atomic():
+        with self._write():
             cursor = self.db.execute(
                 f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(record.values())
             )
@@ -404,7 +418,7 @@ class Storage:
         if not values:
             return
         sets = ", ".join(f"[{k}] = ?" for k in values)
-        with self.db.atomic():
+        with self._write():
             self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])
 
     # customers -------------------------------------------------------------------------------
@@ -413,7 +427,7 @@ class Storage:
     ) -> Customer:
         """Return the stored customer, created or refreshed with the latest name and username."""
         stamp = to_iso(at)
-        with self.db.atomic():
+        with self._write():
             self.db.execute(
                 "INSERT INTO customers (id, chat_id, name, username, created_at, last_seen_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, "
@@ -434,7 +448,7 @@ class Storage:
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
         """Return the agent, assigning the next 工号 (``001``, ``002`` …) on first sight."""
-        with self.db.atomic():
+        with self._write():
             row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
             if row is None:
                 count = self._one("SELECT count(*) AS n FROM agents")["n"]
@@ -456,7 +470,7 @@ class Storage:
             "SELECT * FROM conversations WHERE customer_id = ? AND status IN ('open', 'closed_uncivil') "
             "ORDER BY id DESC LIMIT 1"
         )
-        with self.db.atomic():
+        with self._write():
             row = self._one(sql, [customer_id])
             if row is None:
                 self._insert(
@@ -495,7 +509,7 @@ class Storage:
     ) -> Ticket:
         """Return a new open ticket numbered ``T{YYYYMMDD}-{NNNN}``, counting within ``local_day``."""
         prefix = f"T{local_day:%Y%m%d}-"
-        with self.db.atomic():
+        with self._write():
             last = self._one(
                 "SELECT number FROM tickets WHERE number LIKE ? ORDER BY number DESC LIMIT 1", [prefix + "%"]
             )
@@ -647,7 +661,7 @@ class Storage:
 
     def mark_sent(self, outbox_id: int, telegram_message_id: int | None, at: datetime) -> None:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
-        with self.db.atomic():
+        with self._write():
             self._update(
                 "outbox",
                 outbox_id,
@@ -661,7 +675,7 @@ class Storage:
 
     def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
         """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
-        with self.db.atomic():
+        with self._write():
             self.db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
                 "status = CASE WHEN ? THEN 'failed' ELSE status END WHERE id = ?",
@@ -690,7 +704,7 @@ class Storage:
     ) -> StaffMessage:
         """Store (or replace, on an edit) an agent's topic message; return it with its version counted."""
         stamp = to_iso(at)
-        with self.db.atomic():
+        with self._write():
             self.db.execute(
                 "INSERT INTO staff_messages (staff_chat_id, staff_message_id, customer_id, agent_id, text, "
                 "content_kind, status, message_id, suggestion, category, version, created_at, updated_at) "
@@ -746,7 +760,7 @@ class Storage:
 
     def set_state(self, key: str, value: str | None) -> None:
         """Store (or with None, forget) a small piece of bot state."""
-        with self.db.atomic():
+        with self._write():
             if value is None:
                 self.db.execute("DELETE FROM bot_state WHERE key = ?", [key])
             else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,9 +79,12 @@ class Schedule:
                 return True
         return day.weekday() in self.working_days
 
-    def _day_intervals(self, day: date) -> list[_Interval]:
+    def _day_intervals(self, day: date) -> tuple[_Interval, ...]:
+        return _cached_day_intervals(self, day)
+
+    def _compute_day_intervals(self, day: date) -> tuple[_Interval, ...]:
         if not self.is_open_day(day):
-            return []
+            return ()
         out = []
         for start, end in self.windows:
             end_day = day if (end > start and end != time(0)) else day + timedelta(days=1)
@@ -88,7 +92,7 @@ class Schedule:
             finish = datetime.combine(end_day, end, tzinfo=self.tz).astimezone(UTC)
             if finish > begin:
                 out.append(_Interval(begin, finish, day))
-        return out
+        return tuple(out)
 
     def _intervals(self, first: date, last: date) -> Iterator[_Interval]:
         """Yield merged opening intervals of the windows opened on days ``first``..``last``, in order."""
@@ -202,6 +206,13 @@ def reopen_text(opening: datetime, at: datetime) -> str:
     if days == 2:
         return f"后天{clock}"
     return f"{local.month}月{local.day}日（{_WEEKDAY_NAMES[local.weekday()]}）{clock}"
+
+
+@lru_cache(maxsize=1024)
+def _cached_day_intervals(schedule: Schedule, day: date) -> tuple[_Interval, ...]:
+    # A day's opening intervals depend only on the (immutable) schedule and the date: the bot asks
+    # is_open for every message, so compute each day once.
+    return schedule._compute_day_intervals(day)
 
 
 def _require_aware(at: datetime) -> None:
