@@ -57,6 +57,7 @@ THREAD_NOT_FOUND = "message thread not found"
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
 GROUP_WINDOW_S = 60.0
+CONCURRENT_CHATS = 32  # chats served at once; Telegram's bot-wide limit is enforced by the schedule
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
@@ -100,6 +101,7 @@ class Sender:
         self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self._stopping = False
+        self._in_flight = asyncio.Semaphore(CONCURRENT_CHATS)
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made)."""
@@ -110,39 +112,51 @@ class Sender:
         self._wake.set()
 
     async def flush(self) -> int:
-        """Send every pending row whose chat is not paused, in queue order; return how many were sent."""
+        """Send every pending row whose chat may send now; return how many were sent.
+
+        Chats are served concurrently (one call in flight per chat, at most ``CONCURRENT_CHATS``), each
+        in queue order: a row that cannot go now holds back everything after it in its chat.
+        """
         sent = 0
         async with self._lock:
             while True:
                 rows = self.storage.pending_outbox(self.batch)
-                held: set[int] = set()
-                merged: set[int] = set()
-                progress = 0
-                for row in rows:
-                    if row.id in merged:
-                        continue
-                    if row.chat_id in held or self._is_paused(row.chat_id) or self._group_full(row.chat_id):
-                        held.add(row.chat_id)
-                        if row.chat_id < 0:
-                            self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
-                        continue
-                    pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
-                    burst = self._burst(row, rows) if pressed else []
-                    if len(burst) > 1:
-                        if await self._deliver_merged(burst):
-                            merged.update(r.id for r in burst)
-                            progress += len(burst)
-                        elif self.storage_status(row.id) == "pending":
-                            held.add(row.chat_id)
-                        continue
-                    if await self._deliver(row):
-                        progress += 1
-                    elif self.storage_status(row.id) == "pending":
-                        held.add(row.chat_id)  # keep the chat's order: nothing after a stuck row
+                lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
+                for row in rows:  # one lane per chat, and per customer topic in the staff group
+                    lanes.setdefault((row.chat_id, row.params.get(relay.TOPIC_KEY)), []).append(row)
+                results = await asyncio.gather(*(self._flush_chat(lane) for lane in lanes.values()))
+                progress = sum(count for count, _ in results)
+                held = {chat for (_, was_held), (chat, _) in zip(results, lanes, strict=True) if was_held}
                 self._backlog &= held  # a chat that is no longer held has no queue left to merge
                 sent += progress
                 if len(rows) < self.batch or not progress:
                     return sent
+
+    async def _flush_chat(self, rows: list[OutboxRow]) -> tuple[int, bool]:
+        """Send one lane's pending rows in order; return (how many were sent, whether some had to wait)."""
+        progress = 0
+        merged: set[int] = set()
+        async with self._in_flight:
+            for row in rows:
+                if row.id in merged:
+                    continue
+                if self._is_paused(row.chat_id) or self._group_full(row.chat_id):
+                    if row.chat_id < 0:
+                        self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
+                    return progress, True
+                pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
+                burst = self._burst(row, rows) if pressed else []
+                if len(burst) > 1:
+                    if await self._deliver_merged(burst):
+                        merged.update(r.id for r in burst)
+                        progress += len(burst)
+                        continue
+                elif await self._deliver(row):
+                    progress += 1
+                    continue
+                if self.storage_status(row.id) == "pending":
+                    return progress, True  # keep the chat's order: nothing after a stuck row
+        return progress, False
 
     async def run(self) -> None:
         """Deliver until :meth:`stop`: wake on :meth:`notify` or every second (paused chats, restarts)."""
@@ -245,7 +259,13 @@ class Sender:
         fresh = False
         for _ in range(2):
             try:
-                result = await self.call(row.method, await self._params(row, fresh_topic=fresh))
+                params = await self._params(row, fresh_topic=fresh)
+                # Count the send before awaiting it, so lanes sending at once cannot overrun a window.
+                self.schedule.record(row.chat_id, self.clock().timestamp())
+                window = self._window(row.chat_id)
+                if window is not None:
+                    window.append(self.clock())
+                result = await self.call(row.method, params)
             except TelegramRetryAfter as exc:
                 self._pause(row.chat_id, exc.retry_after)
                 self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
@@ -269,10 +289,6 @@ class Sender:
                 self._failed_attempt(row, exc)
                 return False
             self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
-            self.schedule.record(row.chat_id, self.clock().timestamp())
-            sent = self._window(row.chat_id)
-            if sent is not None:
-                sent.append(self.clock())
             return True
         return False
 

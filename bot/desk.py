@@ -290,10 +290,14 @@ class SupportDesk:
         the state lives in the database, so a sweeper calling this every second survives restarts.
         Returns one outcome per busy reply queued.
         """
-        outcomes = []
-        for conv in self.storage.waiting_conversations():
+        outcomes: list[Outcome] = []
+        if not self.schedule.is_open(at):
+            return outcomes
+        # Business time never runs faster than the wall clock: a shorter wall-clock wait cannot be due.
+        cutoff = at - timedelta(seconds=self.settings.busy_reply_after_s)
+        for conv in self.storage.waiting_conversations(since_before=cutoff):
             since = from_iso(conv.waiting_since)
-            if not self.schedule.is_open(at) or since is None or since > at:
+            if since is None or since > at:
                 continue
             if self.schedule.business_seconds(since, at) < self.settings.busy_reply_after_s:
                 continue

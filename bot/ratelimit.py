@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 __all__ = ["Limits", "SendSchedule"]
 
+# Spacing matters for a minute at most (a group's 3 s; a private chat's 1 s): older entries can go.
+_PRUNE_AT = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -43,6 +46,7 @@ class SendSchedule:
         self._paused_until: dict[int, float] = {}
         self._global_paused_until = 0.0
         self._window: deque[float] = deque()
+        self._prune_at = _PRUNE_AT
 
     def delay(self, chat_id: int, now: float) -> float:
         """Return how many seconds to wait before a message to ``chat_id`` may be sent (0.0 = now)."""
@@ -62,10 +66,12 @@ class SendSchedule:
         """Note that a message to ``chat_id`` left at ``now``."""
         self._last_sent[chat_id] = now
         self._window.append(now)
-        if len(self._last_sent) > 100_000:  # forget quiet chats so memory stays flat
+        if len(self._last_sent) > self._prune_at:  # forget chats quiet for a minute: memory stays flat
             cutoff = now - 60.0
             self._last_sent = {c: t for c, t in self._last_sent.items() if t > cutoff}
             self._paused_until = {c: t for c, t in self._paused_until.items() if t > now}
+            # Amortised: the next prune waits until the map has doubled (bounded by 2x a minute's chats).
+            self._prune_at = max(_PRUNE_AT, 2 * len(self._last_sent))
 
     def pause(self, chat_id: int | None, seconds: float, now: float) -> None:
         """Hold back ``chat_id`` (None: every chat) for ``seconds``, as a 429's ``retry_after`` asks."""

@@ -487,11 +487,15 @@ class Storage:
         """Set columns of one conversation."""
         self._update("conversations", conversation_id, values)
 
-    def waiting_conversations(self) -> list[Conversation]:
-        """Return open conversations with an unanswered customer and no busy reply yet, oldest first."""
+    def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
+        """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
+
+        With ``since_before``, only those waiting since before that moment.
+        """
         cursor = self.db.execute(
             "SELECT * FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL "
-            "AND busy_sent_at IS NULL ORDER BY waiting_since"
+            "AND busy_sent_at IS NULL AND waiting_since <= ? ORDER BY waiting_since",
+            [to_iso(since_before) if since_before is not None else "9999"],
         )
         cols = [c[0] for c in cursor.description]
         return [_row(Conversation, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]

@@ -51,3 +51,11 @@ def test_raised_limits_for_benchmarks() -> None:
     s = SendSchedule(Limits(global_per_s=1e9, private_per_s=1e9, group_per_min=1e9))
     s.record(PRIVATE, 0.0)
     assert s.delay(PRIVATE, 0.0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_memory_stays_flat_over_many_chats() -> None:
+    s = SendSchedule()
+    for i in range(50_000):
+        s.record(10_000 + i, now=i * 0.01)  # a new customer every 10 ms, each writing once
+    chats_in_a_minute = 6_000
+    assert len(s._last_sent) <= 2 * chats_in_a_minute + 1
