@@ -10,10 +10,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods.base import Response, TelegramMethod
 
 from bot.delivery import Sender
 from bot.desk import SupportDesk
@@ -33,7 +36,23 @@ def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ConfigError("KEFU_BOT_TOKEN: not set (run `kefu demo` to try the bot offline)")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_server))
+    session.middleware(keep_response_types)
     return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+# pydantic caches parametrised generics weakly: aiogram's ``Response[Message]`` & co. were collected and
+# rebuilt (a full schema build, ~5 ms) again and again under load. A strong reference per type keeps them.
+_RESPONSE_TYPES: dict[Any, type] = {}
+
+
+async def keep_response_types(
+    make_request: NextRequestMiddlewareType, bot: Bot, method: TelegramMethod
+) -> Any:
+    """Client-session middleware: pin ``Response[<result type>]`` of every method called, then call it."""
+    returning = method.__returning__
+    if returning not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[returning] = Response[returning]
+    return await make_request(bot, method)
 
 
 def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, sender: Sender) -> Dispatcher:

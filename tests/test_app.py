@@ -1,0 +1,26 @@
+"""The Bot kefu builds: its session keeps aiogram's response models alive between calls."""
+
+from __future__ import annotations
+
+import gc
+
+from aiogram.types import User
+from fakeapi import FakeTelegram
+
+from bot import app
+from bot.settings import load_settings
+
+
+async def test_response_models_are_built_once_and_kept(db_path):
+    async with FakeTelegram() as fake:
+        settings = load_settings(bot_token=fake.token, api_server=fake.url, db_path=db_path)
+        bot = app.build_bot(settings)
+        try:
+            me = await bot.get_me()
+            assert isinstance(me, User)
+            pinned = app._RESPONSE_TYPES[User]
+            gc.collect()
+            await bot.get_me()
+            assert app._RESPONSE_TYPES[User] is pinned  # the same class: no second schema build
+        finally:
+            await bot.session.close()
