@@ -26,7 +26,7 @@ from typing import Any
 from bot import relay
 from bot.desk import SupportDesk
 from bot.storage import Customer, StaffMessage, from_iso, to_iso
-from guards import Hit, Verdict, check
+from guards import Hit, Verdict, check, mark_spans
 from replies import load_scripts, render
 from replies.calendar import festival
 from replies.catalogue import MissingValue
@@ -85,19 +85,7 @@ def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:
     >>> mark_hits("这个我不知道啊", [Hit("推卸语", "我不知道", "x", 100.0, 2, 6, "exact")])
     '这个【我不知道】啊'
     """
-    spans = sorted((max(0, h.start), min(len(text), h.end)) for h in hits if h.end > h.start)
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out, last = [], 0
-    for start, end in merged:
-        out += [text[last:start], MARK_OPEN, text[start:end], MARK_CLOSE]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return mark_spans(text, [(h.start, h.end) for h in hits], lambda piece: f"{MARK_OPEN}{piece}{MARK_CLOSE}")
 
 
 def categories(verdict: Verdict) -> str:

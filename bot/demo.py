@@ -19,6 +19,7 @@ from typing import TextIO
 from bot.desk import CustomerRef, Outcome, SupportDesk
 from bot.settings import Settings
 from bot.storage import Storage, open_storage
+from guards import mark_spans
 
 __all__ = ["DEMO_AGENT", "DEMO_CUSTOMER", "HELP", "mark_hits", "run_demo"]
 
@@ -37,17 +38,7 @@ _TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}):(\d{2})$")
 
 def mark_hits(text: str, spans: list[tuple[int, int]]) -> str:
     """Return ``text`` with each ``(start, end)`` span wrapped in 【】 (overlapping spans merged)."""
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out, last = [], 0
-    for start, end in merged:
-        out += [text[last:start], "【", text[start:end], "】"]
-        last = end
-    return "".join([*out, text[last:]])
+    return mark_spans(text, spans)
 
 
 class _Demo:

@@ -7,6 +7,7 @@
 """
 
 from guards.catalogue import CATEGORIES, Catalogue, CatalogueError, load_catalogue
+from guards.marking import mark_spans
 from guards.matcher import MAX_CHECKED_CHARS, Guard, Hit, Verdict, check, default_guard
 from guards.normalize import Normalized, fold, normalize
 
@@ -23,5 +24,6 @@ __all__ = [
     "default_guard",
     "fold",
     "load_catalogue",
+    "mark_spans",
     "normalize",
 ]

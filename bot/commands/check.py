@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import click
 
-from guards import CatalogueError, Guard, Verdict, default_guard, load_catalogue
+from guards import CatalogueError, Guard, Verdict, default_guard, load_catalogue, mark_spans
 
 __all__ = ["check_command", "mark", "render_verdict", "result_for_line"]
 
@@ -33,22 +33,10 @@ def mark(text: str, verdict: Verdict, *, color: bool = False) -> str:
     >>> mark("好的，我不知道。", check("好的，我不知道。"))
     '好的，【我不知道】。'
     """
-    spans = sorted((hit.start, hit.end) for hit in verdict.hits)
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out = []
-    position = 0
-    for start, end in merged:
-        out.append(text[position:start])
-        piece = text[start:end]
-        out.append(click.style(piece, fg="red", bold=True) if color else f"{OPEN_MARK}{piece}{CLOSE_MARK}")
-        position = end
-    out.append(text[position:])
-    return "".join(out)
+    spans = [(hit.start, hit.end) for hit in verdict.hits]
+    if color:
+        return mark_spans(text, spans, lambda piece: click.style(piece, fg="red", bold=True))
+    return mark_spans(text, spans, lambda piece: f"{OPEN_MARK}{piece}{CLOSE_MARK}")
 
 
 def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[str]:
