@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
 THREAD_NOT_FOUND = "message thread not found"
+# Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
+# relays wait for it to be fixed instead of failing.
+STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a member", "chat_admin_required")
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
 GROUP_WINDOW_S = 60.0
@@ -271,17 +274,23 @@ class Sender:
                 self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
                 log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
                 return False
-            except TelegramForbiddenError as exc:
-                self._blocked(row, str(exc))
-                return False
             except OutboundBlocked as exc:
                 self._refused(row, exc)
                 return False
-            except TelegramBadRequest as exc:
-                if THREAD_NOT_FOUND in str(exc).lower() and not fresh:
+            except (TelegramForbiddenError, TelegramBadRequest) as exc:
+                reason = str(exc).lower()
+                if THREAD_NOT_FOUND in reason and not fresh:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
                     continue
+                if row.chat_id == self.settings.staff_chat_id and (
+                    isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
+                ):
+                    self._staff_unreachable(row, exc)
+                    return False
+                if isinstance(exc, TelegramForbiddenError):
+                    self._blocked(row, str(exc))
+                    return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
                 self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
                 return False
@@ -291,6 +300,20 @@ class Sender:
             self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
             return True
         return False
+
+    def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
+        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""
+        delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+        self._pause(row.chat_id, delay)
+        self.storage.mark_attempt(row.id, f"staff chat unreachable: {exc}", self.clock())
+        log.error(
+            "the staff chat %s refused a relay (%s): check KEFU_STAFF_CHAT_ID and that the bot is an admin "
+            "with 'Manage topics'; %d relay(s) kept, retrying in %.0fs",
+            row.chat_id,
+            exc,
+            len(self.storage.outbox("pending")),
+            delay,
+        )
 
     def _failed_attempt(self, row: OutboxRow, exc: Exception) -> None:
         """A 5xx or network error: back off and keep the row; after repeated failures, tell staff and logs."""

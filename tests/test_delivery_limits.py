@@ -67,3 +67,28 @@ async def test_repeated_failures_are_told_to_the_staff_and_never_dropped(db_path
         assert NOTICE_REPEATED_FAILURES in staff_text
         assert storage.outbox("pending") == []
         storage.close()
+
+
+async def test_a_missing_staff_chat_keeps_the_relays_until_it_is_fixed(db_path, caplog):
+    staff = -100888
+    settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="inf,inf,inf")
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = Clock()
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        storage.enqueue(staff, "sendMessage", {"chat_id": staff, "text": "客户:在吗"}, clock.now)
+        fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found", chat_id=staff)
+        fake.fail_next(
+            "sendMessage",
+            status=403,
+            description="Forbidden: bot was kicked from the supergroup chat",
+            chat_id=staff,
+        )
+        for _ in range(2):
+            assert await sender.flush() == 0
+            clock.now += timedelta(minutes=2)
+        assert "check KEFU_STAFF_CHAT_ID" in caplog.text
+        assert len(storage.outbox("pending")) == 1  # kept, not failed
+        assert await sender.flush() == 1  # fixed: it goes
+        assert [c.params["text"] for c in fake.calls("sendMessage", ok=True)] == ["客户:在吗"]
+        storage.close()
