@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 
 from bot.settings import ConfigError, Settings, load_settings
 
-__all__ = ["settings_or_exit"]
+__all__ = ["read_record", "settings_or_exit"]
 
 
 def settings_or_exit(**overrides: object) -> Settings:
@@ -16,3 +19,25 @@ def settings_or_exit(**overrides: object) -> Settings:
     except ConfigError as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+def read_record(line: str) -> tuple[dict[str, Any], str | None]:
+    """Return ``(row, text)`` for one ``--jsonl`` input line, or ``(row with "error", None)`` if unusable.
+
+    The row keeps every field of the input (``id`` and the like pass through to the output).
+
+    >>> read_record('{"id": 7, "text": "您好"}')
+    ({'id': 7, 'text': '您好'}, '您好')
+    >>> read_record("[1]")
+    ({'error': 'not a JSON object'}, None)
+    """
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return {"error": f"not JSON: {exc}"}, None
+    if not isinstance(row, dict):
+        return {"error": "not a JSON object"}, None
+    text = row.get("text")
+    if not isinstance(text, str):
+        return {**row, "error": "missing or non-string field 'text'"}, None
+    return row, text

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 import click
 
+from bot.commands import read_record
 from guards import CatalogueError, Guard, Verdict, default_guard, load_catalogue, mark_spans
 
 __all__ = ["check_command", "mark", "render_verdict", "result_for_line"]
@@ -57,16 +58,8 @@ def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[
 
 def result_for_line(line: str, guard: Guard) -> dict[str, Any]:
     """Return the output object for one input JSON line (with ``error`` when the line is unusable)."""
-    try:
-        row = json.loads(line)
-    except ValueError as exc:
-        return {"error": f"not JSON: {exc}"}
-    if not isinstance(row, dict):
-        return {"error": "not a JSON object"}
-    text = row.get("text")
-    if not isinstance(text, str):
-        return {**row, "error": "missing or non-string field 'text'"}
-    return {**row, **guard.check(text).to_dict()}
+    row, text = read_record(line)
+    return row if text is None else {**row, **guard.check(text).to_dict()}
 
 
 def _stream(guard: Guard, stdin: TextIO, stdout: TextIO, progress: TextIO | None) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from bot.commands import settings_or_exit
+from bot.commands import read_record, settings_or_exit
 from bot.settings import Settings
 from replies import Intent, classify, render, script_for
 
@@ -41,15 +41,9 @@ def reply_for(intent: Intent, settings: Settings) -> str:
 
 
 def _line_result(line: str, settings: Settings) -> dict[str, Any]:
-    try:
-        row = json.loads(line)
-    except ValueError as exc:
-        return {"error": f"not JSON: {exc}"}
-    if not isinstance(row, dict):
-        return {"error": "not a JSON object"}
-    text = row.get("text")
-    if not isinstance(text, str):
-        return {**row, "error": "missing or non-string field 'text'"}
+    row, text = read_record(line)
+    if text is None:
+        return row
     intent = classify(text)
     return {**row, "intent": intent.key, "reply": reply_for(intent, settings)}
 
