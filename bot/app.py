@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -18,13 +18,14 @@ from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods.base import Response, TelegramMethod
 
+from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.routers import setup_routers
 from bot.settings import ConfigError, Settings
 from bot.storage import Storage
 
-__all__ = ["BUSY_SWEEP_S", "build_bot", "build_dispatcher", "sweep_busy", "utc_now"]
+__all__ = ["BUSY_SWEEP_S", "build_bot", "build_dispatcher", "sweep_busy"]
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,6 @@ def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, se
     return dp
 
 
-def utc_now() -> datetime:
-    """Return the current time, aware, in UTC (the one real clock the bot's loops read)."""
-
-    return datetime.now(UTC)
 
 
 async def sweep_busy(

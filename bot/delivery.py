@@ -31,7 +31,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, methods
@@ -42,6 +42,7 @@ from aiogram.exceptions import (
 )
 
 from bot import relay
+from bot.clock import utc_now
 from bot.outbound_guard import OutboundBlocked
 from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
@@ -65,10 +66,6 @@ REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is sti
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
     """Return the aiogram method object for a Bot API method name (``sendMessage``) and its parameters."""
     cls = getattr(methods, name[:1].upper() + name[1:], None)
@@ -86,7 +83,7 @@ class Sender:
         storage: Storage,
         settings: Settings,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         batch: int = 100,
         group_per_min: float | None = None,
     ) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -27,6 +27,7 @@ from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
+from bot.clock import utc_now
 from bot.storage import Storage, to_iso
 
 __all__ = ["Inbox", "UpdatePump", "chat_key"]
@@ -121,7 +122,7 @@ class UpdatePump:
         Raises whatever the database raises (locked, read-only, disk full): the caller must then NOT
         acknowledge the updates, so Telegram delivers them again.
         """
-        fresh = self.inbox.store(raw_updates, datetime.now(UTC))
+        fresh = self.inbox.store(raw_updates, utc_now())
         for raw in fresh:
             self._schedule(raw)
         return len(fresh)
@@ -192,7 +193,7 @@ class UpdatePump:
 
     def _mark(self, update_id: int, status: str, error: str | None = None) -> str:
         try:
-            self.inbox.mark(update_id, status, datetime.now(UTC), error)
+            self.inbox.mark(update_id, status, utc_now(), error)
         except Exception:
             # The update is handled; if its mark is lost it is replayed at start and skipped as a duplicate.
             log.exception("could not record that update %s is %s", update_id, status)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot
@@ -27,6 +26,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMessages, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
+from bot.clock import utc_now
 from guards import Verdict, check
 
 __all__ = ["CACHE_SIZE", "OutboundBlocked", "OutboundGuard", "install", "outgoing_texts"]
@@ -172,7 +172,7 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
             allowed=False,
             hits=verdict.to_dict()["hits"] if verdict else [],
             suggestion=verdict.suggestion if verdict else None,
-            at=datetime.now(UTC),
+            at=utc_now(),
         )
 
     guard = OutboundGuard(staff, source_text=source_text, on_block=record)

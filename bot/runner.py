@@ -16,8 +16,9 @@ import signal
 from aiohttp import web
 
 from bot import outbound_guard
-from bot.app import build_bot, build_dispatcher, sweep_busy, utc_now
+from bot.app import build_bot, build_dispatcher, sweep_busy
 from bot.board import Board, run_board
+from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump

@@ -23,6 +23,7 @@ from bot.agent_desk import (
     parse_callback,
 )
 from bot.board import collect, stats_text
+from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.settings import Settings
@@ -200,7 +201,7 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     """The buttons under a held message: send the documented suggestion instead, or how to edit and resend."""
     parsed = parse_callback(query.data)
     agents = AgentDesk(desk)
-    at = datetime.now(UTC)
+    at = utc_now()
     if parsed is None:
         await query.answer()
         return
