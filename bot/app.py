@@ -58,7 +58,9 @@ async def keep_response_types(
 
 def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, sender: Sender) -> Dispatcher:
     """Return the Dispatcher with every router and the long-lived objects handlers receive by name."""
-    dp = Dispatcher(db=storage, desk=desk, sender=sender, settings=settings)
+    # No aiogram FSM: conversation state lives in the database. (Its default in-memory storage also
+    # keeps an entry for every chat it ever saw: memory that grows with the number of customers.)
+    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings)
     dp.include_router(setup_routers())
     return dp
 

@@ -24,3 +24,20 @@ async def test_response_models_are_built_once_and_kept(db_path):
             assert app._RESPONSE_TYPES[User] is pinned  # the same class: no second schema build
         finally:
             await bot.session.close()
+
+
+def test_the_dispatcher_keeps_no_per_chat_state_in_memory(settings, db_path):
+    from aiogram.fsm.middleware import FSMContextMiddleware
+
+    from bot.delivery import Sender
+    from bot.desk import SupportDesk
+    from bot.storage import open_storage
+
+    storage = open_storage(db_path)
+    bot = app.build_bot(settings)
+    dp = app.build_dispatcher(
+        settings, storage, SupportDesk(storage, settings), Sender(bot, storage, settings)
+    )
+    outer = [m for observer in dp.observers.values() for m in observer.outer_middleware]
+    assert not any(isinstance(m, FSMContextMiddleware) for m in outer)
+    storage.close()
