@@ -43,6 +43,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import signal
 import sqlite3
 import statistics
 import sys
@@ -453,6 +454,48 @@ class Kefu:
             self.reader.close()
 
 
+class KefuProcess(Kefu):
+    """``python -m bot run`` in its own process, so that the soak measures the bot's memory alone
+    (the bench's own records of every message would otherwise count as the bot's growth)."""
+
+    async def start(self) -> None:
+        """Start the bot process over a fresh database; return once the database exists."""
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("KEFU_")},
+            "KEFU_BOT_TOKEN": FakeTelegram().token,
+            "KEFU_API_SERVER": self.url,
+            "KEFU_STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+            "KEFU_DB_PATH": str(self.db_path),
+            "KEFU_BUSINESS_HOURS": "00:00-24:00",
+            "KEFU_SEND_LIMITS": f"{RAISED},{RAISED},{RAISED}",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=self.db_path.parent,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        while not self.db_path.exists():
+            await asyncio.sleep(POLL_S)
+        self.reader = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+
+    def rss_mb(self) -> float:
+        """Return the bot process's resident set size in MB."""
+        return rss_mb(self.process.pid)
+
+    async def close(self) -> None:
+        """Stop the bot process with SIGTERM, as systemd does."""
+        self.process.send_signal(signal.SIGTERM)
+        await self.process.wait()
+        if self.reader is not None:
+            self.reader.close()
+
+
 def _raised_sender(sender_cls: type) -> type:
     """Return a Sender subclass whose send limits are raised (whatever limit parameters it takes)."""
     from bot.ratelimit import Limits
@@ -552,9 +595,9 @@ async def run_phase(
     return _phase(records, latencies, cpu, unanswered)
 
 
-def rss_mb() -> float:
-    """Return this process's resident set size in MB (VmRSS from /proc/self/status)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """Return a process's resident set size in MB (VmRSS from /proc/<pid>/status; this one by default)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -574,7 +617,8 @@ async def soak(
     With ``trace``, tracemalloc runs from the first 10,000 on and the biggest growths are printed.
     """
     print(f"\nsoak: {total:,} messages to kefu (chunks of {SOAK_CHUNK}, 50 customers of 20 per chunk)")
-    samples: list[tuple[int, float]] = [(0, rss_mb())]
+    measure = getattr(kefu, "rss_mb", rss_mb)
+    samples: list[tuple[int, float]] = [(0, measure())]
     sent, user = 0, FIRST_USER_ID + 900_000
     first_snapshot = None
     started = time.monotonic()
@@ -588,7 +632,7 @@ async def soak(
         await server.records()
         sent += size
         if sent % SOAK_SAMPLE_EVERY == 0 or sent == total:
-            samples.append((sent, rss_mb()))
+            samples.append((sent, measure()))
             if trace and first_snapshot is None:
                 tracemalloc.start(8)
                 first_snapshot = tracemalloc.take_snapshot()
@@ -736,9 +780,16 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
             results[name] = phases
             if isinstance(bot, Kefu):
                 print("  kefu rows:", bot.counts())
-                if args.soak:
-                    await soak(server, bot, texts, args.soak, rng, trace=args.tracemalloc)
+                if args.soak and args.tracemalloc:  # tracing needs the bot in this process
+                    await soak(server, bot, texts, args.soak, rng, trace=True)
             await bot.close()
+        if args.soak and not args.tracemalloc:
+            alone = KefuProcess(url, Path(tmp) / "soak")
+            alone.db_path.parent.mkdir()
+            await alone.start()
+            print("\nsoak bot: `python -m bot run` in its own process (its RSS is sampled)")
+            await soak(server, alone, texts, args.soak, rng)
+            await alone.close()
         report(results["kefu"], results["echo"], args.rate)
         print(f"load average at the end {_load()} (2 cores shared: figures move with other work)")
     await server.close()

@@ -22,6 +22,7 @@ from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump
+from bot.memory import run_heap_trimmer
 from bot.polling import poll
 from bot.settings import Settings
 from bot.storage import open_storage
@@ -63,7 +64,11 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     dp = build_dispatcher(settings, storage, desk, sender)
     pump = UpdatePump(dp, bot, Inbox(storage))
     allowed = dp.resolve_used_update_types()
-    background = [asyncio.create_task(sender.run()), asyncio.create_task(sweep_busy(desk, sender))]
+    background = [
+        asyncio.create_task(sender.run()),
+        asyncio.create_task(sweep_busy(desk, sender)),
+        asyncio.create_task(run_heap_trimmer()),
+    ]
     if settings.staff_chat_id is not None:
         board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
         background.append(asyncio.create_task(run_board(board, utc_now)))
