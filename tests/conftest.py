@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakeapi import FakeTelegram
 
 from bot.settings import Settings, load_settings
 
@@ -40,3 +42,10 @@ def settings(db_path: Path) -> Settings:
         # The limits themselves are tested with their own settings (test_delivery_limits.py).
         send_limits="inf,inf,inf",
     )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram Bot API server (tests/fakeapi.py), listening on 127.0.0.1 for one test."""
+    async with FakeTelegram() as server:
+        yield server

@@ -13,16 +13,10 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import TelegramMethod
-from fakeapi import BOT_ID, FakeTelegram, as_update
+from fakeapi import BOT_ID, as_update
 
 CUSTOMER = 4242
 STAFF = -1001234567890
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def test_get_me_and_token_recorded(fake):

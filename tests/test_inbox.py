@@ -45,12 +45,6 @@ class Rig:
 
 
 @pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def rig(fake, settings):
     rig = Rig(fake, settings)
     yield rig

@@ -22,12 +22,6 @@ AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def storage(settings):
     storage = open_storage(settings.db_path)
     storage.upsert_customer(CUSTOMER, CUSTOMER, "张三", "zhangsan", AT)

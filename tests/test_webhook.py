@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from fakeapi import FakeTelegram
 
 from bot.app import build_dispatcher
 from bot.delivery import Sender
@@ -18,12 +17,6 @@ from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, build_webhook_app, webh
 SECRET = "webhook-secret-0123456789"
 PATH = "/telegram/webhook"
 CUSTOMER = 5150
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture
