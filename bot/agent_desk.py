@@ -234,24 +234,19 @@ class AgentDesk:
         with self.storage.transaction():
             if verdict is None or not verdict.allowed:
                 # Remember the blocked words: a copy still queued would carry them, so the gate refuses it.
-                saved = self.storage.save_staff_message(
-                    staff_chat_id=self.staff,
-                    staff_message_id=staff_message_id,
-                    customer_id=customer.id,
-                    agent_id=agent.user_id,
-                    text=body,
-                    content_kind=content_kind,
+                # (_check_logged already recorded the check, a failed one included.)
+                return self._hold(
+                    agent,
+                    customer,
+                    staff_message_id,
+                    body,
+                    content_kind,
+                    verdict,
+                    at,
                     status="edit_held",
-                    suggestion=verdict.suggestion if verdict else None,
-                    category=categories(verdict) if verdict else GUARD_ERROR_CATEGORY,
-                    at=at,
+                    title=TEXT_EDIT_HELD,
+                    log_failure=False,
                 )
-                notice = blocked_text(body, verdict, title=TEXT_EDIT_HELD) if verdict else TEXT_GUARD_FAILED
-                markup = _keyboard(saved.id, saved.suggestion) if verdict else None
-                fid = self.feedback(
-                    notice, at, customer_id=customer.id, reply_to=staff_message_id, markup=markup
-                )
-                return AgentResult(False, verdict, feedback_id=fid, staff_row=saved, text=body)
             previous = self.storage.message(row.message_id) if row.message_id else None
             message_id = self.storage.add_message(
                 customer_id=customer.id,
@@ -446,8 +441,13 @@ class AgentDesk:
         content_kind: str,
         verdict: Verdict | None,
         at: datetime,
+        *,
+        status: str = "held",
+        title: str = TEXT_HELD,
+        log_failure: bool = True,
     ) -> AgentResult:
-        if verdict is None:  # the guard failed: held back, and the failed check is still on record
+        """Keep an agent message back: record it, and tell the topic why with the better wording."""
+        if verdict is None and log_failure:  # the guard failed: held back, and the failure on record
             self.storage.add_guard_event(
                 source="agent",
                 agent_id=agent.user_id,
@@ -465,7 +465,7 @@ class AgentDesk:
             agent_id=agent.user_id,
             text=text,
             content_kind=content_kind,
-            status="held",
+            status=status,
             suggestion=verdict.suggestion if verdict else None,
             category=categories(verdict) if verdict else GUARD_ERROR_CATEGORY,
             at=at,
@@ -474,7 +474,7 @@ class AgentDesk:
             fid = self.feedback(TEXT_GUARD_FAILED, at, customer_id=customer.id, reply_to=staff_message_id)
         else:
             fid = self.feedback(
-                blocked_text(text, verdict),
+                blocked_text(text, verdict, title=title),
                 at,
                 customer_id=customer.id,
                 reply_to=staff_message_id,
