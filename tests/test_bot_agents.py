@@ -15,6 +15,7 @@ from bot.agent_desk import (
     BUTTON_SUGGEST,
     CALLBACK_EDIT,
     CALLBACK_SUGGEST,
+    TEXT_EDIT_HELD,
     TEXT_EDIT_HINT,
     callback_data,
     mark_hits,
@@ -223,9 +224,11 @@ async def test_edited_reply_is_checked_again(rig):
         rig.fake.edited_group_text_update(rig.staff, staff_id, RUDE, thread_id=thread, at=at(10, 2))
     )
     assert rig.to_customer("editMessageText") == []  # the rude edit never reached the customer
-    assert (
-        "⛔" in rig.last_staff().params["text"] and check(RUDE).suggestion in rig.last_staff().params["text"]
-    )
+    notice = rig.last_staff().params
+    assert notice["text"].startswith(TEXT_EDIT_HELD) and check(RUDE).suggestion in notice["text"]
+    buttons = [b["text"] for b in notice["reply_markup"]["inline_keyboard"][0]]
+    assert buttons == [BUTTON_SUGGEST, BUTTON_EDIT]
+    assert rig.storage.staff_message(rig.staff, staff_id).status == "edit_held"
     better = "您好，订单明天上午发货，请您留意物流信息。"
     await rig.feed(
         rig.fake.edited_group_text_update(rig.staff, staff_id, better, thread_id=thread, at=at(10, 3))
