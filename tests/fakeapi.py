@@ -148,6 +148,7 @@ class FakeTelegram:
         """Close the bots made by :meth:`bot` and stop the server."""
         for bot in self._bots:
             await bot.session.close()
+        self._arrived.set()  # wake a pending long poll, so the server need not wait out its timeout
         if self._runner is not None:
             await self._runner.cleanup()
 
