@@ -65,8 +65,6 @@ def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, se
     return dp
 
 
-
-
 async def sweep_busy(
     desk: SupportDesk,
     sender: Sender,

@@ -26,6 +26,7 @@ from bot.board import collect, stats_text
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.filters import Inline
 from bot.settings import Settings
 from bot.storage import Storage
 
@@ -236,8 +237,8 @@ def build_router() -> Router:
     router.message(Command("reopen"))(reopen)
     router.message(Command("ticket"))(ticket)
     router.message(Command("stats"))(stats)
-    router.message(F.text.startswith("/"))(unknown_command)
+    router.message(Inline(F.text.startswith("/")))(unknown_command)
     router.message()(answer)
     router.edited_message()(edited)
-    router.callback_query(F.data.startswith("kefu:"))(button)
+    router.callback_query(Inline(F.data.startswith("kefu:")))(button)
     return router

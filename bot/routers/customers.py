@@ -9,6 +9,7 @@ from aiogram.types import Message
 
 from bot.delivery import Sender
 from bot.desk import CustomerRef, SupportDesk
+from bot.filters import Inline
 
 __all__ = ["build_router", "content_of", "customer_of"]
 
@@ -56,8 +57,8 @@ async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> 
 def build_router() -> Router:
     """Return a new customers router (one per Dispatcher: a router has one parent), private chats only."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
+    router.message.filter(Inline(F.chat.type == "private"))
+    router.edited_message.filter(Inline(F.chat.type == "private"))
     router.message()(customer_message)
     router.edited_message()(customer_edit)
     return router
