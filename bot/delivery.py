@@ -5,6 +5,12 @@ The desk writes replies into the outbox in the same transaction as their message
 a call is made, so rate limits and retries have a single home). A row stays ``pending`` until
 Telegram answered ``ok``; then it is marked ``sent`` with the returned message id.
 
+Telegram has no idempotency key: a call Telegram carried out whose answer the database had not yet
+recorded is sent again after a crash. So a crash repeats at most as many messages as there were calls
+in flight, and ``KEFU_SEND_CONCURRENCY`` (default 1: at most one duplicate per crash) bounds that.
+With 1, the sender makes about one call per round trip to Telegram (15-30 a second at 30-70 ms);
+raising it buys throughput on a slow link at the price of that bound.
+
 Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx and network errors
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
 flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
@@ -61,7 +67,6 @@ STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a membe
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
 GROUP_WINDOW_S = 60.0
-CONCURRENT_CHATS = 32  # chats served at once; Telegram's bot-wide limit is enforced by the schedule
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
@@ -101,7 +106,8 @@ class Sender:
         self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self._stopping = False
-        self._in_flight = asyncio.Semaphore(CONCURRENT_CHATS)
+        # Lanes (chats, staff topics) with a call in flight; each can be repeated once by a crash.
+        self._in_flight = asyncio.Semaphore(settings.send_concurrency)
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made)."""
@@ -114,7 +120,7 @@ class Sender:
     async def flush(self) -> int:
         """Send every pending row whose chat may send now; return how many were sent.
 
-        Chats are served concurrently (one call in flight per chat, at most ``CONCURRENT_CHATS``), each
+        Chats are served concurrently (one call in flight per chat, at most ``KEFU_SEND_CONCURRENCY``), each
         in queue order: a row that cannot go now holds back everything after it in its chat.
         """
         sent = 0

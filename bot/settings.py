@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     busy_reply_after_s: float = Field(default=60, ge=0)
     api_token: SecretStr | None = None
     send_limits: Annotated[tuple[float, float, float], NoDecode] = (30.0, 1.0, 20.0)
+    # Bot API calls in flight at once. Telegram has no idempotency key: a crash can repeat each call that
+    # Telegram confirmed but the database had not yet recorded, so 1 means at most one duplicate per crash.
+    send_concurrency: int = Field(default=1, ge=1, le=100)
 
     @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
     @classmethod

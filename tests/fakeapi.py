@@ -130,6 +130,9 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._bots: list[Bot] = []
+        self.latency = 0.0  # seconds each sending call takes (getUpdates excepted): a slow link
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most sending calls being handled at the same moment
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> FakeTelegram:
@@ -440,6 +443,13 @@ class FakeTelegram:
         self._calls.append(Call(method, params, token, error.status if error is not None else 200))
         if error is not None:
             return error
+        if self.latency and method != "getUpdates":
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.latency)
+            finally:
+                self.in_flight -= 1
         handler = getattr(self, "_m_" + method.lower(), None)
         if handler is None:
             self._calls[-1] = Call(method, params, token, 404)

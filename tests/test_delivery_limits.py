@@ -92,3 +92,34 @@ async def test_a_missing_staff_chat_keeps_the_relays_until_it_is_fixed(db_path, 
         assert await sender.flush() == 1  # fixed: it goes
         assert [c.params["text"] for c in fake.calls("sendMessage", ok=True)] == ["客户:在吗"]
         storage.close()
+
+
+async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[int, list[str]]:
+    """Queue two messages for each of ``customers`` chats over a slow link; return (max in flight, texts)."""
+    settings = load_settings(bot_token="1:x", db_path=db_path, send_limits="inf,inf,inf", **overrides)
+    async with FakeTelegram() as fake:
+        fake.latency = 0.02
+        storage = open_storage(db_path)
+        clock = Clock()
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        for n in range(2):
+            for chat in range(CUSTOMER, CUSTOMER + customers):
+                storage.enqueue(chat, "sendMessage", {"chat_id": chat, "text": f"{chat}-{n}"}, clock.now)
+        assert await sender.flush() == 2 * customers
+        texts = [c.params["text"] for c in fake.calls("sendMessage", ok=True)]
+        storage.close()
+        return fake.max_in_flight, texts
+
+
+async def test_by_default_one_call_is_in_flight_so_a_crash_repeats_at_most_one(db_path):
+    most, texts = await _in_flight_sending_to(db_path, customers=6)
+    assert most == 1
+    for chat in range(CUSTOMER, CUSTOMER + 6):  # each chat's order kept
+        assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1"]
+
+
+async def test_send_concurrency_serves_that_many_chats_at_once_each_in_order(db_path):
+    most, texts = await _in_flight_sending_to(db_path, customers=6, send_concurrency=4)
+    assert most == 4
+    for chat in range(CUSTOMER, CUSTOMER + 6):
+        assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1"]
