@@ -519,9 +519,14 @@ def _raised_sender(sender_cls: type) -> type:
 
 
 class Echo:
-    """The baseline: ``message.reply(text)`` under aiogram's own ``start_polling``; no storage, no guard."""
+    """The baseline: ``message.reply(text)`` under aiogram's own ``start_polling``; no storage, no guard.
 
-    def __init__(self, url: str) -> None:
+    With ``relay``, it also does the Telegram work kefu does for every customer message: a forum topic
+    per customer in the staff chat (created once, kept in a dict) and the message posted there, so
+    the ratio to it isolates what storage, the desk and the guard cost.
+    """
+
+    def __init__(self, url: str, *, relay: bool = False) -> None:
         from aiogram.client.session.aiohttp import AiohttpSession
         from aiogram.client.telegram import TelegramAPIServer
 
@@ -531,11 +536,23 @@ class Echo:
         self.dp = Dispatcher(disable_fsm=True)
         self.answered = 0
         self.seen_last = 0
-        self.dp.message()(self._echo)
+        self.topics: dict[int, asyncio.Future[Any]] = {}
+        self.dp.message()(self._echo_and_relay if relay else self._echo)
         self.task: asyncio.Task[None] | None = None
 
     async def _echo(self, message: Message) -> None:
         await message.reply(message.text or "")
+        self.answered += 1
+
+    async def _echo_and_relay(self, message: Message) -> None:
+        await message.reply(message.text or "")
+        topic = self.topics.get(message.chat.id)
+        if topic is None:  # one creation per customer, even when its messages are handled at once
+            topic = self.topics[message.chat.id] = asyncio.ensure_future(
+                self.bot.create_forum_topic(STAFF_CHAT_ID, f"客户 {message.chat.id}")
+            )
+        thread = (await topic).message_thread_id
+        await self.bot.send_message(STAFF_CHAT_ID, message.text or "", message_thread_id=thread)
         self.answered += 1
 
     async def start(self) -> None:
@@ -667,9 +684,9 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def report(kefu: dict[str, Phase], echo: dict[str, Phase], rate: float) -> None:
-    """Print both bots' figures, the ratios and PASS/MISS per target."""
-    print(f"\n{'':28}{'kefu':>14}{'echo':>14}{'ratio':>9}")
+def report(kefu: dict[str, Phase], echo: dict[str, Phase], relay: dict[str, Phase], rate: float) -> None:
+    """Print the three bots' figures, kefu's ratios to both baselines and PASS/MISS per target."""
+    print(f"\n{'':28}{'kefu':>12}{'echo':>12}{'echo+relay':>12}{'kefu/echo':>11}{'kefu/relay':>11}")
     rows = [
         ("flood: updates", lambda p: f"{p['flood'].updates:,}", None),
         (
@@ -713,9 +730,10 @@ def report(kefu: dict[str, Phase], echo: dict[str, Phase], rate: float) -> None:
         ),
     ]
     for label, cell, ratio in rows:
-        r = f"{ratio(kefu, echo):8.2f}x" if ratio else ""
-        print(f"{label:28}{cell(kefu):>14}{cell(echo):>14}{r:>9}")
-    print("\nAPI calls per phase (kefu flood):", kefu["flood"].methods)
+        to_echo = f"{ratio(kefu, echo):.2f}x" if ratio else ""
+        to_relay = f"{ratio(kefu, relay):.2f}x" if ratio else ""
+        print(f"{label:28}{cell(kefu):>12}{cell(echo):>12}{cell(relay):>12}{to_echo:>11}{to_relay:>11}")
+    print("\nAPI calls in the flood: kefu", kefu["flood"].methods, "echo+relay", relay["flood"].methods)
     wall_ratio = echo["flood"].rate / kefu["flood"].rate
     cpu_ratio = kefu["flood"].cpu_us / echo["flood"].cpu_us
     print("\ntargets (kefu, database on):")
@@ -733,6 +751,12 @@ def report(kefu: dict[str, Phase], echo: dict[str, Phase], rate: float) -> None:
         f"  {_verdict(wall_ratio <= TARGET_RATIO)}  cost <= {TARGET_RATIO:.0f}x echo (time per update at"
         f" saturation): {wall_ratio:.2f}x;  bot CPU per update: {cpu_ratio:.2f}x"
     )
+    relay_wall = relay["flood"].rate / kefu["flood"].rate
+    relay_cpu = kefu["flood"].cpu_us / relay["flood"].cpu_us
+    print(
+        f"  (info) storage + desk + guard alone, kefu / echo+relay (the same Bot API calls): {relay_wall:.2f}x"
+        f" time per update, {relay_cpu:.2f}x bot CPU; echo+relay itself: {relay['flood'].rate:,.0f}/s"
+    )
 
 
 async def main_async(args: argparse.Namespace, server: Any) -> None:
@@ -745,8 +769,8 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
     results: dict[str, dict[str, Phase]] = {}
     user = FIRST_USER_ID
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
-        for name in ("echo", "kefu"):
-            bot = Echo(url) if name == "echo" else Kefu(url, Path(tmp))
+        for name in ("echo", "relay", "kefu"):
+            bot = Kefu(url, Path(tmp)) if name == "kefu" else Echo(url, relay=name == "relay")
             await bot.start()
             if isinstance(bot, Kefu):
                 print(
@@ -791,7 +815,7 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
             print("\nsoak bot: `python -m bot run` in its own process (its RSS is sampled)")
             await soak(server, alone, texts, args.soak, rng)
             await alone.close()
-        report(results["kefu"], results["echo"], args.rate)
+        report(results["kefu"], results["echo"], results["relay"], args.rate)
         print(f"load average at the end {_load()} (2 cores shared: figures move with other work)")
     await server.close()
 

@@ -216,7 +216,10 @@ class Router:
                 out[key] = 0.0
                 continue
             keyword = keywords[key] + sum(w for regex, w in rules.patterns if regex.search(folded))
-            out[key] = min(1.0, max(keyword, self._fuzzy(key, folded) / 100 * weight))
+            if keyword >= weight:  # the example match adds at most ``weight``: it cannot change the score
+                out[key] = min(1.0, keyword)
+            else:
+                out[key] = min(1.0, max(keyword, self._fuzzy(key, folded) / 100 * weight))
         return out
 
     def classify(self, text: str) -> Intent:
