@@ -1,7 +1,7 @@
 """Benchmark the whole bot against the fake Bot API server, with an echo bot as the baseline, in one run.
 
     python bench/bot_bench.py [--customers 100] [--messages 15] [--rate 1000] [--paced-s 1] [--inprocess]
-                              [--profile FILE] [--soak 100000 [--tracemalloc]]
+                              [--send-concurrency N] [--profile FILE] [--soak 100000 [--tracemalloc]]
 
 The fake Telegram (tests/fakeapi.py) runs in a separate process by default, so its own CPU does not
 count against the bot (``--inprocess`` runs it in the bot's event loop instead). It plays N customers
@@ -9,24 +9,32 @@ who each send M realistic messages (tests/data/intent_cases.jsonl: greetings, qu
 follow-ups, thanks, the odd rude one…), records when each update became available to ``getUpdates``
 and when each Bot API call arrived.
 
-Bots, one after the other, each against its own fresh state:
+Three bots, one after the other, each against its own fresh state:
 - kefu: exactly what ``kefu run`` runs (:func:`bot.runner.run_bot`: raw ``getUpdates`` → inbox table →
   dispatcher → desk (SQLite storage, guard on every reply) → outbox → sender → sendMessage /
   copyMessage / createForumTopic), with a fresh SQLite file, the staff chat set (relays to one forum
   topic per customer) and the send limits raised (``KEFU_SEND_LIMITS=1e9,1e9,1e9``; the fake does not
   rate-limit);
 - echo: one aiogram handler answering ``message.reply(text)``, run by aiogram's own
-  ``Dispatcher.start_polling`` on the same Bot/aiohttp session setup; no storage, no guard.
+  ``Dispatcher.start_polling`` on the same Bot/aiohttp session setup; no storage, no guard, no FSM,
+  no filter: the leanest aiogram bot;
+- echo+relay: the same, also doing the Bot API calls kefu makes for every customer message (a forum
+  topic per customer in the staff chat, the message posted in it), so kefu / echo+relay is what
+  storage, the desk and the guard cost on top of the calls themselves.
 
-Each bot gets three phases: a warm-up (not counted), a flood (every update available at once: the
-sustained capacity, updates/s from the first push to the last call) and a paced run (updates offered
-at ``--rate`` per second: latency from an update becoming available to its reply arriving, p50/p99).
+kefu runs with its default ``KEFU_SEND_CONCURRENCY`` (one call in flight: a crash repeats at most one
+message) unless ``--send-concurrency N`` says otherwise.
+
+Each bot gets four phases: a warm-up (not counted), a flood (every update available at once: the
+sustained capacity, updates/s from the first push to the last call), a paced run (updates offered
+at ``--rate`` per second: latency from an update becoming available to its reply arriving, p50/p99)
+and a light run (50 updates/s: the bare latency, nothing queued).
 kefu replies are matched to their update through the database (the reply's Telegram message id,
 stored when Telegram confirmed it); echo replies carry the message they answer.
 
 ``--soak N`` then sends N more messages to kefu in chunks and prints the bot process's RSS every
 10,000 messages (``--tracemalloc``: and which allocation sites grew after the first 10,000).
-``--profile FILE`` writes cProfiles of the flood phases (FILE.kefu, FILE.echo).
+``--profile FILE`` writes cProfiles of the flood phases (FILE.kefu, FILE.echo, FILE.relay).
 
 Targets (issue 7): >= 1,000 updates/s, p99 <= 50 ms, kefu cost <= 2x echo cost. The bench prints
 PASS/MISS and always exits 0: it is a report, not a test.
@@ -79,6 +87,7 @@ FLAT_MB = 5.0  # RSS growth after the 20k sample still called flat
 POLL_S = 0.02
 IDLE_TIMEOUT_S = 120.0
 RAISED = 1e9  # messages per second/minute: "no limit" for the sender during the run
+SEND_CONCURRENCY: int | None = None  # --send-concurrency; None: kefu's default (1 call in flight)
 
 # How often a customer message is of each intent (first message is always a greeting).
 INTENT_WEIGHTS = {
@@ -378,6 +387,8 @@ class Kefu:
         )
         if "send_limits" in Settings.model_fields:  # per bot/s, per private chat/s, per group/min
             os.environ["KEFU_SEND_LIMITS"] = f"{RAISED},{RAISED},{RAISED}"
+        if SEND_CONCURRENCY is not None:
+            os.environ["KEFU_SEND_CONCURRENCY"] = str(SEND_CONCURRENCY)
         settings = load_settings()
         runner.Sender = _raised_sender(runner.Sender)
         build_bot = runner.build_bot
@@ -468,6 +479,7 @@ class KefuProcess(Kefu):
             "KEFU_DB_PATH": str(self.db_path),
             "KEFU_BUSINESS_HOURS": "00:00-24:00",
             "KEFU_SEND_LIMITS": f"{RAISED},{RAISED},{RAISED}",
+            **({"KEFU_SEND_CONCURRENCY": str(SEND_CONCURRENCY)} if SEND_CONCURRENCY is not None else {}),
             "PYTHONPATH": str(ROOT),
         }
         self.process = await asyncio.create_subprocess_exec(
@@ -754,7 +766,7 @@ def report(kefu: dict[str, Phase], echo: dict[str, Phase], relay: dict[str, Phas
     relay_wall = relay["flood"].rate / kefu["flood"].rate
     relay_cpu = kefu["flood"].cpu_us / relay["flood"].cpu_us
     print(
-        f"  (info) storage + desk + guard alone, kefu / echo+relay (the same Bot API calls): {relay_wall:.2f}x"
+        f"  (info) storage + desk + guard alone, kefu / echo+relay (same Bot API calls): {relay_wall:.2f}x"
         f" time per update, {relay_cpu:.2f}x bot CPU; echo+relay itself: {relay['flood'].rate:,.0f}/s"
     )
 
@@ -841,8 +853,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="in the soak, trace allocations after 10k and print the growth",
     )
+    parser.add_argument(
+        "--send-concurrency",
+        type=int,
+        help="KEFU_SEND_CONCURRENCY for kefu (default: kefu's own, 1 call in flight)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    global SEND_CONCURRENCY
+    SEND_CONCURRENCY = args.send_concurrency
     server = LocalServer() if args.inprocess else RemoteServer()
     asyncio.run(main_async(args, server))
     return 0
