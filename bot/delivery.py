@@ -106,12 +106,17 @@ class Sender:
         self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self._stopping = False
-        # Lanes (chats, staff topics) with a call in flight; each can be repeated once by a crash.
+        # Calls in flight (see :meth:`call`); each can be repeated once by a crash.
         self._in_flight = asyncio.Semaphore(settings.send_concurrency)
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
-        """Make one Bot API call and return Telegram's result (the one place where calls are made)."""
-        return await self.bot(method_for(method, params))
+        """Make one Bot API call and return Telegram's result (the one place where calls are made).
+
+        At most ``KEFU_SEND_CONCURRENCY`` calls are in flight at once, the board's and topic creations
+        included: each of them is a message a crash could repeat.
+        """
+        async with self._in_flight:
+            return await self.bot(method_for(method, params))
 
     def notify(self) -> None:
         """Wake the background loop: something new is in the outbox."""
@@ -142,26 +147,25 @@ class Sender:
         """Send one lane's pending rows in order; return (how many were sent, whether some had to wait)."""
         progress = 0
         merged: set[int] = set()
-        async with self._in_flight:
-            for row in rows:
-                if row.id in merged:
+        for row in rows:
+            if row.id in merged:
+                continue
+            if self._is_paused(row.chat_id) or self._group_full(row.chat_id):
+                if row.chat_id < 0:
+                    self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
+                return progress, True
+            pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
+            burst = self._burst(row, rows) if pressed else []
+            if len(burst) > 1:
+                if await self._deliver_merged(burst):
+                    merged.update(r.id for r in burst)
+                    progress += len(burst)
                     continue
-                if self._is_paused(row.chat_id) or self._group_full(row.chat_id):
-                    if row.chat_id < 0:
-                        self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
-                    return progress, True
-                pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
-                burst = self._burst(row, rows) if pressed else []
-                if len(burst) > 1:
-                    if await self._deliver_merged(burst):
-                        merged.update(r.id for r in burst)
-                        progress += len(burst)
-                        continue
-                elif await self._deliver(row):
-                    progress += 1
-                    continue
-                if self.storage_status(row.id) == "pending":
-                    return progress, True  # keep the chat's order: nothing after a stuck row
+            elif await self._deliver(row):
+                progress += 1
+                continue
+            if self.storage_status(row.id) == "pending":
+                return progress, True  # keep the chat's order: nothing after a stuck row
         return progress, False
 
     async def run(self) -> None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fakeapi import FakeTelegram
 
 from bot.delivery import NOTICE_REPEATED_FAILURES, REPEATED_FAILURES, Sender
+from bot.relay import TOPIC_KEY
 from bot.settings import load_settings
 from bot.storage import open_storage
 
@@ -95,17 +96,27 @@ async def test_a_missing_staff_chat_keeps_the_relays_until_it_is_fixed(db_path, 
 
 
 async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[int, list[str]]:
-    """Queue two messages for each of ``customers`` chats over a slow link; return (max in flight, texts)."""
-    settings = load_settings(bot_token="1:x", db_path=db_path, send_limits="inf,inf,inf", **overrides)
+    """Queue two messages for each of ``customers`` chats and a relay to each one's staff topic, over a
+    slow link; return (the most calls in flight at once, the texts in the order they arrived)."""
+    staff = -100555
+    settings = load_settings(
+        bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="inf,inf,inf", **overrides
+    )
     async with FakeTelegram() as fake:
         fake.latency = 0.02
         storage = open_storage(db_path)
         clock = Clock()
         sender = Sender(fake.bot(), storage, settings, clock=clock)
+        chats = range(CUSTOMER, CUSTOMER + customers)
+        for chat in chats:
+            storage.upsert_customer(chat, chat, f"客户{chat}", None, clock.now)
+            relay = {"chat_id": staff, TOPIC_KEY: chat, "text": f"relay-{chat}"}
+            storage.enqueue(staff, "sendMessage", relay, clock.now, customer_id=chat)
         for n in range(2):
-            for chat in range(CUSTOMER, CUSTOMER + customers):
+            for chat in chats:
                 storage.enqueue(chat, "sendMessage", {"chat_id": chat, "text": f"{chat}-{n}"}, clock.now)
-        assert await sender.flush() == 2 * customers
+        assert await sender.flush() == 3 * customers
+        assert len(fake.calls("createForumTopic", ok=True)) == customers  # topic creations are calls too
         texts = [c.params["text"] for c in fake.calls("sendMessage", ok=True)]
         storage.close()
         return fake.max_in_flight, texts
@@ -116,6 +127,7 @@ async def test_by_default_one_call_is_in_flight_so_a_crash_repeats_at_most_one(d
     assert most == 1
     for chat in range(CUSTOMER, CUSTOMER + 6):  # each chat's order kept
         assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1"]
+        assert f"relay-{chat}" in texts
 
 
 async def test_send_concurrency_serves_that_many_chats_at_once_each_in_order(db_path):
