@@ -15,6 +15,9 @@ Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
 flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
 A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+When the database cannot record a send Telegram confirmed (locked past the busy timeout, read-only,
+full), the sender keeps the confirmation in memory and sends nothing more until it is recorded: a
+row is never sent twice while the process lives.
 A call the outbound guard refuses (:class:`bot.outbound_guard.OutboundBlocked`: it would have reached a
 customer with a banned phrasing, or the guard failed) is marked failed and the customer's topic is told.
 
@@ -52,7 +55,7 @@ from bot.clock import utc_now
 from bot.outbound_guard import OutboundBlocked
 from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
-from bot.storage import OutboxRow, Storage
+from bot.storage import OutboxRow, Storage, is_unavailable
 
 __all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
 
@@ -108,6 +111,10 @@ class Sender:
         self._stopping = False
         # Calls in flight (see :meth:`call`); each can be repeated once by a crash.
         self._in_flight = asyncio.Semaphore(settings.send_concurrency)
+        # Sends Telegram confirmed that the database could not record yet (locked, read-only, full):
+        # outbox id -> (Telegram message id, when). Nothing else is sent until they are recorded, so a
+        # row is never sent twice while the process lives, and a crash meanwhile repeats at most these.
+        self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
@@ -130,6 +137,8 @@ class Sender:
         """
         sent = 0
         async with self._lock:
+            if not self._record_confirmed():
+                return 0
             while True:
                 rows = self.storage.pending_outbox(self.batch)
                 lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
@@ -150,6 +159,8 @@ class Sender:
         for row in rows:
             if row.id in merged:
                 continue
+            if self._unrecorded:  # a confirmed send waits for the database: send nothing more
+                return progress, True
             if self._is_paused(row.chat_id) or self._group_full(row.chat_id):
                 if row.chat_id < 0:
                     self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
@@ -183,6 +194,13 @@ class Sender:
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish after its current flush."""
+        if self._unrecorded:
+            log.error(
+                "stopping with %d confirmed send(s) the database never recorded (outbox rows %s): "
+                "they will be sent again at the next start",
+                len(self._unrecorded),
+                sorted(self._unrecorded),
+            )
         self._stopping = True
         self._wake.set()
 
@@ -248,9 +266,12 @@ class Sender:
         carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
         if not await self._deliver(carrier):
             return False
-        telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
+        if first.id in self._unrecorded:
+            telegram_id = self._unrecorded[first.id][0]
+        else:
+            telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
         for row in burst[1:]:
-            self.storage.mark_sent(row.id, telegram_id, self.clock())
+            self._record_sent(row.id, telegram_id)
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
@@ -304,9 +325,38 @@ class Sender:
             except Exception as exc:
                 self._failed_attempt(row, exc)
                 return False
-            self.storage.mark_sent(row.id, getattr(result, "message_id", None), self.clock())
+            self._record_sent(row.id, getattr(result, "message_id", None))
             return True
         return False
+
+    def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
+        """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
+        at = self.clock()
+        try:
+            self.storage.mark_sent(outbox_id, telegram_id, at)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            self._unrecorded[outbox_id] = (telegram_id, at)
+            log.error(
+                "Telegram confirmed outbox row %s but the database is unavailable (%s); "
+                "nothing more is sent until it is recorded",
+                outbox_id,
+                exc,
+            )
+
+    def _record_confirmed(self) -> bool:
+        """Record the confirmed sends kept in memory; return True when none is left."""
+        for outbox_id, (telegram_id, at) in list(self._unrecorded.items()):
+            try:
+                self.storage.mark_sent(outbox_id, telegram_id, at)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                return False
+            del self._unrecorded[outbox_id]
+            log.info("outbox row %s recorded as sent; sending resumes", outbox_id)
+        return True
 
     def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
         """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot import relay
 from bot.settings import Settings
-from bot.storage import Conversation, Customer, Storage, from_iso, to_iso
+from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from guards import check
 from replies import classify, render
 from replies.calendar import festival
@@ -195,7 +195,9 @@ class SupportDesk:
                     intent, plan, replies, held = self._decide_and_queue(
                         stored, conv, message_id, text, off_hours, at
                     )
-            except Exception:
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise  # the database, not the decision: the whole message is tried again later
                 # The message stays stored and still reaches the staff topic; an agent answers it.
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id

@@ -10,11 +10,17 @@ never answers twice.
 Statuses: ``pending`` (stored, not yet handled), ``done``, ``ignored`` (no handler wanted it:
 an unknown or unused update type), ``malformed`` (not a valid Update: kept verbatim for a look),
 ``failed`` (a handler raised: kept with the error, logged).
+
+When the database itself cannot be written (locked by another process past the busy timeout,
+read-only, full), handling an update is not a failure of that update: it stays ``pending`` and is
+tried again with a backoff (its chat's later updates wait behind it, so their order holds), with an
+error log line at each try. On stop it is left ``pending`` for the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
@@ -25,14 +31,19 @@ from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
+from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.clock import utc_now
-from bot.storage import Storage, to_iso
+from bot.storage import Storage, is_unavailable, to_iso
 
 __all__ = ["Inbox", "UpdatePump", "chat_key"]
 
 log = logging.getLogger(__name__)
+
+# Retrying an update while the database is unavailable.
+STORAGE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=30.0, factor=2.0, jitter=0.1)
+_LEFT_PENDING = object()
 
 
 def chat_key(raw: dict[str, Any]) -> int | None:
@@ -115,6 +126,8 @@ class UpdatePump:
         self.data = data
         self._tails: dict[int | None, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self.backoff = STORAGE_BACKOFF
 
     def accept(self, raw_updates: list[dict[str, Any]]) -> int:
         """Store ``raw_updates`` and schedule the new ones for handling; return how many were new.
@@ -136,8 +149,12 @@ class UpdatePump:
             log.info("handling %d update(s) stored before the last stop", len(pending))
         return len(pending)
 
+    def stop(self) -> None:
+        """Stop retrying updates the database could not take; they stay ``pending`` for the next start."""
+        self._stopping.set()
+
     async def drain(self) -> None:
-        """Wait until every accepted update has been handled."""
+        """Wait until every accepted update has been handled (or, after :meth:`stop`, left pending)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -182,14 +199,41 @@ class UpdatePump:
             )
             return self._mark(update_id, "ignored", "unknown update type")
         try:
-            result = await self.dispatcher.feed_update(self.bot, update, **self.data)
+            result = await self._dispatch(update_id, update)
         except Exception as exc:
             log.exception("update %s failed; kept in the updates table with the error", update_id)
             return self._mark(update_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+        if result is _LEFT_PENDING:
+            return "pending"
         if result is UNHANDLED:
             log.info("update %s (%s) has no handler; ignored", update_id, _event_type(raw))
             return self._mark(update_id, "ignored")
         return self._mark(update_id, "done")
+
+    async def _dispatch(self, update_id: int, update: Update) -> Any:
+        """Return the dispatcher's result for ``update``, trying again while the database is unavailable.
+
+        Returns ``_LEFT_PENDING`` when :meth:`stop` came first; raises what a handler raised otherwise.
+        """
+        backoff = Backoff(config=self.backoff)
+        while True:
+            try:
+                return await self.dispatcher.feed_update(self.bot, update, **self.data)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                if self._stopping.is_set():
+                    log.error("update %s left pending for the next start: %s", update_id, exc)
+                    return _LEFT_PENDING
+                log.error(
+                    "update %s kept pending, the database is unavailable (%s); retrying in %.1f s",
+                    update_id,
+                    exc,
+                    backoff.next_delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff.next_delay)
+                next(backoff)
 
     def _mark(self, update_id: int, status: str, error: str | None = None) -> str:
         try:

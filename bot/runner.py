@@ -100,6 +100,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
     finally:
+        pump.stop()  # updates waiting for an unavailable database stay pending for the next start
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)
         await pump.drain()

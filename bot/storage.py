@@ -36,6 +36,7 @@ __all__ = [
     "StorageError",
     "Ticket",
     "from_iso",
+    "is_unavailable",
     "open_storage",
     "table_counts",
     "to_iso",
@@ -252,6 +253,24 @@ def m003_agent_side(db: Database) -> None:
 
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
+
+
+# SQLite errors that say the database cannot be written right now, not that the statement is wrong:
+# another process holds the lock (longer than the busy timeout), the file or its directory became
+# read-only, the disk is full or failing. Whatever was being written can be written again later.
+_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "readonly database",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open database file",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Return whether ``exc`` means the database cannot be written for now (locked, read-only, full)."""
+    return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
 
 
 def to_iso(at: datetime) -> str:
