@@ -251,6 +251,18 @@ def m003_agent_side(db: Database) -> None:
     db["guard_events"].create_index(["at"])
 
 
+@MIGRATIONS()
+def m004_indexes_for_history(db: Database) -> None:
+    """Indexes for the queries that otherwise read every message or ticket ever stored.
+
+    Found on a 150,000-message database: "was this script already sent in this conversation" took
+    30 ms per miss (a scan of ``messages``, on the event loop), the board's daily figures 157 ms.
+    """
+    db["messages"].create_index(["conversation_id", "sender", "script_key"])
+    db["messages"].create_index(["direction", "at", "conversation_id"])
+    db["tickets"].create_index(["status"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 
@@ -533,8 +545,12 @@ class Storage:
         """Return a new open ticket numbered ``T{YYYYMMDD}-{NNNN}``, counting within ``local_day``."""
         prefix = f"T{local_day:%Y%m%d}-"
         with self._write():
+            # A range (not LIKE, which cannot use the index) over the day's numbers; longest first, so
+            # that -10000 comes after -9999.
             last = self._one(
-                "SELECT number FROM tickets WHERE number LIKE ? ORDER BY number DESC LIMIT 1", [prefix + "%"]
+                "SELECT number FROM tickets WHERE number >= ? AND number < ? "
+                "ORDER BY length(number) DESC, number DESC LIMIT 1",
+                [prefix, prefix + "~"],
             )
             seq = int(last["number"].rsplit("-", 1)[1]) + 1 if last else 1
             ticket_id = self._insert(

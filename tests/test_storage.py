@@ -132,3 +132,16 @@ def test_counts_of_a_foreign_database_are_zero(tmp_path):
     path = tmp_path / "other.db"
     sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.commit()
     assert table_counts(path) == dict.fromkeys(TABLES, 0)
+
+
+def test_ticket_numbers_keep_counting_past_9999_in_a_day(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    conv = storage.current_conversation(1, AT)
+    day = date(2026, 11, 23)
+    storage.db.execute(
+        "INSERT INTO tickets (number, customer_id, conversation_id, kind, status, created_at, due_answer_at, "
+        "due_settle_at) VALUES ('T20261123-9999', 1, ?, 'complaint', 'open', '', '', '')",
+        [conv.id],
+    )
+    made = [storage.create_ticket(1, conv.id, "complaint", day, AT, AT, AT).number for _ in range(2)]
+    assert made == ["T20261123-10000", "T20261123-10001"]
