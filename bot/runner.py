@@ -56,6 +56,10 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
+    if not settings.db_path.exists():
+        # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
+        # history (and any messages still queued in the old file) would be silently left behind.
+        log.warning("KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path)
     storage = open_storage(settings.db_path)
     bot = build_bot(settings)
     outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked

@@ -9,6 +9,7 @@ import aiohttp
 
 from bot.runner import run_bot
 from bot.settings import load_settings
+from bot.storage import open_storage
 from bot.webhook import SECRET_HEADER
 
 CUSTOMER = 6060
@@ -63,7 +64,7 @@ async def test_webhook_mode_registers_receives_answers_and_stops(fake, db_path):
     assert fake.calls("getUpdates") == []  # webhook mode never polls
 
 
-async def test_polling_mode_answers_and_stops_promptly(fake, db_path):
+async def test_polling_mode_answers_and_stops_promptly(fake, db_path, caplog):
     settings = load_settings(
         bot_token=fake.token,
         api_server=fake.url,
@@ -78,3 +79,15 @@ async def test_polling_mode_answers_and_stops_promptly(fake, db_path):
     assert fake.calls("deleteWebhook")
     stop.set()  # mid long-poll: the unanswered getUpdates is cancelled, nothing is lost
     await asyncio.wait_for(bot_task, 5)
+    assert f"KEFU_DB_PATH {db_path} does not exist: starting a new, empty database" in caplog.text
+
+
+async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplog):
+    open_storage(db_path).close()
+    settings = load_settings(bot_token=fake.token, api_server=fake.url, db_path=db_path)
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(settings, stop=stop))
+    await _until(lambda: fake.calls("getUpdates"))
+    stop.set()
+    await asyncio.wait_for(bot_task, 5)
+    assert "does not exist" not in caplog.text
