@@ -52,12 +52,15 @@ def run(verbose: bool) -> None:
     _configure_logging(verbose, settings)
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    from bot.runner import run_bot
+    from bot.runner import DatabaseLost, run_bot
 
     try:
         asyncio.run(run_bot(settings))
     except KeyboardInterrupt:
         pass
+    except DatabaseLost as exc:  # exit 1: a supervisor (systemd Restart=on-failure) starts it again
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(1) from None
     except TelegramUnauthorizedError:
         click.echo("kefu: Telegram rejected KEFU_BOT_TOKEN (401 Unauthorized): check the token", err=True)
         raise SystemExit(2) from None

@@ -4,6 +4,11 @@ Start: open (and migrate) the database, build Bot and Dispatcher, start the outb
 busy-reply sweeper, handle the updates a crash left stored, then receive updates by long polling or,
 with ``KEFU_WEBHOOK_URL``, by webhook. Stop (SIGTERM/SIGINT): stop receiving, finish the updates in
 flight, let the sender deliver what it can, close everything.
+
+If the database file is deleted or replaced while the bot runs (the open connection would go on
+writing into a file no one can find), the bot stops and writes everything stored back to
+``KEFU_DB_PATH`` (or beside it, when something else is there now), then raises
+:class:`DatabaseLost` so that a supervisor restarts it on that file.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import UTC, datetime
+from pathlib import Path
 
 from aiohttp import web
 
@@ -25,16 +32,58 @@ from bot.inbox import Inbox, UpdatePump
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
 from bot.settings import Settings
-from bot.storage import open_storage
+from bot.storage import Storage, open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
 from replies import classify, render
 
-__all__ = ["load_catalogues", "run_bot"]
+__all__ = ["DatabaseLost", "load_catalogues", "run_bot"]
 
 log = logging.getLogger(__name__)
 
 SENDER_GRACE_S = 5.0
+DB_WATCH_S = 5.0  # how often the database file is checked to still be the one open
+
+
+class DatabaseLost(Exception):
+    """The database file was deleted or replaced while kefu ran; the message says where the data went."""
+
+
+async def watch_database(storage: Storage, lost: asyncio.Event, stop: asyncio.Event) -> None:
+    """Set ``lost`` and ``stop`` when the database file is deleted or replaced; return then or at stop."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), DB_WATCH_S)
+        if storage.file_is_lost():
+            log.critical(
+                "the database file %s was deleted or replaced while kefu was running: stopping; "
+                "everything stored is written back first",
+                storage.path,
+            )
+            lost.set()
+            stop.set()
+            return
+
+
+def write_back(storage: Storage) -> Path:
+    """Copy everything ``storage`` holds to a new file beside its path; return the copy's path."""
+    copy = storage.path.with_name(f"{storage.path.name}.recovering")
+    copy.unlink(missing_ok=True)
+    storage.copy_to(copy)
+    return copy
+
+
+def put_back(copy: Path, path: Path) -> Path:
+    """Move the written-back ``copy`` to ``path`` when nothing is there now, else aside; return where."""
+    if path.exists():  # replaced by someone: keep theirs, put ours beside it
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix}")
+    else:
+        target = path
+        for stale in (f"{path}-wal", f"{path}-shm"):  # left from the deleted file; never replay them
+            Path(stale).unlink(missing_ok=True)
+    copy.replace(target)
+    return target
 
 
 def load_catalogues(settings: Settings) -> None:
@@ -68,8 +117,10 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     dp = build_dispatcher(settings, storage, desk, sender)
     pump = UpdatePump(dp, bot, Inbox(storage))
     allowed = dp.resolve_used_update_types()
+    lost = asyncio.Event()
     background = [
         asyncio.create_task(sender.run()),
+        asyncio.create_task(watch_database(storage, lost, stop)),
         asyncio.create_task(sweep_busy(desk, sender)),
         asyncio.create_task(run_heap_trimmer()),
     ]
@@ -117,5 +168,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await bot.session.close()
+        copy = write_back(storage) if lost.is_set() else None
         storage.close()
         log.info("kefu stopped")
+    if copy is not None:
+        where = put_back(copy, settings.db_path)
+        raise DatabaseLost(
+            f"the database file {settings.db_path} was deleted or replaced while kefu was running; "
+            f"everything stored was written back to {where}"
+            + ("" if where == settings.db_path else f" (move it to {settings.db_path} to go on with it)")
+        )

@@ -402,8 +402,21 @@ class OutboxRow:
 class Storage:
     """The bot's database: typed reads and short write transactions over one sqlite-utils Database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
+        self.path = path
+        self._identity = _file_identity(path) if path is not None else None
+
+    def file_is_lost(self) -> bool:
+        """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
+
+        The connection keeps working on the old file, so writes go on, into a file no one will find again.
+        """
+        return self._identity is not None and _file_identity(self.path) != self._identity
+
+    def copy_to(self, target: Path) -> None:
+        """Write a consistent copy of everything stored to ``target``, a path that must not exist yet."""
+        self.db.execute("VACUUM INTO ?", [str(target)])
 
     def close(self) -> None:
         """Close the connection."""
@@ -820,6 +833,14 @@ class Storage:
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def open_storage(path: str | Path) -> Storage:
     """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
 
@@ -835,7 +856,7 @@ def open_storage(path: str | Path) -> Storage:
         MIGRATIONS.apply(db)
     except sqlite3.Error as exc:
         raise StorageError(f"{path}: {exc}") from exc
-    return Storage(db)
+    return Storage(db, Path(path))
 
 
 def table_counts(path: str | Path) -> dict[str, int]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 
 import aiohttp
+import pytest
 
-from bot.runner import run_bot
+from bot.runner import DatabaseLost, put_back, run_bot
 from bot.settings import load_settings
 from bot.storage import open_storage
 from bot.webhook import SECRET_HEADER
@@ -91,3 +93,68 @@ async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplo
     stop.set()
     await asyncio.wait_for(bot_task, 5)
     assert "does not exist" not in caplog.text
+
+
+async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_lost(
+    fake, db_path, monkeypatch
+):
+    monkeypatch.setattr("bot.runner.DB_WATCH_S", 0.05)
+    settings = load_settings(
+        bot_token=fake.token,
+        api_server=fake.url,
+        db_path=db_path,
+        business_hours="00:00-24:00",
+        send_limits="inf,inf,inf",
+    )
+
+    def answered() -> list[str]:
+        return [
+            c.params["text"] for c in fake.calls("sendMessage", ok=True) if c.params["chat_id"] == CUSTOMER
+        ]
+
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(settings, stop=stop))
+    fake.push_update(fake.text_update("你好", user_id=CUSTOMER))
+    await _until(lambda: len(answered()) == 1)
+    for name in (db_path.name, f"{db_path.name}-wal", f"{db_path.name}-shm"):  # rm kefu.db*
+        (db_path.parent / name).unlink(missing_ok=True)
+    fake.push_update(fake.text_update("几点上班?", user_id=CUSTOMER))
+    with pytest.raises(DatabaseLost, match="written back to"):
+        await asyncio.wait_for(bot_task, 10)
+    assert db_path.exists()
+    restored = sqlite3.connect(db_path)
+    assert [r[0] for r in restored.execute("SELECT text FROM messages WHERE direction = 'in'")][:1] == [
+        "你好"
+    ]
+    restored.close()
+
+    again = asyncio.Event()  # restarted (systemd would): it goes on from the restored file
+    bot_task = asyncio.create_task(run_bot(settings, stop=again))
+    await _until(lambda: len(answered()) >= 2 and fake.pending_updates() == 0)
+    again.set()
+    await asyncio.wait_for(bot_task, 5)
+    check = sqlite3.connect(db_path)
+    stored = [r[0] for r in check.execute("SELECT text FROM messages WHERE direction = 'in' ORDER BY id")]
+    sent = check.execute(
+        "SELECT count(*) FROM outbox WHERE status = 'sent' AND chat_id = ?", [CUSTOMER]
+    ).fetchone()
+    check.close()
+    assert stored == ["你好", "几点上班?"]  # each once
+    assert len(answered()) == sent[0]  # nothing answered twice
+
+
+def test_the_written_back_copy_goes_aside_when_the_file_was_replaced(tmp_path):
+    path, copy = tmp_path / "kefu.db", tmp_path / "kefu.db.recovering"
+    path.write_text("someone else's file")
+    copy.write_text("ours")
+    where = put_back(copy, path)
+    assert where != path and where.name.startswith("kefu.recovered-") and where.read_text() == "ours"
+    assert path.read_text() == "someone else's file"
+
+
+def test_the_written_back_copy_takes_the_place_of_a_deleted_file_and_its_stale_wal(tmp_path):
+    path, copy = tmp_path / "kefu.db", tmp_path / "kefu.db.recovering"
+    copy.write_text("ours")
+    (tmp_path / "kefu.db-wal").write_text("frames of the deleted file")
+    assert put_back(copy, path) == path and path.read_text() == "ours"
+    assert not (tmp_path / "kefu.db-wal").exists()
