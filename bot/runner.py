@@ -54,7 +54,12 @@ async def watch_database(storage: Storage, lost: asyncio.Event, stop: asyncio.Ev
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), DB_WATCH_S)
-        if storage.file_is_lost():
+        try:
+            is_lost = storage.file_is_lost()
+        except OSError as exc:  # e.g. the directory's permissions changed: say so, look again later
+            log.warning("cannot check the database file %s: %s", storage.path, exc)
+            continue
+        if is_lost:
             log.critical(
                 "the database file %s was deleted or replaced while kefu was running: stopping; "
                 "everything stored is written back first",
@@ -168,9 +173,20 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await bot.session.close()
-        copy = write_back(storage) if lost.is_set() else None
+        copy, failure = None, None
+        if lost.is_set():
+            try:
+                copy = write_back(storage)
+            except Exception as exc:  # the only copy left is the deleted file this process still holds
+                failure = f"{type(exc).__name__}: {exc}"
+                log.critical("writing the database back beside %s failed: %s", settings.db_path, failure)
         storage.close()
         log.info("kefu stopped")
+    if failure is not None:
+        raise DatabaseLost(
+            f"the database file {settings.db_path} was deleted or replaced while kefu was running, "
+            f"and writing it back failed ({failure})"
+        )
     if copy is not None:
         where = put_back(copy, settings.db_path)
         raise DatabaseLost(
