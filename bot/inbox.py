@@ -107,6 +107,21 @@ class Inbox:
                 [status, error, to_iso(at), update_id],
             )
 
+    def prune(self, before: datetime, batch: int = 1000) -> int:
+        """Delete up to ``batch`` updates handled (done or ignored) before ``before``; return how many.
+
+        ``failed`` and ``malformed`` ones stay for a look, and so does the newest update, whose id the
+        next ``getUpdates`` offset is computed from.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM updates WHERE update_id IN ("
+                "  SELECT update_id FROM updates WHERE status IN ('done', 'ignored') AND handled_at < ?"
+                "  AND update_id < (SELECT max(update_id) FROM updates) LIMIT ?)",
+                [to_iso(before), batch],
+            )
+        return cursor.rowcount
+
     def counts(self) -> dict[str, int]:
         """Return how many updates are in each status."""
         return dict(self.db.execute("SELECT status, count(*) FROM updates GROUP BY status").fetchall())

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SENDER_GRACE_S = 5.0
 DB_WATCH_S = 5.0  # how often the database file is checked to still be the one open
+PRUNE_EVERY_S = 3600.0
 
 
 class DatabaseLost(Exception):
@@ -68,6 +69,24 @@ async def watch_database(storage: Storage, lost: asyncio.Event, stop: asyncio.Ev
             lost.set()
             stop.set()
             return
+
+
+async def prune_updates(inbox: Inbox, keep_days: int, *, every_s: float = PRUNE_EVERY_S) -> None:
+    """Every ``every_s``, delete the raw updates handled more than ``keep_days`` ago; until cancelled.
+
+    Their messages stay in the messages table; the raw copy only serves a replay after a crash.
+    """
+    while True:
+        pruned = 0
+        try:
+            while (deleted := inbox.prune(utc_now() - timedelta(days=keep_days))) > 0:
+                pruned += deleted
+                await asyncio.sleep(0)  # in batches: handling goes on in between
+        except Exception as exc:  # a locked database: next time
+            log.warning("pruning old updates failed (%s); trying again later", exc)
+        if pruned:
+            log.info("pruned %d raw update(s) handled more than %d days ago", pruned, keep_days)
+        await asyncio.sleep(every_s)
 
 
 def write_back(storage: Storage) -> Path:
@@ -120,7 +139,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     desk = SupportDesk(storage, settings)
     sender = Sender(bot, storage, settings)
     dp = build_dispatcher(settings, storage, desk, sender)
-    pump = UpdatePump(dp, bot, Inbox(storage))
+    inbox = Inbox(storage)
+    pump = UpdatePump(dp, bot, inbox)
     allowed = dp.resolve_used_update_types()
     lost = asyncio.Event()
     background = [
@@ -129,6 +149,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         asyncio.create_task(sweep_busy(desk, sender)),
         asyncio.create_task(run_heap_trimmer()),
     ]
+    if settings.keep_updates_days:
+        background.append(asyncio.create_task(prune_updates(inbox, settings.keep_updates_days)))
     if settings.staff_chat_id is not None:
         board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
         background.append(asyncio.create_task(run_board(board, utc_now)))

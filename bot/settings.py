@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # Bot API calls in flight at once. Telegram has no idempotency key: a crash can repeat each call that
     # Telegram confirmed but the database had not yet recorded, so 1 means at most one duplicate per crash.
     send_concurrency: int = Field(default=1, ge=1, le=100)
+    # Days a handled raw update is kept (its message is in the messages table for good); 0 = forever.
+    keep_updates_days: int = Field(default=30, ge=0)
 
     @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
     @classmethod

@@ -263,6 +263,12 @@ def m004_indexes_for_history(db: Database) -> None:
     db["tickets"].create_index(["status"])
 
 
+@MIGRATIONS()
+def m005_updates_by_age(db: Database) -> None:
+    """Find handled updates by age, so that the old ones can be pruned without reading them all."""
+    db["updates"].create_index(["status", "handled_at"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 

@@ -179,3 +179,30 @@ def test_chat_key_of_several_update_kinds():
     )
     assert chat_key({"update_id": 1, "inline_query": {"from": {"id": 8}}}) == 8
     assert chat_key({"update_id": 1, "weird": 3}) is None
+
+
+def test_prune_deletes_only_old_handled_updates_and_keeps_the_newest(settings):
+    storage = open_storage(settings.db_path)
+    inbox = Inbox(storage)
+    old, recent = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    rows = [  # update_id, status, handled at
+        (1, "done", old),
+        (2, "ignored", old),
+        (3, "failed", old),
+        (4, "malformed", old),
+        (5, "pending", None),
+        (6, "done", recent),
+        (7, "done", old),  # the newest: the next getUpdates offset is computed from it
+    ]
+    for update_id, status, handled in rows:
+        storage.db.execute(
+            "INSERT INTO updates (update_id, raw, status, received_at, handled_at) VALUES (?, '{}', ?, ?, ?)",
+            [update_id, status, old.isoformat(), handled.isoformat() if handled else None],
+        )
+    storage.db.conn.commit()
+    cutoff = datetime(2026, 10, 23, tzinfo=UTC)
+    assert inbox.prune(cutoff, batch=1) == 1 and inbox.prune(cutoff) == 1 and inbox.prune(cutoff) == 0
+    left = [r[0] for r in storage.db.execute("SELECT update_id FROM updates ORDER BY update_id")]
+    assert left == [3, 4, 5, 6, 7]
+    assert inbox.next_offset() == 8
+    storage.close()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.board import collect
 from bot.desk import CustomerRef, SupportDesk
+from bot.inbox import Inbox
 from bot.settings import load_settings
 from bot.storage import open_storage
 
@@ -51,6 +52,7 @@ def test_no_statement_scans_a_history_table(db_path):
     for row in storage.pending_outbox():
         storage.mark_sent(row.id, 1000 + row.id, at)
     collect(storage, desk.schedule, at)
+    Inbox(storage).prune(at)
     storage.db.conn.set_trace_callback(None)
 
     scans: dict[str, set[str]] = {}

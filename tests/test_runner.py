@@ -9,7 +9,8 @@ import sqlite3
 import aiohttp
 import pytest
 
-from bot.runner import DatabaseLost, put_back, run_bot
+from bot.inbox import Inbox
+from bot.runner import DatabaseLost, prune_updates, put_back, run_bot
 from bot.settings import load_settings
 from bot.storage import open_storage
 from bot.webhook import SECRET_HEADER
@@ -158,3 +159,20 @@ def test_the_written_back_copy_takes_the_place_of_a_deleted_file_and_its_stale_w
     (tmp_path / "kefu.db-wal").write_text("frames of the deleted file")
     assert put_back(copy, path) == path and path.read_text() == "ours"
     assert not (tmp_path / "kefu.db-wal").exists()
+
+
+async def test_old_raw_updates_are_pruned_in_the_background(db_path):
+    storage = open_storage(db_path)
+    inbox = Inbox(storage)
+    for update_id in (1, 2, 3):
+        storage.db.execute(
+            "INSERT INTO updates (update_id, raw, status, received_at, handled_at) "
+            "VALUES (?, '{}', 'done', '2020-01-01T00:00:00+00:00', '2020-01-01T00:00:00+00:00')",
+            [update_id],
+        )
+    storage.db.conn.commit()
+    task = asyncio.create_task(prune_updates(inbox, 30, every_s=0.01))
+    await _until(lambda: inbox.counts() == {"done": 1})  # the newest stays for the offset
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    storage.close()

@@ -28,6 +28,7 @@ def test_defaults() -> None:
     assert settings.agent_ids == frozenset()
     assert settings.busy_reply_after_s == 60
     assert settings.send_concurrency == 1
+    assert settings.keep_updates_days == 30
 
 
 def test_every_variable_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +113,7 @@ def test_token_is_never_printed() -> None:
         ("KEFU_BUSY_REPLY_AFTER_S", "-5", "KEFU_BUSY_REPLY_AFTER_S:"),
         ("KEFU_WEBHOOK_PORT", "70000", "KEFU_WEBHOOK_PORT:"),
         ("KEFU_SEND_CONCURRENCY", "0", "KEFU_SEND_CONCURRENCY:"),
+        ("KEFU_KEEP_UPDATES_DAYS", "-1", "KEFU_KEEP_UPDATES_DAYS:"),
         ("KEFU_API_SERVER", "api.telegram.org", "KEFU_API_SERVER: 'api.telegram.org' is not an http(s) URL"),
         ("KEFU_WEBHOOK_URL", "ftp://x", "KEFU_WEBHOOK_URL: 'ftp://x' is not an http(s) URL"),
         (
