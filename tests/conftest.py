@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakeapi import FakeTelegram
 
+from bot.polling import poll
 from bot.settings import Settings, load_settings
 
 TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
@@ -49,3 +52,22 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     """The fake Telegram Bot API server (tests/fakeapi.py), listening on 127.0.0.1 for one test."""
     async with FakeTelegram() as server:
         yield server
+
+
+async def poll_until(rig: Any, condition: Callable[[], Any], *, seconds: float = 10.0) -> None:
+    """Long-poll the fake server into ``rig.pump`` until ``condition()``; then drain and flush the sender.
+
+    ``rig`` is any test rig with ``bot``, ``pump`` and ``sender``.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(rig.bot, rig.pump, stop=stop, timeout=1))
+    try:
+        async with asyncio.timeout(seconds):
+            while not condition():
+                await asyncio.sleep(0.02)
+        await rig.pump.drain()
+        await rig.sender.flush()
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -10,13 +10,12 @@ import sqlite3
 
 import pytest
 from aiogram.utils.backoff import BackoffConfig
-from conftest import STAFF_CHAT_ID, TEST_TOKEN
+from conftest import STAFF_CHAT_ID, TEST_TOKEN, poll_until
 
 from bot.app import build_dispatcher
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump
-from bot.polling import poll
 from bot.settings import load_settings
 from bot.storage import is_unavailable, open_storage
 
@@ -99,22 +98,16 @@ def test_what_counts_as_unavailable():
 async def test_nothing_is_acknowledged_while_another_process_holds_the_lock(rig, caplog):
     update_id = rig.fake.push_update(rig.fake.text_update("在吗", user_id=CUSTOMER))
     rig.other.lock()
-    stop = asyncio.Event()
-    polling = asyncio.create_task(poll(rig.bot, rig.pump, stop=stop, timeout=1))
-    try:
-        await asyncio.sleep(0.5)
-        assert rig.storage.db.execute("SELECT count(*) FROM updates").fetchone()[0] == 0
-        assert "could not store 1 update(s)" in caplog.text and "database is locked" in caplog.text
+    while_locked: dict[str, int] = {}
+
+    def release() -> None:
+        while_locked["stored"] = rig.storage.db.execute("SELECT count(*) FROM updates").fetchone()[0]
         rig.other.release()
-        async with asyncio.timeout(10):
-            while rig.fake.pending_updates():  # acknowledged only once stored
-                await asyncio.sleep(0.02)
-        await rig.pump.drain()
-        await rig.sender.flush()
-    finally:
-        stop.set()
-        polling.cancel()
-        await asyncio.gather(polling, return_exceptions=True)
+
+    asyncio.get_running_loop().call_later(0.5, release)
+    await poll_until(rig, lambda: while_locked and rig.fake.pending_updates() == 0)
+    assert while_locked["stored"] == 0
+    assert "could not store 1 update(s)" in caplog.text and "database is locked" in caplog.text
     offsets = [c.params.get("offset") for c in rig.fake.calls("getUpdates")]
     first_ack = offsets.index(update_id + 1)
     assert all(o is None or o <= update_id for o in offsets[:first_ack])

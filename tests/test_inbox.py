@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram.utils.backoff import BackoffConfig
+from conftest import poll_until
 from fakeapi import FakeTelegram
 
 from bot.app import build_dispatcher
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump, chat_key
-from bot.polling import poll
 from bot.storage import open_storage
 
 CUSTOMER = 4242
@@ -51,24 +51,9 @@ async def rig(fake, settings):
     rig.storage.close()
 
 
-async def _poll_until(rig: Rig, condition, *, seconds: float = 10.0) -> None:
-    stop = asyncio.Event()
-    task = asyncio.create_task(poll(rig.bot, rig.pump, stop=stop, timeout=1))
-    try:
-        async with asyncio.timeout(seconds):
-            while not condition():
-                await asyncio.sleep(0.02)
-        await rig.pump.drain()
-        await rig.sender.flush()
-    finally:
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 async def test_polling_stores_handles_and_then_acknowledges(rig):
     ids = [rig.fake.push_update(rig.fake.text_update(t, user_id=CUSTOMER)) for t in ["你好", "几点上班?"]]
-    await _poll_until(rig, lambda: len(rig.statuses()) == 2 and rig.fake.pending_updates() == 0)
+    await poll_until(rig, lambda: len(rig.statuses()) == 2 and rig.fake.pending_updates() == 0)
     assert rig.statuses() == {ids[0]: "done", ids[1]: "done"}
     stored = [m["text"] for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
     assert stored == ["你好", "几点上班?"]
@@ -92,7 +77,7 @@ async def test_nothing_is_acknowledged_while_the_database_cannot_store(rig, monk
     monkeypatch.setattr(
         "bot.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
     )
-    await _poll_until(rig, lambda: rig.statuses().get(update_id) == "done")
+    await poll_until(rig, lambda: rig.statuses().get(update_id) == "done")
     assert failures["left"] == 0
     offsets = [c.params.get("offset") for c in rig.fake.calls("getUpdates")]
     first_ack = offsets.index(update_id + 1)
@@ -103,7 +88,7 @@ async def test_a_malformed_update_is_kept_and_the_batch_goes_on(rig):
     bad = rig.fake.push_update({"message": {"message_id": "not-a-number", "chat": "nope"}})
     unknown = rig.fake.push_update({"message_from_the_future": {"chat": {"id": CUSTOMER}}})
     good = rig.fake.push_update(rig.fake.text_update("你好", user_id=CUSTOMER))
-    await _poll_until(rig, lambda: rig.statuses().get(good) == "done")
+    await poll_until(rig, lambda: rig.statuses().get(good) == "done")
     assert rig.statuses() == {bad: "malformed", unknown: "ignored", good: "done"}
     raw, error = rig.storage.db.execute(
         "SELECT raw, error FROM updates WHERE update_id = ?", [bad]

@@ -25,6 +25,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _settings(fake, db_path, **extra):
+    """Settings of a bot against ``fake``: open around the clock, Telegram's limits raised."""
+    return load_settings(
+        bot_token=fake.token,
+        api_server=fake.url,
+        db_path=db_path,
+        business_hours="00:00-24:00",
+        send_limits="inf,inf,inf",
+        **extra,
+    )
+
+
 async def _until(condition, seconds: float = 10.0) -> None:
     async with asyncio.timeout(seconds):
         while not condition():
@@ -33,15 +45,12 @@ async def _until(condition, seconds: float = 10.0) -> None:
 
 async def test_webhook_mode_registers_receives_answers_and_stops(fake, db_path):
     port = _free_port()
-    settings = load_settings(
-        bot_token=fake.token,
-        api_server=fake.url,
-        db_path=db_path,
-        business_hours="00:00-24:00",
+    settings = _settings(
+        fake,
+        db_path,
         webhook_url="https://support.example.com/telegram/webhook",
         webhook_secret=SECRET,
         webhook_port=port,
-        send_limits="inf,inf,inf",
     )
     stop = asyncio.Event()
     bot_task = asyncio.create_task(run_bot(settings, stop=stop))
@@ -68,13 +77,7 @@ async def test_webhook_mode_registers_receives_answers_and_stops(fake, db_path):
 
 
 async def test_polling_mode_answers_and_stops_promptly(fake, db_path, caplog):
-    settings = load_settings(
-        bot_token=fake.token,
-        api_server=fake.url,
-        db_path=db_path,
-        business_hours="00:00-24:00",
-        send_limits="inf,inf,inf",
-    )
+    settings = _settings(fake, db_path)
     stop = asyncio.Event()
     bot_task = asyncio.create_task(run_bot(settings, stop=stop))
     fake.push_update(fake.text_update("你好", user_id=CUSTOMER))
@@ -87,7 +90,7 @@ async def test_polling_mode_answers_and_stops_promptly(fake, db_path, caplog):
 
 async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplog):
     open_storage(db_path).close()
-    settings = load_settings(bot_token=fake.token, api_server=fake.url, db_path=db_path)
+    settings = _settings(fake, db_path)
     stop = asyncio.Event()
     bot_task = asyncio.create_task(run_bot(settings, stop=stop))
     await _until(lambda: fake.calls("getUpdates"))
@@ -100,13 +103,7 @@ async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_l
     fake, db_path, monkeypatch
 ):
     monkeypatch.setattr("bot.runner.DB_WATCH_S", 0.05)
-    settings = load_settings(
-        bot_token=fake.token,
-        api_server=fake.url,
-        db_path=db_path,
-        business_hours="00:00-24:00",
-        send_limits="inf,inf,inf",
-    )
+    settings = _settings(fake, db_path)
 
     def answered() -> list[str]:
         return [
