@@ -106,3 +106,19 @@ def test_run_with_a_broken_catalogue_is_one_line(monkeypatch: pytest.MonkeyPatch
     assert result.output.strip() == (
         "kefu: banned.toml: entry 'mingling-03': field 'category': '命令' is not a category"
     )
+
+
+def test_run_whose_database_file_was_lost_exits_1_for_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.runner import DatabaseLost
+
+    async def lost(settings) -> None:
+        raise DatabaseLost(
+            "the database file kefu.db was deleted; everything stored was written back to kefu.db"
+        )
+
+    monkeypatch.setattr("bot.runner.run_bot", lost)
+    result = CliRunner().invoke(main, ["run"], env={"KEFU_BOT_TOKEN": "1234567:" + "t" * 35})
+    assert result.exit_code == 1  # systemd's Restart=on-failure starts it again
+    assert result.output.strip() == (
+        "kefu: the database file kefu.db was deleted; everything stored was written back to kefu.db"
+    )
