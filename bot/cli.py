@@ -52,7 +52,8 @@ def run(verbose: bool) -> None:
     _configure_logging(verbose, settings)
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    from bot.runner import DatabaseLost, run_bot
+    from bot.dbfile import DatabaseLost
+    from bot.runner import run_bot
 
     try:
         asyncio.run(run_bot(settings))

@@ -20,11 +20,10 @@ error log line at each try. On stop it is left ``pending`` for the next start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -34,13 +33,14 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot.clock import utc_now
+from bot.clock import sleep_or_stop, utc_now
 from bot.storage import Storage, is_unavailable, to_iso
 
-__all__ = ["Inbox", "UpdatePump", "chat_key"]
+__all__ = ["Inbox", "UpdatePump", "chat_key", "prune_forever"]
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY_S = 3600.0
 # Retrying an update while the database is unavailable.
 STORAGE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=30.0, factor=2.0, jitter=0.1)
 _LEFT_PENDING = object()
@@ -125,6 +125,24 @@ class Inbox:
     def counts(self) -> dict[str, int]:
         """Return how many updates are in each status."""
         return dict(self.db.execute("SELECT status, count(*) FROM updates GROUP BY status").fetchall())
+
+
+async def prune_forever(inbox: Inbox, keep_days: int, *, every_s: float = PRUNE_EVERY_S) -> None:
+    """Every ``every_s``, delete the raw updates handled more than ``keep_days`` ago; until cancelled.
+
+    Their messages stay in the messages table; the raw copy only serves a replay after a crash.
+    """
+    while True:
+        pruned = 0
+        try:
+            while (deleted := inbox.prune(utc_now() - timedelta(days=keep_days))) > 0:
+                pruned += deleted
+                await asyncio.sleep(0)  # in batches: handling goes on in between
+        except Exception as exc:  # a locked database: next time
+            log.warning("pruning old updates failed (%s); trying again later", exc)
+        if pruned:
+            log.info("pruned %d raw update(s) handled more than %d days ago", pruned, keep_days)
+        await asyncio.sleep(every_s)
 
 
 class UpdatePump:
@@ -246,8 +264,7 @@ class UpdatePump:
                     exc,
                     backoff.next_delay,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff.next_delay)
+                await sleep_or_stop(backoff.next_delay, self._stopping)
                 next(backoff)
 
     def _mark(self, update_id: int, status: str, error: str | None = None) -> str:

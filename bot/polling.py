@@ -17,6 +17,7 @@ from aiogram import Bot
 from aiogram.methods.base import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
+from bot.clock import sleep_or_stop
 from bot.inbox import UpdatePump
 
 __all__ = ["GetRawUpdates", "poll"]
@@ -63,7 +64,7 @@ async def poll(
             log.error(
                 "getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff.next_delay
             )
-            await _sleep_or_stop(backoff.next_delay, stop)
+            await sleep_or_stop(backoff.next_delay, stop)
             next(backoff)
             continue
         backoff.reset()
@@ -78,17 +79,10 @@ async def poll(
                 log.error(
                     "could not store %d update(s) (%s); retrying, nothing acknowledged", len(updates), exc
                 )
-                await _sleep_or_stop(backoff.next_delay, stop)
+                await sleep_or_stop(backoff.next_delay, stop)
                 next(backoff)
                 if stop.is_set():
                     return
         ids = [u["update_id"] for u in updates if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
         if ids:
             offset = max(ids) + 1
-
-
-async def _sleep_or_stop(seconds: float, stop: asyncio.Event) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -5,10 +5,8 @@ busy-reply sweeper, handle the updates a crash left stored, then receive updates
 with ``KEFU_WEBHOOK_URL``, by webhook. Stop (SIGTERM/SIGINT): stop receiving, finish the updates in
 flight, let the sender deliver what it can, close everything.
 
-If the database file is deleted or replaced while the bot runs (the open connection would go on
-writing into a file no one can find), the bot stops and writes everything stored back to
-``KEFU_DB_PATH`` (or beside it, when something else is there now), then raises
-:class:`DatabaseLost` so that a supervisor restarts it on that file.
+If the database file is deleted or replaced while the bot runs, the bot stops, writes everything
+stored back and raises :class:`bot.dbfile.DatabaseLost` (see :mod:`bot.dbfile`).
 """
 
 from __future__ import annotations
@@ -17,97 +15,29 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from aiohttp import web
 
-from bot import outbound_guard
+from bot import dbfile, outbound_guard
 from bot.app import build_bot, build_dispatcher, sweep_busy
 from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
+from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
 from bot.settings import Settings
-from bot.storage import Storage, open_storage
+from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
 from replies import classify, render
 
-__all__ = ["DatabaseLost", "load_catalogues", "run_bot"]
+__all__ = ["load_catalogues", "run_bot"]
 
 log = logging.getLogger(__name__)
 
 SENDER_GRACE_S = 5.0
-DB_WATCH_S = 5.0  # how often the database file is checked to still be the one open
-PRUNE_EVERY_S = 3600.0
-
-
-class DatabaseLost(Exception):
-    """The database file was deleted or replaced while kefu ran; the message says where the data went."""
-
-
-async def watch_database(storage: Storage, lost: asyncio.Event, stop: asyncio.Event) -> None:
-    """Set ``lost`` and ``stop`` when the database file is deleted or replaced; return then or at stop."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), DB_WATCH_S)
-        try:
-            is_lost = storage.file_is_lost()
-        except OSError as exc:  # e.g. the directory's permissions changed: say so, look again later
-            log.warning("cannot check the database file %s: %s", storage.path, exc)
-            continue
-        if is_lost:
-            log.critical(
-                "the database file %s was deleted or replaced while kefu was running: stopping; "
-                "everything stored is written back first",
-                storage.path,
-            )
-            lost.set()
-            stop.set()
-            return
-
-
-async def prune_updates(inbox: Inbox, keep_days: int, *, every_s: float = PRUNE_EVERY_S) -> None:
-    """Every ``every_s``, delete the raw updates handled more than ``keep_days`` ago; until cancelled.
-
-    Their messages stay in the messages table; the raw copy only serves a replay after a crash.
-    """
-    while True:
-        pruned = 0
-        try:
-            while (deleted := inbox.prune(utc_now() - timedelta(days=keep_days))) > 0:
-                pruned += deleted
-                await asyncio.sleep(0)  # in batches: handling goes on in between
-        except Exception as exc:  # a locked database: next time
-            log.warning("pruning old updates failed (%s); trying again later", exc)
-        if pruned:
-            log.info("pruned %d raw update(s) handled more than %d days ago", pruned, keep_days)
-        await asyncio.sleep(every_s)
-
-
-def write_back(storage: Storage) -> Path:
-    """Copy everything ``storage`` holds to a new file beside its path; return the copy's path."""
-    copy = storage.path.with_name(f"{storage.path.name}.recovering")
-    copy.unlink(missing_ok=True)
-    storage.copy_to(copy)
-    return copy
-
-
-def put_back(copy: Path, path: Path) -> Path:
-    """Move the written-back ``copy`` to ``path`` when nothing is there now, else aside; return where."""
-    if path.exists():  # replaced by someone: keep theirs, put ours beside it
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix}")
-    else:
-        target = path
-        for stale in (f"{path}-wal", f"{path}-shm"):  # left from the deleted file; never replay them
-            Path(stale).unlink(missing_ok=True)
-    copy.replace(target)
-    return target
 
 
 def load_catalogues(settings: Settings) -> None:
@@ -142,15 +72,14 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     inbox = Inbox(storage)
     pump = UpdatePump(dp, bot, inbox)
     allowed = dp.resolve_used_update_types()
-    lost = asyncio.Event()
     background = [
         asyncio.create_task(sender.run()),
-        asyncio.create_task(watch_database(storage, lost, stop)),
+        asyncio.create_task(dbfile.watch(storage, stop)),
         asyncio.create_task(sweep_busy(desk, sender)),
         asyncio.create_task(run_heap_trimmer()),
     ]
     if settings.keep_updates_days:
-        background.append(asyncio.create_task(prune_updates(inbox, settings.keep_updates_days)))
+        background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
     if settings.staff_chat_id is not None:
         board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
         background.append(asyncio.create_task(run_board(board, utc_now)))
@@ -195,24 +124,9 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await bot.session.close()
-        copy, failure = None, None
-        if lost.is_set():
-            try:
-                copy = write_back(storage)
-            except Exception as exc:  # the only copy left is the deleted file this process still holds
-                failure = f"{type(exc).__name__}: {exc}"
-                log.critical("writing the database back beside %s failed: %s", settings.db_path, failure)
-        storage.close()
+        lost = dbfile.rescue_and_close(storage) if dbfile.is_lost(storage) else None
+        if lost is None:
+            storage.close()
         log.info("kefu stopped")
-    if failure is not None:
-        raise DatabaseLost(
-            f"the database file {settings.db_path} was deleted or replaced while kefu was running, "
-            f"and writing it back failed ({failure})"
-        )
-    if copy is not None:
-        where = put_back(copy, settings.db_path)
-        raise DatabaseLost(
-            f"the database file {settings.db_path} was deleted or replaced while kefu was running; "
-            f"everything stored was written back to {where}"
-            + ("" if where == settings.db_path else f" (move it to {settings.db_path} to go on with it)")
-        )
+    if lost is not None:
+        raise lost

@@ -109,7 +109,7 @@ def test_run_with_a_broken_catalogue_is_one_line(monkeypatch: pytest.MonkeyPatch
 
 
 def test_run_whose_database_file_was_lost_exits_1_for_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.runner import DatabaseLost
+    from bot.dbfile import DatabaseLost
 
     async def lost(settings) -> None:
         raise DatabaseLost(

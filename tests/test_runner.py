@@ -9,8 +9,9 @@ import sqlite3
 import aiohttp
 import pytest
 
-from bot.inbox import Inbox
-from bot.runner import DatabaseLost, prune_updates, put_back, run_bot
+from bot.dbfile import DatabaseLost
+from bot.inbox import Inbox, prune_forever
+from bot.runner import run_bot
 from bot.settings import load_settings
 from bot.storage import open_storage
 from bot.webhook import SECRET_HEADER
@@ -102,7 +103,7 @@ async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplo
 async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_lost(
     fake, db_path, monkeypatch
 ):
-    monkeypatch.setattr("bot.runner.DB_WATCH_S", 0.05)
+    monkeypatch.setattr("bot.dbfile.WATCH_S", 0.05)
     settings = _settings(fake, db_path)
 
     def answered() -> list[str]:
@@ -141,23 +142,6 @@ async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_l
     assert len(answered()) == sent[0]  # nothing answered twice
 
 
-def test_the_written_back_copy_goes_aside_when_the_file_was_replaced(tmp_path):
-    path, copy = tmp_path / "kefu.db", tmp_path / "kefu.db.recovering"
-    path.write_text("someone else's file")
-    copy.write_text("ours")
-    where = put_back(copy, path)
-    assert where != path and where.name.startswith("kefu.recovered-") and where.read_text() == "ours"
-    assert path.read_text() == "someone else's file"
-
-
-def test_the_written_back_copy_takes_the_place_of_a_deleted_file_and_its_stale_wal(tmp_path):
-    path, copy = tmp_path / "kefu.db", tmp_path / "kefu.db.recovering"
-    copy.write_text("ours")
-    (tmp_path / "kefu.db-wal").write_text("frames of the deleted file")
-    assert put_back(copy, path) == path and path.read_text() == "ours"
-    assert not (tmp_path / "kefu.db-wal").exists()
-
-
 async def test_old_raw_updates_are_pruned_in_the_background(db_path):
     storage = open_storage(db_path)
     inbox = Inbox(storage)
@@ -168,7 +152,7 @@ async def test_old_raw_updates_are_pruned_in_the_background(db_path):
             [update_id],
         )
     storage.db.conn.commit()
-    task = asyncio.create_task(prune_updates(inbox, 30, every_s=0.01))
+    task = asyncio.create_task(prune_forever(inbox, 30, every_s=0.01))
     await _until(lambda: inbox.counts() == {"done": 1})  # the newest stays for the offset
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
