@@ -174,21 +174,8 @@ class SupportDesk:
                         off_hours=bool(known["off_hours"]),
                         duplicate=True,
                     )
-            stored = storage.upsert_customer(
-                customer.user_id, customer.chat_id, customer.name, customer.username, at
-            )
-            conv = storage.current_conversation(stored.id, at)
-            message_id = storage.add_message(
-                customer_id=stored.id,
-                conversation_id=conv.id,
-                direction="in",
-                sender="customer",
-                text=text,
-                content_kind=content_kind,
-                chat_id=customer.chat_id,
-                telegram_message_id=telegram_message_id,
-                off_hours=int(off_hours),
-                at=at,
+            stored, conv, message_id = self._store_incoming(
+                customer, text, content_kind, telegram_message_id, off_hours, at
             )
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
@@ -217,6 +204,37 @@ class SupportDesk:
             held_back=tuple(held),
             ticket=plan.ticket,
         )
+
+    def _store_incoming(
+        self,
+        customer: CustomerRef,
+        text: str | None,
+        content_kind: str,
+        telegram_message_id: int | None,
+        off_hours: bool,
+        at: datetime,
+        **extra: Any,
+    ) -> tuple[Customer, Conversation, int]:
+        """Store a customer's message (and refresh the customer); return (customer, conversation, row id)."""
+        storage = self.storage
+        stored = storage.upsert_customer(
+            customer.user_id, customer.chat_id, customer.name, customer.username, at
+        )
+        conv = storage.current_conversation(stored.id, at)
+        message_id = storage.add_message(
+            customer_id=stored.id,
+            conversation_id=conv.id,
+            direction="in",
+            sender="customer",
+            text=text,
+            content_kind=content_kind,
+            chat_id=customer.chat_id,
+            telegram_message_id=telegram_message_id,
+            off_hours=int(off_hours),
+            at=at,
+            **extra,
+        )
+        return stored, conv, message_id
 
     def _decide_and_queue(
         self,
@@ -258,26 +276,18 @@ class SupportDesk:
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
         with storage.transaction():
-            stored = storage.upsert_customer(
-                customer.user_id, customer.chat_id, customer.name, customer.username, at
-            )
-            conv = storage.current_conversation(stored.id, at)
             previous = storage.latest_version(customer.chat_id, telegram_message_id)
             version = previous["version"] + 1 if previous else 1
-            message_id = storage.add_message(
-                customer_id=stored.id,
-                conversation_id=conv.id,
-                direction="in",
-                sender="customer",
-                text=text,
-                content_kind=content_kind,
-                chat_id=customer.chat_id,
-                telegram_message_id=telegram_message_id,
+            stored, conv, message_id = self._store_incoming(
+                customer,
+                text,
+                content_kind,
+                telegram_message_id,
+                off_hours,
+                at,
                 intent=self._intent((text or "").strip()).key if (text or "").strip() else None,
                 version=version,
                 edit_of=previous["id"] if previous else None,
-                off_hours=int(off_hours),
-                at=at,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
             self._relay(stored, customer.chat_id, telegram_message_id, text, content_kind, header, [], at)
