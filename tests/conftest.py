@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,16 @@ from bot.settings import Settings, load_settings
 
 TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 STAFF_CHAT_ID = -1001234567890
+
+
+class FixedClock:
+    """A clock for the sender and the desk that stands still until a test moves ``now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
 from bot import outbound_guard
@@ -40,14 +41,6 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=TZ)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Rig:
     """One bot process with the outbound guard installed, over the fake server."""
 
@@ -59,7 +52,7 @@ class Rig:
         self.storage = open_storage(settings.db_path)
         self.gate = outbound_guard.install(self.bot, self.storage, settings)
         self.desk = SupportDesk(self.storage, settings)
-        self.clock = Clock(at(10, 0))
+        self.clock = FixedClock(at(10, 0))
         self.sender = Sender(self.bot, self.storage, settings, clock=self.clock, group_per_min=group_per_min)
         self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
 from bot.app import build_dispatcher
@@ -23,14 +24,6 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=TZ)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Rig:
     """One bot process: storage, desk, sender and dispatcher over the fake server."""
 
@@ -40,7 +33,7 @@ class Rig:
         self.bot = fake.bot()
         self.storage = open_storage(settings.db_path)
         self.desk = SupportDesk(self.storage, settings)
-        self.clock = Clock(at(10, 0))
+        self.clock = FixedClock(at(10, 0))
         self.sender = Sender(self.bot, self.storage, settings, clock=self.clock)
         self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from conftest import FixedClock
 from fakeapi import FakeTelegram
 
 from bot.delivery import NOTICE_REPEATED_FAILURES, REPEATED_FAILURES, Sender
@@ -16,19 +17,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 CUSTOMER = 31337
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.now
+TEN_AM = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 
 
 async def test_one_message_a_second_to_a_private_chat_in_order(db_path):
     settings = load_settings(bot_token="1:x", db_path=db_path)  # Telegram's limits: 30,1,20
     async with FakeTelegram() as fake:
         storage = open_storage(db_path)
-        clock = Clock()
+        clock = FixedClock(TEN_AM)
         sender = Sender(fake.bot(), storage, settings, clock=clock)
         for i in range(3):
             storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": f"第{i}条"}, clock.now)
@@ -49,7 +45,7 @@ async def test_repeated_failures_are_told_to_the_staff_and_never_dropped(db_path
     )
     async with FakeTelegram() as fake:
         storage = open_storage(db_path)
-        clock = Clock()
+        clock = FixedClock(TEN_AM)
         sender = Sender(fake.bot(), storage, settings, clock=clock)
         storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
         storage.enqueue(
@@ -75,7 +71,7 @@ async def test_a_missing_staff_chat_keeps_the_relays_until_it_is_fixed(db_path, 
     settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="inf,inf,inf")
     async with FakeTelegram() as fake:
         storage = open_storage(db_path)
-        clock = Clock()
+        clock = FixedClock(TEN_AM)
         sender = Sender(fake.bot(), storage, settings, clock=clock)
         storage.enqueue(staff, "sendMessage", {"chat_id": staff, "text": "客户:在吗"}, clock.now)
         fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found", chat_id=staff)
@@ -105,7 +101,7 @@ async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[i
     async with FakeTelegram() as fake:
         fake.latency = 0.02
         storage = open_storage(db_path)
-        clock = Clock()
+        clock = FixedClock(TEN_AM)
         sender = Sender(fake.bot(), storage, settings, clock=clock)
         chats = range(CUSTOMER, CUSTOMER + customers)
         for chat in chats:
