@@ -12,8 +12,13 @@ from typing import Any
 import pytest
 from fakeapi import FakeTelegram
 
+from bot.app import build_dispatcher
+from bot.delivery import Sender
+from bot.desk import SupportDesk
+from bot.inbox import Inbox, UpdatePump
 from bot.polling import poll
 from bot.settings import Settings, load_settings
+from bot.storage import open_storage
 
 TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 STAFF_CHAT_ID = -1001234567890
@@ -27,6 +32,33 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class BotStack:
+    """One bot process over the fake server, as ``kefu run`` wires it: storage, desk, sender,
+    dispatcher, and the inbox pump that stores and feeds the updates. Close it with :meth:`close`."""
+
+    def __init__(self, fake: FakeTelegram, settings: Settings) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.bot = fake.bot()
+        self.storage = open_storage(settings.db_path)
+        self.desk = SupportDesk(self.storage, settings)
+        self.sender = Sender(self.bot, self.storage, settings)
+        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
+        self.inbox = Inbox(self.storage)
+        self.pump = UpdatePump(self.dp, self.bot, self.inbox)
+
+    def status(self, update_id: int) -> str | None:
+        """Return the stored status of one update (None when it was never stored)."""
+        row = self.storage.db.execute(
+            "SELECT status FROM updates WHERE update_id = ?", [update_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        """Close the database."""
+        self.storage.close()
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,11 @@ import sqlite3
 
 import pytest
 from aiogram.utils.backoff import BackoffConfig
-from conftest import STAFF_CHAT_ID, TEST_TOKEN, poll_until
+from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump
 from bot.settings import load_settings
-from bot.storage import is_unavailable, open_storage
+from bot.storage import is_unavailable
 
 CUSTOMER = 5151
 QUICK = BackoffConfig(min_delay=0.05, max_delay=0.1, factor=1.5, jitter=0.0)
@@ -36,26 +33,19 @@ class OtherProcess:
         self.conn.execute("COMMIT")
 
 
-class Rig:
+class Rig(BotStack):
+    """The bot stack, another process that can lock its database, and a pump that retries quickly."""
+
     def __init__(self, fake, settings) -> None:
-        self.fake = fake
-        self.bot = fake.bot()
-        self.storage = open_storage(settings.db_path)
-        self.desk = SupportDesk(self.storage, settings)
-        self.sender = Sender(self.bot, self.storage, settings)
-        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
+        super().__init__(fake, settings)
         self.pump = self.new_pump()
         self.other = OtherProcess(settings.db_path)
 
     def new_pump(self) -> UpdatePump:
+        """Return a fresh pump over the same stack (a restart), retrying every 0.05-0.1 s."""
         pump = UpdatePump(self.dp, self.bot, Inbox(self.storage))
         pump.backoff = QUICK
         return pump
-
-    def status(self, update_id: int) -> str:
-        return self.storage.db.execute(
-            "SELECT status FROM updates WHERE update_id = ?", [update_id]
-        ).fetchone()[0]
 
     def to_customer(self) -> list[str]:
         return [
@@ -83,7 +73,7 @@ async def rig(fake, db_path, monkeypatch):
     rig = Rig(fake, settings)
     yield rig
     rig.other.conn.close()
-    rig.storage.close()
+    rig.close()
 
 
 def test_what_counts_as_unavailable():

@@ -8,30 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram.utils.backoff import BackoffConfig
-from conftest import poll_until
-from fakeapi import FakeTelegram
+from conftest import BotStack, poll_until
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump, chat_key
+from bot.inbox import Inbox, chat_key
 from bot.storage import open_storage
 
 CUSTOMER = 4242
 
 
-class Rig:
-    """One bot process over the fake server, fed through the inbox."""
-
-    def __init__(self, fake: FakeTelegram, settings) -> None:
-        self.fake = fake
-        self.bot = fake.bot()
-        self.storage = open_storage(settings.db_path)
-        self.desk = SupportDesk(self.storage, settings)
-        self.sender = Sender(self.bot, self.storage, settings)
-        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
-        self.inbox = Inbox(self.storage)
-        self.pump = UpdatePump(self.dp, self.bot, self.inbox)
+class Rig(BotStack):
+    """The bot stack, with what these tests read back."""
 
     def statuses(self) -> dict[int, str]:
         return dict(self.storage.db.execute("SELECT update_id, status FROM updates").fetchall())
@@ -48,7 +34,7 @@ class Rig:
 async def rig(fake, settings):
     rig = Rig(fake, settings)
     yield rig
-    rig.storage.close()
+    rig.close()
 
 
 async def test_polling_stores_handles_and_then_acknowledges(rig):

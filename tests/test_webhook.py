@@ -6,12 +6,8 @@ import asyncio
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from conftest import BotStack
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.storage import open_storage
 from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, build_webhook_app, webhook_path
 
 SECRET = "webhook-secret-0123456789"
@@ -21,22 +17,12 @@ CUSTOMER = 5150
 
 @pytest.fixture
 async def rig(fake, settings):
-    storage = open_storage(settings.db_path)
-    bot = fake.bot()
-    desk = SupportDesk(storage, settings)
-    sender = Sender(bot, storage, settings)
-    dp = build_dispatcher(settings, storage, desk, sender)
-    pump = UpdatePump(dp, bot, Inbox(storage))
-    client = TestClient(TestServer(build_webhook_app(pump, path=PATH, secret=SECRET), host="127.0.0.1"))
+    stack = BotStack(fake, settings)
+    client = TestClient(TestServer(build_webhook_app(stack.pump, path=PATH, secret=SECRET), host="127.0.0.1"))
     await client.start_server()
-    yield client, pump, storage, sender
+    yield client, stack
     await client.close()
-    storage.close()
-
-
-def _status(storage, update_id):
-    row = storage.db.execute("SELECT status FROM updates WHERE update_id = ?", [update_id]).fetchone()
-    return row and row[0]
+    stack.close()
 
 
 def _to_customer(fake):
@@ -49,24 +35,24 @@ def test_webhook_path_from_the_url():
 
 
 async def test_an_update_is_stored_before_the_200_and_then_answered(rig, fake):
-    client, pump, storage, sender = rig
+    client, stack = rig
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 501}
     response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
     assert response.status == 200
-    assert _status(storage, 501) in {"pending", "done"}  # stored by the time Telegram hears 200
-    await pump.drain()
-    await sender.flush()
-    assert _status(storage, 501) == "done"
+    assert stack.status(501) in {"pending", "done"}  # stored by the time Telegram hears 200
+    await stack.pump.drain()
+    await stack.sender.flush()
+    assert stack.status(501) == "done"
     assert len(_to_customer(fake)) == 1
 
 
 async def test_the_same_update_twice_is_handled_once(rig, fake):
-    client, pump, _, sender = rig
+    client, stack = rig
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 502}
     for _ in range(2):
         assert (await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})).status == 200
-    await pump.drain()
-    await sender.flush()
+    await stack.pump.drain()
+    await stack.sender.flush()
     assert len(_to_customer(fake)) == 1
 
 
@@ -74,11 +60,11 @@ async def test_the_same_update_twice_is_handled_once(rig, fake):
     ("headers", "status"), [({}, 401), ({SECRET_HEADER: "guess"}, 403), ({SECRET_HEADER: ""}, 403)]
 )
 async def test_requests_without_the_secret_are_rejected(rig, fake, headers, status):
-    client, _, storage, _ = rig
+    client, stack = rig
     update = {**fake.text_update("伪造的消息", user_id=CUSTOMER), "update_id": 503}
     response = await client.post(PATH, json=update, headers=headers)
     assert response.status == status
-    assert _status(storage, 503) is None
+    assert stack.status(503) is None
 
 
 @pytest.mark.parametrize(
@@ -86,26 +72,26 @@ async def test_requests_without_the_secret_are_rejected(rig, fake, headers, stat
     [(b"{broken", 400), (b'{"message": {}}', 400), (b"[1,2,3]", 400), (b'{"update_id": "7"}', 400)],
 )
 async def test_bad_bodies_are_rejected(rig, body, status):
-    client, _, storage, _ = rig
+    client, stack = rig
     response = await client.post(PATH, data=body, headers={SECRET_HEADER: SECRET})
     assert response.status == status
-    assert storage.db.execute("SELECT count(*) FROM updates").fetchone()[0] == 0
+    assert stack.storage.db.execute("SELECT count(*) FROM updates").fetchone()[0] == 0
 
 
 async def test_an_oversized_request_is_413(rig):
-    client, _, _, _ = rig
+    client, _ = rig
     body = b'{"update_id": 1, "pad": "' + b"x" * MAX_UPDATE_BYTES + b'"}'
     response = await client.post(PATH, data=body, headers={SECRET_HEADER: SECRET})
     assert response.status == 413
 
 
 async def test_storage_failure_answers_503_so_telegram_retries(rig, fake, monkeypatch):
-    client, pump, _, _ = rig
+    client, stack = rig
 
     def locked(raw, at):
         raise OSError("database is locked")
 
-    monkeypatch.setattr(pump.inbox, "store", locked)
+    monkeypatch.setattr(stack.inbox, "store", locked)
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 504}
     response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
     assert response.status == 503
@@ -114,12 +100,8 @@ async def test_storage_failure_answers_503_so_telegram_retries(rig, fake, monkey
 
 
 async def test_shutdown_drains_updates_in_flight(fake, settings, monkeypatch):
-    storage = open_storage(settings.db_path)
-    bot = fake.bot()
-    desk = SupportDesk(storage, settings)
-    sender = Sender(bot, storage, settings)
-    dp = build_dispatcher(settings, storage, desk, sender)
-    pump = UpdatePump(dp, bot, Inbox(storage))
+    stack = BotStack(fake, settings)
+    pump = stack.pump
     real_handle = pump.handle
 
     async def slow(raw):
@@ -131,7 +113,7 @@ async def test_shutdown_drains_updates_in_flight(fake, settings, monkeypatch):
     await client.start_server()
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 505}
     assert (await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})).status == 200
-    assert _status(storage, 505) == "pending"
+    assert stack.status(505) == "pending"
     await client.close()  # runs on_shutdown: waits for the update in flight
-    assert _status(storage, 505) == "done"
-    storage.close()
+    assert stack.status(505) == "done"
+    stack.close()
