@@ -132,8 +132,8 @@ class Sender:
     async def flush(self) -> int:
         """Send every pending row whose chat may send now; return how many were sent.
 
-        Chats are served concurrently (one call in flight per chat, at most ``KEFU_SEND_CONCURRENCY``), each
-        in queue order: a row that cannot go now holds back everything after it in its chat.
+        Chats (and staff topics) are served as lanes side by side, each in queue order: a row that cannot
+        go now holds back everything after it in its lane. :meth:`call` bounds the calls in flight.
         """
         sent = 0
         async with self._lock:

@@ -25,6 +25,3 @@ class Inline(Filter):
     async def __call__(self, event: Any) -> Any:
         """Return the magic filter's result for ``event`` (falsy: the handler is skipped)."""
         return self.magic.resolve(event)
-
-    def __str__(self) -> str:
-        return f"Inline({self.magic!r})"
