@@ -68,7 +68,7 @@ def sha(text: str) -> str:
 
 
 def resolve(ref: Ref, *, expected_sha: str | None = None, root: Path | None = None) -> str:
-    """Return the text of the turn ``ref`` points to; :class:`LabelError` if out of range or its sha differs."""
+    """Return the text of the turn ``ref`` points to; LabelError if out of range or its sha differs."""
     lines = _lines((root or real_dir()) / ref.file)
     if not 1 <= ref.line <= len(lines):
         raise LabelError(f"{ref.key}: line out of range (1..{len(lines)})")
