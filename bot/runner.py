@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import date
 
 from aiohttp import web
 
@@ -32,8 +33,9 @@ from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
 from replies import classify, render
+from replies.calendar import missing_official_years
 
-__all__ = ["load_catalogues", "run_bot"]
+__all__ = ["calendar_warnings", "load_catalogues", "run_bot"]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,20 @@ def load_catalogues(settings: Settings) -> None:
     render("greeting", shop=settings.shop_name)
 
 
+def calendar_warnings(today: date) -> list[str]:
+    """Return one warning per year (this one, the next) whose official holiday schedule is unknown."""
+    return [
+        f"China's {year} holiday schedule is not in the holidays package (only guessed: in-lieu days "
+        "missing); upgrade holidays, or set KEFU_CLOSED_DATES and KEFU_OPEN_DATES"
+        for year in missing_official_years(today)
+    ]
+
+
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
     load_catalogues(settings)
+    for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
+        log.warning(warning)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

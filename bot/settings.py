@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.ratelimit import Limits
+from replies.schedule import Schedule
 
 __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 
@@ -52,10 +53,23 @@ def parse_business_hours(value: str) -> tuple[tuple[time, time], ...]:
     if not windows:
         raise ValueError("no opening window given")
     windows.sort()
-    for (_, end_a), (start_b, _) in itertools.pairwise(windows):
-        if end_a != time(0, 0) and start_b < end_a:
-            raise ValueError("opening windows overlap")
+    if _overlapping(windows):
+        raise ValueError("opening windows overlap")
     return tuple(windows)
+
+
+def _overlapping(windows: list[tuple[time, time]]) -> bool:
+    """Return True when two windows overlap, on one day or across midnight into the next day's."""
+    day = 24 * 60
+    spans = []
+    for start, end in windows:
+        begin = start.hour * 60 + start.minute
+        finish = end.hour * 60 + end.minute
+        if finish <= begin:  # crosses midnight (or 00:00-24:00)
+            finish += day
+        spans += [(begin, finish), (begin + day, finish + day)]  # today's and tomorrow's
+    spans.sort()
+    return any(b_start < a_end for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 def _split(value: Any) -> Any:
@@ -81,6 +95,7 @@ class Settings(BaseSettings):
     working_days: Annotated[frozenset[int], NoDecode] = frozenset(range(7))
     closed_on_holidays: bool = False
     closed_dates: Annotated[frozenset[date], NoDecode] = frozenset()
+    open_dates: Annotated[frozenset[date], NoDecode] = frozenset()
     db_path: Path = Path("kefu.db")
     api_server: str = TELEGRAM_API_SERVER
     webhook_url: str | None = None
@@ -143,7 +158,7 @@ class Settings(BaseSettings):
             raise ValueError("no working day given")
         return frozenset(days)
 
-    @field_validator("closed_dates", mode="before")
+    @field_validator("closed_dates", "open_dates", mode="before")
     @classmethod
     def _dates(cls, value: Any) -> Any:
         try:
@@ -186,6 +201,13 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
+    def _open_or_closed(self) -> Settings:
+        both = sorted(self.open_dates & self.closed_dates)
+        if both:
+            raise ValueError(f"KEFU_OPEN_DATES: {both[0]} is also in KEFU_CLOSED_DATES")
+        return self
+
+    @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
             # Without it anyone who finds the URL could post forged updates.
@@ -204,10 +226,8 @@ class Settings(BaseSettings):
 
     @property
     def business_hours_text(self) -> str:
-        """Return the opening windows as shown to customers, e.g. ``08:00-12:00、14:00-18:00``."""
-        return "、".join(
-            f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.business_hours
-        )
+        """Return the opening days and windows as customers read them (``Schedule.hours_text``)."""
+        return Schedule.from_settings(self).hours_text
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -12,7 +12,14 @@ from functools import lru_cache
 
 import holidays
 
-__all__ = ["festival", "is_holiday_break", "is_makeup_workday", "is_public_holiday"]
+__all__ = [
+    "festival",
+    "is_holiday_break",
+    "is_makeup_workday",
+    "is_public_holiday",
+    "missing_official_years",
+    "official_years",
+]
 
 # Substrings of the package's English holiday names → greeting variant; 清明 has no greeting.
 _FESTIVAL_NAMES: tuple[tuple[str, str], ...] = (
@@ -58,6 +65,21 @@ def _makeup_days(year: int) -> frozenset[date]:
             if int(y) == year:
                 days.add(date(int(y), int(month), int(dom)))
     return frozenset(days)
+
+
+def official_years() -> frozenset[int]:
+    """Return the years for which the package carries the State Council's notice (its in-lieu days).
+
+    Other years are the package's guess from the rules: the lunar dates are right, but the bridging
+    days off and the worked weekends (调休) are missing, so a holiday-closed shop would be wrong.
+    """
+    return frozenset(_calendar().special_public_holidays)
+
+
+def missing_official_years(today: date) -> list[int]:
+    """Return this year and next year when they have no official schedule in the package, else ``[]``."""
+    known = official_years()
+    return [year for year in (today.year, today.year + 1) if year not in known]
 
 
 def is_makeup_workday(day: date) -> bool:

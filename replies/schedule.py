@@ -23,6 +23,10 @@ __all__ = ["Schedule", "reopen_text"]
 # How far to look for an opening before deciding that there is none.
 _HORIZON_DAYS = 400
 _WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# 003 第4篇 1.B calls the 12:00-14:00 gap 午间休息: a gap between two windows of one day is "lunch"
+# only when it starts around midday and is no longer than a lunch break; any other gap is "closed".
+_LUNCH_STARTS = (time(11, 0), time(13, 30))
+_LUNCH_LONGEST = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class Schedule:
     working_days: frozenset[int] = frozenset(range(7))
     closed_on_holidays: bool = False
     closed_dates: frozenset[date] = frozenset()
+    open_dates: frozenset[date] = frozenset()  # worked anyway (e.g. in-lieu days the package lacks)
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -59,12 +64,18 @@ class Schedule:
             working_days=frozenset(settings.working_days),
             closed_on_holidays=settings.closed_on_holidays,
             closed_dates=frozenset(settings.closed_dates),
+            open_dates=frozenset(getattr(settings, "open_dates", ())),
         )
 
     @property
     def hours_text(self) -> str:
-        """Return the windows as shown to customers, e.g. ``08:00-12:00、14:00-18:00``."""
-        return "、".join(f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.windows)
+        """Return the days and windows as shown to customers.
+
+        E.g. ``每天 08:00-12:00、14:00-18:00`` or ``周一至周五 08:00-12:00（法定节假日休息）``.
+        """
+        windows = "、".join(f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in self.windows)
+        holidays = "（法定节假日休息）" if self.closed_on_holidays else ""
+        return f"{_days_text(self.working_days)} {windows}{holidays}"
 
     # --- which days open -------------------------------------------------------------------------
 
@@ -72,6 +83,8 @@ class Schedule:
         """Return True when the windows apply on ``day`` (working day, not a closed date or holiday)."""
         if day in self.closed_dates:
             return False
+        if day in self.open_dates:
+            return True
         if self.closed_on_holidays:
             if is_holiday_break(day):
                 return False
@@ -156,7 +169,13 @@ class Schedule:
         current, previous, upcoming = self._around(at)
         if current is not None:
             return None
-        if previous is not None and upcoming is not None and previous.day == upcoming.day:
+        if (
+            previous is not None
+            and upcoming is not None
+            and previous.day == upcoming.day
+            and upcoming.start - previous.end <= _LUNCH_LONGEST
+            and _LUNCH_STARTS[0] <= previous.end.astimezone(self.tz).time() <= _LUNCH_STARTS[1]
+        ):
             return "lunch"
         return "closed"
 
@@ -172,6 +191,22 @@ class Schedule:
             return previous.end.astimezone(self.tz)
         local_day = at.astimezone(self.tz).date() - timedelta(days=_HORIZON_DAYS)
         return datetime.combine(local_day, time(0), tzinfo=self.tz)
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """Return the moment ``days`` open days after ``start``, at the same offset into its day.
+
+        The day counted from is the one the current window opened on, so a complaint at Saturday
+        01:00 inside Friday's 22:00-02:00 window is due inside a later window, not in a closed night.
+        """
+        current, _, _ = self._around(start)
+        local = start.astimezone(self.tz)
+        first = current.day if current is not None else local.date()
+        offset = local.replace(tzinfo=None) - datetime.combine(first, time(0))
+        day, left = first, days
+        while left > 0:
+            day += timedelta(days=1)
+            left -= self.is_open_day(day)
+        return (datetime.combine(day, time(0)) + offset).replace(tzinfo=self.tz)
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Return the number of open seconds between two instants (0 when ``end`` is not after ``start``)."""
@@ -206,6 +241,25 @@ def reopen_text(opening: datetime, at: datetime) -> str:
     if days == 2:
         return f"后天{clock}"
     return f"{local.month}月{local.day}日（{_WEEKDAY_NAMES[local.weekday()]}）{clock}"
+
+
+def _days_text(days: frozenset[int]) -> str:
+    """Return working days as customers read them: 每天, 周一至周五, 周六、周日, 周一至周五、周日."""
+    if len(days) == 7:
+        return "每天"
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] + 1 == day:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{_WEEKDAY_NAMES[run[0]]}至{_WEEKDAY_NAMES[run[-1]]}")
+        else:
+            parts.extend(_WEEKDAY_NAMES[d] for d in run)
+    return "、".join(parts)
 
 
 @lru_cache(maxsize=1024)

@@ -21,7 +21,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 ALICE = CustomerRef(42, 42, "张三", "zhangsan")
 BOB = CustomerRef(43, 43, "李四", None)
 AGENT = 7
-HOURS = "08:00-12:00、14:00-18:00"
+HOURS = "每天 08:00-12:00、14:00-18:00"
 
 
 def at(hour: int, minute: int = 0, second: int = 0, day: int = 23, month: int = 11) -> datetime:

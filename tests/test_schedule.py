@@ -90,7 +90,8 @@ def test_night_window_belongs_to_the_day_it_starts():
 def test_gap_after_a_night_window_is_not_lunch():
     s = shop("08:00-12:00,22:00-02:00")
     assert s.off_hours_kind(at(2026, 3, 3, 5)) == "closed"  # between Monday's night and Tuesday's morning
-    assert s.off_hours_kind(at(2026, 3, 3, 15)) == "lunch"  # between Tuesday's two windows
+    # between Tuesday's two windows, but a 10-hour gap is no lunch break (issue 17, item 14)
+    assert s.off_hours_kind(at(2026, 3, 3, 15)) == "closed"
 
 
 @pytest.mark.parametrize(
@@ -219,7 +220,7 @@ def test_from_settings(monkeypatch):
     monkeypatch.setenv("KEFU_CLOSED_DATES", "2026-12-24")
     s = Schedule.from_settings(load_settings())
     assert s.tz == BERLIN
-    assert s.hours_text == "09:00-21:00"
+    assert s.hours_text == "周一至周五 09:00-21:00"
     assert not s.is_open(at(2026, 12, 24, 10, tz=BERLIN))
     assert s.next_opening(at(2026, 12, 24, 10, tz=BERLIN)) == at(2026, 12, 25, 9, tz=BERLIN)
 

@@ -149,8 +149,8 @@ def test_business_hours_parsing(spec: str, windows: tuple) -> None:
 
 
 def test_business_hours_text() -> None:
-    assert load_settings().business_hours_text == "08:00-12:00、14:00-18:00"
-    assert load_settings(business_hours="9:00-24:00").business_hours_text == "09:00-24:00"
+    assert load_settings().business_hours_text == "每天 08:00-12:00、14:00-18:00"
+    assert load_settings(business_hours="9:00-24:00").business_hours_text == "每天 09:00-24:00"
 
 
 def test_a_shop_open_around_the_clock() -> None:
