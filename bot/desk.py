@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import relay
@@ -501,13 +501,8 @@ class SupportDesk:
 
     # helpers ---------------------------------------------------------------------------------
     def _add_working_days(self, start: datetime, days: int) -> datetime:
-        """Return the same clock time ``days`` working days after ``start`` (days the shop opens)."""
-        local = start.astimezone(self.zone)
-        day, left = local.date(), days
-        while left:
-            day += timedelta(days=1)
-            left -= self.schedule.is_open_day(day)
-        return datetime.combine(day, time(local.hour, local.minute, local.second), self.zone)
+        """Return the moment ``days`` working days after ``start`` (from the day its window opened)."""
+        return self.schedule.add_working_days(start, days)
 
     def _guarded(self, key: str, variant: str | None, values: dict[str, Any], customer_id: int, at: datetime):
         text = render(key, variant=variant, **values)

@@ -157,6 +157,17 @@ def test_complaint_receipt_carries_the_ticket_and_notice(desk):
     assert any(outcome.ticket in n for n in outcome.notices)
 
 
+def test_ticket_due_inside_a_window_that_crossed_midnight(db_path):
+    # 22:00-02:00 on Monday-Friday: Saturday 01:00 belongs to Friday's window (issue 17, item 15).
+    settings = load_settings(db_path=db_path, working_days="mon-fri", business_hours="22:00-02:00")
+    desk = SupportDesk(open_storage(db_path), settings)
+    say(desk, "我要投诉", at(1, 0, day=28))
+    ticket = desk.storage.open_ticket(ALICE.user_id)
+    assert from_iso(ticket.due_answer_at) == at(1, 0, day=1, month=12)  # in Monday's window
+    assert from_iso(ticket.due_settle_at) == at(1, 0, day=5, month=12)  # in Friday's window
+    assert desk.schedule.is_open(from_iso(ticket.due_answer_at))
+
+
 @pytest.mark.parametrize(
     ("days", "created", "answer_by", "settle_by"),
     [
