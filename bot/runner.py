@@ -64,8 +64,6 @@ def calendar_warnings(today: date) -> list[str]:
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
     load_catalogues(settings)
-    for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
-        log.warning(warning)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -77,6 +75,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         # history (and any messages still queued in the old file) would be silently left behind.
         log.warning("KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path)
     storage = open_storage(settings.db_path)
+    for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
+        log.warning(warning)
     bot = build_bot(settings)
     outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     desk = SupportDesk(storage, settings)
