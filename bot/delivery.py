@@ -38,9 +38,8 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, methods
@@ -51,11 +50,12 @@ from aiogram.exceptions import (
 )
 
 from bot import relay
+from bot.budget import NotYet, SendBudget, counts
 from bot.clock import utc_now
 from bot.outbound_guard import OutboundBlocked
-from bot.ratelimit import Limits, SendSchedule
+from bot.ratelimit import Limits
 from bot.settings import Settings
-from bot.storage import OutboxRow, Storage, is_unavailable
+from bot.storage import OutboxRow, Storage, from_iso, is_unavailable
 
 __all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
 
@@ -69,7 +69,6 @@ THREAD_NOT_FOUND = "message thread not found"
 STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a member", "chat_admin_required")
 NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
-GROUP_WINDOW_S = 60.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
@@ -94,6 +93,7 @@ class Sender:
         clock: Callable[[], datetime] = utc_now,
         batch: int = 100,
         group_per_min: float | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -102,28 +102,65 @@ class Sender:
         self.batch = batch
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        limits = settings.limits
-        self.group_per_min = limits.group_per_min if group_per_min is None else group_per_min
-        # Private-chat spacing, the bot-wide window and flood-wait pauses; groups use the minute window below.
-        self.schedule = SendSchedule(Limits(limits.global_per_s, limits.private_per_s, float("inf")))
-        self._group_sent: dict[int, deque[datetime]] = {}  # group chat id -> send times in the window
-        self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
+        limits = limits or settings.limits
+        if group_per_min is not None:
+            limits = Limits(limits.global_per_s, limits.private_per_s, group_per_min)
+        self.limits = limits
+        self.group_per_min = limits.group_per_min
+        # Telegram's three limits, predicted: every counted call takes its slot before it leaves.
+        self.budget = SendBudget(limits)
         self._stopping = False
-        # Calls in flight (see :meth:`call`); each can be repeated once by a crash.
+        # At most KEFU_SEND_CONCURRENCY calls in flight, and at most one per chat (see :meth:`call`).
         self._in_flight = asyncio.Semaphore(settings.send_concurrency)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._busy: dict[int, asyncio.Task[tuple[int, bool]]] = {}  # chat id -> its lane, running
+        self._ready_at: dict[int, float] = {}  # chat id -> when a held chat may send again (timestamp)
+        self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
+        self.calls_made = 0  # counted calls that left (for benchmarks and logs)
+        self.retry_afters = 0  # 429s received
         # Sends Telegram confirmed that the database could not record yet (locked, read-only, full):
         # outbox id -> (Telegram message id, when). Nothing else is sent until they are recorded, so a
         # row is never sent twice while the process lives, and a crash meanwhile repeats at most these.
         self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
 
-    async def call(self, method: str, params: dict[str, Any]) -> Any:
+    async def call(
+        self, method: str, params: dict[str, Any], *, wait: bool = True, cosmetic: bool = False
+    ) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
 
-        At most ``KEFU_SEND_CONCURRENCY`` calls are in flight at once, the board's and topic creations
-        included: each of them is a message a crash could repeat.
+        At most one call per chat and ``KEFU_SEND_CONCURRENCY`` in all are in flight at once (each is a
+        message a crash could repeat). A call that makes a message first takes its slot of Telegram's
+        limits (:class:`bot.budget.SendBudget`): it waits for it, or with ``wait=False`` raises
+        :class:`bot.budget.NotYet`. ``cosmetic`` calls only use the first half of a group's minute.
+        A 429 pauses the chat for its ``retry_after`` and is raised.
         """
-        async with self._in_flight:
-            return await self.bot(method_for(method, params))
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int):
+            async with self._in_flight:
+                return await self.bot(method_for(method, params))
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        async with lock:
+            while True:
+                delay = self.budget.wait(chat_id, self._now(), cosmetic=cosmetic) if counts(method) else 0.0
+                if delay > 0:
+                    if not wait:
+                        raise NotYet(delay)
+                    await asyncio.sleep(delay)
+                    continue
+                async with self._in_flight:
+                    # Taken only now that a slot is free: the window holds when the call really leaves.
+                    if self.budget.reserve(chat_id, method, self._now(), cosmetic=cosmetic) > 0:
+                        continue
+                    self.calls_made += counts(method)
+                    try:
+                        return await self.bot(method_for(method, params))
+                    except TelegramRetryAfter as exc:
+                        self.retry_afters += 1
+                        self.budget.pause(chat_id, exc.retry_after, self._now())
+                        log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
+                        raise
 
     def notify(self) -> None:
         """Wake the background loop: something new is in the outbox."""
@@ -132,68 +169,47 @@ class Sender:
     async def flush(self) -> int:
         """Send every pending row whose chat may send now; return how many were sent.
 
-        Chats (and staff topics) are served as lanes side by side, each in queue order: a row that cannot
-        go now holds back everything after it in its lane. :meth:`call` bounds the calls in flight.
+        Each chat is a lane served in queue order (in the staff group, each customer's topic in its
+        order); lanes run side by side. A row that cannot go now holds back everything after it in its
+        lane (its topic, for the staff group).
         """
         sent = 0
         async with self._lock:
-            if not self._record_confirmed():
-                return 0
             while True:
-                rows = self.storage.pending_outbox(self.batch)
-                lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
-                for row in rows:  # one lane per chat, and per customer topic in the staff group
-                    lanes.setdefault((row.chat_id, row.params.get(relay.TOPIC_KEY)), []).append(row)
-                results = await asyncio.gather(*(self._flush_chat(lane) for lane in lanes.values()))
+                if not self._record_confirmed():
+                    return sent
+                lanes = self._dispatch()
+                if not lanes:
+                    busy = list(self._busy.values())
+                    if not busy:
+                        return sent
+                    await asyncio.wait(busy)  # lanes the background loop started: let them finish
+                    continue
+                results = await asyncio.gather(*lanes)
                 progress = sum(count for count, _ in results)
-                held = {chat for (_, was_held), (chat, _) in zip(results, lanes, strict=True) if was_held}
-                self._backlog &= held  # a chat that is no longer held has no queue left to merge
                 sent += progress
-                if len(rows) < self.batch or not progress:
+                if not progress:
                     return sent
 
-    async def _flush_chat(self, rows: list[OutboxRow]) -> tuple[int, bool]:
-        """Send one lane's pending rows in order; return (how many were sent, whether some had to wait)."""
-        progress = 0
-        merged: set[int] = set()
-        for row in rows:
-            if row.id in merged:
-                continue
-            if self._unrecorded:  # a confirmed send waits for the database: send nothing more
-                return progress, True
-            if self._is_paused(row.chat_id) or self._group_full(row.chat_id):
-                if row.chat_id < 0:
-                    self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
-                return progress, True
-            pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
-            burst = self._burst(row, rows) if pressed else []
-            if len(burst) > 1:
-                if await self._deliver_merged(burst):
-                    merged.update(r.id for r in burst)
-                    progress += len(burst)
-                    continue
-            elif await self._deliver(row):
-                progress += 1
-                continue
-            if self.storage_status(row.id) == "pending":
-                return progress, True  # keep the chat's order: nothing after a stuck row
-        return progress, False
-
     async def run(self) -> None:
-        """Deliver until :meth:`stop`: wake on :meth:`notify` or every second (paused chats, restarts)."""
+        """Deliver until :meth:`stop`: lanes start as soon as their chat may send, and wake on
+        :meth:`notify`, a lane finishing, or the moment the first held chat may send again."""
         while not self._stopping:
             try:
-                await self.flush()
+                if self._record_confirmed():
+                    self._dispatch()
             except Exception:
-                log.exception("outbox flush failed; retrying")
-            try:
-                await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
-            except TimeoutError:
-                pass
+                log.exception("outbox dispatch failed; retrying")
+            timeout = IDLE_WAKE_S
+            if self._ready_at:
+                timeout = max(0.005, min(IDLE_WAKE_S, min(self._ready_at.values()) - self._now()))
+            waiters = [asyncio.ensure_future(self._wake.wait()), *self._busy.values()]
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            waiters[0].cancel()
             self._wake.clear()
 
     def stop(self) -> None:
-        """Ask :meth:`run` to finish after its current flush."""
+        """Ask :meth:`run` to finish after its current lanes."""
         if self._unrecorded:
             log.error(
                 "stopping with %d confirmed send(s) the database never recorded (outbox rows %s): "
@@ -209,31 +225,91 @@ class Sender:
         row = self.storage.db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
         return row[0] if row else None
 
+    def pending_by_chat(self) -> dict[int, int]:
+        """Return how many rows are still queued per chat (what a burst left behind)."""
+        cursor = self.storage.db.execute(
+            "SELECT chat_id, count(*) FROM outbox WHERE status = 'pending' GROUP BY chat_id"
+        )
+        return dict(cursor.fetchall())
+
     # internals -------------------------------------------------------------------------------
-    def _is_paused(self, chat_id: int) -> bool:
-        return self.schedule.delay(chat_id, self.clock().timestamp()) > 0
+    def _now(self) -> float:
+        return self.clock().timestamp()
+
+    def _dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
+        """Start a lane for each chat with pending rows that is neither busy nor held; return them."""
+        now = self._now()
+        self._ready_at = {c: t for c, t in self._ready_at.items() if t > now}
+        skip = set(self._busy) | set(self._ready_at)
+        rows = self.storage.pending_outbox(self.batch, skip_chats=skip)
+        by_chat: dict[int, list[OutboxRow]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        started = []
+        for chat_id, chat_rows in by_chat.items():
+            task = asyncio.create_task(self._lane(chat_id, chat_rows))
+            self._busy[chat_id] = task
+            task.add_done_callback(lambda _t, chat=chat_id: self._lane_done(chat))
+            started.append(task)
+        return started
+
+    def _lane_done(self, chat_id: int) -> None:
+        self._busy.pop(chat_id, None)
+        self._wake.set()
+
+    async def _lane(self, chat_id: int, rows: list[OutboxRow]) -> tuple[int, bool]:
+        """Send one chat's rows, each topic of it in order; return (how many were sent, whether held)."""
+        topics: dict[Any, list[OutboxRow]] = {}
+        for row in rows:
+            topics.setdefault(row.params.get(relay.TOPIC_KEY), []).append(row)
+        sent, held = 0, False
+        for topic_rows in topics.values():
+            count, was_held = await self._flush_topic(topic_rows)
+            sent += count
+            held = held or was_held
+            if chat_id in self._ready_at:  # the chat's own budget is spent: the other topics wait too
+                break
+        if not held:
+            self._backlog.discard(chat_id)
+        return sent, held
+
+    def _hold(self, chat_id: int, seconds: float) -> None:
+        """Note that ``chat_id`` may not send for ``seconds``: it is skipped until then."""
+        at = self._now() + max(seconds, 0.001)
+        self._ready_at[chat_id] = max(self._ready_at.get(chat_id, 0.0), at)
+        if chat_id < 0:
+            self._backlog.add(chat_id)  # a queue builds up: merge it when it may go
+
+    async def _flush_topic(self, rows: list[OutboxRow]) -> tuple[int, bool]:
+        """Send one lane's pending rows in order; return (how many were sent, whether some had to wait)."""
+        progress = 0
+        merged: set[int] = set()
+        for row in rows:
+            if row.id in merged:
+                continue
+            if self._unrecorded:  # a confirmed send waits for the database: send nothing more
+                return progress, True
+            delay = self.budget.wait(row.chat_id, self._now())
+            if delay > 0:
+                self._hold(row.chat_id, delay)
+                return progress, True
+            pressed = row.chat_id in self._backlog or self.budget.pressed(row.chat_id, self._now())
+            burst = self._burst(row, rows) if pressed else []
+            if len(burst) > 1:
+                if await self._deliver_merged(burst):
+                    merged.update(r.id for r in burst)
+                    progress += len(burst)
+                    continue
+            elif await self._deliver(row):
+                progress += 1
+                continue
+            if self.storage_status(row.id) == "pending":
+                return progress, True  # keep the chat's order: nothing after a stuck row
+        return progress, False
 
     def _pause(self, chat_id: int, seconds: float) -> None:
-        self.schedule.pause(chat_id, seconds, self.clock().timestamp())
-
-    def _window(self, chat_id: int) -> deque[datetime] | None:
-        if chat_id >= 0 or self.group_per_min <= 0:
-            return None
-        sent = self._group_sent.setdefault(chat_id, deque())
-        cutoff = self.clock() - timedelta(seconds=GROUP_WINDOW_S)
-        while sent and sent[0] <= cutoff:
-            sent.popleft()
-        return sent
-
-    def _group_full(self, chat_id: int) -> bool:
-        """Return whether a group chat used its messages for this minute (it waits; the queue grows)."""
-        sent = self._window(chat_id)
-        return sent is not None and len(sent) >= self.group_per_min
-
-    def _group_pressed(self, chat_id: int) -> bool:
-        """Return whether a group chat used half its messages for this minute (time to merge bursts)."""
-        sent = self._window(chat_id)
-        return sent is not None and len(sent) >= self.group_per_min / 2
+        self.budget.pause(chat_id, seconds, self._now())
+        self._hold(chat_id, seconds)
 
     def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
         """Return the queued text relays of ``first``'s topic that can go as one message (in order)."""
@@ -241,26 +317,33 @@ class Sender:
         topic = params.get(relay.TOPIC_KEY)
         if relay.mergeable_text(first.method, params) is None:
             return []
-        burst, size = [first], len(relay.mergeable_text(first.method, params) or "")
+        burst, size = [first], len(self._stamped(first))
         for row in rows[rows.index(first) + 1 :]:
             other = row.params
             if row.chat_id != first.chat_id or other.get(relay.TOPIC_KEY) != topic:
                 continue
             text = relay.mergeable_text(row.method, other)
-            if text is None or size + 1 + len(text) > relay.MAX_TEXT:
+            if text is None or size + 1 + len(self._stamped(row)) > relay.MAX_TEXT:
                 break  # keep the topic's order: nothing merged past a row that must go alone
             burst.append(row)
-            size += 1 + len(text)
+            size += 1 + len(self._stamped(row))
         return burst
 
+    def _stamped(self, row: OutboxRow) -> str:
+        """Return a queued relay's text under the local time it was queued (``[10:01:05] 在吗``)."""
+        text = relay.mergeable_text(row.method, row.params) or ""
+        queued = from_iso(row.created_at) if row.created_at else None
+        if queued is None:
+            return text
+        return f"[{queued.astimezone(self.settings.zone):%H:%M:%S}] {text}"
+
     async def _deliver_merged(self, burst: list[OutboxRow]) -> bool:
-        """Send a burst as one message; on success every row of it is marked sent."""
+        """Send a burst as one message, each part under its time; on success every row is marked sent."""
         first = burst[0]
-        texts = [relay.mergeable_text(r.method, r.params) or "" for r in burst]
         params = {
             "chat_id": first.chat_id,
             relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
-            "text": relay.merge_burst(texts)[0],
+            "text": relay.merge_burst([self._stamped(r) for r in burst])[0],
         }
         payload = json.dumps(params, ensure_ascii=False)
         carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
@@ -275,13 +358,17 @@ class Sender:
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
+    async def _lane_call(self, method: str, params: dict[str, Any]) -> Any:
+        """A call made for a queued row: it never waits for the budget (the row waits instead)."""
+        return await self.call(method, params, wait=False, cosmetic=method == "editForumTopic")
+
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
         params.pop(relay.TEXT_KEY, None)
         customer_id = params.pop(relay.TOPIC_KEY, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
-                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+                self._lane_call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
             )
         return params
 
@@ -291,16 +378,13 @@ class Sender:
         for _ in range(2):
             try:
                 params = await self._params(row, fresh_topic=fresh)
-                # Count the send before awaiting it, so lanes sending at once cannot overrun a window.
-                self.schedule.record(row.chat_id, self.clock().timestamp())
-                window = self._window(row.chat_id)
-                if window is not None:
-                    window.append(self.clock())
-                result = await self.call(row.method, params)
+                result = await self._lane_call(row.method, params)
+            except NotYet as exc:
+                self._hold(row.chat_id, exc.wait)
+                return False
             except TelegramRetryAfter as exc:
-                self._pause(row.chat_id, exc.retry_after)
+                self._hold(row.chat_id, exc.retry_after)
                 self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
-                log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
                 return False
             except OutboundBlocked as exc:
                 self._refused(row, exc)
@@ -311,7 +395,7 @@ class Sender:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
                     continue
-                if row.chat_id == self.settings.staff_chat_id and (
+                if row.chat_id in self.settings.staff_chat_ids and (
                     isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
                 ):
                     self._staff_unreachable(row, exc)

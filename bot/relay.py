@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.budget import NotYet
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ async def ensure_topic(
                     "editForumTopic",
                     {"chat_id": staff_chat_id, "message_thread_id": customer.topic_id, "name": name},
                 )
+            except NotYet:  # the group's minute is for relays now: rename with a later relay
+                return customer.topic_id
             except Exception as exc:  # a title is cosmetic: never hold the relay back for it
                 log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
             storage.update_customer(customer_id, topic_name=name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.ratelimit import Limits
@@ -21,6 +21,7 @@ from replies.schedule import Schedule
 __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
+SEND_CONCURRENCY = 10  # calls in flight: ~30/s reached at a 150-300 ms round trip
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -72,6 +73,31 @@ def _overlapping(windows: list[tuple[time, time]]) -> bool:
     return any(b_start < a_end for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
+def parse_staff_chats(value: Any) -> tuple[int, ...]:
+    """Return the staff supergroup ids of ``KEFU_STAFF_CHAT_ID``: one id or a comma-separated list.
+
+    >>> parse_staff_chats("-1001, -1002")
+    (-1001, -1002)
+
+    Raises ``ValueError`` naming the variable and the bad part, or a repeated group.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, int):
+        return (value,)
+    parts = _split(value) if isinstance(value, str) else [str(v) for v in value]
+    bad = [p for p in parts if not re.fullmatch(r"\s*-?\d+\s*", str(p))]
+    if bad:
+        raise ValueError(
+            f"KEFU_STAFF_CHAT_ID: {bad[0]!r} is not a numeric chat id (e.g. -1001234567890, or a "
+            "comma-separated list of them)"
+        )
+    chats = tuple(int(p) for p in parts)
+    if len(set(chats)) != len(chats):
+        raise ValueError(f"KEFU_STAFF_CHAT_ID: {value!r} names a group twice")
+    return chats
+
+
 def _split(value: Any) -> Any:
     if isinstance(value, str):
         return [p.strip() for p in value.split(",") if p.strip()]
@@ -86,7 +112,10 @@ class Settings(BaseSettings):
     )
 
     bot_token: SecretStr | None = None
+    # KEFU_STAFF_CHAT_ID is one staff supergroup or a comma-separated list of them: ``staff_chat_id`` is
+    # the first (the primary), ``staff_chat_ids`` all of them in order.
     staff_chat_id: int | None = None
+    _staff_chat_ids: tuple[int, ...] = PrivateAttr(default=())
     shop_name: str = "本店"
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
@@ -106,9 +135,10 @@ class Settings(BaseSettings):
     busy_reply_after_s: float = Field(default=60, ge=0)
     api_token: SecretStr | None = None
     send_limits: Annotated[tuple[float, float, float], NoDecode] = (30.0, 1.0, 20.0)
-    # Bot API calls in flight at once. Telegram has no idempotency key: a crash can repeat each call that
-    # Telegram confirmed but the database had not yet recorded, so 1 means at most one duplicate per crash.
-    send_concurrency: int = Field(default=1, ge=1, le=100)
+    # Bot API calls in flight at once, never more than one per chat. Telegram has no idempotency key: a
+    # crash can repeat each call that Telegram confirmed but the database had not yet recorded, so a crash
+    # repeats at most one message per chat and at most this many in all (1: one per crash, as before).
+    send_concurrency: int = Field(default=SEND_CONCURRENCY, ge=1, le=100)
     # Days a handled raw update is kept (its message is in the messages table for good); 0 = forever.
     keep_updates_days: int = Field(default=30, ge=0)
 
@@ -117,15 +147,25 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("staff_chat_id", mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _chat_id(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if not value.strip():
-                return None
-            if not re.fullmatch(r"\s*-?\d+\s*", value):
-                raise ValueError(f"{value!r} is not a numeric chat id (e.g. -1001234567890)")
-        return value
+    def _staff_chats(cls, data: Any, handler: Any) -> Any:
+        """Split KEFU_STAFF_CHAT_ID into the primary group and the list of all staff groups."""
+        chats: tuple[int, ...] = ()
+        if isinstance(data, dict) and data.get("staff_chat_id") is not None:
+            chats = parse_staff_chats(data["staff_chat_id"])
+            data = {**data, "staff_chat_id": chats[0] if chats else None}
+        model = handler(data)
+        model.__pydantic_private__["_staff_chat_ids"] = chats
+        return model
+
+    @property
+    def staff_chat_ids(self) -> tuple[int, ...]:
+        """Return every staff supergroup, the primary first (empty when there is none)."""
+        chats = self._staff_chat_ids
+        if self.staff_chat_id is None:
+            return ()
+        return chats if chats and chats[0] == self.staff_chat_id else (self.staff_chat_id,)
 
     @field_validator("timezone")
     @classmethod

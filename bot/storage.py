@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -398,6 +398,7 @@ class OutboxRow:
     attempts: int
     customer_id: int | None
     message_id: int | None
+    created_at: str | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -704,9 +705,21 @@ class Storage:
             },
         )
 
-    def pending_outbox(self, limit: int = 100) -> list[OutboxRow]:
-        """Return the oldest pending deliveries, in queue order."""
-        cursor = self.db.execute("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit])
+    def pending_outbox(self, limit: int = 100, *, skip_chats: Collection[int] = ()) -> list[OutboxRow]:
+        """Return the oldest pending deliveries, in queue order (none to the chats in ``skip_chats``).
+
+        Skipping the chats that must wait keeps a long queue for one group from hiding everyone else's.
+        """
+        if skip_chats:
+            cursor = self.db.execute(
+                "SELECT * FROM outbox WHERE status = 'pending' "
+                "AND chat_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
+                [json.dumps(sorted(skip_chats)), limit],
+            )
+        else:
+            cursor = self.db.execute(
+                "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
+            )
         cols = [c[0] for c in cursor.description]
         return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 

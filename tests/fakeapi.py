@@ -3,7 +3,9 @@
 It serves ``/bot{token}/{method}`` the way Telegram does: Telegram-shaped ``{"ok": true, "result": …}``
 answers, message ids increasing per chat, long-polling ``getUpdates`` fed by the test, and errors
 on request (429 with ``retry_after``, 403 "bot was blocked by the user", 400 "message thread not
-found", 5xx). Every call is recorded.
+found", 5xx). Every call is recorded. Optionally (off by default) it plays Telegram as it is: a round
+trip per call (``latency=0.15``) and Telegram's three send limits answered with 429
+(``limits=TelegramLimits()``, see ``tests/fakelimits.py``).
 
 Example::
 
@@ -34,6 +36,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
+from fakelimits import TelegramLimits
 
 __all__ = ["BOT_ID", "Call", "FakeTelegram", "as_update"]
 
@@ -116,7 +119,7 @@ def as_update(data: dict[str, Any], bot: Bot | None = None) -> Update:
 class FakeTelegram:
     """The fake Bot API server. ``await start()`` / ``await close()``, or use ``async with``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, limits: TelegramLimits | None = None, latency: float = 0.0) -> None:
         self.url = ""
         self.token = TOKEN
         self._calls: list[Call] = []
@@ -130,9 +133,13 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._bots: list[Bot] = []
-        self.latency = 0.0  # seconds each sending call takes (getUpdates excepted): a slow link
+        self.latency = latency  # seconds each sending call takes (getUpdates excepted): a slow link
+        # Telegram's send limits (tests/fakelimits.py): None = unlimited, as before.
+        self.limits = limits
         self.in_flight = 0
         self.max_in_flight = 0  # the most sending calls being handled at the same moment
+        self._in_flight_by_chat: dict[Any, int] = defaultdict(int)
+        self.max_in_flight_per_chat = 0  # the most sending calls to one chat handled at the same moment
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> FakeTelegram:
@@ -440,16 +447,26 @@ class FakeTelegram:
         params = await self._params(request)
         token = request.match_info["token"]
         error = self._error_for(method, params)
+        if error is None and self.limits is not None:
+            retry_after = self.limits.check(method, params.get("chat_id"), time.monotonic())
+            if retry_after is not None:
+                error = _error(429, _DEFAULT_ERRORS[429].format(retry_after=retry_after), retry_after)
+                if self.latency:  # Telegram's refusal takes the round trip too
+                    await asyncio.sleep(self.latency)
         self._calls.append(Call(method, params, token, error.status if error is not None else 200))
         if error is not None:
             return error
         if self.latency and method != "getUpdates":
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            chat = params.get("chat_id")
+            self._in_flight_by_chat[chat] += 1
+            self.max_in_flight_per_chat = max(self.max_in_flight_per_chat, self._in_flight_by_chat[chat])
             try:
                 await asyncio.sleep(self.latency)
             finally:
                 self.in_flight -= 1
+                self._in_flight_by_chat[chat] -= 1
         handler = getattr(self, "_m_" + method.lower(), None)
         if handler is None:
             self._calls[-1] = Call(method, params, token, 404)

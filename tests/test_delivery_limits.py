@@ -31,9 +31,9 @@ async def test_one_message_a_second_to_a_private_chat_in_order(db_path):
         assert await sender.flush() == 1
         clock.now += timedelta(milliseconds=500)
         assert await sender.flush() == 0
-        clock.now += timedelta(milliseconds=500)
+        clock.now += timedelta(milliseconds=600)  # a second and the 50 ms margin for the link's jitter
         assert await sender.flush() == 1
-        clock.now += timedelta(seconds=1)
+        clock.now += timedelta(seconds=1.1)
         assert await sender.flush() == 1
         assert [c.params["text"] for c in fake.calls("sendMessage")] == ["第0条", "第1条", "第2条"]
         storage.close()
@@ -91,9 +91,9 @@ async def test_a_missing_staff_chat_keeps_the_relays_until_it_is_fixed(db_path, 
         storage.close()
 
 
-async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[int, list[str]]:
+async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[int, int, list[str]]:
     """Queue two messages for each of ``customers`` chats and a relay to each one's staff topic, over a
-    slow link; return (the most calls in flight at once, the texts in the order they arrived)."""
+    slow link; return (the most calls in flight at once, the most to one chat, the texts in arrival order)."""
     staff = -100555
     settings = load_settings(
         bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="inf,inf,inf", **overrides
@@ -108,26 +108,36 @@ async def _in_flight_sending_to(db_path, customers: int, **overrides) -> tuple[i
             storage.upsert_customer(chat, chat, f"客户{chat}", None, clock.now)
             relay = {"chat_id": staff, TOPIC_KEY: chat, "text": f"relay-{chat}"}
             storage.enqueue(staff, "sendMessage", relay, clock.now, customer_id=chat)
-        for n in range(2):
+        for n in range(3):
             for chat in chats:
                 storage.enqueue(chat, "sendMessage", {"chat_id": chat, "text": f"{chat}-{n}"}, clock.now)
-        assert await sender.flush() == 3 * customers
+        assert await sender.flush() == 4 * customers
         assert len(fake.calls("createForumTopic", ok=True)) == customers  # topic creations are calls too
         texts = [c.params["text"] for c in fake.calls("sendMessage", ok=True)]
         storage.close()
-        return fake.max_in_flight, texts
+        return fake.max_in_flight, fake.max_in_flight_per_chat, texts
 
 
-async def test_by_default_one_call_is_in_flight_so_a_crash_repeats_at_most_one(db_path):
-    most, texts = await _in_flight_sending_to(db_path, customers=6)
-    assert most == 1
-    for chat in range(CUSTOMER, CUSTOMER + 6):  # each chat's order kept
-        assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1"]
-        assert f"relay-{chat}" in texts
+def _each_chat_in_order(texts: list[str], customers: int) -> None:
+    for chat in range(CUSTOMER, CUSTOMER + customers):
+        assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1", f"{chat}-2"]
+        assert texts.count(f"relay-{chat}") == 1
 
 
-async def test_send_concurrency_serves_that_many_chats_at_once_each_in_order(db_path):
-    most, texts = await _in_flight_sending_to(db_path, customers=6, send_concurrency=4)
-    assert most == 4
-    for chat in range(CUSTOMER, CUSTOMER + 6):
-        assert [t for t in texts if t.startswith(f"{chat}-")] == [f"{chat}-0", f"{chat}-1"]
+async def test_calls_to_different_chats_are_in_flight_together_one_per_chat_each_in_order(db_path):
+    most, most_per_chat, texts = await _in_flight_sending_to(db_path, customers=6)
+    assert most == 7  # six customers and the staff group at once (KEFU_SEND_CONCURRENCY is 10)
+    assert most_per_chat == 1  # so a crash repeats at most one message per chat
+    _each_chat_in_order(texts, 6)
+
+
+async def test_send_concurrency_bounds_the_calls_in_flight_each_chat_in_order(db_path):
+    most, most_per_chat, texts = await _in_flight_sending_to(db_path, customers=6, send_concurrency=4)
+    assert (most, most_per_chat) == (4, 1)
+    _each_chat_in_order(texts, 6)
+
+
+async def test_send_concurrency_1_keeps_one_call_in_flight(db_path):
+    most, _, texts = await _in_flight_sending_to(db_path, customers=6, send_concurrency=1)
+    assert most == 1  # at most one duplicate per crash, as before
+    _each_chat_in_order(texts, 6)

@@ -27,7 +27,7 @@ def test_defaults() -> None:
     assert settings.webhook_url is None and settings.webhook_secret is None
     assert settings.agent_ids == frozenset()
     assert settings.busy_reply_after_s == 60
-    assert settings.send_concurrency == 1
+    assert settings.send_concurrency == 10  # never more than one per chat
     assert settings.keep_updates_days == 30
 
 
@@ -163,3 +163,32 @@ def test_a_shop_open_around_the_clock() -> None:
     schedule = Schedule(windows=s.business_hours, tz=s.zone)
     for hour in (0, 3, 12, 23):
         assert schedule.is_open(datetime(2026, 11, 22, hour, 30, tzinfo=s.zone))
+
+
+@pytest.mark.parametrize(
+    ("raw", "primary", "groups"),
+    [
+        ("-1001", -1001, (-1001,)),
+        ("-1001,-1002", -1001, (-1001, -1002)),
+        (" -1001 , -1002 ,-1003 ", -1001, (-1001, -1002, -1003)),
+        ("", None, ()),
+    ],
+)
+def test_staff_chat_id_takes_a_list_of_groups(monkeypatch, raw, primary, groups):
+    monkeypatch.setenv("KEFU_STAFF_CHAT_ID", raw)
+    settings = load_settings()
+    assert (settings.staff_chat_id, settings.staff_chat_ids) == (primary, groups)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("-1001,staff", "KEFU_STAFF_CHAT_ID: 'staff' is not a numeric chat id"),
+        ("-1001,-1001", "KEFU_STAFF_CHAT_ID: '-1001,-1001' names a group twice"),
+    ],
+)
+def test_a_bad_staff_group_list_names_the_variable(monkeypatch, raw, message):
+    monkeypatch.setenv("KEFU_STAFF_CHAT_ID", raw)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert str(error.value).startswith(message)
