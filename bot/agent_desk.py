@@ -133,11 +133,12 @@ class AgentResult:
 class AgentDesk:
     """Agent actions over the customer desk's storage and settings (see the module docstring)."""
 
-    def __init__(self, desk: SupportDesk) -> None:
+    def __init__(self, desk: SupportDesk, staff_chat_id: int | None = None) -> None:
         self.desk = desk
         self.storage = desk.storage
         self.settings = desk.settings
-        self.staff = desk.settings.staff_chat_id
+        # The staff group the agent wrote in (KEFU_STAFF_CHAT_ID may list several); the primary by default.
+        self.staff = staff_chat_id if staff_chat_id is not None else desk.settings.staff_chat_id
 
     # feedback in the staff chat --------------------------------------------------------------
     def feedback(

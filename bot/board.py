@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -29,7 +29,17 @@ from typing import Any
 from bot.storage import Storage, from_iso, to_iso
 from replies.schedule import Schedule
 
-__all__ = ["BOARD_EVERY_S", "Board", "Stats", "board_text", "collect", "run_board", "stats_text", "wait_text"]
+__all__ = [
+    "BOARD_EVERY_S",
+    "Board",
+    "Stats",
+    "board_text",
+    "collect",
+    "group_figures",
+    "run_board",
+    "stats_text",
+    "wait_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,8 @@ class Stats:
     waiting: int
     oldest_wait_s: float | None
     oldest_customer: str | None
+    # With several staff groups: (group, customers waiting for an answer, deliveries queued) per group.
+    groups: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def auto_share(self) -> float:
@@ -73,8 +85,28 @@ def _day_bounds(schedule: Schedule, at: datetime) -> tuple[str, str, str]:
     return local.date().isoformat(), to_iso(start), to_iso(start + timedelta(days=1))
 
 
-def collect(storage: Storage, schedule: Schedule, at: datetime) -> Stats:
-    """Return today's dashboard figures as of ``at`` (today = the shop's local day containing ``at``)."""
+def group_figures(storage: Storage, groups: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
+    """Return ``(group, customers waiting, deliveries queued)`` per staff group; () for one group or none."""
+    if len(groups) < 2:
+        return ()
+    waiting = {
+        row["g"]: row["n"]
+        for row in storage.rows(
+            "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
+            "JOIN customers cu ON cu.id = c.customer_id "
+            "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
+            [groups[0]],
+        )
+    }
+    return tuple((g, waiting.get(g, 0), storage.staff_load(g)) for g in groups)
+
+
+def collect(storage: Storage, schedule: Schedule, at: datetime, groups: Sequence[int] = ()) -> Stats:
+    """Return today's dashboard figures as of ``at`` (today = the shop's local day containing ``at``).
+
+    The figures cover every staff group; with several (``groups``), each one's waiting customers and
+    queued deliveries are added.
+    """
     day, start, end = _day_bounds(schedule, at)
     conversations = storage.rows(
         "SELECT conversation_id, "
@@ -125,6 +157,7 @@ def collect(storage: Storage, schedule: Schedule, at: datetime) -> Stats:
         waiting=len(waiting),
         oldest_wait_s=oldest_wait,
         oldest_customer=oldest_customer,
+        groups=group_figures(storage, groups),
     )
 
 
@@ -157,8 +190,13 @@ def stats_text(stats: Stats) -> str:
             f"  按工号:{_pairs(stats.held_by_agent)}",
             f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
             f"等待回复的客户:{stats.waiting},最久已等 {wait_text(stats.oldest_wait_s)}(营业时间)",
+            *_group_lines(stats),
         ]
     )
+
+
+def _group_lines(stats: Stats) -> list[str]:
+    return [f"  客服群 {g}:等待 {waiting},待转发 {queued}" for g, waiting, queued in stats.groups]
 
 
 def board_text(stats: Stats) -> str:
@@ -177,6 +215,7 @@ def board_text(stats: Stats) -> str:
             waiting,
             f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
             f"今日会话 {stats.conversations},自动处理 {stats.auto_share:.0%},拦截 {stats.held}",
+            *_group_lines(stats),
         ]
     )
 
@@ -192,9 +231,15 @@ class Board:
         schedule: Schedule,
         *,
         every_s: float = BOARD_EVERY_S,
+        primary: bool = True,
+        groups: Sequence[int] = (),
     ) -> None:
         self.storage = storage
         self.staff_chat_id = staff_chat_id
+        # Each staff group has its own pinned board; the primary keeps the keys it always had.
+        suffix = "" if primary else f":{staff_chat_id}"
+        self._message_key, self._text_key = STATE_KEY + suffix, STATE_TEXT + suffix
+        self.groups = tuple(groups)
         self.call = call
         self.schedule = schedule
         self.every_s = every_s
@@ -209,10 +254,10 @@ class Board:
         if not force and self._last is not None and (at - self._last).total_seconds() < self.every_s:
             return "skipped"
         self._last = at
-        text = board_text(collect(self.storage, self.schedule, at))
-        message_id = self.storage.state(STATE_KEY)
+        text = board_text(collect(self.storage, self.schedule, at, self.groups))
+        message_id = self.storage.state(self._message_key)
         if message_id is not None:
-            if self.storage.state(STATE_TEXT) == text:
+            if self.storage.state(self._text_key) == text:
                 return "same"
             try:
                 await self.call(
@@ -221,17 +266,17 @@ class Board:
                 )
             except Exception as exc:
                 if "not modified" in str(exc).lower():
-                    self.storage.set_state(STATE_TEXT, text)
+                    self.storage.set_state(self._text_key, text)
                     return "same"
                 if "not found" not in str(exc).lower() and "can't be edited" not in str(exc).lower():
                     raise
                 log.warning("the pinned board is gone (%s); sending a new one", exc)
             else:
-                self.storage.set_state(STATE_TEXT, text)
+                self.storage.set_state(self._text_key, text)
                 return "edited"
         sent = await self.call("sendMessage", {"chat_id": self.staff_chat_id, "text": text})
-        self.storage.set_state(STATE_KEY, str(sent.message_id))
-        self.storage.set_state(STATE_TEXT, text)
+        self.storage.set_state(self._message_key, str(sent.message_id))
+        self.storage.set_state(self._text_key, text)
         try:
             await self.call(
                 "pinChatMessage",

@@ -55,6 +55,7 @@ from bot.clock import utc_now
 from bot.outbound_guard import OutboundBlocked
 from bot.ratelimit import Limits
 from bot.settings import Settings
+from bot.staffgroups import StaffGroups
 from bot.storage import OutboxRow, Storage, from_iso, is_unavailable
 
 __all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
@@ -232,7 +233,15 @@ class Sender:
         )
         return dict(cursor.fetchall())
 
+    def relay_budget(self, staff_chat_id: int) -> float:
+        """Return a staff group's relay budget: messages it may still take this minute minus its queue."""
+        free = self.budget.group_free(staff_chat_id, self._now())
+        return free - self.storage.staff_load(staff_chat_id)
+
     # internals -------------------------------------------------------------------------------
+    def _staff_of(self, customer_id: int | None) -> int | None:
+        return StaffGroups(self.storage, self.settings).of_id(customer_id)
+
     def _now(self) -> float:
         return self.clock().timestamp()
 
@@ -474,7 +483,7 @@ class Sender:
                 attempts,
                 exc,
             )
-            staff = self.settings.staff_chat_id
+            staff = self._staff_of(row.customer_id)
             if staff is not None and row.chat_id != staff and row.customer_id is not None:
                 method, params = relay.notice_call(
                     staff_chat_id=staff, customer_id=row.customer_id, text=NOTICE_REPEATED_FAILURES
@@ -492,7 +501,7 @@ class Sender:
         with self.storage.transaction():
             if not customer.blocked:
                 self.storage.update_customer(customer.id, blocked=1)
-                staff = self.settings.staff_chat_id
+                staff = self._staff_of(customer.id)
                 if staff is not None:
                     method, params = relay.notice_call(
                         staff_chat_id=staff, customer_id=customer.id, text=NOTICE_BLOCKED
@@ -505,7 +514,7 @@ class Sender:
         log.warning("outbox row %s to chat %s refused by the outbound guard: %s", row.id, row.chat_id, exc)
         with self.storage.transaction():
             self.storage.mark_attempt(row.id, f"refused by the outbound guard: {exc}", now, failed=True)
-            staff = self.settings.staff_chat_id
+            staff = self._staff_of(row.customer_id)
             if staff is not None and row.customer_id is not None and self.storage.customer(row.customer_id):
                 text = f"{NOTICE_GUARD_BLOCKED}({exc.reason})"
                 customer_id = row.customer_id

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot import relay
 from bot.settings import Settings
+from bot.staffgroups import StaffGroups
 from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from guards import check
 from replies import classify, render
@@ -142,6 +143,7 @@ class SupportDesk:
         self.settings = settings
         self.schedule = schedule or schedule_from(settings)
         self.zone = settings.zone
+        self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
 
     # customer side ---------------------------------------------------------------------------
     def on_customer_message(
@@ -597,8 +599,10 @@ class SupportDesk:
         notices: list[str],
         at: datetime,
     ) -> None:
-        staff = self.settings.staff_chat_id
-        if staff is None or telegram_message_id is None:
+        if telegram_message_id is None:
+            return
+        staff = self.groups.of(customer)
+        if staff is None:
             return
         calls = relay.relay_calls(
             staff_chat_id=staff,

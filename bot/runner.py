@@ -93,13 +93,16 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     ]
     if settings.keep_updates_days:
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
-    if settings.staff_chat_id is not None:
-        board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
+    desk.groups.budget = sender.relay_budget  # a new customer goes to the group with the most budget
+    for n, staff_chat_id in enumerate(settings.staff_chat_ids):  # one pinned board per staff group
+        board = Board(
+            storage, staff_chat_id, sender.call, desk.schedule, primary=n == 0, groups=settings.staff_chat_ids
+        )
         background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None
     try:
         me = await bot.get_me()
-        log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
+        log.info("kefu is @%s; staff chat(s) %s", me.username, ",".join(map(str, settings.staff_chat_ids)))
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)

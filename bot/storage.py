@@ -269,6 +269,16 @@ def m005_updates_by_age(db: Database) -> None:
     db["updates"].create_index(["status", "handled_at"])
 
 
+@MIGRATIONS()
+def m006_staff_group_per_customer(db: Database) -> None:
+    """Each customer's staff group (KEFU_STAFF_CHAT_ID may list several): assigned once, kept.
+
+    Customers stored before it have none: they are in the primary group, where their topics are.
+    """
+    db["customers"].add_column("staff_chat_id", int)
+    db["customers"].create_index(["topic_id", "staff_chat_id"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 
@@ -322,6 +332,7 @@ class Customer:
     blocked: int
     off_hours_stretch: str | None
     topic_name: str | None = None
+    staff_chat_id: int | None = None  # the staff group the customer's topic is in (None: the primary)
 
 
 @dataclass(frozen=True)
@@ -754,9 +765,27 @@ class Storage:
             )
 
     # agent side ------------------------------------------------------------------------------
-    def customer_by_topic(self, topic_id: int) -> Customer | None:
-        """Return the customer whose staff topic is ``topic_id``, or None."""
-        return _row(Customer, self._one("SELECT * FROM customers WHERE topic_id = ?", [topic_id]))
+    def customer_by_topic(self, topic_id: int, staff_chat_id: int | None = None) -> Customer | None:
+        """Return the customer whose staff topic is ``topic_id`` (in group ``staff_chat_id``), or None.
+
+        Topic ids are per group; a customer stored with no group is in the primary one.
+        """
+        if staff_chat_id is None:
+            return _row(Customer, self._one("SELECT * FROM customers WHERE topic_id = ?", [topic_id]))
+        return _row(
+            Customer,
+            self._one(
+                "SELECT * FROM customers WHERE topic_id = ? AND (staff_chat_id = ? OR staff_chat_id IS NULL) "
+                "ORDER BY staff_chat_id IS NULL LIMIT 1",
+                [topic_id, staff_chat_id],
+            ),
+        )
+
+    def staff_load(self, staff_chat_id: int) -> int:
+        """Return how many deliveries are queued for a staff group."""
+        return self._one(
+            "SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND chat_id = ?", [staff_chat_id]
+        )["n"]
 
     def save_staff_message(
         self,

@@ -55,9 +55,7 @@ class IsAgent(Filter):
     async def __call__(self, event: Message | CallbackQuery, settings: Settings) -> bool:
         user = event.from_user
         chat = event.chat if isinstance(event, Message) else (event.message.chat if event.message else None)
-        if user is None or user.is_bot or chat is None or settings.staff_chat_id is None:
-            return False
-        if chat.id != settings.staff_chat_id:
+        if user is None or user.is_bot or chat is None or chat.id not in settings.staff_chat_ids:
             return False
         return not settings.agent_ids or user.id in settings.agent_ids
 
@@ -76,7 +74,7 @@ def _at(message: Message) -> datetime:
 def _customer_id(message: Message, db: Storage) -> int | None:
     if not message.is_topic_message or message.message_thread_id is None:
         return None
-    customer = db.customer_by_topic(message.message_thread_id)
+    customer = db.customer_by_topic(message.message_thread_id, message.chat.id)
     return customer.id if customer else None
 
 
@@ -101,7 +99,7 @@ async def check_draft(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     text = (command.args or "").strip()
     notice = agents.draft(_agent(message), text, _at(message)) if text else "用法:/check 要检查的文字"
     _reply(agents, message, db, notice)
@@ -112,7 +110,7 @@ async def send_script(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/r KEY``: send a documented script with its placeholders filled to the topic's customer."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     customer_id = _customer_id(message, db)
     key = (command.args or "").strip()
     if customer_id is None or not key:
@@ -128,14 +126,14 @@ async def send_script(
 
 async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     _reply(agents, message, db, agents.scripts_text())
     sender.notify()
 
 
 async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     customer_id = _customer_id(message, db)
     if customer_id is None:
         _reply(agents, message, db, NEEDS_TOPIC)
@@ -148,7 +146,7 @@ async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender
 
 async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     customer_id = _customer_id(message, db)
     _reply(
         agents, message, db, NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message))
@@ -158,7 +156,7 @@ async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sende
 
 async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     customer_id = _customer_id(message, db)
     text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
     _reply(agents, message, db, text)
@@ -167,14 +165,19 @@ async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sende
 
 async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/stats``: today's dashboard figures."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, stats_text(collect(db, desk.schedule, _at(message))))
+    agents = AgentDesk(desk, message.chat.id)
+    _reply(
+        agents,
+        message,
+        db,
+        stats_text(collect(db, desk.schedule, _at(message), desk.settings.staff_chat_ids)),
+    )
     sender.notify()
 
 
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, message.chat.id)
     _reply(agents, message, db, "可用命令:\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
     sender.notify()
 
@@ -185,7 +188,7 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
     if customer_id is None or _kind(message) not in RELAYABLE:
         return
     text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).answer(
+    AgentDesk(desk, message.chat.id).answer(
         _agent(message), customer_id, message.message_id, text, _at(message), content_kind=_kind(message)
     )
     sender.notify()
@@ -194,14 +197,16 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
     text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).edit(_agent(message), message.message_id, text, _at(message), content_kind=_kind(message))
+    AgentDesk(desk, message.chat.id).edit(
+        _agent(message), message.message_id, text, _at(message), content_kind=_kind(message)
+    )
     sender.notify()
 
 
 async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
     """The buttons under a held message: send the documented suggestion instead, or how to edit and resend."""
     parsed = parse_callback(query.data)
-    agents = AgentDesk(desk)
+    agents = AgentDesk(desk, query.message.chat.id if query.message else None)
     at = utc_now()
     if parsed is None:
         await query.answer()
