@@ -526,7 +526,7 @@ def report(
         print(series.line() + (f"  never shown: {series.missing}" if series.missing else ""))
     print(
         f"429s: {records['refused']} for {calls} limited calls = {per_1000:.2f} per 1,000 "
-        f"(target <= 1: {per_1000:.0%} of it)".replace(f"{per_1000:.0%}", f"{per_1000 * 100:.0f}%")
+        f"({per_1000:.0%} of the target of at most 1 per 1,000)"
     )
     print(
         f"busiest second: {busiest} counted calls = {busiest / 30:.0%} of the 30/s bot limit; methods "

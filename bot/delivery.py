@@ -6,10 +6,16 @@ a call is made, so rate limits and retries have a single home). A row stays ``pe
 Telegram answered ``ok``; then it is marked ``sent`` with the returned message id.
 
 Telegram has no idempotency key: a call Telegram carried out whose answer the database had not yet
-recorded is sent again after a crash. So a crash repeats at most as many messages as there were calls
-in flight, and ``KEFU_SEND_CONCURRENCY`` (default 1: at most one duplicate per crash) bounds that.
-With 1, the sender makes about one call per round trip to Telegram (15-30 a second at 30-70 ms);
-raising it buys throughput on a slow link at the price of that bound.
+recorded is sent again after a crash. Each chat is a lane with at most one call in flight (its rows go
+in order; in a staff group, each customer's topic in order), and lanes to different chats run side
+by side, at most ``KEFU_SEND_CONCURRENCY`` calls in all (default 10: Telegram's ~30/s is reached at a
+150-300 ms round trip, where one call at a time made ~7/s). So **a crash repeats at most one message
+per chat, and at most KEFU_SEND_CONCURRENCY in all**; 1 keeps the former one-per-crash bound.
+
+Telegram's limits (30/s per bot, 1/s per private chat, 20/min per group, topic creations and edits
+included) are predicted by :class:`bot.budget.SendBudget`: a call takes its slot before it leaves, and
+a chat whose budget is spent is skipped until it may send again, so a long queue for one group never
+hides the other chats' rows.
 
 Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx and network errors
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
@@ -21,9 +27,10 @@ row is never sent twice while the process lives.
 A call the outbound guard refuses (:class:`bot.outbound_guard.OutboundBlocked`: it would have reached a
 customer with a banned phrasing, or the guard failed) is marked failed and the customer's topic is told.
 
-Groups (the staff chat) get at most ``group_per_min`` messages a minute (Telegram allows about 20);
-once half of that is used, queued text relays of one topic are merged into one message
-(:func:`bot.relay.merge_burst`), so a burst from one customer costs one message, not twenty.
+Groups (the staff chats) get at most ``group_per_min`` messages a minute (Telegram allows about 20);
+once half of that is used, or the group had to wait, queued text relays of one topic are merged into
+one message, each part under the time it was queued (``[10:01:05] 在吗``; :func:`bot.relay.merge_burst`),
+so a burst from one customer costs one message, not twenty, and nothing is lost or reordered.
 
 Example::
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from aiogram import Bot
@@ -75,13 +75,19 @@ class OutboundGuard(BaseRequestMiddleware):
 
     def __init__(
         self,
-        staff_chat_id: int | None,
+        staff_chat_id: int | Collection[int] | None,
         *,
         source_text: SourceText | None = None,
         checker: Checker = check,
         on_block: Callable[[OutboundBlocked], None] | None = None,
     ) -> None:
-        self.staff_chat_id = staff_chat_id
+        # The staff group(s): calls there are for agents, not customers.
+        if staff_chat_id is None:
+            self.staff_chats: frozenset[int] = frozenset()
+        elif isinstance(staff_chat_id, int):
+            self.staff_chats = frozenset({staff_chat_id})
+        else:
+            self.staff_chats = frozenset(staff_chat_id)
         self.source_text = source_text
         self.checker = checker
         self.on_block = on_block
@@ -97,7 +103,7 @@ class OutboundGuard(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         """Return the response to ``method``; raise :class:`OutboundBlocked` if a customer must not get it."""
         chat_id = getattr(method, "chat_id", None)
-        if chat_id is not None and chat_id != self.staff_chat_id:
+        if chat_id is not None and chat_id not in self.staff_chats:
             self.inspect(method)
         return await make_request(bot, method)
 
@@ -154,12 +160,12 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
 
     Refusals are stored in ``guard_events`` with ``source='gate'``.
     """
-    staff = settings.staff_chat_id
+    staff = settings.staff_chat_ids
 
     def source_text(from_chat_id: Any, message_id: int) -> str | None:
-        if from_chat_id != staff:
+        if from_chat_id not in staff:
             return None
-        row = storage.staff_message(staff, message_id)
+        row = storage.staff_message(from_chat_id, message_id)
         return None if row is None else row.text
 
     def record(blocked: OutboundBlocked) -> None:
