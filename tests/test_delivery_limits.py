@@ -141,3 +141,45 @@ async def test_send_concurrency_1_keeps_one_call_in_flight(db_path):
     most, _, texts = await _in_flight_sending_to(db_path, customers=6, send_concurrency=1)
     assert most == 1  # at most one duplicate per crash, as before
     _each_chat_in_order(texts, 6)
+
+
+async def test_a_group_short_of_budget_gets_the_queued_relays_merged_with_their_times(db_path):
+    staff = -100556
+    settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,4")
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = FixedClock(TEN_AM)
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
+        for second in range(1, 6):
+            relay = {"chat_id": staff, TOPIC_KEY: CUSTOMER, "text": f"第{second}条"}
+            storage.enqueue(
+                staff, "sendMessage", relay, TEN_AM + timedelta(seconds=second), customer_id=CUSTOMER
+            )
+        assert await sender.flush() == 5
+        posted = [c.params["text"] for c in fake.calls("sendMessage", ok=True)]
+        # the topic and the first relay used half the group's minute: the rest went as one, in order
+        assert posted == ["第1条", "[10:00:02] 第2条\n[10:00:03] 第3条\n[10:00:04] 第4条\n[10:00:05] 第5条"]
+        assert storage.outbox("pending") == []
+        storage.close()
+
+
+async def test_a_long_queue_for_a_full_group_does_not_hide_the_customers_replies(db_path):
+    staff = -100557
+    settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,2")
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = FixedClock(TEN_AM)
+        sender = Sender(fake.bot(), storage, settings, clock=clock, batch=10)
+        for n in range(30):  # more relays than one batch, each in its own topic: they cannot merge
+            chat = CUSTOMER + n
+            storage.upsert_customer(chat, chat, None, None, clock.now)
+            storage.enqueue(
+                staff, "sendMessage", {"chat_id": staff, TOPIC_KEY: chat, "text": "转发"}, clock.now
+            )
+        storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "自动回复"}, clock.now)
+        await sender.flush()
+        assert [c.params["text"] for c in fake.calls("sendMessage", ok=True) if c.params["chat_id"] > 0] == [
+            "自动回复"
+        ]
+        storage.close()
