@@ -465,6 +465,14 @@ async def run(args: argparse.Namespace, server: Server) -> None:
         os.environ["KEFU_SEND_CONCURRENCY"] = str(args.send_concurrency)
     settings = load_settings()
     stop = asyncio.Event()
+    senders: list[Any] = []
+    sender_cls = runner.Sender
+
+    def capture(*a: Any, **kw: Any) -> Any:
+        senders.append(sender_cls(*a, **kw))
+        return senders[-1]
+
+    runner.Sender = capture
     task = asyncio.create_task(runner.run_bot(settings, stop=stop))
     while not db.exists():
         await asyncio.sleep(POLL_S)
@@ -496,9 +504,28 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     updates = reader.execute("SELECT count(*) FROM updates").fetchone()[0]
     reader.close()
     records = await server.ask("records")
+    if senders and (senders[0]._busy or args.debug):
+        _dump(senders[0])
     stop.set()
     await task
     report(args, records, db, elapsed, cpu, updates, len(plan))
+
+
+def _dump(sender: Any) -> None:
+    """Print the sender's state and where its lanes wait (what is still queued at the end)."""
+    now = sender._now()
+    print(
+        "sender: busy",
+        list(sender._busy),
+        "ready in",
+        {c: round(t - now, 1) for c, t in sender._ready_at.items()},
+    )
+    print("locked chats", [c for c, lock in sender._chat_locks.items() if lock.locked()])
+    for task in asyncio.all_tasks():
+        stack = task.get_stack(limit=8)
+        where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(stack))
+        if "delivery" in str([f.f_code.co_filename for f in stack]) or "board" in where:
+            print("task", task.get_name(), where)
 
 
 def report(
@@ -585,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--send-concurrency", type=int, default=0)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--profile", default="")
+    parser.add_argument("--debug", action="store_true", help="print the sender's state at the end")
     args = parser.parse_args(argv)
     server = Server(
         args.rtt_ms / 1000, [FIRST_GROUP - n for n in range(args.groups)], args.agents, args.agent_every_s
