@@ -24,7 +24,7 @@ from bot import relay
 from bot.settings import Settings
 from bot.staffgroups import StaffGroups
 from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
-from guards import check
+from bot.verdicts import check
 from replies import classify, render
 from replies.calendar import festival
 from replies.schedule import Schedule, reopen_text

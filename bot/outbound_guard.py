@@ -27,7 +27,8 @@ from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMe
 from aiogram.methods.base import Response, TelegramType
 
 from bot.clock import utc_now
-from guards import Verdict, check
+from bot.verdicts import check
+from guards import Verdict
 
 __all__ = ["CACHE_SIZE", "OutboundBlocked", "OutboundGuard", "install", "outgoing_texts"]
 

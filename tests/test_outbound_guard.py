@@ -157,3 +157,20 @@ async def test_sender_marks_refused_row_failed_and_tells_topic(guarded, fake, st
 )
 def test_outgoing_texts(method, expected):
     assert outgoing_texts(method) == expected
+
+
+def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
+    from bot import verdicts
+
+    calls = []
+
+    def counting(text):
+        calls.append(text)
+        return check(text)
+
+    monkeypatch.setattr(verdicts, "guard_check", counting)
+    monkeypatch.setattr(verdicts, "_memo", type(verdicts._memo)())
+    text = "您好,订单T20261123-0042已为您登记"
+    assert verdicts.check(text).allowed  # the desk, before queuing the script
+    assert verdicts.check(text).allowed  # the outbound guard, before it leaves
+    assert calls == [text]
