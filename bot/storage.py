@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Collection, Iterator
@@ -313,10 +314,15 @@ def from_iso(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _row(cls: type, row: dict[str, Any] | None) -> Any:
     if row is None:
         return None
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)
     return cls(**{k: v for k, v in row.items() if k in names})
 
 
