@@ -42,6 +42,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import json
 import logging
@@ -68,6 +69,9 @@ from bot.storage import OutboxRow, Storage, from_iso, is_unavailable
 __all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
+
+# True inside a lane's task: its calls are for queued rows and never wait for the budget.
+_IN_LANE: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_sender_in_lane", default=False)
 
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
@@ -132,7 +136,7 @@ class Sender:
         self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
 
     async def call(
-        self, method: str, params: dict[str, Any], *, wait: bool = True, cosmetic: bool = False
+        self, method: str, params: dict[str, Any], *, wait: bool | None = None, cosmetic: bool | None = None
     ) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
 
@@ -140,8 +144,13 @@ class Sender:
         message a crash could repeat). A call that makes a message first takes its slot of Telegram's
         limits (:class:`bot.budget.SendBudget`): it waits for it, or with ``wait=False`` raises
         :class:`bot.budget.NotYet`. ``cosmetic`` calls only use the first half of a group's minute.
-        A 429 pauses the chat for its ``retry_after`` and is raised.
+        By default a call made for a queued row (inside a lane) does not wait and a topic rename there is
+        cosmetic; any other call (the board's) waits. A 429 pauses the chat for its ``retry_after`` and
+        is raised.
         """
+        in_lane = _IN_LANE.get()
+        wait = not in_lane if wait is None else wait
+        cosmetic = in_lane and method == "editForumTopic" if cosmetic is None else cosmetic
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
             async with self._in_flight:
@@ -275,6 +284,7 @@ class Sender:
 
     async def _lane(self, chat_id: int, rows: list[OutboxRow]) -> tuple[int, bool]:
         """Send one chat's rows, each topic of it in order; return (how many were sent, whether held)."""
+        _IN_LANE.set(True)  # this task's calls never wait for the budget: the row waits instead
         topics: dict[Any, list[OutboxRow]] = {}
         for row in rows:
             topics.setdefault(row.params.get(relay.TOPIC_KEY), []).append(row)
@@ -374,17 +384,13 @@ class Sender:
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
-    async def _lane_call(self, method: str, params: dict[str, Any]) -> Any:
-        """A call made for a queued row: it never waits for the budget (the row waits instead)."""
-        return await self.call(method, params, wait=False, cosmetic=method == "editForumTopic")
-
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
         params.pop(relay.TEXT_KEY, None)
         customer_id = params.pop(relay.TOPIC_KEY, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
-                self._lane_call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
             )
         return params
 
@@ -394,7 +400,7 @@ class Sender:
         for _ in range(2):
             try:
                 params = await self._params(row, fresh_topic=fresh)
-                result = await self._lane_call(row.method, params)
+                result = await self.call(row.method, params)
             except NotYet as exc:
                 self._hold(row.chat_id, exc.wait)
                 return False
