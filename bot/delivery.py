@@ -338,11 +338,19 @@ class Sender:
         self._hold(chat_id, seconds)
 
     def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
-        """Return the queued text relays of ``first``'s topic that can go as one message (in order)."""
+        """Return the queued text relays of ``first``'s topic that can go as one message (in order).
+
+        The whole topic's queue is read, not only the rows fetched with ``first``: a customer's later
+        messages sit far back in a long queue, and one message should carry them all.
+        """
         params = first.params
         topic = params.get(relay.TOPIC_KEY)
         if relay.mergeable_text(first.method, params) is None:
             return []
+        if first.customer_id is not None and first.customer_id == topic:
+            queue = self.storage.pending_for_customer(first.chat_id, first.customer_id)
+            if queue and queue[0].id == first.id:
+                rows = queue
         burst, size = [first], len(self._stamped(first))
         for row in rows[rows.index(first) + 1 :]:
             other = row.params

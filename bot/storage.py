@@ -740,6 +740,15 @@ class Storage:
         cols = [c[0] for c in cursor.description]
         return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 
+    def pending_for_customer(self, chat_id: int, customer_id: int) -> list[OutboxRow]:
+        """Return every pending delivery to ``chat_id`` for one customer, in queue order (a topic's queue)."""
+        cursor = self.db.execute(
+            "SELECT * FROM outbox WHERE status = 'pending' AND chat_id = ? AND customer_id = ? ORDER BY id",
+            [chat_id, customer_id],
+        )
+        cols = [c[0] for c in cursor.description]
+        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+
     def outbox(self, status: str | None = None) -> list[OutboxRow]:
         """Return every outbox row (optionally of one status), in queue order."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram
 
@@ -143,13 +144,14 @@ async def test_send_concurrency_1_keeps_one_call_in_flight(db_path):
     _each_chat_in_order(texts, 6)
 
 
-async def test_a_group_short_of_budget_gets_the_queued_relays_merged_with_their_times(db_path):
+@pytest.mark.parametrize("batch", [100, 2])  # 2: the topic's later relays are not in the rows fetched
+async def test_a_group_short_of_budget_gets_the_queued_relays_merged_with_their_times(db_path, batch):
     staff = -100556
     settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,4")
     async with FakeTelegram() as fake:
         storage = open_storage(db_path)
         clock = FixedClock(TEN_AM)
-        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        sender = Sender(fake.bot(), storage, settings, clock=clock, batch=batch)
         storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
         for second in range(1, 6):
             relay = {"chat_id": staff, TOPIC_KEY: CUSTOMER, "text": f"第{second}条"}
