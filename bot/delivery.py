@@ -234,6 +234,7 @@ class Sender:
                 len(self._unrecorded),
                 sorted(self._unrecorded),
             )
+        log.info("sender stopping: %d counted calls made, %d answered 429", self.calls_made, self.retry_afters)
         self._stopping = True
         self._wake.set()
 
@@ -241,13 +242,6 @@ class Sender:
         """Return the status of one outbox row."""
         row = self.storage.db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
         return row[0] if row else None
-
-    def pending_by_chat(self) -> dict[int, int]:
-        """Return how many rows are still queued per chat (what a burst left behind)."""
-        cursor = self.storage.db.execute(
-            "SELECT chat_id, count(*) FROM outbox WHERE status = 'pending' GROUP BY chat_id"
-        )
-        return dict(cursor.fetchall())
 
     def relay_budget(self, staff_chat_id: int) -> float:
         """Return a staff group's relay budget: messages it may still take this minute minus its queue."""
