@@ -234,7 +234,7 @@ class Sender:
                 len(self._unrecorded),
                 sorted(self._unrecorded),
             )
-        log.info("sender stopping: %d counted calls made, %d answered 429", self.calls_made, self.retry_afters)
+        log.info("sender stopping: %d counted calls, %d answered 429", self.calls_made, self.retry_afters)
         self._stopping = True
         self._wake.set()
 
