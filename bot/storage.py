@@ -797,10 +797,18 @@ class Storage:
         )
 
     def staff_load(self, staff_chat_id: int) -> int:
-        """Return how many deliveries are queued for a staff group."""
+        """Return how many messages a staff group's queue still needs at the least.
+
+        One per customer with queued relays (they merge into one when the group is short), one more for
+        each of them whose topic is still to be created, and one per queued row of no customer.
+        """
         return self._one(
-            "SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND chat_id = ?", [staff_chat_id]
-        )["n"]
+            "SELECT count(DISTINCT o.customer_id) + count(DISTINCT CASE WHEN c.topic_id IS NULL "
+            "THEN o.customer_id END) + sum(o.customer_id IS NULL) AS n "
+            "FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id "
+            "WHERE o.status = 'pending' AND o.chat_id = ?",
+            [staff_chat_id],
+        )["n"] or 0
 
     def save_staff_message(
         self,

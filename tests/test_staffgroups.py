@@ -129,3 +129,18 @@ def test_stats_cover_every_group(db_path):
     one = collect(storage, desk.schedule, TEN_AM, (-1001,))
     assert one.groups == () and "客服群" not in stats_text(one)
     storage.close()
+
+
+def test_a_groups_load_counts_the_messages_its_queue_still_needs(db_path):
+    storage = open_storage(db_path)
+    for user, topic in ((1, None), (2, 100)):
+        storage.upsert_customer(user, user, None, None, TEN_AM)
+        storage.update_customer(user, topic_id=topic, staff_chat_id=-1001)
+        for n in range(3):  # three queued relays merge into one when the group is short
+            relay = {"chat_id": -1001, "_topic_of": user, "text": f"{n}"}
+            storage.enqueue(-1001, "sendMessage", relay, TEN_AM, customer_id=user)
+    storage.enqueue(-1001, "editMessageText", {"chat_id": -1001, "message_id": 1, "text": "看板"}, TEN_AM)
+    # customer 1: a topic and a relay; customer 2: a relay; the board's edit: one
+    assert storage.staff_load(-1001) == 4
+    assert storage.staff_load(-1002) == 0
+    storage.close()
