@@ -280,8 +280,8 @@ class Sender:
         """Send one chat's rows, each topic of it in order; return (how many were sent, whether held)."""
         _IN_LANE.set(True)  # this task's calls never wait for the budget: the row waits instead
         topics: dict[Any, list[OutboxRow]] = {}
-        for row in rows:
-            topics.setdefault(row.params.get(relay.TOPIC_KEY), []).append(row)
+        for row in rows:  # only a group has topics: a private chat's rows are not decoded here
+            topics.setdefault(row.params.get(relay.TOPIC_KEY) if chat_id < 0 else None, []).append(row)
         sent, held = 0, False
         for topic_rows in topics.values():
             count, was_held = await self._flush_topic(topic_rows)
