@@ -22,8 +22,8 @@ Three bots, one after the other, each against its own fresh state:
   topic per customer in the staff chat, the message posted in it), so kefu / echo+relay is what
   storage, the desk and the guard cost on top of the calls themselves.
 
-kefu runs with its default ``KEFU_SEND_CONCURRENCY`` (one call in flight: a crash repeats at most one
-message) unless ``--send-concurrency N`` says otherwise.
+kefu runs with its default ``KEFU_SEND_CONCURRENCY`` (10 calls in flight, one per chat: a crash repeats
+at most one message per chat) unless ``--send-concurrency N`` says otherwise.
 
 Each bot gets four phases: a warm-up (not counted), a flood (every update available at once: the
 sustained capacity, updates/s from the first push to the last call), a paced run (updates offered
@@ -87,7 +87,7 @@ FLAT_MB = 5.0  # RSS growth after the 20k sample still called flat
 POLL_S = 0.02
 IDLE_TIMEOUT_S = 120.0
 RAISED = 1e9  # messages per second/minute: "no limit" for the sender during the run
-SEND_CONCURRENCY: int | None = None  # --send-concurrency; None: kefu's default (1 call in flight)
+SEND_CONCURRENCY: int | None = None  # --send-concurrency; None: kefu's default (10, one per chat)
 
 # How often a customer message is of each intent (first message is always a greeting).
 INTENT_WEIGHTS = {
@@ -856,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--send-concurrency",
         type=int,
-        help="KEFU_SEND_CONCURRENCY for kefu (default: kefu's own, 1 call in flight)",
+        help="KEFU_SEND_CONCURRENCY for kefu (default: kefu's own, 10 in flight, one per chat)",
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
