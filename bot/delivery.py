@@ -30,7 +30,9 @@ customer with a banned phrasing, or the guard failed) is marked failed and the c
 Groups (the staff chats) get at most ``group_per_min`` messages a minute (Telegram allows about 20);
 once half of that is used, or the group had to wait, queued text relays of one topic are merged into
 one message, each part under the time it was queued (``[10:01:05] 在吗``; :func:`bot.relay.merge_burst`),
-so a burst from one customer costs one message, not twenty, and nothing is lost or reordered.
+so a burst from one customer costs one message, not twenty, and nothing is lost or reordered. A
+merge reads the topic's whole queue (:meth:`bot.storage.Storage.pending_for_customer`), not only the
+rows fetched with it.
 
 Example::
 
