@@ -77,6 +77,7 @@ _IN_LANE: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_sender_in_
 
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
+LANE_STUCK_S = 180.0  # longer than a group's minute plus the longest backoff: a lane that never ends
 THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
@@ -93,6 +94,15 @@ def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
     if cls is None or not isinstance(cls, type) or not issubclass(cls, methods.TelegramMethod):
         raise ValueError(f"unknown Bot API method {name!r}")
     return cls(**params)
+
+
+def _awaiting(coro: Any) -> list[str]:
+    """Return ``function:line`` down the chain of coroutines ``coro`` is suspended in (outermost first)."""
+    chain = []
+    while coro is not None and getattr(coro, "cr_frame", None) is not None:
+        chain.append(f"{coro.cr_code.co_name}:{coro.cr_frame.f_lineno}")
+        coro = coro.cr_await
+    return chain
 
 
 class Sender:
@@ -128,6 +138,7 @@ class Sender:
         self._in_flight = asyncio.Semaphore(settings.send_concurrency)
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._busy: dict[int, asyncio.Task[tuple[int, bool]]] = {}  # chat id -> its lane, running
+        self._busy_since: dict[int, float] = {}  # chat id -> when its running lane started
         self._ready_at: dict[int, float] = {}  # chat id -> when a held chat may send again (timestamp)
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self.calls_made = 0  # counted calls that left (for benchmarks and logs)
@@ -217,6 +228,7 @@ class Sender:
             try:
                 if self._record_confirmed():
                     self._dispatch()
+                self._report_stuck_lanes()
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
             timeout = IDLE_WAKE_S
@@ -270,13 +282,26 @@ class Sender:
         for chat_id, chat_rows in by_chat.items():
             task = asyncio.create_task(self._lane(chat_id, chat_rows))
             self._busy[chat_id] = task
+            self._busy_since[chat_id] = now
             task.add_done_callback(lambda _t, chat=chat_id: self._lane_done(chat))
             started.append(task)
         return started
 
     def _lane_done(self, chat_id: int) -> None:
         self._busy.pop(chat_id, None)
+        self._busy_since.pop(chat_id, None)
         self._wake.set()
+
+    def _report_stuck_lanes(self) -> None:
+        """Log a lane that has run longer than any wait the limits can ask for, with where it waits."""
+        now = self._now()
+        for chat_id, since in list(self._busy_since.items()):
+            task = self._busy.get(chat_id)
+            if task is None or now - since < LANE_STUCK_S:
+                continue
+            where = " -> ".join(_awaiting(task.get_coro()))
+            log.error("the sender's lane for chat %s has run for %.0f s (at %s)", chat_id, now - since, where)
+            self._busy_since[chat_id] = now  # once per LANE_STUCK_S, not every wake
 
     async def _lane(self, chat_id: int, rows: list[OutboxRow]) -> tuple[int, bool]:
         """Send one chat's rows, each topic of it in order; return (how many were sent, whether held)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -184,4 +185,27 @@ async def test_a_long_queue_for_a_full_group_does_not_hide_the_customers_replies
         assert [c.params["text"] for c in fake.calls("sendMessage", ok=True) if c.params["chat_id"] > 0] == [
             "自动回复"
         ]
+        storage.close()
+
+
+async def test_a_lane_that_never_ends_is_logged_with_where_it_waits(db_path, caplog):
+    settings = load_settings(bot_token="1:x", db_path=db_path, send_limits="inf,inf,inf")
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = FixedClock(TEN_AM)
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        never = asyncio.Event()
+
+        async def hanging(method, params):
+            await never.wait()
+
+        sender.call = hanging
+        storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "您好"}, clock.now)
+        sender._dispatch()
+        await asyncio.sleep(0)
+        clock.now += timedelta(minutes=4)
+        sender._report_stuck_lanes()
+        assert f"lane for chat {CUSTOMER} has run for 240 s" in caplog.text and "hanging" in caplog.text
+        never.set()
+        await asyncio.gather(*sender._busy.values())
         storage.close()
