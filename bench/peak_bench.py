@@ -306,7 +306,7 @@ def ideal_relays(
             if not queued:
                 now = mine[i][0]
                 continue
-            while window and window[0] <= now - GROUP_WINDOW_S:
+            while window and window[0] + GROUP_WINDOW_S <= now:  # (not now - 60: floats must round alike)
                 window.popleft()
             if len(window) >= per_min:
                 now = window[0] + GROUP_WINDOW_S

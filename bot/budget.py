@@ -106,7 +106,7 @@ class SendBudget:
             if last is not None and self.limits.private_per_s != float("inf"):
                 ready = max(ready, last + 1.0 / self.limits.private_per_s + self.margin_s)
         window = self._global
-        while window and window[0] <= now - GLOBAL_WINDOW_S - self.margin_s:
+        while window and window[0] + GLOBAL_WINDOW_S + self.margin_s <= now:
             window.popleft()
         allowed_global = self.limits.global_per_s
         if allowed_global != float("inf") and len(window) >= allowed_global:
@@ -161,7 +161,7 @@ class SendBudget:
     # internals -------------------------------------------------------------------------------------
     def _group(self, chat_id: int, now: float) -> deque[float]:
         window = self._groups.setdefault(chat_id, deque())
-        cutoff = now - GROUP_WINDOW_S - self.group_margin_s
-        while window and window[0] <= cutoff:
+        # An entry leaves at exactly the time wait() names (the same sum, so floats round alike).
+        while window and window[0] + GROUP_WINDOW_S + self.group_margin_s <= now:
             window.popleft()
         return window

@@ -60,7 +60,7 @@ class TelegramLimits:
 
     @staticmethod
     def _wait(window: deque[float], now: float, span: float, allowed: int) -> float:
-        while window and window[0] <= now - span:
+        while window and window[0] + span <= now:
             window.popleft()
         if len(window) < allowed:
             return 0.0

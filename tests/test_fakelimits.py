@@ -79,3 +79,13 @@ def test_what_the_budget_lets_through_telegram_never_refuses(seed):
             sent += 1
     assert telegram.refused == 0
     assert sent > 0.8 * 30 * now  # and the bot-wide 30/s is nearly all used
+
+
+@pytest.mark.parametrize("start", [0.1, 1234.567, 1.7e9 + 0.3])
+def test_a_full_window_frees_exactly_when_the_budget_says(start):
+    budget = SendBudget(Limits())
+    for n in range(20):
+        budget.take(GROUP, start + n * 0.1)
+    wait = budget.wait(GROUP, start + 2.0)
+    assert wait > 0
+    assert budget.wait(GROUP, start + 2.0 + wait) == 0.0  # floats: the same sum both ways
