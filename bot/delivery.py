@@ -377,9 +377,9 @@ class Sender:
 
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
-        for key in (relay.TEXT_KEY, relay.KIND_KEY, relay.ALBUM_KEY):
-            params.pop(key, None)
         customer_id = params.pop(relay.TOPIC_KEY, None)
+        for key in relay.PRIVATE_KEYS:
+            params.pop(key, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
                 self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
@@ -457,10 +457,29 @@ class Sender:
                 )
                 return True
             self._record_sent(row.id, getattr(result, "message_id", None))
+            self._after_sent(row)
             if staff and self._staff_trouble is not None:
                 self._staff_back(row)
             return True
         return False
+
+    def _after_sent(self, row: OutboxRow) -> None:
+        """Queue the call a row asked for once it was confirmed (e.g. 「修改已同步给客户」 after an edit)."""
+        after = row.params.get(relay.AFTER_KEY)
+        staff = self.settings.staff_chat_id
+        if not after or staff is None:
+            return
+        try:
+            self.storage.enqueue(
+                after["params"]["chat_id"],
+                after["method"],
+                after["params"],
+                self.clock(),
+                customer_id=after.get("customer_id"),
+            )
+        except Exception as exc:  # the confirmation is recorded; only the staff's note is lost
+            log.error("queuing the follow-up of outbox row %s failed: %s", row.id, exc)
+        self.notify()
 
     async def _reopen(self, chat_id: int, thread_id: int) -> bool:
         """Reopen a forum topic an admin closed; return whether Telegram did."""

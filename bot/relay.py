@@ -30,6 +30,7 @@ from bot.telegram_kinds import shift_entities, utf16_len
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "AFTER_KEY",
     "ALBUM_KEY",
     "CAPTION_KINDS",
     "KIND_KEY",
@@ -51,7 +52,9 @@ TOPIC_KEY = "_topic_of"
 TEXT_KEY = "_text"  # a copied text message's text, so a burst can be merged; never sent to Telegram
 KIND_KEY = "_kind"  # a copy's content kind, for the words that stand in when Telegram refuses the copy
 ALBUM_KEY = "_album"  # an album item's media_group_id: the album's items are copied in one call
-PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, KIND_KEY, ALBUM_KEY)
+# A call to queue once Telegram confirmed this one: {"method", "params", "customer_id"} (e.g. 「修改已同步」).
+AFTER_KEY = "_after"
+PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, KIND_KEY, ALBUM_KEY, AFTER_KEY)
 CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -37,9 +37,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
 
-__all__ = ["BOT_ID", "Call", "FakeTelegram", "as_update"]
+__all__ = ["ANONYMOUS_ADMIN_ID", "BOT_ID", "Call", "FakeTelegram", "as_update"]
 
 BOT_ID = 777000111
+ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: the sender shown for an admin posting anonymously
 BOT_USERNAME = "kefu_test_bot"
 TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 # Parameters that are free text: never JSON-decoded (a text "123" stays a string).
@@ -489,6 +490,38 @@ class FakeTelegram:
             length = len(text.split()[0].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
+
+    def group_message_update(
+        self,
+        chat_id: int,
+        content: dict[str, Any],
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        at: datetime | None = None,
+        anonymous: bool = False,
+        media_group_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Return an update with any ``content`` (``{"location": …}``, ``{"poll": …}`` …) in a group topic.
+
+        ``anonymous=True``: posted by an admin who "remains anonymous" (from GroupAnonymousBot, sender_chat
+        = the group itself).
+        """
+        update = self.group_text_update(chat_id, "", user_id=user_id, thread_id=thread_id, at=at)
+        message = update["message"]
+        del message["text"]
+        message.update(content)
+        if anonymous:
+            message["from"] = {
+                "id": ANONYMOUS_ADMIN_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+            message["sender_chat"] = {"id": chat_id, "type": "supergroup", "title": "客服组"}
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        return update
 
     def group_photo_update(
         self,

@@ -6,6 +6,7 @@ outbound guard installed as ``kefu run`` does, against the fake Bot API server o
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
 from bot import outbound_guard
+from bot.agent_desk import TEXT_EDIT_SYNCED
 from bot.app import build_dispatcher
 from bot.delivery import (
     ALBUM_SETTLE_S,
@@ -24,10 +26,13 @@ from bot.delivery import (
     Sender,
 )
 from bot.desk import SupportDesk
+from bot.inbox import Inbox, UpdatePump
 from bot.relay import relay_calls
-from bot.routers.chat_events import NOTICE_UNBLOCKED
+from bot.routers.chat_events import NOTICE_ANONYMOUS, NOTICE_UNBLOCKED, TEXT_NOT_AN_AGENT
+from bot.settings import load_settings
 from bot.storage import open_storage
 from bot.telegram_kinds import utf16_len
+from guards import check
 from replies import render
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -353,3 +358,190 @@ def test_item8_relay_never_cuts_the_customers_words(kind, length, expected):
         assert entity["offset"] == utf16_len(carried) - utf16_len(text)
     else:  # copied unchanged, header alone after it
         assert set(first) >= {"from_chat_id", "message_id"} and "caption" not in first
+
+
+# 5. anonymous admins ---------------------------------------------------------------------------------
+AGENT = 7
+RUDE = "这个问题我不知道，你自己去查吧"
+CLEAN = "您好，已为您查询，订单明天发货。"
+
+
+def listed_settings(settings):
+    return load_settings(
+        send_limits="inf,inf,inf",
+        bot_token=settings.bot_token.get_secret_value(),
+        staff_chat_id=settings.staff_chat_id,
+        agent_ids=str(AGENT),
+        db_path=settings.db_path,
+    )
+
+
+def poll(question: str, *options: str) -> dict:
+    return {
+        "id": "1",
+        "question": question,
+        "options": [{"persistent_id": str(n), "text": o, "voter_count": 0} for n, o in enumerate(options)],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+
+
+def to_customer(rig, method: str) -> list:
+    return [c for c in rig.fake.calls(method, ok=True) if c.params.get("chat_id") == CUSTOMER]
+
+
+async def test_item5_anonymous_admin_is_an_agent_when_no_list_is_set(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    await rig.feed(
+        rig.fake.group_message_update(rig.staff, {"text": CLEAN}, thread_id=rig.topic(), anonymous=True)
+    )
+    assert len(to_customer(rig, "copyMessage")) == 1
+
+
+async def test_item5_anonymous_admin_is_told_when_agents_are_listed(fake, settings):
+    rig = Rig(fake, listed_settings(settings))
+    await rig.feed(fake.text_update("我的快递到哪了", at=at(10, 0)))
+    update = fake.group_message_update(rig.staff, {"text": CLEAN}, thread_id=rig.topic(), anonymous=True)
+    await rig.feed(update)
+    sent = len(to_customer(rig, "sendMessage"))
+    await rig.feed(json.loads(json.dumps(update)))  # a replay: told once
+    assert to_customer(rig, "copyMessage") == [] and len(to_customer(rig, "sendMessage")) == sent
+    assert sum(NOTICE_ANONYMOUS in t for t in rig.staff_texts()) == 1
+    assert rig.staff_calls("sendMessage")[-1].params["message_thread_id"] == rig.topic()
+    rig.storage.close()
+
+
+# 6. agent messages of other kinds --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"location": {"latitude": 31.23, "longitude": 121.47}},
+        {"contact": {"phone_number": "+8613800000000", "first_name": "售后"}},
+        {
+            "venue": {
+                "location": {"latitude": 31.2, "longitude": 121.4},
+                "title": "门店",
+                "address": "南京路1号",
+            }
+        },
+        {"dice": {"emoji": "🎲", "value": 3}},
+        {"poll": poll("您更方便哪天收货？", "周六", "周日")},
+    ],
+)
+async def test_item6_agent_location_contact_venue_dice_poll_are_relayed(rig, content):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    await rig.feed(rig.fake.group_message_update(rig.staff, content, thread_id=rig.topic()))
+    assert len(to_customer(rig, "copyMessage")) == 1
+
+
+async def test_item6_rude_poll_is_held(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    await rig.feed(
+        rig.fake.group_message_update(rig.staff, {"poll": poll(RUDE, "好", "不好")}, thread_id=rig.topic())
+    )
+    assert to_customer(rig, "copyMessage") == []
+    assert any("已拦截" in t for t in rig.staff_texts())
+
+
+async def test_item6_agent_message_that_cannot_be_relayed_is_named(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    game = {
+        "title": "g",
+        "description": "d",
+        "photo": [{"file_id": "x", "file_unique_id": "x", "width": 1, "height": 1}],
+    }
+    await rig.feed(rig.fake.group_message_update(rig.staff, {"game": game}, thread_id=rig.topic()))
+    assert to_customer(rig, "copyMessage") == []
+    assert any("游戏" in t and "无法发送给客户" in t for t in rig.staff_texts())
+
+
+async def test_item6_agent_album_goes_as_one(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    ids = []
+    for n in range(3):
+        photo = {"photo": [{"file_id": f"a{n}", "file_unique_id": f"a{n}", "width": 9, "height": 9}]}
+        update = rig.fake.group_message_update(
+            rig.staff, photo, thread_id=rig.topic(), media_group_id="agent-1"
+        )
+        ids.append(update["message"]["message_id"])
+        await rig.feed(update)
+    assert to_customer(rig, "copyMessages") == []
+    await rig.later(ALBUM_SETTLE_S + 0.5)
+    (copy,) = to_customer(rig, "copyMessages")
+    assert copy.params["message_ids"] == ids and to_customer(rig, "copyMessage") == []
+
+
+# 7. buttons --------------------------------------------------------------------------------------------
+async def held_notice(rig) -> tuple[int, str]:
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    await rig.feed(rig.fake.group_text_update(rig.staff, RUDE, user_id=AGENT, thread_id=rig.topic()))
+    notice = rig.staff_calls("sendMessage")[-1]
+    data = notice.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    (row,) = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC LIMIT 1"
+    )
+    return row["telegram_message_id"], data
+
+
+async def test_item7_button_pressed_by_a_non_agent_is_answered(fake, settings):
+    rig = Rig(fake, listed_settings(settings))
+    message_id, data = await held_notice(rig)
+    sent = len(to_customer(rig, "sendMessage"))
+    await rig.feed(fake.callback_update(rig.staff, message_id, data, user_id=99, thread_id=rig.topic()))
+    (answered,) = fake.calls("answerCallbackQuery")
+    assert answered.params["text"] == TEXT_NOT_AN_AGENT
+    assert len(to_customer(rig, "sendMessage")) == sent  # the suggestion was not sent
+    rig.storage.close()
+
+
+async def test_item7_unknown_button_of_an_agent_is_answered(rig):
+    await rig.feed(rig.fake.callback_update(rig.staff, 1, "other:thing", user_id=AGENT))
+    assert len(rig.fake.calls("answerCallbackQuery")) == 1
+
+
+async def test_item7_too_old_answer_after_a_replay_is_not_a_failure(rig):
+    message_id, data = await held_notice(rig)
+    rig.fake.fail_next(
+        "answerCallbackQuery",
+        400,
+        description="Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    pump = UpdatePump(rig.dp, rig.bot, Inbox(rig.storage))
+    update = rig.fake.callback_update(rig.staff, message_id, data, user_id=AGENT, thread_id=rig.topic())
+    pump.accept([update])
+    await pump.drain()
+    await rig.sender.flush()
+    status = rig.storage.rows("SELECT status FROM updates WHERE update_id = ?", [update["update_id"]])
+    assert status == [{"status": "done"}]
+    assert [c.params["text"] for c in to_customer(rig, "sendMessage")][-1] == check(RUDE).suggestion
+
+
+async def test_item7_edit_synced_is_posted_only_after_telegram_confirms(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=rig.topic())
+    await rig.feed(update)
+    message_id = update["message"]["message_id"]
+    rig.fake.fail_next(
+        "editMessageText", 400, description="Bad Request: message to edit not found", chat_id=CUSTOMER
+    )
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, message_id, CLEAN + "谢谢", user_id=AGENT, thread_id=rig.topic()
+    )
+    await rig.feed(edit)
+    await rig.sender.flush()
+    assert not any(TEXT_EDIT_SYNCED in t for t in rig.staff_texts())
+    assert any(NOTICE_REJECTED in t for t in rig.staff_texts())
+    again = rig.fake.edited_group_text_update(
+        rig.staff, message_id, CLEAN + "祝您生活愉快", user_id=AGENT, thread_id=rig.topic()
+    )
+    await rig.feed(again)
+    await rig.sender.flush()
+    calls = rig.fake.calls(ok=True)
+    edited = max(i for i, c in enumerate(calls) if c.method == "editMessageText")
+    synced = [i for i, c in enumerate(calls) if TEXT_EDIT_SYNCED in str(c.params.get("text", ""))]
+    assert len(synced) == 1 and synced[0] > edited

@@ -19,4 +19,6 @@ def setup_routers() -> Router:
     root.include_router(chat_events.build_router())
     # 3. agents: the staff chat only, people only (and only KEFU_AGENT_IDS when set); others are ignored.
     root.include_router(agents.build_router())
+    # 4. last: a button press nobody took (not an agent, an unknown button) still gets its answer.
+    root.include_router(chat_events.build_last_router())
     return root

@@ -6,6 +6,10 @@
   message they are on (a queued run of such lines is merged like any text relay).
 - ``forum_topic_closed`` / ``forum_topic_reopened`` in the staff chat: remembered, so the topic is reopened
   when its customer writes again (:func:`bot.relay.reopen_closed_topic`).
+- An admin posting anonymously in a customer's topic while ``KEFU_AGENT_IDS`` is set: nobody can tell who
+  wrote, so it is not sent, and the topic says so (with the list empty the agents router takes it).
+- :func:`build_last_router`, tried after every other router: a button press nobody handled (someone who
+  is not an agent, an unknown button) still gets ``answerCallbackQuery``, so its spinner stops.
 
 These handlers are registered, so ``Dispatcher.resolve_used_update_types`` asks Telegram for these updates
 (``allowed_updates`` of ``getUpdates`` and ``setWebhook``).
@@ -13,18 +17,35 @@ These handlers are registered, so ``Dispatcher.resolve_used_update_types`` asks 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiogram import F, Router
-from aiogram.types import ChatMemberUpdated, Message, MessageReactionUpdated
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, MessageReactionUpdated
 
 from bot import relay
+from bot.agent_desk import AgentDesk, AgentRef
+from bot.callbacks import answer_query
 from bot.delivery import NOTICE_BLOCKED, Sender
+from bot.desk import SupportDesk
 from bot.filters import Inline
+from bot.routers.agents import IsAgent, is_anonymous_admin
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.telegram_kinds import SERVICE_KINDS
 
-__all__ = ["NOTICE_UNBLOCKED", "build_router", "reaction_line"]
+__all__ = [
+    "NOTICE_ANONYMOUS",
+    "NOTICE_UNBLOCKED",
+    "TEXT_NOT_AN_AGENT",
+    "build_last_router",
+    "build_router",
+    "reaction_line",
+]
 
 NOTICE_UNBLOCKED = "客户已重新启用机器人"
+NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服,消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
+TEXT_NOT_AN_AGENT = "只有客服可以使用这个按钮"
 SNIPPET = 20
 
 
@@ -88,10 +109,44 @@ async def topic_closed(message: Message, db: Storage, settings: Settings) -> Non
         relay.mark_topic_closed(db, customer.id, message.forum_topic_closed is not None)
 
 
+class AnonymousWhileListed(Filter):
+    """True for an anonymous admin's message in the staff chat while ``KEFU_AGENT_IDS`` is set."""
+
+    async def __call__(self, message: Message, settings: Settings) -> bool:
+        return bool(settings.agent_ids) and is_anonymous_admin(message, settings.staff_chat_id)
+
+
+async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """An anonymous admin wrote in a customer's topic: not sent (who wrote is unknown); the topic is told."""
+    customer = db.customer_by_topic(message.message_thread_id) if message.is_topic_message else None
+    if customer is None:
+        return
+    agents = AgentDesk(desk)
+    when = message.date if isinstance(message.date, datetime) else datetime.fromtimestamp(message.date, UTC)
+    ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
+    if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
+        agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+    sender.notify()
+
+
+async def unhandled_button(query: CallbackQuery, settings: Settings) -> None:
+    """A button press no other handler took: answer it, so the spinner stops."""
+    await answer_query(query, None if await IsAgent()(query, settings) else TEXT_NOT_AN_AGENT)
+
+
+def build_last_router() -> Router:
+    """Return a new router tried after all others: it answers every button press left unanswered."""
+    router = Router(name=__name__ + ".last")
+    router.callback_query()(unhandled_button)
+    return router
+
+
 def build_router() -> Router:
     """Return a new router for chat-member, reaction and topic open/close events."""
     router = Router(name=__name__)
     router.my_chat_member(Inline(F.chat.type == "private"))(member_changed)
     router.message_reaction(Inline(F.chat.type == "private"))(reacted)
     router.message(Inline(F.forum_topic_closed | F.forum_topic_reopened))(topic_closed)
+    router.message(AnonymousWhileListed(), Inline(~F.content_type.in_(SERVICE_KINDS)))(anonymous_refused)
+    router.edited_message(AnonymousWhileListed())(anonymous_refused)
     return router
