@@ -231,11 +231,13 @@ class AgentDesk:
         at: datetime,
         *,
         content_kind: str = "text",
+        entities: list[dict[str, Any]] | None = None,
     ) -> AgentResult | None:
         """Check an edited agent message again; return None when the message is not a stored agent answer.
 
         A held message that now passes is copied to the customer; an edit of a delivered message is
-        applied to the customer's copy (``editMessageText``/``editMessageCaption``) only when it passes.
+        applied to the customer's copy (``editMessageText``/``editMessageCaption``, formatting kept with
+        ``entities``) only when it passes.
         """
         row = self.storage.staff_message(self.staff, staff_message_id)
         if row is None or row.status == "command":
@@ -294,8 +296,12 @@ class AgentDesk:
             if copy_id is not None:  # else the copy is still queued and will carry the new text
                 if content_kind == "text":
                     method, params = "editMessageText", {"text": body}
+                    if entities:
+                        params["entities"] = entities
                 else:
                     method, params = "editMessageCaption", {"caption": body}
+                    if entities:
+                        params["caption_entities"] = entities
                 params.update(chat_id=customer.chat_id, message_id=copy_id)
                 # 「修改已同步」 only once Telegram confirmed the edit: the sender queues it then.
                 synced = self._feedback_params(

@@ -21,6 +21,7 @@ __all__ = [
     "KIND_NAMES",
     "SERVICE_KINDS",
     "SUBSTANTIVE_KINDS",
+    "entities_of",
     "kind_name",
     "shift_entities",
     "uncopyable_text",
@@ -133,6 +134,12 @@ def utf16_len(text: str) -> int:
     3
     """
     return len(text.encode("utf-16-le")) // 2
+
+
+def entities_of(message: Any) -> list[dict[str, Any]]:
+    """Return the formatting of a Telegram message's text or caption as Bot API dicts (bold, links …)."""
+    entities = message.entities if message.text is not None else message.caption_entities
+    return [e.model_dump(mode="json", exclude_none=True) for e in entities or ()]
 
 
 def shift_entities(entities: list[dict[str, Any]] | None, prefix: str) -> list[dict[str, Any]]:

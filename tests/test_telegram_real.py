@@ -545,3 +545,17 @@ async def test_item7_edit_synced_is_posted_only_after_telegram_confirms(rig):
     edited = max(i for i, c in enumerate(calls) if c.method == "editMessageText")
     synced = [i for i, c in enumerate(calls) if TEXT_EDIT_SYNCED in str(c.params.get("text", ""))]
     assert len(synced) == 1 and synced[0] > edited
+
+
+async def test_item8_agent_edit_keeps_formatting(rig):
+    await rig.feed(rig.fake.text_update("我的快递到哪了", at=at(10, 0)))
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=rig.topic())
+    await rig.feed(update)
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, update["message"]["message_id"], CLEAN + "订单", user_id=AGENT, thread_id=rig.topic()
+    )
+    bold = {"type": "bold", "offset": len(CLEAN), "length": 2}
+    edit["edited_message"]["entities"] = [bold]
+    await rig.feed(edit)
+    (edited,) = to_customer(rig, "editMessageText")
+    assert edited.params["entities"] == [bold]

@@ -30,7 +30,7 @@ from bot.desk import SupportDesk
 from bot.filters import Inline
 from bot.settings import Settings
 from bot.storage import Storage
-from bot.telegram_kinds import SERVICE_KINDS, kind_name
+from bot.telegram_kinds import SERVICE_KINDS, entities_of, kind_name
 
 __all__ = ["COMMANDS", "IsAgent", "build_router", "is_anonymous_admin"]
 
@@ -251,7 +251,12 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
     AgentDesk(desk).edit(
-        _agent(message), message.message_id, _words(message), _at(message), content_kind=_kind(message)
+        _agent(message),
+        message.message_id,
+        _words(message),
+        _at(message),
+        content_kind=_kind(message),
+        entities=entities_of(message),
     )
     sender.notify()
 

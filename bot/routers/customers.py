@@ -16,9 +16,9 @@ from bot.delivery import Sender
 from bot.desk import CustomerRef, SupportDesk
 from bot.filters import Inline
 from bot.relay import reopen_closed_topic
-from bot.telegram_kinds import SERVICE_KINDS
+from bot.telegram_kinds import SERVICE_KINDS, entities_of
 
-__all__ = ["build_router", "content_of", "customer_of", "entities_of"]
+__all__ = ["build_router", "content_of", "customer_of"]
 
 
 def customer_of(message: Message) -> CustomerRef:
@@ -34,12 +34,6 @@ def content_of(message: Message) -> tuple[str | None, str]:
     text = message.text if message.text is not None else message.caption
     kind = message.content_type
     return text, str(getattr(kind, "value", kind))
-
-
-def entities_of(message: Message) -> list[dict]:
-    """Return the formatting of a message's text or caption as Bot API dicts (bold, links, custom emoji …)."""
-    entities = message.entities if message.text is not None else message.caption_entities
-    return [e.model_dump(mode="json", exclude_none=True) for e in entities or ()]
 
 
 def _edited_at(message: Message) -> datetime:
