@@ -62,11 +62,8 @@ def test_a_year_without_an_official_schedule_is_reported():
 
 
 def test_open_dates_override_a_holiday_and_a_weekend():
-    s = shop(
-        working_days=frozenset(range(5)),
-        closed_on_holidays=True,
-        open_dates=frozenset({date(2026, 10, 3), date(2026, 3, 7)}),
-    )
+    s = shop(working_days=frozenset(range(5)), closed_on_holidays=True,
+             open_dates=frozenset({date(2026, 10, 3), date(2026, 3, 7)}))
     assert s.is_open(at(2026, 10, 3, 9))  # National Day, opened by the shop
     assert s.is_open(at(2026, 3, 7, 9))  # a Saturday
     assert not s.is_open(at(2026, 10, 2, 9))
