@@ -462,7 +462,13 @@ class AgentDesk:
         return customer
 
     def _copy(
-        self, customer: Customer, staff_message_id: int, message_id: int | None, at: datetime, *, album=None
+        self,
+        customer: Customer,
+        staff_message_id: int,
+        message_id: int | None,
+        at: datetime,
+        *,
+        album: str | None = None,
     ) -> int:
         params = {"chat_id": customer.chat_id, "from_chat_id": self.staff, "message_id": staff_message_id}
         if album is not None:

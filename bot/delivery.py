@@ -466,8 +466,7 @@ class Sender:
     def _after_sent(self, row: OutboxRow) -> None:
         """Queue the call a row asked for once it was confirmed (e.g. 「修改已同步给客户」 after an edit)."""
         after = row.params.get(relay.AFTER_KEY)
-        staff = self.settings.staff_chat_id
-        if not after or staff is None:
+        if not after:
             return
         try:
             self.storage.enqueue(
@@ -633,9 +632,8 @@ class Sender:
             log.error("outbox row %s forbidden: %s", row.id, error)
             return
         staff = self.settings.staff_chat_id
-        if (
-            DEACTIVATED in error.lower()
-        ):  # the account is gone, not a customer's choice: say so, not "blocked"
+        # A deleted account is not a customer's choice: say so, and do not mark the customer as blocking.
+        if DEACTIVATED in error.lower():
             log.warning("customer %s deleted their Telegram account", customer.id)
             if staff is not None:
                 method, params = relay.notice_call(
