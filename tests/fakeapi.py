@@ -15,9 +15,9 @@ Example::
 
 Update builders (``text_update``, ``sticker_update``, ``photo_update``, ``album_updates``,
 ``location_update``, ``service_update``, ``edited_text_update``, ``group_text_update``,
-``my_chat_member_update``, ``reaction_update``, ``topic_closed_update``) return Update-shaped dicts;
-feed them to ``dp.feed_update`` with
-:func:`as_update` or push them to ``getUpdates`` with :meth:`FakeTelegram.push_update`.
+``group_message_update``, ``my_chat_member_update``, ``reaction_update``, ``topic_closed_update``) return
+Update-shaped dicts; feed them to ``dp.feed_update`` with :func:`as_update` or push them to
+``getUpdates`` with :meth:`FakeTelegram.push_update`.
 """
 
 from __future__ import annotations
