@@ -3,17 +3,19 @@
 Every method takes the time as ``at`` and writes into the outbox (never calls Telegram): deliveries to
 the customer and the bot's feedback in the customer's topic. Every agent message is checked by the
 guard (through :meth:`bot.desk.SupportDesk.on_agent_message`, which logs ``guard_events`` and fails
-closed). An allowed message is *copied* to the customer from the topic (so photos, documents, voice
-and stickers go as they are); a blocked one is held back and the topic gets the category, the
-agent's text with the matched words marked, the documented better wording and two buttons.
-Every agent topic message is stored in ``staff_messages`` with its latest text, so an edit is
-checked again and the outbound guard can tell what a copy carries.
+closed). An allowed message goes to the customer in exactly the words that were checked: a text is
+sent again (``sendMessage`` with the checked text and entities), media are copied from the topic with
+the checked caption passed explicitly (so a photo, document or voice goes as it is, but never with a
+caption the agent edited in after the check). A blocked one is held back and the topic gets the
+category, the agent's text with the matched words marked, the documented better wording and two
+buttons. Every agent topic message is stored in ``staff_messages`` with its latest text, so an edit
+is checked again before it reaches the customer.
 
 Example::
 
     agents = AgentDesk(desk)
     result = agents.answer(AgentRef(7, "小王"), customer_id=42, staff_message_id=15, text="好的", at=at)
-    result.allowed, result.delivery_id      # (True, 12): a copyMessage queued for the customer
+    result.allowed, result.delivery_id      # (True, 12): a sendMessage queued for the customer
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ __all__ = [
     "AgentResult",
     "blocked_text",
     "callback_data",
+    "checked_call",
+    "edit_call",
     "mark_hits",
     "parse_callback",
 ]
@@ -99,6 +103,61 @@ def blocked_text(text: str, verdict: Verdict, *, title: str = TEXT_HELD) -> str:
     if verdict.suggestion:
         lines.append(f"建议话术:{verdict.suggestion}")
     return "\n".join(lines)[: relay.MAX_TEXT]
+
+
+def checked_call(
+    *,
+    chat_id: int,
+    staff_chat_id: int | None,
+    staff_message_id: int,
+    text: str,
+    content_kind: str,
+    entities: list[dict[str, Any]] | None = None,
+    file_id: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``(method, params)`` call that gives a customer an agent's message in the checked words.
+
+    A plain copy would carry whatever the message says when it is sent, and the agent may have edited
+    it since the check. So text goes as ``sendMessage`` with the checked text; captioned media as
+    ``copyMessage`` with the checked caption passed explicitly; media that had no caption are sent by
+    ``file_id`` (``sendPhoto``…: a copy cannot be told "no caption"); stickers and video notes, which
+    carry no words and cannot be edited, as a plain copy.
+
+    >>> checked_call(chat_id=42, staff_chat_id=-100, staff_message_id=5, text="好的", content_kind="text")
+    ('sendMessage', {'chat_id': 42, 'text': '好的'})
+    """
+    if content_kind == "text":
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if entities:
+            params["entities"] = entities
+        return "sendMessage", params
+    if content_kind in relay.CAPTION_KINDS and not text and file_id:
+        return "send" + content_kind.capitalize(), {"chat_id": chat_id, content_kind: file_id}
+    params = {"chat_id": chat_id, "from_chat_id": staff_chat_id, "message_id": staff_message_id}
+    if content_kind in relay.CAPTION_KINDS and text:
+        params["caption"] = text
+        if entities:
+            params["caption_entities"] = entities
+    return "copyMessage", params
+
+
+def edit_call(
+    chat_id: int,
+    target: dict[str, Any],
+    text: str,
+    content_kind: str,
+    entities: list[dict[str, Any]] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``editMessageText`` (text) or ``editMessageCaption`` (media) call putting checked words
+    into the customer's message ``target`` (``{"message_id": …}``, or the queued message it will be)."""
+    if content_kind == "text":
+        method, field, entity_field = "editMessageText", "text", "entities"
+    else:
+        method, field, entity_field = "editMessageCaption", "caption", "caption_entities"
+    params = {"chat_id": chat_id, **target, field: text}
+    if entities:
+        params[entity_field] = entities
+    return method, params
 
 
 def _keyboard(row_id: int, suggestion: str | None) -> dict[str, Any]:
@@ -174,11 +233,14 @@ class AgentDesk:
         at: datetime,
         *,
         content_kind: str = "text",
+        entities: list[dict[str, Any]] | None = None,
+        file_id: str | None = None,
     ) -> AgentResult:
-        """Check an agent's topic message; copy it to the customer when allowed, else hold it and explain.
+        """Check an agent's topic message; send it (as checked) to the customer when allowed, else hold it.
 
-        Media without a caption pass (``text`` None). A message already handled (a replayed update) is
-        not handled again.
+        Media without a caption pass (``text`` None). ``entities`` are the text's (or caption's)
+        formatting, as Bot API dicts; ``file_id`` the media's file (sent by id when it has no caption). A
+        message already handled (a replayed update) is not handled again.
         """
         body = text or ""
         known = self.storage.staff_message(self.staff, staff_message_id)
@@ -201,7 +263,23 @@ class AgentDesk:
                     message_id=outcome.message_id,
                     at=at,
                 )
-                delivery = self._copy(customer, staff_message_id, outcome.message_id, at)
+                method, params = checked_call(
+                    chat_id=customer.chat_id,
+                    staff_chat_id=self.staff,
+                    staff_message_id=staff_message_id,
+                    text=body,
+                    content_kind=content_kind,
+                    entities=entities,
+                    file_id=file_id,
+                )
+                delivery = self.storage.enqueue(
+                    customer.chat_id,
+                    method,
+                    params,
+                    at,
+                    customer_id=customer.id,
+                    message_id=outcome.message_id,
+                )
                 return AgentResult(True, outcome.verdict, delivery_id=delivery, staff_row=row, text=body)
             return self._hold(agent, customer, staff_message_id, body, content_kind, outcome.verdict, at)
 
@@ -213,11 +291,14 @@ class AgentDesk:
         at: datetime,
         *,
         content_kind: str = "text",
+        entities: list[dict[str, Any]] | None = None,
+        file_id: str | None = None,
     ) -> AgentResult | None:
         """Check an edited agent message again; return None when the message is not a stored agent answer.
 
-        A held message that now passes is copied to the customer; an edit of a delivered message is
-        applied to the customer's copy (``editMessageText``/``editMessageCaption``) only when it passes.
+        A held message that now passes is sent to the customer; an edit of an answer already sent (or
+        still queued) is applied to the customer's message (``editMessageText``/``editMessageCaption``)
+        only when it passes. A failing edit changes nothing the customer sees.
         """
         row = self.storage.staff_message(self.staff, staff_message_id)
         if row is None or row.status == "command":
@@ -228,13 +309,22 @@ class AgentDesk:
         if row.status == "suggested":  # the documented wording went instead: nothing more to send
             return AgentResult(False, staff_row=row, text=TEXT_NOTHING_TO_DO)
         if row.message_id is None:  # held back so far: the edit is a new attempt
-            return self.answer(agent, row.customer_id, staff_message_id, body, at, content_kind=content_kind)
+            return self.answer(
+                agent,
+                row.customer_id,
+                staff_message_id,
+                body,
+                at,
+                content_kind=content_kind,
+                entities=entities,
+                file_id=file_id,
+            )
         customer = self._customer(row.customer_id)
         verdict = self._check_logged(agent, customer.id, body, at)
         with self.storage.transaction():
             if verdict is None or not verdict.allowed:
-                # Remember the blocked words: a copy still queued would carry them, so the gate refuses it.
-                # (_check_logged already recorded the check, a failed one included.)
+                # The customer keeps the words checked before (queued or sent); the blocked ones are
+                # remembered for the buttons. (_check_logged already recorded the check, a failed one too.)
                 return self._hold(
                     agent,
                     customer,
@@ -271,14 +361,12 @@ class AgentDesk:
                 status="sent",
                 at=at,
             )
-            copy_id = previous["telegram_message_id"] if previous else None
             delivery = None
-            if copy_id is not None:  # else the copy is still queued and will carry the new text
-                if content_kind == "text":
-                    method, params = "editMessageText", {"text": body}
-                else:
-                    method, params = "editMessageCaption", {"caption": body}
-                params.update(chat_id=customer.chat_id, message_id=copy_id)
+            if content_kind == "text" or content_kind in relay.CAPTION_KINDS:
+                sent_id = previous["telegram_message_id"] if previous else None
+                # Still queued: the edit goes after it and finds the customer's message id then.
+                target = {"message_id": sent_id} if sent_id else {relay.EDIT_OF_KEY: row.message_id}
+                method, params = edit_call(customer.chat_id, target, body, content_kind, entities)
                 delivery = self.storage.enqueue(
                     customer.chat_id, method, params, at, customer_id=customer.id, message_id=message_id
                 )
@@ -425,12 +513,6 @@ class AgentDesk:
         if customer is None:
             raise LookupError(f"unknown customer {customer_id}")
         return customer
-
-    def _copy(self, customer: Customer, staff_message_id: int, message_id: int | None, at: datetime) -> int:
-        params = {"chat_id": customer.chat_id, "from_chat_id": self.staff, "message_id": staff_message_id}
-        return self.storage.enqueue(
-            customer.chat_id, "copyMessage", params, at, customer_id=customer.id, message_id=message_id
-        )
 
     def _hold(
         self,

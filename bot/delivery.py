@@ -57,7 +57,7 @@ from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage, is_unavailable
 
-__all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
+__all__ = ["BACKOFF_MAX_S", "NeverDelivered", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,10 @@ NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
 GROUP_WINDOW_S = 60.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
+
+
+class NeverDelivered(Exception):
+    """An edit whose message never reached the chat (its send failed for good): nothing to edit."""
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
@@ -278,6 +282,12 @@ class Sender:
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
         params.pop(relay.TEXT_KEY, None)
+        edit_of = params.pop(relay.EDIT_OF_KEY, None)
+        if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
+            edited = self.storage.message(edit_of)
+            if edited is None or edited["telegram_message_id"] is None:
+                raise NeverDelivered(f"the message outbox row {row.id} edits was never delivered")
+            params["message_id"] = edited["telegram_message_id"]
         customer_id = params.pop(relay.TOPIC_KEY, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
@@ -304,6 +314,10 @@ class Sender:
                 return False
             except OutboundBlocked as exc:
                 self._refused(row, exc)
+                return False
+            except NeverDelivered as exc:
+                log.warning("%s; given up", exc)
+                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()

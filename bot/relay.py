@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CAPTION_KINDS",
+    "EDIT_OF_KEY",
     "PRIVATE_KEYS",
     "TEXT_KEY",
     "TOPIC_KEY",
@@ -37,7 +38,9 @@ __all__ = [
 
 TOPIC_KEY = "_topic_of"
 TEXT_KEY = "_text"  # a copied text message's text, so a burst can be merged; never sent to Telegram
-PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY)
+# An edit queued behind the message it edits: the id of that message's record, resolved at send time.
+EDIT_OF_KEY = "_edit_of"
+PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, EDIT_OF_KEY)
 CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

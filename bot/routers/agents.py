@@ -9,6 +9,7 @@ anyone else in any group is ignored. Handlers are thin: find the customer of the
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
@@ -78,6 +79,23 @@ def _customer_id(message: Message, db: Storage) -> int | None:
         return None
     customer = db.customer_by_topic(message.message_thread_id)
     return customer.id if customer else None
+
+
+def _words(message: Message) -> tuple[str | None, list[dict[str, Any]] | None]:
+    """Return a message's text (or caption) and its formatting entities as Bot API dicts."""
+    if message.text is not None:
+        text, entities = message.text, message.entities
+    else:
+        text, entities = message.caption, message.caption_entities
+    return text, [e.model_dump(mode="json", exclude_none=True) for e in entities] if entities else None
+
+
+def _file_id(message: Message) -> str | None:
+    """Return the file id of a message's photo, document, video, audio, voice or animation, else None."""
+    if message.photo:
+        return message.photo[-1].file_id
+    media = getattr(message, _kind(message), None)
+    return getattr(media, "file_id", None)
 
 
 def _kind(message: Message) -> str:
@@ -180,21 +198,36 @@ async def unknown_command(message: Message, desk: SupportDesk, db: Storage, send
 
 
 async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
-    """An agent's message in a customer's topic: checked, then copied to the customer or held back."""
+    """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
     customer_id = _customer_id(message, db)
     if customer_id is None or _kind(message) not in RELAYABLE:
         return
-    text = message.text if message.text is not None else message.caption
+    text, entities = _words(message)
     AgentDesk(desk).answer(
-        _agent(message), customer_id, message.message_id, text, _at(message), content_kind=_kind(message)
+        _agent(message),
+        customer_id,
+        message.message_id,
+        text,
+        _at(message),
+        content_kind=_kind(message),
+        entities=entities,
+        file_id=_file_id(message),
     )
     sender.notify()
 
 
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
-    text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).edit(_agent(message), message.message_id, text, _at(message), content_kind=_kind(message))
+    text, entities = _words(message)
+    AgentDesk(desk).edit(
+        _agent(message),
+        message.message_id,
+        text,
+        _at(message),
+        content_kind=_kind(message),
+        entities=entities,
+        file_id=_file_id(message),
+    )
     sender.notify()
 
 
