@@ -15,6 +15,8 @@ Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
 flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
 A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+A topic created on Telegram whose id the database could not store is kept in memory and stored at the
+next try: a customer never gets a second topic for it.
 When the database cannot record a send Telegram confirmed (locked past the busy timeout, read-only,
 full), the sender keeps the confirmation in memory and sends nothing more until it is recorded: a
 row is never sent twice while the process lives.
@@ -119,6 +121,9 @@ class Sender:
         # outbox id -> (Telegram message id, when). Nothing else is sent until they are recorded, so a
         # row is never sent twice while the process lives, and a crash meanwhile repeats at most these.
         self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
+        # Forum topics created on Telegram whose id the database could not store yet: customer id ->
+        # (topic id, title). The next relay stores that one instead of creating another topic.
+        self._unstored_topics: dict[int, tuple[int, str]] = {}
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
@@ -204,6 +209,12 @@ class Sender:
                 "they will be sent again at the next start",
                 len(self._unrecorded),
                 sorted(self._unrecorded),
+            )
+        if self._unstored_topics:
+            log.error(
+                "stopping with forum topic(s) whose id the database never stored (customer: topic %s); "
+                "agents writing there are told the topic is unknown",
+                self._unstored_topics,
             )
         self._stopping = True
         self._wake.set()
@@ -291,7 +302,12 @@ class Sender:
         customer_id = params.pop(relay.TOPIC_KEY, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
-                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+                self.call,
+                self.storage,
+                row.chat_id,
+                customer_id,
+                fresh=fresh_topic,
+                unstored=self._unstored_topics,
             )
         return params
 

@@ -31,7 +31,7 @@ from bot.filters import Inline
 from bot.settings import Settings
 from bot.storage import Storage
 
-__all__ = ["COMMANDS", "IsAgent", "build_router"]
+__all__ = ["COMMANDS", "UNKNOWN_TOPIC", "InUnknownTopic", "IsAgent", "build_router"]
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
@@ -48,6 +48,7 @@ RELAYABLE = frozenset(
     {"text", "photo", "document", "voice", "sticker", "video", "audio", "animation", "video_note"}
 )
 NEEDS_TOPIC = "请在客户的话题里使用此命令"
+UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题(没有对应的客户),这里的消息不会发给任何客户"
 
 
 class IsAgent(Filter):
@@ -61,6 +62,17 @@ class IsAgent(Filter):
         if chat.id != settings.staff_chat_id:
             return False
         return not settings.agent_ids or user.id in settings.agent_ids
+
+
+class InUnknownTopic(Filter):
+    """True for an agent's message (text or media) in a forum topic that belongs to no stored customer:
+    a topic whose id the bot could not store, one left from another database, or one made by hand."""
+
+    async def __call__(self, message: Message, db: Storage) -> bool:
+        thread = message.message_thread_id
+        if not message.is_topic_message or thread is None or _kind(message) not in RELAYABLE:
+            return False
+        return db.customer_by_topic(thread) is None
 
 
 def _agent(event: Message | CallbackQuery) -> AgentRef:
@@ -216,6 +228,14 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
     sender.notify()
 
 
+async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
+    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
+    AgentDesk(desk).feedback(
+        UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
+    )
+    sender.notify()
+
+
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
     text, entities = _words(message)
@@ -271,6 +291,7 @@ def build_router() -> Router:
     router.message(Command("ticket"))(ticket)
     router.message(Command("stats"))(stats)
     router.message(Inline(F.text.startswith("/")))(unknown_command)
+    router.message(InUnknownTopic())(unknown_topic)
     router.message()(answer)
     router.edited_message()(edited)
     router.callback_query(Inline(F.data.startswith("kefu:")))(button)
