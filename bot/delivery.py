@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
+DRAIN_POLL_S = 0.05  # while stopping: how often paused chats are looked at again
 THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
@@ -200,6 +201,44 @@ class Sender:
             except TimeoutError:
                 pass
             self._wake.clear()
+
+    async def drain(self, grace_s: float) -> int:
+        """Send what can be sent within ``grace_s`` seconds (a graceful stop); return how many rows are left.
+
+        Flushes again and again as paused chats (Telegram's pace, a backoff) become free, until the outbox
+        is empty or the time is up. A call still in flight at the deadline is cancelled: like a crash, it
+        may be repeated once at the next start. What is left is logged and sent at the next start.
+        """
+        deadline = asyncio.get_running_loop().time() + grace_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    try:
+                        await self.flush()
+                    except Exception:
+                        log.exception(
+                            "outbox flush failed while stopping; retrying until the grace period ends"
+                        )
+                    if not self.storage.pending_outbox(1) and not self._unrecorded:
+                        return 0
+                    await asyncio.sleep(DRAIN_POLL_S)
+        except TimeoutError:
+            pass
+        try:
+            left = len(self.storage.pending_outbox(self.batch))
+        except Exception as exc:
+            log.error("stopping: the outbox could not be read (%s)", exc)
+            return -1
+        if left:
+            more = "+" if left >= self.batch else ""
+            log.warning(
+                "stopping after the %.0f s grace period with %d%s message(s) still queued; "
+                "they are sent at the next start",
+                grace_s,
+                left,
+                more,
+            )
+        return left
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish after its current flush."""
