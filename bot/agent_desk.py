@@ -38,6 +38,7 @@ __all__ = [
     "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
     "CALLBACK_SUGGEST",
+    "TEXT_BUTTON_REFUSED",
     "AgentDesk",
     "AgentRef",
     "AgentResult",
@@ -66,6 +67,9 @@ TEXT_EDIT_SYNCED = "✏️ 修改已通过检查并同步给客户"
 TEXT_EDIT_HELD = "⛔ 修改未通过检查,客户看到的仍是修改前的内容"
 TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
 TEXT_NOTHING_TO_DO = "这条消息已处理,无需再次发送"
+TEXT_BUTTON_REFUSED = "无效的按钮,未执行"
+MAX_CALLBACK_BYTES = 64  # Telegram's limit: longer data was not made by a button
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
 TEXT_NOT_ALLOWED = "可以发送 ✅"
 TEXT_WOULD_BLOCK = "会被拦截 ⛔"
 
@@ -76,11 +80,18 @@ def callback_data(action: str, row_id: int) -> str:
 
 
 def parse_callback(data: str | None) -> tuple[str, int] | None:
-    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None."""
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None.
+
+    Anything a button of ours cannot carry (over 64 bytes, a row id that is not plain ASCII digits or
+    past SQLite's range) is None.
+    """
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    return parts[1], int(parts[2])
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not (parts[2].isascii() and parts[2].isdigit()):
+        return None
+    row_id = int(parts[2])
+    return (parts[1], row_id) if row_id <= MAX_ROW_ID else None
 
 
 def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:
@@ -375,9 +386,20 @@ class AgentDesk:
                 True, verdict, delivery_id=delivery, feedback_id=fid, staff_row=saved, text=body
             )
 
-    def send_suggestion(self, agent: AgentRef, row_id: int, at: datetime) -> AgentResult:
-        """Send the documented better wording of a held message instead (the 发送建议话术 button)."""
+    def send_suggestion(
+        self, agent: AgentRef, row_id: int, at: datetime, *, under: tuple[int, int | None]
+    ) -> AgentResult:
+        """Send the documented better wording of a held message instead (the 发送建议话术 button).
+
+        ``under`` is ``(chat id, id of the message replied to)`` of the notice the button sits on: the
+        notice replies to the held message, so a button whose row is another message is refused.
+        """
         row = self.storage.staff_message_by_id(row_id)
+        if row is not None and (row.staff_chat_id, row.staff_message_id) != under:
+            log.warning(
+                "button press refused: row %s is not the message its notice replies to (%s)", row_id, under
+            )
+            return AgentResult(False, text=TEXT_BUTTON_REFUSED)
         if row is None or row.status not in ("held", "edit_held") or not row.suggestion:
             return AgentResult(False, text=TEXT_NOTHING_TO_DO)
         result = self._send_text(agent, row.customer_id, row.suggestion, at, label=TEXT_SUGGESTION_SENT)

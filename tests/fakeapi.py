@@ -431,17 +431,30 @@ class FakeTelegram:
         user_id: int = 7,
         thread_id: int | None = None,
         first_name: str = "客服小王",
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message."""
+        """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message.
+
+        ``reply_to``: the message the one with the button replies to (Telegram includes it).
+        """
+        chat = {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True}
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True},
+            "chat": chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME},
             "text": "⛔",
         }
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": self.user(user_id, first_name, None),
+                "text": "…",
+            }
         query = {
             "id": str(next(self._update_ids)),
             "from": self.user(user_id, first_name, None),

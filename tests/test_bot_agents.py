@@ -16,6 +16,7 @@ from bot.agent_desk import (
     BUTTON_SUGGEST,
     CALLBACK_EDIT,
     CALLBACK_SUGGEST,
+    TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HELD,
     TEXT_EDIT_HINT,
     callback_data,
@@ -306,26 +307,69 @@ async def test_held_reply_edited_clean_is_then_delivered(rig):
 
 async def test_suggestion_button_sends_documented_wording(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
-    await rig.agent_says(RUDE, at(10, 1))
+    staff_id = await rig.agent_says(RUDE, at(10, 1))
     notice = rig.last_staff()
     suggest = notice.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert parse_callback(suggest)[0] == CALLBACK_SUGGEST
     notice_id = rig.storage.rows(
         "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
     )[0]
-    await rig.feed(
-        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
+    press = rig.fake.callback_update(
+        rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic(), reply_to=staff_id
     )
+    await rig.feed(press)
     assert [c.params["text"] for c in rig.to_customer("sendMessage")][-1] == check(RUDE).suggestion
     (answered,) = rig.fake.calls("answerCallbackQuery")
     assert answered.params["text"] == "已发送建议话术"
     (unbuttoned,) = rig.fake.calls("editMessageReplyMarkup")
     assert unbuttoned.params["message_id"] == notice_id["telegram_message_id"]
     # a second press sends nothing more
-    await rig.feed(
-        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
-    )
+    await rig.feed(json.loads(json.dumps(press)) | {"update_id": press["update_id"] + 1000})
     assert [c.params["text"] for c in rig.to_customer("sendMessage")].count(check(RUDE).suggestion) == 1
+
+
+# buttons nobody made (issue 11, item 8) ----------------------------------------------------------
+async def _held_with_notice(rig, text: str, minute: int) -> tuple[int, int, str]:
+    """Hold an agent message; return (its id, the id of the notice under it, the notice's suggest data)."""
+    staff_id = await rig.agent_says(text, at(10, minute))
+    data = rig.last_staff().params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    (notice,) = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC LIMIT 1"
+    )
+    return staff_id, notice["telegram_message_id"], data
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["kefu:s:" + "9" * 60, "kefu:s:" + "9" * 25, "kefu:s:²", "kefu:s:-1", "other", "kefu:" + "x" * 500],
+    ids=["over-64-bytes", "past-sqlite-integer", "unicode-digit", "negative", "foreign", "long"],
+)
+async def test_forged_button_data_is_refused_answered_and_logged(rig, caplog, data):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    staff_id, notice_id, _ = await _held_with_notice(rig, RUDE, 1)
+    sent = len(rig.to_customer())
+    await rig.feed(
+        rig.fake.callback_update(rig.staff, notice_id, data, thread_id=rig.topic(), reply_to=staff_id)
+    )
+    (answered,) = rig.fake.calls("answerCallbackQuery")  # never left spinning
+    assert answered.params["text"] == TEXT_BUTTON_REFUSED
+    assert len(rig.to_customer()) == sent and "button" in caplog.text
+
+
+async def test_a_button_acts_only_on_the_message_it_sits_under(rig, caplog):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    first_id, first_notice, _ = await _held_with_notice(rig, RUDE, 1)
+    _, _, second_data = await _held_with_notice(rig, "你怎么还不明白,我都说了三遍了", 2)
+    sent = len(rig.to_customer())
+    # The first notice's button, carrying the row id of the second held message: not tied to it.
+    await rig.feed(
+        rig.fake.callback_update(
+            rig.staff, first_notice, second_data, thread_id=rig.topic(), reply_to=first_id
+        )
+    )
+    assert len(rig.to_customer()) == sent
+    (answered,) = rig.fake.calls("answerCallbackQuery")
+    assert answered.params["text"] == TEXT_BUTTON_REFUSED and "button" in caplog.text
 
 
 async def test_edit_button_explains_how_to_resend(rig):

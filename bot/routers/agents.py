@@ -8,6 +8,7 @@ anyone else in any group is ignored. Handlers are thin: find the customer of the
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.agent_desk import (
     CALLBACK_EDIT,
     CALLBACK_SUGGEST,
+    TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HINT,
     AgentDesk,
     AgentRef,
@@ -32,6 +34,8 @@ from bot.settings import Settings
 from bot.storage import Storage
 
 __all__ = ["COMMANDS", "UNKNOWN_TOPIC", "InUnknownTopic", "IsAgent", "build_router"]
+
+log = logging.getLogger(__name__)
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
@@ -252,28 +256,35 @@ async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
 
 
 async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
-    """The buttons under a held message: send the documented suggestion instead, or how to edit and resend."""
+    """The buttons under a held message: send the documented suggestion instead, or how to edit and resend.
+
+    Every press is answered; one with data no button of ours carries is refused and logged.
+    """
     parsed = parse_callback(query.data)
-    agents = AgentDesk(desk)
-    at = utc_now()
     if parsed is None:
-        await query.answer()
+        log.warning("button press refused: data %.80r is not from a kefu button", query.data)
+        await query.answer(TEXT_BUTTON_REFUSED)
         return
     action, row_id = parsed
     if action == CALLBACK_SUGGEST:
-        result = agents.send_suggestion(_agent(query), row_id, at)
-        if result.allowed and query.message is not None:
+        notice = query.message
+        replied = notice.reply_to_message if isinstance(notice, Message) else None
+        under = (notice.chat.id if notice else None, replied.message_id if replied else None)
+        at = utc_now()
+        result = AgentDesk(desk).send_suggestion(_agent(query), row_id, at, under=under)
+        if result.allowed and notice is not None:
             desk.storage.enqueue(
-                query.message.chat.id,
+                notice.chat.id,
                 "editMessageReplyMarkup",
-                {"chat_id": query.message.chat.id, "message_id": query.message.message_id},
+                {"chat_id": notice.chat.id, "message_id": notice.message_id},
                 at,
             )
         await query.answer("已发送建议话术" if result.allowed else (result.text or "未发送"))
     elif action == CALLBACK_EDIT:
         await query.answer(TEXT_EDIT_HINT, show_alert=True)
     else:
-        await query.answer()
+        log.warning("button press refused: unknown action in %.80r", query.data)
+        await query.answer(TEXT_BUTTON_REFUSED)
     sender.notify()
 
 
@@ -294,5 +305,5 @@ def build_router() -> Router:
     router.message(InUnknownTopic())(unknown_topic)
     router.message()(answer)
     router.edited_message()(edited)
-    router.callback_query(Inline(F.data.startswith("kefu:")))(button)
+    router.callback_query()(button)  # every press by an agent is answered, a forged one refused
     return router
