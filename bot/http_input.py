@@ -61,9 +61,17 @@ async def read_body(request: web.Request) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """Return the JSON value of ``body``; raise :class:`BadJSON` saying what is wrong with it."""
+    """Return the JSON value of ``body``; raise :class:`BadJSON` saying what is wrong with it.
+
+    A string escaping half of a surrogate pair (``"\\ud800"``) is refused too: it is valid JSON but not
+    text, and neither SQLite nor an answer in UTF-8 can carry it.
+    """
     try:
-        return json.loads(body)
+        value = json.loads(body)
+        json.dumps(value, ensure_ascii=False).encode()
+        return value
+    except UnicodeEncodeError:
+        raise BadJSON("body holds a lone surrogate (\\ud800-\\udfff), which is not text") from None
     except UnicodeDecodeError as exc:
         raise BadJSON(f"body is not UTF-8: {exc.reason}") from None
     except RecursionError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -95,8 +96,14 @@ async def test_a_0xff_byte_in_the_bearer_header_is_refused(checker):
 # bodies that break a naive parser --------------------------------------------------------------------
 @pytest.mark.parametrize(
     "body",
-    [DEEP, b'{"update_id": 1, "x": ' + b"9" * 5000 + b"}", b'{"update_id": true}', b'{"update_id": -1}'],
-    ids=["nested", "long-number", "bool-id", "negative-id"],
+    [
+        DEEP,
+        b'{"update_id": 1, "x": ' + b"9" * 5000 + b"}",
+        b'{"update_id": true}',
+        b'{"update_id": -1}',
+        b'{"update_id": 77, "message": {"text": "\\ud800"}}',
+    ],
+    ids=["nested", "long-number", "bool-id", "negative-id", "lone-surrogate"],
 )
 async def test_hostile_webhook_bodies_get_a_400(webhook, body):
     client, stack = webhook
@@ -113,15 +120,26 @@ async def test_an_update_id_sqlite_cannot_hold_is_refused_and_logged_not_retried
     assert "update_id" in caplog.text and str(2**70) in caplog.text
 
 
-async def test_an_update_that_cannot_be_stored_for_another_reason_is_refused_and_logged(webhook, caplog):
-    client, _ = webhook
-    body = b'{"update_id": 77, "message": {"text": "\\ud800"}}'  # a lone surrogate: SQLite cannot take it
-    response = await client.post(PATH, data=body, headers={SECRET_HEADER: SECRET})
+async def test_an_update_the_database_refuses_for_good_is_refused_and_logged(
+    webhook, fake, monkeypatch, caplog
+):
+    client, stack = webhook
+
+    def refused(raw, at):
+        raise sqlite3.IntegrityError("CHECK constraint failed")  # not "unavailable": a retry cannot help
+
+    monkeypatch.setattr(stack.inbox, "store", refused)
+    update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 77}
+    response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
     assert response.status == 400
-    assert any(r.levelno == logging.ERROR and "77" in r.getMessage() for r in caplog.records)
+    assert any(r.levelno == logging.ERROR and "update 77" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("body", [DEEP, b'{"text": ' + b"1" * 5000 + b"}"], ids=["nested", "long-number"])
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, b'{"text": ' + b"1" * 5000 + b"}", b'{"text": "\\ud800"}'],
+    ids=["nested", "long-number", "lone-surrogate"],
+)
 async def test_hostile_check_bodies_get_a_400(checker, body):
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     response = await checker.post("/v1/check", data=body, headers=headers)
