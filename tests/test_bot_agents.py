@@ -294,6 +294,21 @@ async def test_edit_passing_while_the_answer_is_queued_reaches_the_customer(rig)
     assert [c.method for c in rig.to_customer()][-2:] == ["sendMessage", "editMessageText"]
 
 
+async def test_an_edit_of_an_answer_that_never_arrived_is_given_up(rig):
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    rig.fake.block_user(CUSTOMER)
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 1))
+    await _answer_not_yet_delivered(rig, "queued", update)
+    better = "您好，订单明天上午发货，请您留意物流信息。"
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, update["message"]["message_id"], better, thread_id=thread, at=at(10, 2)
+    )
+    await rig.feed(edit)
+    assert rig.fake.calls("editMessageText") == []  # nothing to edit: the answer was refused (403)
+    failed = rig.storage.outbox("failed")
+    assert [r.method for r in failed if r.chat_id == CUSTOMER] == ["sendMessage", "editMessageText"]
+
+
 async def test_held_reply_edited_clean_is_then_delivered(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     staff_id = await rig.agent_says(RUDE, at(10, 1))
