@@ -387,7 +387,7 @@ class AgentDesk:
             )
 
     def send_suggestion(
-        self, agent: AgentRef, row_id: int, at: datetime, *, under: tuple[int, int | None]
+        self, agent: AgentRef, row_id: int, at: datetime, *, under: tuple[int | None, int | None]
     ) -> AgentResult:
         """Send the documented better wording of a held message instead (the 发送建议话术 button).
 

@@ -202,8 +202,9 @@ class Sender:
                 pass
             self._wake.clear()
 
-    async def drain(self, grace_s: float) -> int:
-        """Send what can be sent within ``grace_s`` seconds (a graceful stop); return how many rows are left.
+    async def drain(self, grace_s: float) -> int | None:
+        """Send what can be sent within ``grace_s`` seconds (a graceful stop); return how many rows are left
+        (None when the outbox cannot be read).
 
         Flushes again and again as paused chats (Telegram's pace, a backoff) become free, until the outbox
         is empty or the time is up. A call still in flight at the deadline is cancelled: like a crash, it
@@ -228,7 +229,7 @@ class Sender:
             left = len(self.storage.pending_outbox(self.batch))
         except Exception as exc:
             log.error("stopping: the outbox could not be read (%s)", exc)
-            return -1
+            return None
         if left:
             more = "+" if left >= self.batch else ""
             log.warning(

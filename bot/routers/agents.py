@@ -255,6 +255,13 @@ async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     sender.notify()
 
 
+def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
+    """Return (chat id, id of the message it replies to) of the notice a pressed button sits on."""
+    notice = query.message
+    replied = notice.reply_to_message if isinstance(notice, Message) else None
+    return (notice.chat.id if notice else None, replied.message_id if replied else None)
+
+
 async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
     """The buttons under a held message: send the documented suggestion instead, or how to edit and resend.
 
@@ -268,10 +275,8 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     action, row_id = parsed
     if action == CALLBACK_SUGGEST:
         notice = query.message
-        replied = notice.reply_to_message if isinstance(notice, Message) else None
-        under = (notice.chat.id if notice else None, replied.message_id if replied else None)
         at = utc_now()
-        result = AgentDesk(desk).send_suggestion(_agent(query), row_id, at, under=under)
+        result = AgentDesk(desk).send_suggestion(_agent(query), row_id, at, under=_under(query))
         if result.allowed and notice is not None:
             desk.storage.enqueue(
                 notice.chat.id,
