@@ -8,7 +8,8 @@ helper here turns such input into a plain refusal the handler answers with a 4xx
 - :func:`read_body` reads the body within :data:`READ_TIMEOUT_S` (``HTTPRequestTimeout``, 408);
 - :func:`parse_json` parses it, raising :class:`BadJSON` for anything that is not sane JSON;
 - :func:`server_options` are the aiohttp runner options: a connection that has not sent a complete
-  request within :data:`READ_TIMEOUT_S` is closed (slow headers).
+  request within :data:`READ_TIMEOUT_S` is closed (slow headers), and a stop waits no longer than
+  that for requests in flight.
 
 Example::
 
@@ -83,5 +84,7 @@ def parse_json(body: bytes) -> Any:
 
 
 def server_options() -> dict[str, Any]:
-    """Return the aiohttp ``AppRunner`` options both servers use (slow or idle connections are closed)."""
-    return {"keepalive_timeout": READ_TIMEOUT_S}
+    """Return the aiohttp ``AppRunner`` options both servers use: a connection idle or still sending its
+    headers after :data:`READ_TIMEOUT_S` is closed, and a stop waits as long for requests in flight (not
+    aiohttp's default minute, which would eat the bot's grace period)."""
+    return {"keepalive_timeout": READ_TIMEOUT_S, "shutdown_timeout": READ_TIMEOUT_S}
