@@ -3,17 +3,19 @@
 Every method takes the time as ``at`` and writes into the outbox (never calls Telegram): deliveries to
 the customer and the bot's feedback in the customer's topic. Every agent message is checked by the
 guard (through :meth:`bot.desk.SupportDesk.on_agent_message`, which logs ``guard_events`` and fails
-closed). An allowed message is *copied* to the customer from the topic (so photos, documents, voice
-and stickers go as they are); a blocked one is held back and the topic gets the category, the
-agent's text with the matched words marked, the documented better wording and two buttons.
-Every agent topic message is stored in ``staff_messages`` with its latest text, so an edit is
-checked again and the outbound guard can tell what a copy carries.
+closed). An allowed message goes to the customer in exactly the words that were checked: a text is
+sent again (``sendMessage`` with the checked text and entities), media are copied from the topic with
+the checked caption passed explicitly (so a photo, document or voice goes as it is, but never with a
+caption the agent edited in after the check). A blocked one is held back and the topic gets the
+category, the agent's text with the matched words marked, the documented better wording and two
+buttons. Every agent topic message is stored in ``staff_messages`` with its latest text, so an edit
+is checked again before it reaches the customer.
 
 Example::
 
     agents = AgentDesk(desk)
     result = agents.answer(AgentRef(7, "小王"), customer_id=42, staff_message_id=15, text="好的", at=at)
-    result.allowed, result.delivery_id      # (True, 12): a copyMessage queued for the customer
+    result.allowed, result.delivery_id      # (True, 12): a sendMessage queued for the customer
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ __all__ = [
     "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
     "CALLBACK_SUGGEST",
+    "TEXT_BUTTON_REFUSED",
     "AgentDesk",
     "AgentRef",
     "AgentResult",
     "blocked_text",
     "callback_data",
+    "checked_call",
+    "edit_call",
     "mark_hits",
     "parse_callback",
 ]
@@ -62,6 +67,9 @@ TEXT_EDIT_SYNCED = "✏️ 修改已通过检查并同步给客户"
 TEXT_EDIT_HELD = "⛔ 修改未通过检查,客户看到的仍是修改前的内容"
 TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
 TEXT_NOTHING_TO_DO = "这条消息已处理,无需再次发送"
+TEXT_BUTTON_REFUSED = "无效的按钮,未执行"
+MAX_CALLBACK_BYTES = 64  # Telegram's limit: longer data was not made by a button
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
 TEXT_NOT_ALLOWED = "可以发送 ✅"
 TEXT_WOULD_BLOCK = "会被拦截 ⛔"
 
@@ -72,11 +80,18 @@ def callback_data(action: str, row_id: int) -> str:
 
 
 def parse_callback(data: str | None) -> tuple[str, int] | None:
-    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None."""
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None.
+
+    Anything a button of ours cannot carry (over 64 bytes, a row id that is not plain ASCII digits or
+    past SQLite's range) is None.
+    """
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    return parts[1], int(parts[2])
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not (parts[2].isascii() and parts[2].isdigit()):
+        return None
+    row_id = int(parts[2])
+    return (parts[1], row_id) if row_id <= MAX_ROW_ID else None
 
 
 def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:
@@ -99,6 +114,71 @@ def blocked_text(text: str, verdict: Verdict, *, title: str = TEXT_HELD) -> str:
     if verdict.suggestion:
         lines.append(f"建议话术:{verdict.suggestion}")
     return "\n".join(lines)[: relay.MAX_TEXT]
+
+
+def checked_call(
+    *,
+    chat_id: int,
+    staff_chat_id: int | None,
+    staff_message_id: int,
+    text: str,
+    content_kind: str,
+    entities: list[dict[str, Any]] | None = None,
+    file_id: str | None = None,
+    album: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``(method, params)`` call that gives a customer an agent's message in the checked words.
+
+    A plain copy would carry whatever the message says when it is sent, and the agent may have edited
+    it since the check. So text goes as ``sendMessage`` with the checked text; captioned media as
+    ``copyMessage`` with the checked caption passed explicitly; media that had no caption are sent by
+    ``file_id`` (``sendPhoto``…: a copy cannot be told "no caption"); stickers and video notes, which
+    carry no words and cannot be edited, as a plain copy. An album item (``album``: its media group)
+    is always sent by ``file_id`` with its checked caption, so the sender can group the items in one
+    ``sendMediaGroup`` (``copyMessages`` would carry whatever the captions say by then).
+
+    >>> checked_call(chat_id=42, staff_chat_id=-100, staff_message_id=5, text="好的", content_kind="text")
+    ('sendMessage', {'chat_id': 42, 'text': '好的'})
+    """
+    if content_kind == "text":
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if entities:
+            params["entities"] = entities
+        return "sendMessage", params
+    if content_kind in relay.CAPTION_KINDS and file_id and (album is not None or not text):
+        params = {"chat_id": chat_id, content_kind: file_id}
+        if text:
+            params["caption"] = text
+            if entities:
+                params["caption_entities"] = entities
+        if album is not None:
+            params[relay.ALBUM_KEY] = album
+        return "send" + content_kind.capitalize(), params
+    params = {"chat_id": chat_id, "from_chat_id": staff_chat_id, "message_id": staff_message_id}
+    if content_kind in relay.CAPTION_KINDS and text:
+        params["caption"] = text
+        if entities:
+            params["caption_entities"] = entities
+    return "copyMessage", params
+
+
+def edit_call(
+    chat_id: int,
+    target: dict[str, Any],
+    text: str,
+    content_kind: str,
+    entities: list[dict[str, Any]] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return the ``editMessageText`` (text) or ``editMessageCaption`` (media) call putting checked words
+    into the customer's message ``target`` (``{"message_id": …}``, or the queued message it will be)."""
+    if content_kind == "text":
+        method, field, entity_field = "editMessageText", "text", "entities"
+    else:
+        method, field, entity_field = "editMessageCaption", "caption", "caption_entities"
+    params = {"chat_id": chat_id, **target, field: text}
+    if entities:
+        params[entity_field] = entities
+    return method, params
 
 
 def _keyboard(row_id: int, suggestion: str | None) -> dict[str, Any]:
@@ -192,11 +272,15 @@ class AgentDesk:
         *,
         content_kind: str = "text",
         album: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        file_id: str | None = None,
     ) -> AgentResult:
-        """Check an agent's topic message; copy it to the customer when allowed, else hold it and explain.
+        """Check an agent's topic message; send it (as checked) to the customer when allowed, else hold it.
 
-        Media without a caption pass (``text`` None). A message already handled (a replayed update) is
-        not handled again. The items of an album (``album``: its ``media_group_id``) are copied together.
+        Media without a caption pass (``text`` None). ``entities`` are the text's (or caption's)
+        formatting, as Bot API dicts; ``file_id`` the media's file (sent by id when it has no caption). A
+        message already handled (a replayed update) is not handled again. The items of an album
+        (``album``: its ``media_group_id``) are sent together, each in its checked words.
         """
         body = text or ""
         known = self.storage.staff_message(self.staff, staff_message_id)
@@ -219,7 +303,24 @@ class AgentDesk:
                     message_id=outcome.message_id,
                     at=at,
                 )
-                delivery = self._copy(customer, staff_message_id, outcome.message_id, at, album=album)
+                method, params = checked_call(
+                    chat_id=customer.chat_id,
+                    staff_chat_id=self.staff,
+                    staff_message_id=staff_message_id,
+                    text=body,
+                    content_kind=content_kind,
+                    entities=entities,
+                    file_id=file_id,
+                    album=album,
+                )
+                delivery = self.storage.enqueue(
+                    customer.chat_id,
+                    method,
+                    params,
+                    at,
+                    customer_id=customer.id,
+                    message_id=outcome.message_id,
+                )
                 return AgentResult(True, outcome.verdict, delivery_id=delivery, staff_row=row, text=body)
             return self._hold(agent, customer, staff_message_id, body, content_kind, outcome.verdict, at)
 
@@ -232,12 +333,13 @@ class AgentDesk:
         *,
         content_kind: str = "text",
         entities: list[dict[str, Any]] | None = None,
+        file_id: str | None = None,
     ) -> AgentResult | None:
         """Check an edited agent message again; return None when the message is not a stored agent answer.
 
-        A held message that now passes is copied to the customer; an edit of a delivered message is
-        applied to the customer's copy (``editMessageText``/``editMessageCaption``, formatting kept with
-        ``entities``) only when it passes.
+        A held message that now passes is sent to the customer; an edit of an answer already sent (or
+        still queued) is applied to the customer's message (``editMessageText``/``editMessageCaption``)
+        only when it passes. A failing edit changes nothing the customer sees.
         """
         row = self.storage.staff_message(self.staff, staff_message_id)
         if row is None or row.status == "command":
@@ -248,13 +350,22 @@ class AgentDesk:
         if row.status == "suggested":  # the documented wording went instead: nothing more to send
             return AgentResult(False, staff_row=row, text=TEXT_NOTHING_TO_DO)
         if row.message_id is None:  # held back so far: the edit is a new attempt
-            return self.answer(agent, row.customer_id, staff_message_id, body, at, content_kind=content_kind)
+            return self.answer(
+                agent,
+                row.customer_id,
+                staff_message_id,
+                body,
+                at,
+                content_kind=content_kind,
+                entities=entities,
+                file_id=file_id,
+            )
         customer = self._customer(row.customer_id)
         verdict = self._check_logged(agent, customer.id, body, at)
         with self.storage.transaction():
             if verdict is None or not verdict.allowed:
-                # Remember the blocked words: a copy still queued would carry them, so the gate refuses it.
-                # (_check_logged already recorded the check, a failed one included.)
+                # The customer keeps the words checked before (queued or sent); the blocked ones are
+                # remembered for the buttons. (_check_logged already recorded the check, a failed one too.)
                 return self._hold(
                     agent,
                     customer,
@@ -291,18 +402,12 @@ class AgentDesk:
                 status="sent",
                 at=at,
             )
-            copy_id = previous["telegram_message_id"] if previous else None
             delivery = fid = None
-            if copy_id is not None:  # else the copy is still queued and will carry the new text
-                if content_kind == "text":
-                    method, params = "editMessageText", {"text": body}
-                    if entities:
-                        params["entities"] = entities
-                else:
-                    method, params = "editMessageCaption", {"caption": body}
-                    if entities:
-                        params["caption_entities"] = entities
-                params.update(chat_id=customer.chat_id, message_id=copy_id)
+            if content_kind == "text" or content_kind in relay.CAPTION_KINDS:
+                sent_id = previous["telegram_message_id"] if previous else None
+                # Still queued: the edit goes after it and finds the customer's message id then.
+                target = {"message_id": sent_id} if sent_id else {relay.EDIT_OF_KEY: row.message_id}
+                method, params = edit_call(customer.chat_id, target, body, content_kind, entities)
                 # 「修改已同步」 only once Telegram confirmed the edit: the sender queues it then.
                 synced = self._feedback_params(
                     TEXT_EDIT_SYNCED, customer_id=customer.id, reply_to=staff_message_id
@@ -322,9 +427,20 @@ class AgentDesk:
                 True, verdict, delivery_id=delivery, feedback_id=fid, staff_row=saved, text=body
             )
 
-    def send_suggestion(self, agent: AgentRef, row_id: int, at: datetime) -> AgentResult:
-        """Send the documented better wording of a held message instead (the 发送建议话术 button)."""
+    def send_suggestion(
+        self, agent: AgentRef, row_id: int, at: datetime, *, under: tuple[int | None, int | None]
+    ) -> AgentResult:
+        """Send the documented better wording of a held message instead (the 发送建议话术 button).
+
+        ``under`` is ``(chat id, id of the message replied to)`` of the notice the button sits on: the
+        notice replies to the held message, so a button whose row is another message is refused.
+        """
         row = self.storage.staff_message_by_id(row_id)
+        if row is not None and (row.staff_chat_id, row.staff_message_id) != under:
+            log.warning(
+                "button press refused: row %s is not the message its notice replies to (%s)", row_id, under
+            )
+            return AgentResult(False, text=TEXT_BUTTON_REFUSED)
         if row is None or row.status not in ("held", "edit_held") or not row.suggestion:
             return AgentResult(False, text=TEXT_NOTHING_TO_DO)
         result = self._send_text(agent, row.customer_id, row.suggestion, at, label=TEXT_SUGGESTION_SENT)
@@ -460,22 +576,6 @@ class AgentDesk:
         if customer is None:
             raise LookupError(f"unknown customer {customer_id}")
         return customer
-
-    def _copy(
-        self,
-        customer: Customer,
-        staff_message_id: int,
-        message_id: int | None,
-        at: datetime,
-        *,
-        album: str | None = None,
-    ) -> int:
-        params = {"chat_id": customer.chat_id, "from_chat_id": self.staff, "message_id": staff_message_id}
-        if album is not None:
-            params[relay.ALBUM_KEY] = album
-        return self.storage.enqueue(
-            customer.chat_id, "copyMessage", params, at, customer_id=customer.id, message_id=message_id
-        )
 
     def _hold(
         self,

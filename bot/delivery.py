@@ -28,6 +28,8 @@ retried with a backoff, and once a send works again the staff are told (in Gener
 
 The items of a customer's album are copied in one ``copyMessages`` call, which keeps them grouped, once
 no new item arrived for :data:`ALBUM_SETTLE_S`.
+A topic created on Telegram whose id the database could not store is kept in memory and stored at the
+next try: a customer never gets a second topic for it.
 When the database cannot record a send Telegram confirmed (locked past the busy timeout, read-only,
 full), the sender keeps the confirmation in memory and sends nothing more until it is recorded: a
 row is never sent twice while the process lives.
@@ -72,12 +74,13 @@ from bot.settings import Settings
 from bot.storage import OutboxRow, Storage, is_unavailable
 from bot.telegram_kinds import uncopyable_text
 
-__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "Sender", "method_for"]
+__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "NeverDelivered", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
+DRAIN_POLL_S = 0.05  # while stopping: how often paused chats are looked at again
 THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
@@ -117,6 +120,10 @@ REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is sti
 NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
 
 
+class NeverDelivered(Exception):
+    """An edit whose message never reached the chat (its send failed for good): nothing to edit."""
+
+
 def _copy_refused(reason: str) -> bool:
     return any(marker in reason for marker in COPY_REFUSED)
 
@@ -124,6 +131,15 @@ def _copy_refused(reason: str) -> bool:
 def _landed_outside_topic(result: Any) -> bool:
     """Return whether a sent Message came back without the thread it was sent to (Topics are off)."""
     return hasattr(result, "chat") and getattr(result, "message_thread_id", None) is None
+
+
+def _media_item(row: OutboxRow) -> dict[str, Any]:
+    """Return the ``InputMedia`` dict of an album item queued as ``sendPhoto``/``sendVideo``/…."""
+    kind = row.method.removeprefix("send").lower()
+    params = row.params
+    item = {"type": kind, "media": params[kind]}
+    item.update({k: params[k] for k in ("caption", "caption_entities") if k in params})
+    return item
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
@@ -171,6 +187,9 @@ class Sender:
         self._migrated_told: set[int] = set()  # new supergroup ids already told in their group
         self._albums: dict[str, tuple[int, datetime]] = {}  # album -> (items queued, since when)
         self._album_ids: dict[int, list[int | None]] = {}  # outbox id -> message ids of its copyMessages
+        # Forum topics created on Telegram whose id the database could not store yet: customer id ->
+        # (topic id, title). The next relay stores that one instead of creating another topic.
+        self._unstored_topics: dict[int, tuple[int, str]] = {}
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
@@ -259,6 +278,45 @@ class Sender:
                 pass
             self._wake.clear()
 
+    async def drain(self, grace_s: float) -> int | None:
+        """Send what can be sent within ``grace_s`` seconds (a graceful stop); return how many rows are left
+        (None when the outbox cannot be read).
+
+        Flushes again and again as paused chats (Telegram's pace, a backoff) become free, until the outbox
+        is empty or the time is up. A call still in flight at the deadline is cancelled: like a crash, it
+        may be repeated once at the next start. What is left is logged and sent at the next start.
+        """
+        deadline = asyncio.get_running_loop().time() + grace_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    try:
+                        await self.flush()
+                    except Exception:
+                        log.exception(
+                            "outbox flush failed while stopping; retrying until the grace period ends"
+                        )
+                    if not self.storage.pending_outbox(1) and not self._unrecorded:
+                        return 0
+                    await asyncio.sleep(DRAIN_POLL_S)
+        except TimeoutError:
+            pass
+        try:
+            left = len(self.storage.pending_outbox(self.batch))
+        except Exception as exc:
+            log.error("stopping: the outbox could not be read (%s)", exc)
+            return None
+        if left:
+            more = "+" if left >= self.batch else ""
+            log.warning(
+                "stopping after the %.0f s grace period with %d%s message(s) still queued; "
+                "they are sent at the next start",
+                grace_s,
+                left,
+                more,
+            )
+        return left
+
     def stop(self) -> None:
         """Ask :meth:`run` to finish after its current flush."""
         if self._unrecorded:
@@ -267,6 +325,12 @@ class Sender:
                 "they will be sent again at the next start",
                 len(self._unrecorded),
                 sorted(self._unrecorded),
+            )
+        if self._unstored_topics:
+            log.error(
+                "stopping with forum topic(s) whose id the database never stored (customer: topic %s); "
+                "agents writing there are told the topic is unknown",
+                self._unstored_topics,
             )
         self._stopping = True
         self._wake.set()
@@ -357,14 +421,23 @@ class Sender:
         return album
 
     async def _deliver_album(self, album: list[OutboxRow]) -> bool:
-        """Copy an album's items in one ``copyMessages`` call; on success every row of it is marked sent."""
-        album = sorted(album, key=lambda r: r.params["message_id"])
-        first = album[0]
-        params = {k: v for k, v in first.params.items() if k != "message_id"}
-        params["message_ids"] = [r.params["message_id"] for r in album]
-        carrier = dataclasses.replace(
-            first, method="copyMessages", payload=json.dumps(params, ensure_ascii=False)
-        )
+        """Send an album's items in one call; on success every row of it is marked sent.
+
+        A customer's album relayed to staff is copied (``copyMessages``); an agent's album goes to the
+        customer as ``sendMediaGroup`` of its items, each by file id with its checked caption.
+        """
+        first = min(album, key=lambda r: r.id)
+        if first.method == "copyMessage":
+            album = sorted(album, key=lambda r: r.params["message_id"])
+            first = album[0]
+            params = {k: v for k, v in first.params.items() if k != "message_id"}
+            params["message_ids"] = [r.params["message_id"] for r in album]
+            method = "copyMessages"
+        else:
+            album = sorted(album, key=lambda r: r.id)
+            params = {"chat_id": first.chat_id, "media": [_media_item(r) for r in album]}
+            method = "sendMediaGroup"
+        carrier = dataclasses.replace(first, method=method, payload=json.dumps(params, ensure_ascii=False))
         if not await self._deliver(carrier):
             if self.storage_status(first.id) == "failed":
                 for row in album[1:]:
@@ -377,12 +450,23 @@ class Sender:
 
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
+        edit_of = params.pop(relay.EDIT_OF_KEY, None)
+        if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
+            edited = self.storage.message(edit_of)
+            if edited is None or edited["telegram_message_id"] is None:
+                raise NeverDelivered(f"the message outbox row {row.id} edits was never delivered")
+            params["message_id"] = edited["telegram_message_id"]
         customer_id = params.pop(relay.TOPIC_KEY, None)
         for key in relay.PRIVATE_KEYS:
             params.pop(key, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
-                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+                self.call,
+                self.storage,
+                row.chat_id,
+                customer_id,
+                fresh=fresh_topic,
+                unstored=self._unstored_topics,
             )
         return params
 
@@ -415,6 +499,10 @@ class Sender:
                     self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
                     return False
                 await self._staff_migrated(row, exc)
+                return False
+            except NeverDelivered as exc:
+                log.warning("%s; given up", exc)
+                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()

@@ -33,6 +33,7 @@ __all__ = [
     "AFTER_KEY",
     "ALBUM_KEY",
     "CAPTION_KINDS",
+    "EDIT_OF_KEY",
     "KIND_KEY",
     "PRIVATE_KEYS",
     "TEXT_KEY",
@@ -54,7 +55,9 @@ KIND_KEY = "_kind"  # a copy's content kind, for the words that stand in when Te
 ALBUM_KEY = "_album"  # an album item's media_group_id: the album's items are copied in one call
 # A call to queue once Telegram confirmed this one: {"method", "params", "customer_id"} (e.g. 「修改已同步」).
 AFTER_KEY = "_after"
-PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, KIND_KEY, ALBUM_KEY, AFTER_KEY)
+# An edit queued behind the message it edits: the id of that message's record, resolved at send time.
+EDIT_OF_KEY = "_edit_of"
+PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, KIND_KEY, ALBUM_KEY, AFTER_KEY, EDIT_OF_KEY)
 CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -143,12 +146,28 @@ def notice_call(*, staff_chat_id: int, customer_id: int, text: str) -> tuple[str
 
 
 async def ensure_topic(
-    call: Call, storage: Storage, staff_chat_id: int, customer_id: int, *, fresh: bool = False
+    call: Call,
+    storage: Storage,
+    staff_chat_id: int,
+    customer_id: int,
+    *,
+    fresh: bool = False,
+    unstored: dict[int, tuple[int, str]] | None = None,
 ) -> int:
     """Return the customer's topic id, creating the forum topic (and storing its id) when missing.
 
-    ``fresh=True`` forgets the stored id first (Telegram said the thread was not found).
+    ``fresh=True`` forgets the stored id first (Telegram said the thread was not found). ``unstored``
+    (customer id -> topic id and title) keeps a topic created on Telegram whose id the database could
+    not store yet (locked, full): the next call stores that one instead of creating another, so a
+    customer never gets a second topic while the first is alive. Raises what the database raised
+    while the id cannot be stored.
     """
+    kept = None if unstored is None else unstored.get(customer_id)
+    if kept is not None and not fresh:
+        storage.update_customer(customer_id, topic_id=kept[0], topic_name=kept[1])
+        del unstored[customer_id]
+        log.info("topic %s of customer %s stored at last", kept[0], customer_id)
+        return kept[0]
     customer = storage.customer(customer_id)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
@@ -166,7 +185,20 @@ async def ensure_topic(
             storage.update_customer(customer_id, topic_name=name)
         return customer.topic_id
     topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
-    storage.update_customer(customer_id, topic_id=topic.message_thread_id, topic_name=name)
+    if unstored is not None:
+        unstored[customer_id] = (topic.message_thread_id, name)
+    try:
+        storage.update_customer(customer_id, topic_id=topic.message_thread_id, topic_name=name)
+    except Exception as exc:
+        log.error(
+            "topic %s created for customer %s but its id could not be stored (%s); kept to store later",
+            topic.message_thread_id,
+            customer_id,
+            exc,
+        )
+        raise
+    if unstored is not None:
+        del unstored[customer_id]
     return topic.message_thread_id
 
 

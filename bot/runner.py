@@ -3,7 +3,8 @@
 Start: open (and migrate) the database, build Bot and Dispatcher, start the outbox sender and the
 busy-reply sweeper, handle the updates a crash left stored, then receive updates by long polling or,
 with ``KEFU_WEBHOOK_URL``, by webhook. Stop (SIGTERM/SIGINT): stop receiving, finish the updates in
-flight, let the sender deliver what it can, close everything.
+flight, let the sender deliver what it can within ``SENDER_GRACE_S`` (flushing again as Telegram's pace
+allows), close everything.
 
 If the database file is deleted or replaced while the bot runs, the bot stops, writes everything
 stored back and raises :class:`bot.dbfile.DatabaseLost` (see :mod:`bot.dbfile`).
@@ -25,6 +26,7 @@ from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.http_input import server_options
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
@@ -103,7 +105,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
-            runner = web.AppRunner(app, access_log=None)
+            runner = web.AppRunner(app, access_log=None, **server_options())  # slow senders cut off
             await runner.setup()
             await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
             pump.replay_pending()
@@ -128,8 +130,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)
         await pump.drain()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(sender.flush(), SENDER_GRACE_S)
+        await sender.drain(SENDER_GRACE_S)  # the grace period: send what Telegram's pace allows
         sender.stop()
         for task in background[1:]:
             task.cancel()

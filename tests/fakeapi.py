@@ -5,6 +5,11 @@ answers, message ids increasing per chat, long-polling ``getUpdates`` fed by the
 on request (429 with ``retry_after``, 403 "bot was blocked by the user", 400 "message thread not
 found", 5xx). Every call is recorded.
 
+It also keeps what each message says *now*, as Telegram does: a message built here or sent by the bot
+has content, :meth:`FakeTelegram.edit_message` (and the ``edited_*`` builders) change it, and
+``copyMessage`` delivers the source's content at the time of the copy (or the caption passed with it).
+:meth:`FakeTelegram.shown` returns the words a chat's recipient sees.
+
 Example::
 
     async with FakeTelegram() as fake:
@@ -65,6 +70,10 @@ _TEXT_KEYS = frozenset(
         "sticker",
         "photo",
         "document",
+        "video",
+        "audio",
+        "voice",
+        "animation",
     }
 )
 _DEFAULT_ERRORS = {
@@ -137,6 +146,9 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._bots: list[Bot] = []
+        # What each message says now, by (chat id, message id); and the messages the bot put in each chat.
+        self._contents: dict[tuple[int, int], dict[str, str]] = {}
+        self._delivered: dict[int, list[int]] = defaultdict(list)
         self.latency = 0.0  # seconds each sending call takes (getUpdates excepted): a slow link
         self.in_flight = 0
         self.max_in_flight = 0  # the most sending calls being handled at the same moment
@@ -246,6 +258,17 @@ class FakeTelegram:
     def topics(self, chat_id: int) -> set[int]:
         """Return the ids of the forum topics that exist in ``chat_id``."""
         return set(self._topics[chat_id])
+
+    def edit_message(self, chat_id: int, message_id: int, **content: str) -> None:
+        """Change what a message says on "Telegram" (``text=…`` or ``caption=…``) without telling the bot."""
+        self._contents[(chat_id, message_id)] = dict(content)
+
+    def shown(self, chat_id: int) -> list[str]:
+        """Return the words of each message the bot put in ``chat_id``, as its recipient sees them now."""
+        return [
+            (lambda c: c.get("text", c.get("caption", "")))(self._contents.get((chat_id, m), {}))
+            for m in self._delivered[chat_id]
+        ]
 
     # update builders -------------------------------------------------------------------------
     def next_message_id(self, chat_id: int) -> int:
@@ -489,6 +512,7 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self.edit_message(chat_id, message["message_id"], text=text)
         return {"update_id": next(self._update_ids), "message": message}
 
     def group_message_update(
@@ -542,6 +566,7 @@ class FakeTelegram:
         message["photo"] = [{"file_id": "agent-photo", "file_unique_id": "ap", "width": 90, "height": 90}]
         if caption is not None:
             message["caption"] = caption
+        self.edit_message(chat_id, message["message_id"], caption=caption or "")
         return update
 
     def edited_group_text_update(
@@ -555,7 +580,9 @@ class FakeTelegram:
         at: datetime | None = None,
         first_name: str = "客服小王",
     ) -> dict[str, Any]:
-        """Return an ``edited_message`` update: group message ``message_id`` now says ``text``."""
+        """Return an ``edited_message`` update: group message ``message_id`` now says ``text`` (on "Telegram"
+        too, from now on, whether or not the bot is fed the update)."""
+        self.edit_message(chat_id, message_id, text=text)
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(at.timestamp() if at else time.time()),
@@ -577,17 +604,30 @@ class FakeTelegram:
         user_id: int = 7,
         thread_id: int | None = None,
         first_name: str = "客服小王",
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message."""
+        """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message.
+
+        ``reply_to``: the message the one with the button replies to (Telegram includes it).
+        """
+        chat = {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True}
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True},
+            "chat": chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME},
             "text": "⛔",
         }
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": self.user(user_id, first_name, None),
+                "text": "…",
+            }
         query = {
             "id": str(next(self._update_ids)),
             "from": self.user(user_id, first_name, None),
@@ -665,11 +705,13 @@ class FakeTelegram:
             return _error(400, "Bad Request: TOPIC_CLOSED")
         return None
 
-    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+    def _message(self, params: dict[str, Any], *, edits: int | None = None, **content: Any) -> dict[str, Any]:
+        """Return a Message dict for a send (a new id), or for an edit of message ``edits``."""
         chat_id = params["chat_id"]
+        words = {k: v for k, v in content.items() if k in ("text", "caption") and isinstance(v, str)}
         chat = {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}
         message: dict[str, Any] = {
-            "message_id": self.next_message_id(chat_id),
+            "message_id": edits if edits is not None else self.next_message_id(chat_id),
             "date": int(time.time()),
             "chat": chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME},
@@ -677,7 +719,17 @@ class FakeTelegram:
         }
         if params.get("message_thread_id") is not None:
             message.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
+        if edits is None:
+            self._record(chat_id, message["message_id"], words)
+        elif words and isinstance(chat_id, int):
+            self._contents[(chat_id, edits)] = words
         return message
+
+    def _record(self, chat_id: Any, message_id: int, words: dict[str, str]) -> None:
+        """Note a message the bot put in ``chat_id`` and what it says."""
+        if isinstance(chat_id, int):
+            self._contents[(chat_id, message_id)] = words
+            self._delivered[chat_id].append(message_id)
 
     def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -709,39 +761,55 @@ class FakeTelegram:
         return self._message(params, text=str(params.get("text", "")), **extra)
 
     def _m_copymessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"message_id": self.next_message_id(params["chat_id"])}
+        message_id = self.next_message_id(params["chat_id"])
+        source = params.get("from_chat_id"), params.get("message_id")
+        words = dict(self._contents.get(source, {})) if isinstance(source[0], int) else {}
+        if "caption" in params:  # a caption passed with the copy replaces the source's
+            words = {"caption": str(params["caption"])}
+        self._record(params["chat_id"], message_id, words)
+        return {"message_id": message_id}
 
     def _m_copymessages(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return [{"message_id": self.next_message_id(params["chat_id"])} for _ in params["message_ids"]]
+
+    def _m_sendmediagroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        media = params["media"]
+        items = json.loads(media) if isinstance(media, str) else media
+        sent = []
+        for item in items:
+            message_id = self.next_message_id(params["chat_id"])
+            self._record(params["chat_id"], message_id, {"caption": str(item.get("caption", ""))})
+            sent.append({"message_id": message_id})
+        return sent
 
     def _m_forwardmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._message(params, text="(forwarded)")
 
     def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
         photo = [{"file_id": "photo", "file_unique_id": "p", "width": 90, "height": 90}]
-        return self._message(
-            params, photo=photo, **({"caption": params["caption"]} if "caption" in params else {})
-        )
+        return self._message(params, photo=photo, caption=str(params.get("caption", "")))
+
+    def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        document = {"file_id": str(params.get("document")), "file_unique_id": "d"}
+        return self._message(params, document=document, caption=str(params.get("caption", "")))
 
     def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         if "inline_message_id" in params:
             return True
-        message = self._message(params, text=str(params.get("text", "")), edit_date=int(time.time()))
-        message["message_id"] = params["message_id"]
-        return message
+        text = str(params.get("text", ""))
+        return self._message(params, edits=params["message_id"], text=text, edit_date=int(time.time()))
 
     def _m_editmessagecaption(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         if "inline_message_id" in params:
             return True
-        message = self._message(params, caption=str(params.get("caption", "")), edit_date=int(time.time()))
-        message["message_id"] = params["message_id"]
-        return message
+        caption = str(params.get("caption", ""))
+        return self._message(params, edits=params["message_id"], caption=caption, edit_date=int(time.time()))
 
     def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         if "inline_message_id" in params:
             return True
-        message = self._message(params, text="", edit_date=int(time.time()))
-        message["message_id"] = params["message_id"]
+        message = self._message(params, edits=params["message_id"], edit_date=int(time.time()))
+        message.setdefault("text", "")
         return message
 
     def _m_createforumtopic(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -85,8 +85,19 @@ async def test_staff_chat_is_not_checked(guarded, fake, settings):
     assert fake.calls("sendMessage", ok=True) and guard.refused == 0
 
 
-@pytest.mark.parametrize(("stored", "allowed"), [(None, False), (CLEAN, True), (RUDE, False), ("", True)])
-async def test_copies_are_judged_by_their_stored_source(guarded, fake, storage, settings, stored, allowed):
+@pytest.mark.parametrize(
+    ("stored", "kind", "allowed"),
+    [
+        (None, None, False),  # unknown source
+        (CLEAN, "text", False),  # its words may have changed since the check: sent as sendMessage instead
+        (RUDE, "text", False),
+        ("", "photo", False),  # a copy without a caption keeps whatever caption the photo has now
+        ("", "sticker", True),  # no words, cannot be edited
+    ],
+)
+async def test_copies_are_judged_by_their_stored_source(
+    guarded, fake, storage, settings, stored, kind, allowed
+):
     bot, _ = guarded
     if stored is not None:
         storage.save_staff_message(
@@ -95,7 +106,7 @@ async def test_copies_are_judged_by_their_stored_source(guarded, fake, storage, 
             customer_id=CUSTOMER,
             agent_id=None,
             text=stored,
-            content_kind="text" if stored else "photo",
+            content_kind=kind,
             status="sent",
             at=AT,
         )

@@ -8,6 +8,7 @@ anyone else in any group is ignored. Handlers are thin: find the customer of the
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -17,6 +18,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.agent_desk import (
     CALLBACK_EDIT,
     CALLBACK_SUGGEST,
+    TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HINT,
     AgentDesk,
     AgentRef,
@@ -32,7 +34,9 @@ from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram_kinds import SERVICE_KINDS, entities_of, kind_name
 
-__all__ = ["COMMANDS", "IsAgent", "build_router", "is_anonymous_admin"]
+__all__ = ["COMMANDS", "UNKNOWN_TOPIC", "InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
+
+log = logging.getLogger(__name__)
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
@@ -66,6 +70,7 @@ RELAYABLE = frozenset(
 )
 NEEDS_TOPIC = "请在客户的话题里使用此命令"
 TEXT_NOT_RELAYABLE = "⚠️ 此类消息({kind})无法发送给客户,未发送"
+UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题(没有对应的客户),这里的消息不会发给任何客户"
 
 
 def is_anonymous_admin(message: Message, staff_chat_id: int | None) -> bool:
@@ -93,6 +98,17 @@ class IsAgent(Filter):
         if user.is_bot:
             return False
         return not settings.agent_ids or user.id in settings.agent_ids
+
+
+class InUnknownTopic(Filter):
+    """True for an agent's message (text or media) in a forum topic that belongs to no stored customer:
+    a topic whose id the bot could not store, one left from another database, or one made by hand."""
+
+    async def __call__(self, message: Message, db: Storage) -> bool:
+        thread = message.message_thread_id
+        if not message.is_topic_message or thread is None or _kind(message) not in RELAYABLE:
+            return False
+        return db.customer_by_topic(thread) is None
 
 
 def _agent(event: Message | CallbackQuery) -> AgentRef:
@@ -124,6 +140,14 @@ def _customer_id(message: Message, db: Storage) -> int | None:
         return None
     customer = db.customer_by_topic(message.message_thread_id)
     return customer.id if customer else None
+
+
+def _file_id(message: Message) -> str | None:
+    """Return the file id of a message's photo, document, video, audio, voice or animation, else None."""
+    if message.photo:
+        return message.photo[-1].file_id
+    media = getattr(message, _kind(message), None)
+    return getattr(media, "file_id", None)
 
 
 def _kind(message: Message) -> str:
@@ -226,7 +250,7 @@ async def unknown_command(message: Message, desk: SupportDesk, db: Storage, send
 
 
 async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
-    """An agent's message in a customer's topic: checked, then copied to the customer or held back."""
+    """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
     customer_id = _customer_id(message, db)
     kind = _kind(message)
     if customer_id is None or kind in SERVICE_KINDS:
@@ -243,8 +267,18 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
             _words(message),
             _at(message),
             content_kind=kind,
+            entities=entities_of(message) or None,
+            file_id=_file_id(message),
             album=message.media_group_id,
         )
+    sender.notify()
+
+
+async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
+    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
+    AgentDesk(desk).feedback(
+        UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
+    )
     sender.notify()
 
 
@@ -257,33 +291,46 @@ async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
         _at(message),
         content_kind=_kind(message),
         entities=entities_of(message),
+        file_id=_file_id(message),
     )
     sender.notify()
 
 
+def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
+    """Return (chat id, id of the message it replies to) of the notice a pressed button sits on."""
+    notice = query.message
+    replied = notice.reply_to_message if isinstance(notice, Message) else None
+    return (notice.chat.id if notice else None, replied.message_id if replied else None)
+
+
 async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
-    """The buttons under a held message: send the documented suggestion instead, or how to edit and resend."""
+    """The buttons under a held message: send the documented suggestion instead, or how to edit and resend.
+
+    Every press is answered; one with data no button of ours carries is refused and logged.
+    """
     parsed = parse_callback(query.data)
-    agents = AgentDesk(desk)
-    at = utc_now()
     if parsed is None:
-        await answer_query(query)
+        log.warning("button press refused: data %.80r is not from a kefu button", query.data)
+        await answer_query(query, TEXT_BUTTON_REFUSED)
         return
     action, row_id = parsed
     if action == CALLBACK_SUGGEST:
-        result = agents.send_suggestion(_agent(query), row_id, at)
-        if result.allowed and query.message is not None:
+        notice = query.message
+        at = utc_now()
+        result = AgentDesk(desk).send_suggestion(_agent(query), row_id, at, under=_under(query))
+        if result.allowed and notice is not None:
             desk.storage.enqueue(
-                query.message.chat.id,
+                notice.chat.id,
                 "editMessageReplyMarkup",
-                {"chat_id": query.message.chat.id, "message_id": query.message.message_id},
+                {"chat_id": notice.chat.id, "message_id": notice.message_id},
                 at,
             )
         await answer_query(query, "已发送建议话术" if result.allowed else (result.text or "未发送"))
     elif action == CALLBACK_EDIT:
         await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
     else:
-        await answer_query(query)
+        log.warning("button press refused: unknown action in %.80r", query.data)
+        await answer_query(query, TEXT_BUTTON_REFUSED)
     sender.notify()
 
 
@@ -301,7 +348,8 @@ def build_router() -> Router:
     router.message(Command("ticket"))(ticket)
     router.message(Command("stats"))(stats)
     router.message(Inline(F.text.startswith("/")))(unknown_command)
+    router.message(InUnknownTopic())(unknown_topic)
     router.message()(answer)
     router.edited_message()(edited)
-    router.callback_query(Inline(F.data.startswith("kefu:")))(button)
+    router.callback_query()(button)  # every press by an agent is answered, a forged one refused
     return router
