@@ -91,13 +91,15 @@ def _demo(settings: Settings) -> None:
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
-    """Return the errors that stop start-up with one line: a bad database or a broken catalogue."""
+    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a proxy
+    that does not answer."""
+    from bot.proxy import ProxyUnreachable
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError)
+    return (StorageError, CatalogueError, ScriptError, IntentError, ProxyUnreachable)
 
 
 @main.command()

@@ -28,6 +28,7 @@ from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
+from bot.proxy import check_reachable
 from bot.settings import Settings
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
@@ -64,6 +65,8 @@ def calendar_warnings(today: date) -> list[str]:
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
     load_catalogues(settings)
+    if settings.bot_api_proxy is not None:
+        await check_reachable(settings.bot_api_proxy)  # an unreachable proxy is one line naming KEFU_PROXY
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
