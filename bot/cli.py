@@ -40,10 +40,14 @@ def main() -> None:
 def run(verbose: bool) -> None:
     """Run the bot (polling, or webhook when KEFU_WEBHOOK_URL is set).
 
-    Without KEFU_BOT_TOKEN this starts the offline console demo instead.
+    Without KEFU_BOT_TOKEN this starts the offline console demo instead, on a terminal only: under
+    systemd or in a container (stdin not a terminal) it exits 2, so the missing token shows.
     """
     settings = settings_or_exit()
     if settings.bot_token is None:
+        if not _stdin_is_terminal():
+            click.echo("kefu: KEFU_BOT_TOKEN is not set", err=True)
+            raise SystemExit(2)
         click.echo(
             "kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True
         )
@@ -68,6 +72,11 @@ def run(verbose: bool) -> None:
     except _startup_errors() as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+def _stdin_is_terminal() -> bool:
+    """Return whether someone can type into ``kefu run`` (stdin is a terminal, not /dev/null or a pipe)."""
+    return sys.stdin.isatty()
 
 
 @main.command()
