@@ -109,6 +109,7 @@ class Outcome:
     version: int = 1
     ticket: str | None = None
     duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
+    banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ class SupportDesk:
             stored, conv, message_id = self._store_incoming(
                 customer, text, content_kind, telegram_message_id, off_hours, at
             )
+            if stored.banned_at is not None:  # /ban: stored, neither answered nor relayed
+                return Outcome(message_id, conv.id, None, off_hours, banned=True)
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
                     intent, plan, replies, held = self._decide_and_queue(
@@ -290,7 +293,10 @@ class SupportDesk:
                 edit_of=previous["id"] if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
-            self._relay(stored, customer.chat_id, telegram_message_id, text, content_kind, header, [], at)
+            if stored.banned_at is None:
+                self._relay(
+                    stored, customer.chat_id, telegram_message_id, text, content_kind, header, [], at
+                )
         return Outcome(
             message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours, version=version
         )
@@ -314,7 +320,7 @@ class SupportDesk:
             if self.schedule.business_seconds(since, at) < self.settings.busy_reply_after_s:
                 continue
             customer = self.storage.customer(conv.customer_id)
-            if customer is None or customer.blocked:
+            if customer is None or customer.blocked or customer.banned_at is not None:
                 continue
             plan = _Plan(scripts=[("busy", None, {})], conversation={"busy_sent_at": to_iso(at)})
             with self.storage.transaction():

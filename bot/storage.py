@@ -269,6 +269,15 @@ def m005_updates_by_age(db: Database) -> None:
     db["updates"].create_index(["status", "handled_at"])
 
 
+@MIGRATIONS()
+def m007_bans(db: Database) -> None:
+    """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
+    stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
+    db["customers"].add_column("banned_at", str)
+    db["customers"].add_column("banned_by", int)  # the agent's Telegram user id
+    db["customers"].create_index(["banned_at"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
 
@@ -322,6 +331,8 @@ class Customer:
     blocked: int
     off_hours_stretch: str | None
     topic_name: str | None = None
+    banned_at: str | None = None
+    banned_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -494,6 +505,23 @@ class Storage:
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
         self._update("customers", user_id, values)
+
+    def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
+        """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
+        with self._write():
+            cursor = self.db.execute(
+                "UPDATE customers SET banned_at = ?, banned_by = ? WHERE id = ? AND "
+                + ("banned_at IS NULL" if at is not None else "banned_at IS NOT NULL"),
+                [to_iso(at) if at is not None else None, by if at is not None else None, user_id],
+            )
+        return cursor.rowcount > 0
+
+    def banned_customers(self) -> list[Customer]:
+        """Return every banned customer, the longest banned first."""
+        return [
+            _row(Customer, row)
+            for row in self.rows("SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id")
+        ]
 
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:

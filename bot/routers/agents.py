@@ -22,6 +22,7 @@ from bot.agent_desk import (
     AgentRef,
     parse_callback,
 )
+from bot.bans import ban, bans_text, unban
 from bot.board import collect, stats_text
 from bot.clock import utc_now
 from bot.delivery import Sender
@@ -41,6 +42,9 @@ COMMANDS = {
     "reopen": "重新打开因不文明用语关闭的会话",
     "ticket": "查看工单及期限",
     "stats": "今日统计",
+    "ban": "封禁本话题的客户：消息只保存，不回复、不转发",
+    "unban": "解除本话题客户的封禁",
+    "bans": "列出被封禁的客户",
 }
 # Content an agent can send a customer (copied as it is); service messages are not relayed.
 RELAYABLE = frozenset(
@@ -172,6 +176,28 @@ async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender
     sender.notify()
 
 
+async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
+    customer_id = _customer_id(message, db)
+    agent_id = message.from_user.id
+    text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
+    _reply(AgentDesk(desk), message, db, text)
+    sender.notify()
+
+
+async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/unban``: lift the topic's customer's ban."""
+    customer_id = _customer_id(message, db)
+    _reply(AgentDesk(desk), message, db, NEEDS_TOPIC if customer_id is None else unban(db, customer_id))
+    sender.notify()
+
+
+async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/bans``: every banned customer, since when and by whom."""
+    _reply(AgentDesk(desk), message, db, bans_text(db, desk.zone))
+    sender.notify()
+
+
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
     agents = AgentDesk(desk)
@@ -237,6 +263,9 @@ def build_router() -> Router:
     router.message(Command("reopen"))(reopen)
     router.message(Command("ticket"))(ticket)
     router.message(Command("stats"))(stats)
+    router.message(Command("ban"))(ban_customer)
+    router.message(Command("unban"))(unban_customer)
+    router.message(Command("bans"))(list_bans)
     router.message(Inline(F.text.startswith("/")))(unknown_command)
     router.message()(answer)
     router.edited_message()(edited)
