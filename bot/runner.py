@@ -27,6 +27,7 @@ from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
+from bot.menus import publish_menus
 from bot.polling import poll
 from bot.proxy import check_reachable
 from bot.settings import Settings
@@ -103,6 +104,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     try:
         me = await bot.get_me()
         log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
+        await publish_menus(bot, settings)  # agents' commands in the staff chat, /start for customers
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
