@@ -133,7 +133,8 @@ def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, *, start: dateti
     storage = open_storage(settings.db_path)
     clock = start or datetime.now(settings.zone).replace(second=0, microsecond=0)
     demo = _Demo(settings, storage, stdout, clock.astimezone(settings.zone))
-    demo.say(f"{settings.shop_name} 客服演示 · 数据库 {settings.db_path} · 时钟 {demo.clock:%Y-%m-%d %H:%M}")
+    shop = settings.shop_name or "kefu"
+    demo.say(f"{shop} 客服演示 · 数据库 {settings.db_path} · 时钟 {demo.clock:%Y-%m-%d %H:%M}")
     demo.say(HELP)
     try:
         for raw in stdin:

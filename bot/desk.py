@@ -10,7 +10,7 @@ Example::
 
     desk = SupportDesk(storage, settings)
     outcome = desk.on_customer_message(CustomerRef(42, 42, "张三"), "你好", at=at)
-    [r.text for r in outcome.replies]   # ['您好，本店，很高兴为您服务！']
+    [r.text for r in outcome.replies]   # ['您好，很高兴为您服务！'] (KEFU_SHOP_NAME unset)
 """
 
 from __future__ import annotations

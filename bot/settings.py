@@ -89,7 +89,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     staff_chat_id: int | None = None
-    shop_name: str = "本店"
+    shop_name: str = ""  # unset: the scripts leave the name out (「您好，很高兴为您服务！」)
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
         "08:00-12:00,14:00-18:00"
