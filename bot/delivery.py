@@ -67,11 +67,11 @@ THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
 STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a member", "chat_admin_required")
-NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
-NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
+NOTICE_BLOCKED = "客户已屏蔽机器人，消息无法送达"
+NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截，未送达"
 GROUP_WINDOW_S = 60.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
-NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
+NOTICE_REPEATED_FAILURES = "消息多次发送失败（网络或Telegram故障），仍在重试，未丢失"
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:

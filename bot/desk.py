@@ -64,10 +64,10 @@ PLAIN_ANSWERS = frozenset(
     {"security", "how_to", "site_problem", "out_of_scope", "suggestion", "thanks", "praise", "apology"}
 )
 
-NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语,会话已关闭;/reopen 可重新打开"
+NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语，会话已关闭；/reopen 可重新打开"
 NOTICE_HUMAN = "客户要求人工服务"
-NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭,未自动回复"
-NOTICE_DESK_FAILED = "自动处理出错,未自动回复,请人工处理"
+NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭，未自动回复"
+NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -501,7 +501,7 @@ class SupportDesk:
                 ("complaint_followup", "overdue" if overdue else None, {"ticket": ticket.number})
             )
             plan.notices.append(
-                f"客户催办工单 {ticket.number}" + (",已超时" if overdue else "") + ",已标记加急"
+                f"客户催办工单 {ticket.number}" + ("，已超时" if overdue else "") + "，已标记加急"
             )
         plan.ticket = ticket.number
 

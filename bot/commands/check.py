@@ -52,7 +52,7 @@ def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[
             f"  {hit.category} [{hit.entry_id}] {hit.method} {hit.score:g}: "
             f"“{text[hit.start : hit.end]}” ~ “{hit.phrase}”"
         )
-    lines.append(f"  建议: {verdict.suggestion}")
+    lines.append(f"  建议：{verdict.suggestion}")
     return lines
 
 

@@ -35,8 +35,8 @@ __all__ = ["COMMANDS", "IsAgent", "build_router"]
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
-    "check": "检查草稿,不发送:/check 文本",
-    "r": "发送话术:/r 键名",
+    "check": "检查草稿，不发送：/check 文本",
+    "r": "发送话术：/r 键名",
     "scripts": "列出话术键名",
     "close": "发送结束语并关闭工单",
     "reopen": "重新打开因不文明用语关闭的会话",
@@ -107,7 +107,7 @@ async def check_draft(
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
     agents = AgentDesk(desk)
     text = (command.args or "").strip()
-    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法:/check 要检查的文字"
+    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
     _reply(agents, message, db, notice)
     sender.notify()
 
@@ -120,7 +120,7 @@ async def send_script(
     customer_id = _customer_id(message, db)
     key = (command.args or "").strip()
     if customer_id is None or not key:
-        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法:/r 键名(/scripts 查看)")
+        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）")
     elif agents.first_time(
         _agent(message), customer_id, message.message_id, message.text or "", _at(message)
     ):
@@ -201,7 +201,7 @@ async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Se
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
     agents = AgentDesk(desk)
-    _reply(agents, message, db, "可用命令:\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+    _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
     sender.notify()
 
 
