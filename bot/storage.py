@@ -30,6 +30,7 @@ __all__ = [
     "Agent",
     "Conversation",
     "Customer",
+    "NotKefuDatabase",
     "OutboxRow",
     "StaffMessage",
     "Storage",
@@ -280,6 +281,33 @@ def m007_bans(db: Database) -> None:
 
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
+
+
+class NotKefuDatabase(StorageError):
+    """The file is a SQLite database, but another program's: kefu neither reads nor migrates it."""
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Raise :class:`NotKefuDatabase` when the database has tables but none of kefu's migrations.
+
+    An empty file (or a new one) is fine: kefu creates its tables there.
+    """
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    if not tables:
+        return
+    if MIGRATIONS.migrations_table in tables and conn.execute(
+        f"SELECT 1 FROM [{MIGRATIONS.migrations_table}] WHERE migration_set = ? LIMIT 1", [MIGRATIONS.name]
+    ).fetchone():
+        return
+    shown = ", ".join(tables[:5]) + (f" … ({len(tables)} tables)" if len(tables) > 5 else "")
+    raise NotKefuDatabase(
+        f"{path}: a SQLite database, but not kefu's (its tables: {shown}): check KEFU_DB_PATH"
+    )
 
 
 # SQLite errors that say the database cannot be written right now, not that the statement is wrong:
@@ -878,10 +906,16 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 def open_storage(path: str | Path) -> Storage:
     """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
 
-    Raises :class:`StorageError` when the file cannot be opened or migrated.
+    Raises :class:`StorageError` when the file cannot be opened or migrated, :class:`NotKefuDatabase`
+    (without touching it) when it is another program's SQLite database.
     """
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False)
+        try:
+            _refuse_foreign(conn, path)  # before WAL or a migration writes into another program's file
+        except NotKefuDatabase:
+            conn.close()
+            raise
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
@@ -896,12 +930,14 @@ def open_storage(path: str | Path) -> Storage:
 def table_counts(path: str | Path) -> dict[str, int]:
     """Return ``{table: row count}`` for the bot's tables in the database at ``path``, opened read-only.
 
-    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database.
+    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database,
+    :class:`NotKefuDatabase` when it is another program's SQLite database.
     """
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(conn, path)
             present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             return {
                 t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] if t in present else 0

@@ -128,10 +128,21 @@ def test_not_a_database_is_one_clear_error(tmp_path, opener):
         opener(path)
 
 
-def test_counts_of_a_foreign_database_are_zero(tmp_path):
+def test_counts_of_a_foreign_database_say_it_is_not_kefus(tmp_path):
+    from bot.storage import NotKefuDatabase
+
     path = tmp_path / "other.db"
     sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.commit()
-    assert table_counts(path) == dict.fromkeys(TABLES, 0)
+    expected = r"other\.db: a SQLite database, but not kefu's \(its tables: x\): check KEFU_DB_PATH$"
+    with pytest.raises(NotKefuDatabase, match=expected):
+        table_counts(path)
+
+
+def test_counts_of_a_kefu_database_missing_a_newer_table_are_zero(tmp_path):
+    path = tmp_path / "kefu.db"
+    open_storage(path).close()
+    sqlite3.connect(path).execute("DROP TABLE staff_messages").connection.commit()
+    assert table_counts(path)["staff_messages"] == 0
 
 
 def test_ticket_numbers_keep_counting_past_9999_in_a_day(storage):
@@ -145,3 +156,49 @@ def test_ticket_numbers_keep_counting_past_9999_in_a_day(storage):
     )
     made = [storage.create_ticket(1, conv.id, "complaint", day, AT, AT, AT).number for _ in range(2)]
     assert made == ["T20261123-10000", "T20261123-10001"]
+
+
+def _foreign_database(path):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE moz_bookmarks (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def test_kefu_db_says_a_foreign_sqlite_file_is_not_kefus(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = tmp_path / "places.sqlite"
+    _foreign_database(path)
+    result = CliRunner().invoke(main, ["db", "--db", str(path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"kefu: {path}: a SQLite database, but not kefu's (its tables: moz_bookmarks, moz_places): "
+        "check KEFU_DB_PATH"
+    )
+
+
+def test_open_storage_leaves_a_foreign_sqlite_file_untouched(tmp_path):
+    from bot.storage import NotKefuDatabase
+
+    path = tmp_path / "places.sqlite"
+    _foreign_database(path)
+    before = path.read_bytes()
+    with pytest.raises(NotKefuDatabase, match="not kefu's"):
+        open_storage(path)
+    assert path.read_bytes() == before  # no kefu table, no WAL switch written into it
+    assert not (tmp_path / "places.sqlite-wal").exists()
+
+
+def test_an_empty_sqlite_file_becomes_kefus(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    storage = open_storage(path)
+    assert "customers" in storage.db.table_names()
+    storage.close()
+    assert table_counts(path)["customers"] == 0
