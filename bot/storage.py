@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "Ticket",
+    "create_private",
     "from_iso",
     "is_unavailable",
     "open_storage",
@@ -460,7 +462,8 @@ class Storage:
         return self._identity is not None and _file_identity(self.path) != self._identity
 
     def copy_to(self, target: Path) -> None:
-        """Write a consistent copy of everything stored to ``target``, a path that must not exist yet."""
+        """Write a consistent copy of everything stored to ``target`` (0600), which must not exist yet."""
+        create_private(target)  # VACUUM INTO fills an empty file, keeping its mode
         self.db.execute("VACUUM INTO ?", [str(target)])
 
     def close(self) -> None:
@@ -903,6 +906,20 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def create_private(path: str | Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
+    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
+    """
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass
+
+
 def open_storage(path: str | Path) -> Storage:
     """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
 
@@ -910,6 +927,7 @@ def open_storage(path: str | Path) -> Storage:
     (without touching it) when it is another program's SQLite database.
     """
     try:
+        create_private(path)
         conn = sqlite3.connect(str(path), check_same_thread=False)
         try:
             _refuse_foreign(conn, path)  # before WAL or a migration writes into another program's file

@@ -202,3 +202,35 @@ def test_an_empty_sqlite_file_becomes_kefus(tmp_path):
     assert "customers" in storage.db.table_names()
     storage.close()
     assert table_counts(path)["customers"] == 0
+
+
+def test_the_database_and_its_wal_and_shm_files_are_created_0600(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)  # a usual, permissive umask: the files must still be private
+    try:
+        path = tmp_path / "kefu.db"
+        storage = open_storage(path)
+        storage.upsert_customer(1, 1, "张三", None, AT)  # a write: the WAL and shared-memory files exist now
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in (path, tmp_path / "kefu.db-wal", tmp_path / "kefu.db-shm")
+        }
+        copy = tmp_path / "copy.db"
+        storage.copy_to(copy)
+        modes[copy.name] = stat.S_IMODE(copy.stat().st_mode)
+        storage.close()
+    finally:
+        os.umask(old)
+    assert modes == {"kefu.db": 0o600, "kefu.db-wal": 0o600, "kefu.db-shm": 0o600, "copy.db": 0o600}
+
+
+def test_an_existing_database_keeps_its_mode(tmp_path):
+    import stat
+
+    path = tmp_path / "kefu.db"
+    open_storage(path).close()
+    path.chmod(0o640)  # the operator let a group read it (datasette as another user)
+    open_storage(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
