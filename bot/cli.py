@@ -134,6 +134,36 @@ def db(db_path: Path | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--max-age", default=90, show_default=True, type=click.IntRange(1), help="Seconds a heartbeat is fresh."
+)
+def health(max_age: int) -> None:
+    """Exit 0 when the running bot's heartbeat is fresh, 1 otherwise (a container healthcheck).
+
+    `kefu run` touches KEFU_DB_PATH.heartbeat after every getUpdates answer (polling) or every 20 s
+    while its webhook listener accepts connections; a clean stop removes it.
+    """
+    import time
+
+    from bot.heartbeat import heartbeat_age, heartbeat_path
+
+    path = heartbeat_path(settings_or_exit().db_path).resolve()
+    age = heartbeat_age(path, time.time())
+    if age is None:
+        why = "kefu run is not running (or uses another KEFU_DB_PATH)"
+        click.echo(f"kefu: no heartbeat at {path}: {why}", err=True)
+        raise SystemExit(1)
+    if age > max_age:
+        click.echo(
+            f"kefu: the last heartbeat at {path} is {age:.0f} s old (over {max_age} s): the bot is not "
+            "receiving updates (Telegram or the proxy unreachable, or the process hangs)",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"alive: last heartbeat {age:.0f} s ago ({path})")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 def serve(host: str, port: int) -> None:

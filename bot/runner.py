@@ -25,6 +25,7 @@ from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.heartbeat import Heartbeat, beat_while_listening, heartbeat_path
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.menus import publish_menus
@@ -101,6 +102,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
         background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None
+    heartbeat = Heartbeat(heartbeat_path(settings.db_path))  # `kefu health` reads it
     try:
         me = await bot.get_me()
         log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
@@ -116,11 +118,14 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
                 settings.webhook_url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
             )
             log.info("webhook mode on %s:%d", settings.webhook_host, settings.webhook_port)
-            await stop.wait()
+            await beat_while_listening(heartbeat, settings.webhook_host, settings.webhook_port, stop)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling mode")
-            polling = asyncio.create_task(poll(bot, pump, allowed_updates=allowed, stop=stop))
+            heartbeat.beat()  # started; then after every getUpdates answer (at least every 25 s)
+            polling = asyncio.create_task(
+                poll(bot, pump, allowed_updates=allowed, stop=stop, on_answer=heartbeat.beat)
+            )
             await asyncio.wait(
                 [polling, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
             )
@@ -129,6 +134,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
     finally:
+        heartbeat.remove()  # stopped: `kefu health` fails at once, not only after --max-age
         pump.stop()  # updates waiting for an unavailable database stay pending for the next start
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)
