@@ -74,6 +74,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # `systemctl reload kefu` must not stop it
+        loop.add_signal_handler(signal.SIGHUP, log.info, "SIGHUP: reload requested; the bot keeps running")
 
     if not settings.db_path.exists():
         # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
