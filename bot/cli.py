@@ -20,8 +20,11 @@ def _configure_logging(verbose: bool, settings: Settings) -> None:
     from bot.logs import configure_logging
 
     secrets = (settings.bot_token, settings.webhook_secret, settings.api_token)
+    proxy_password = settings.bot_api_proxy.password if settings.bot_api_proxy else None
     configure_logging(
-        logging.DEBUG if verbose else logging.INFO, *(s.get_secret_value() for s in secrets if s is not None)
+        logging.DEBUG if verbose else logging.INFO,
+        *(s.get_secret_value() for s in secrets if s is not None),
+        *([proxy_password] if proxy_password else []),
     )
 
 

@@ -72,6 +72,11 @@ class Proxy:
         return urlsplit(self.url).port or 0
 
     @property
+    def password(self) -> str | None:
+        """Return the proxy's password (redacted from the logs), or None."""
+        return urlsplit(self.url).password
+
+    @property
     def shown(self) -> str:
         """Return ``scheme://host:port``: the proxy as it may be printed (no user name, no password)."""
         return _shown(urlsplit(self.url))

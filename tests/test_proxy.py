@@ -182,3 +182,18 @@ def test_a_wrong_https_proxy_is_named(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "proxy.example.com")
     with pytest.raises(ConfigError, match=r"^HTTPS_PROXY: 'proxy.example.com' is not a proxy URL"):
         load_settings()
+
+
+def test_the_proxy_password_is_redacted_from_the_logs(monkeypatch, capsys):
+    import logging
+
+    from bot.cli import _configure_logging
+
+    settings = load_settings(proxy="socks5://kefu:s3cr3t-pw@127.0.0.1:1080")
+    _configure_logging(False, settings)
+    try:
+        logging.getLogger("bot.test").error("proxy socks5://kefu:s3cr3t-pw@127.0.0.1:1080 refused")
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capsys.readouterr().err
+    assert "s3cr3t-pw" not in err and "refused" in err
