@@ -4,7 +4,8 @@ Operators in mainland China cannot reach api.telegram.org without one. ``http://
 with CONNECT, ``socks5://`` and ``socks4://`` through aiohttp-socks (aiogram's ``AiohttpSession(proxy=…)``).
 ``HTTPS_PROXY`` (or ``https_proxy``) applies only to an ``https://`` KEFU_API_SERVER whose host
 ``NO_PROXY`` does not exclude, as curl and pip read it. A proxy that does not accept a connection stops
-start-up with one line naming KEFU_PROXY (:func:`check_reachable`).
+start-up with one line naming KEFU_PROXY (:func:`check_reachable`), and so does one that refuses
+or fails the way on to Telegram at the first call (:func:`through_proxy`).
 
 Example::
 
@@ -15,8 +16,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import SplitResult, urlsplit
 from urllib.request import proxy_bypass_environment
 
@@ -27,7 +29,10 @@ __all__ = [
     "check_proxy_url",
     "check_reachable",
     "resolve_proxy",
+    "through_proxy",
 ]
+
+T = TypeVar("T")
 
 PROXY_SCHEMES = ("http", "socks5", "socks4")
 CONNECT_TIMEOUT_S = 10.0
@@ -124,3 +129,21 @@ async def check_reachable(proxy: Proxy, *, timeout: float = CONNECT_TIMEOUT_S) -
         raise ProxyUnreachable(f"cannot reach the proxy {where} ({why}): check KEFU_PROXY") from None
     writer.close()
     await writer.wait_closed()
+
+
+async def through_proxy(call: Awaitable[T], proxy: Proxy | None, server: str) -> T:
+    """Return the result of a Bot API call made at start; raise :class:`ProxyUnreachable` naming
+    KEFU_PROXY when the proxy refused or failed the connection (e.g. ``403 Forbidden`` to CONNECT)."""
+    if proxy is None:
+        return await call
+    from aiogram.exceptions import TelegramNetworkError
+    from aiohttp_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
+
+    try:
+        return await call
+    except (ProxyError, ProxyConnectionError, ProxyTimeoutError, TelegramNetworkError) as exc:
+        where = proxy.shown if proxy.variable == "KEFU_PROXY" else f"{proxy.shown} (from HTTPS_PROXY)"
+        cause = str(getattr(exc, "message", exc)).removeprefix("HTTP Client says - ") or type(exc).__name__
+        raise ProxyUnreachable(
+            f"cannot reach the Bot API at {server} through the proxy {where} ({cause}): check KEFU_PROXY"
+        ) from None

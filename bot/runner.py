@@ -30,7 +30,7 @@ from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.menus import publish_menus
 from bot.polling import poll
-from bot.proxy import check_reachable
+from bot.proxy import check_reachable, through_proxy
 from bot.settings import Settings
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
@@ -106,7 +106,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     runner: web.AppRunner | None = None
     heartbeat = Heartbeat(heartbeat_path(settings.db_path))  # `kefu health` reads it
     try:
-        me = await bot.get_me()
+        me = await through_proxy(bot.get_me(), settings.bot_api_proxy, settings.api_server)
         log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
         await publish_menus(bot, settings)  # agents' commands in the staff chat, /start for customers
         if settings.webhook_url and settings.webhook_secret:

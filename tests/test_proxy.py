@@ -197,3 +197,26 @@ def test_the_proxy_password_is_redacted_from_the_logs(monkeypatch, capsys):
         logging.getLogger().handlers.clear()
     err = capsys.readouterr().err
     assert "s3cr3t-pw" not in err and "refused" in err
+
+
+async def test_a_proxy_that_refuses_the_way_on_is_one_line_naming_kefu_proxy(fake, db_path):
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = load_settings(
+        bot_token=fake.token, api_server=fake.url, proxy=f"http://127.0.0.1:{port}", db_path=db_path
+    )
+    with pytest.raises(ProxyUnreachable) as caught:
+        await run_bot(settings)
+    server.close()
+    assert str(caught.value) == (
+        f"cannot reach the Bot API at {fake.url} through the proxy http://127.0.0.1:{port} (403 Forbidden): "
+        "check KEFU_PROXY"
+    )
+    assert fake.calls() == []
