@@ -151,6 +151,23 @@ class AgentDesk:
         markup: dict[str, Any] | None = None,
     ) -> int | None:
         """Queue a bot message in the staff chat (a customer's topic, a thread or General); return its row."""
+        params = self._feedback_params(
+            text, customer_id=customer_id, thread_id=thread_id, reply_to=reply_to, markup=markup
+        )
+        if params is None:
+            return None
+        return self.storage.enqueue(self.staff, "sendMessage", params, at, customer_id=customer_id)
+
+    def _feedback_params(
+        self,
+        text: str,
+        *,
+        customer_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Return the ``sendMessage`` parameters of a staff-chat feedback message (None: no staff chat)."""
         if self.staff is None:
             return None
         params: dict[str, Any] = {"chat_id": self.staff, "text": text[: relay.MAX_TEXT]}
@@ -162,7 +179,7 @@ class AgentDesk:
             params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
         if markup is not None:
             params["reply_markup"] = markup
-        return self.storage.enqueue(self.staff, "sendMessage", params, at, customer_id=customer_id)
+        return params
 
     # an agent's message in a customer's topic ------------------------------------------------
     def answer(
@@ -174,11 +191,12 @@ class AgentDesk:
         at: datetime,
         *,
         content_kind: str = "text",
+        album: str | None = None,
     ) -> AgentResult:
         """Check an agent's topic message; copy it to the customer when allowed, else hold it and explain.
 
         Media without a caption pass (``text`` None). A message already handled (a replayed update) is
-        not handled again.
+        not handled again. The items of an album (``album``: its ``media_group_id``) are copied together.
         """
         body = text or ""
         known = self.storage.staff_message(self.staff, staff_message_id)
@@ -201,7 +219,7 @@ class AgentDesk:
                     message_id=outcome.message_id,
                     at=at,
                 )
-                delivery = self._copy(customer, staff_message_id, outcome.message_id, at)
+                delivery = self._copy(customer, staff_message_id, outcome.message_id, at, album=album)
                 return AgentResult(True, outcome.verdict, delivery_id=delivery, staff_row=row, text=body)
             return self._hold(agent, customer, staff_message_id, body, content_kind, outcome.verdict, at)
 
@@ -213,11 +231,13 @@ class AgentDesk:
         at: datetime,
         *,
         content_kind: str = "text",
+        entities: list[dict[str, Any]] | None = None,
     ) -> AgentResult | None:
         """Check an edited agent message again; return None when the message is not a stored agent answer.
 
         A held message that now passes is copied to the customer; an edit of a delivered message is
-        applied to the customer's copy (``editMessageText``/``editMessageCaption``) only when it passes.
+        applied to the customer's copy (``editMessageText``/``editMessageCaption``, formatting kept with
+        ``entities``) only when it passes.
         """
         row = self.storage.staff_message(self.staff, staff_message_id)
         if row is None or row.status == "command":
@@ -272,17 +292,32 @@ class AgentDesk:
                 at=at,
             )
             copy_id = previous["telegram_message_id"] if previous else None
-            delivery = None
+            delivery = fid = None
             if copy_id is not None:  # else the copy is still queued and will carry the new text
                 if content_kind == "text":
                     method, params = "editMessageText", {"text": body}
+                    if entities:
+                        params["entities"] = entities
                 else:
                     method, params = "editMessageCaption", {"caption": body}
+                    if entities:
+                        params["caption_entities"] = entities
                 params.update(chat_id=customer.chat_id, message_id=copy_id)
+                # 「修改已同步」 only once Telegram confirmed the edit: the sender queues it then.
+                synced = self._feedback_params(
+                    TEXT_EDIT_SYNCED, customer_id=customer.id, reply_to=staff_message_id
+                )
+                if synced is not None:
+                    params[relay.AFTER_KEY] = {
+                        "method": "sendMessage",
+                        "params": synced,
+                        "customer_id": customer.id,
+                    }
                 delivery = self.storage.enqueue(
                     customer.chat_id, method, params, at, customer_id=customer.id, message_id=message_id
                 )
-            fid = self.feedback(TEXT_EDIT_SYNCED, at, customer_id=customer.id, reply_to=staff_message_id)
+            else:
+                fid = self.feedback(TEXT_EDIT_SYNCED, at, customer_id=customer.id, reply_to=staff_message_id)
             return AgentResult(
                 True, verdict, delivery_id=delivery, feedback_id=fid, staff_row=saved, text=body
             )
@@ -426,8 +461,18 @@ class AgentDesk:
             raise LookupError(f"unknown customer {customer_id}")
         return customer
 
-    def _copy(self, customer: Customer, staff_message_id: int, message_id: int | None, at: datetime) -> int:
+    def _copy(
+        self,
+        customer: Customer,
+        staff_message_id: int,
+        message_id: int | None,
+        at: datetime,
+        *,
+        album: str | None = None,
+    ) -> int:
         params = {"chat_id": customer.chat_id, "from_chat_id": self.staff, "message_id": staff_message_id}
+        if album is not None:
+            params[relay.ALBUM_KEY] = album
         return self.storage.enqueue(
             customer.chat_id, "copyMessage", params, at, customer_id=customer.id, message_id=message_id
         )

@@ -13,8 +13,21 @@ raising it buys throughput on a slow link at the price of that bound.
 
 Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx and network errors
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
-flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
-A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+flags the customer and tells the staff topic ("user is deactivated" is told as such, not as blocked);
+other 400s mark the row failed (a retry cannot help), and one to a customer is told in the topic.
+A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again;
+one whose topic an admin closed ("TOPIC_CLOSED") reopens it and is sent again. A copy Telegram refuses
+(a giveaway, an invoice, paid media, a message deleted meanwhile) is replaced by words saying what it was.
+
+The staff chat itself can need fixing: the bot lost its rights ("have no write access", "not enough
+rights", removed), Topics were switched off ("the chat is not a forum"; Telegram then drops the thread
+id silently, so a relay would land in the main chat: a send answered without its thread counts too,
+and ``getChat`` is asked before sending again), or the group was upgraded to a supergroup
+(``migrate_to_chat_id``: the new id to set is logged and posted in the new group). Relays then wait,
+retried with a backoff, and once a send works again the staff are told (in General) what happened.
+
+The items of a customer's album are copied in one ``copyMessages`` call, which keeps them grouped, once
+no new item arrived for :data:`ALBUM_SETTLE_S`.
 When the database cannot record a send Telegram confirmed (locked past the busy timeout, read-only,
 full), the sender keeps the confirmation in memory and sends nothing more until it is recorded: a
 row is never sent twice while the process lives.
@@ -47,6 +60,7 @@ from aiogram import Bot, methods
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramRetryAfter,
 )
 
@@ -56,8 +70,9 @@ from bot.outbound_guard import OutboundBlocked
 from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage, is_unavailable
+from bot.telegram_kinds import uncopyable_text
 
-__all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
+__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +81,49 @@ IDLE_WAKE_S = 1.0
 THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
-STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a member", "chat_admin_required")
+STAFF_CHAT_GONE = (
+    "chat not found",
+    "not enough rights",
+    "kicked",
+    "not a member",
+    "chat_admin_required",
+    "have no write access",
+    "the chat is not a forum",
+)
+NOT_A_FORUM = "the chat is not a forum"
+TOPIC_CLOSED = "topic_closed"
+# A copy Telegram will not make: protected or uncopyable content (giveaway, invoice, paid media …), or a
+# message deleted before it was copied. The relay then says in words what the customer sent.
+COPY_REFUSED = (
+    "can't be copied",
+    "message to copy not found",
+    "message_id_invalid",
+    "messages to copy not found",
+)
+DEACTIVATED = "user is deactivated"
+# A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
+# an album within a fraction of a second, as separate messages).
+ALBUM_SETTLE_S = 1.5
 NOTICE_BLOCKED = "客户已屏蔽机器人，消息无法送达"
+NOTICE_DEACTIVATED = "客户的Telegram账号已注销，消息无法送达"
+NOTICE_REJECTED = "Telegram拒绝了发给客户的消息，未送达"
+NOTICE_STAFF_BACK = "✅ 客服群恢复可用，暂停期间排队的消息已补发。此前的问题："
+NOTICE_MIGRATED = (
+    "⚠️ 客服群已升级为超级群组，新的群ID是 {new}：请把 KEFU_STAFF_CHAT_ID 设为 {new}，开启话题后重启机器人"
+)
 NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截，未送达"
 GROUP_WINDOW_S = 60.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 NOTICE_REPEATED_FAILURES = "消息多次发送失败（网络或Telegram故障），仍在重试，未丢失"
+
+
+def _copy_refused(reason: str) -> bool:
+    return any(marker in reason for marker in COPY_REFUSED)
+
+
+def _landed_outside_topic(result: Any) -> bool:
+    """Return whether a sent Message came back without the thread it was sent to (Topics are off)."""
+    return hasattr(result, "chat") and getattr(result, "message_thread_id", None) is None
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
@@ -115,6 +167,10 @@ class Sender:
         # outbox id -> (Telegram message id, when). Nothing else is sent until they are recorded, so a
         # row is never sent twice while the process lives, and a crash meanwhile repeats at most these.
         self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
+        self._staff_trouble: str | None = None  # why the staff chat refused relays; told once it works again
+        self._migrated_told: set[int] = set()  # new supergroup ids already told in their group
+        self._albums: dict[str, tuple[int, datetime]] = {}  # album -> (items queued, since when)
+        self._album_ids: dict[int, list[int | None]] = {}  # outbox id -> message ids of its copyMessages
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call and return Telegram's result (the one place where calls are made).
@@ -165,6 +221,17 @@ class Sender:
                 if row.chat_id < 0:
                     self._backlog.add(row.chat_id)  # a queue builds up: merge it when it may go
                 return progress, True
+            if relay.ALBUM_KEY in row.params:
+                album = self._album(row, rows)
+                if album is None:
+                    return progress, True  # more items may come: wait (run() wakes every second)
+                if await self._deliver_album(album):
+                    merged.update(r.id for r in album)
+                    progress += len(album)
+                    continue
+                if self.storage_status(row.id) == "pending":
+                    return progress, True
+                continue
             pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
             burst = self._burst(row, rows) if pressed else []
             if len(burst) > 1:
@@ -275,10 +342,44 @@ class Sender:
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
+    def _album(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow] | None:
+        """Return the queued copies of ``first``'s album once no new item came for ``ALBUM_SETTLE_S``."""
+        key = first.params[relay.ALBUM_KEY]
+        album = [r for r in rows[rows.index(first) :] if r.params.get(relay.ALBUM_KEY) == key]
+        now = self.clock()
+        count, since = self._albums.get(key, (0, now))
+        if count != len(album):
+            self._albums[key] = (len(album), now)
+            return None
+        if (now - since).total_seconds() < ALBUM_SETTLE_S:
+            return None
+        del self._albums[key]
+        return album
+
+    async def _deliver_album(self, album: list[OutboxRow]) -> bool:
+        """Copy an album's items in one ``copyMessages`` call; on success every row of it is marked sent."""
+        album = sorted(album, key=lambda r: r.params["message_id"])
+        first = album[0]
+        params = {k: v for k, v in first.params.items() if k != "message_id"}
+        params["message_ids"] = [r.params["message_id"] for r in album]
+        carrier = dataclasses.replace(
+            first, method="copyMessages", payload=json.dumps(params, ensure_ascii=False)
+        )
+        if not await self._deliver(carrier):
+            if self.storage_status(first.id) == "failed":
+                for row in album[1:]:
+                    self.storage.mark_attempt(row.id, "album copy failed", self.clock(), failed=True)
+            return False
+        ids = self._album_ids.pop(first.id, [])
+        for row, telegram_id in zip(album[1:], ids[1:] or [None] * len(album), strict=False):
+            self._record_sent(row.id, telegram_id)
+        return True
+
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
-        params.pop(relay.TEXT_KEY, None)
         customer_id = params.pop(relay.TOPIC_KEY, None)
+        for key in relay.PRIVATE_KEYS:
+            params.pop(key, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
                 self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
@@ -287,8 +388,12 @@ class Sender:
 
     async def _deliver(self, row: OutboxRow) -> bool:
         """Send one row; return True when Telegram confirmed it."""
-        fresh = False
-        for _ in range(2):
+        fresh = reopened = False
+        staff = row.chat_id == self.settings.staff_chat_id
+        if staff and self._staff_trouble is not None and not await self._staff_ready(row):
+            return False
+        for _ in range(3):
+            params: dict[str, Any] = {}
             try:
                 params = await self._params(row, fresh_topic=fresh)
                 # Count the send before awaiting it, so lanes sending at once cannot overrun a window.
@@ -305,13 +410,25 @@ class Sender:
             except OutboundBlocked as exc:
                 self._refused(row, exc)
                 return False
+            except TelegramMigrateToChat as exc:
+                if not staff:
+                    self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                    return False
+                await self._staff_migrated(row, exc)
+                return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
                 if THREAD_NOT_FOUND in reason and not fresh:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
                     continue
-                if row.chat_id == self.settings.staff_chat_id and (
+                if TOPIC_CLOSED in reason and not reopened and params.get("message_thread_id"):
+                    reopened = await self._reopen(row.chat_id, params["message_thread_id"])
+                    if reopened:
+                        continue
+                if staff and row.method in ("copyMessage", "copyMessages") and _copy_refused(reason):
+                    return await self._deliver_words(row, exc)
+                if staff and (
                     isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
                 ):
                     self._staff_unreachable(row, exc)
@@ -320,14 +437,123 @@ class Sender:
                     self._blocked(row, str(exc))
                     return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                self._rejected(row, exc)
                 return False
             except Exception as exc:
                 self._failed_attempt(row, exc)
                 return False
+            if isinstance(result, list):  # copyMessages: one id per item
+                self._album_ids[row.id] = [getattr(m, "message_id", None) for m in result]
+                result = result[0] if result else None
+            if staff and params.get("message_thread_id") and _landed_outside_topic(result):
+                # Topics were switched off: Telegram dropped the thread id and posted in the main chat.
+                self._record_sent(row.id, getattr(result, "message_id", None))
+                self._staff_trouble = NOT_A_FORUM
+                self._pause(row.chat_id, min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1)))
+                log.error(
+                    "the staff chat %s has Topics switched off: a relay landed in the main chat; relays wait "
+                    "until Topics are on again (group settings -> Topics)",
+                    row.chat_id,
+                )
+                return True
             self._record_sent(row.id, getattr(result, "message_id", None))
+            self._after_sent(row)
+            if staff and self._staff_trouble is not None:
+                self._staff_back(row)
             return True
         return False
+
+    def _after_sent(self, row: OutboxRow) -> None:
+        """Queue the call a row asked for once it was confirmed (e.g. 「修改已同步给客户」 after an edit)."""
+        after = row.params.get(relay.AFTER_KEY)
+        if not after:
+            return
+        try:
+            self.storage.enqueue(
+                after["params"]["chat_id"],
+                after["method"],
+                after["params"],
+                self.clock(),
+                customer_id=after.get("customer_id"),
+            )
+        except Exception as exc:  # the confirmation is recorded; only the staff's note is lost
+            log.error("queuing the follow-up of outbox row %s failed: %s", row.id, exc)
+        self.notify()
+
+    async def _reopen(self, chat_id: int, thread_id: int) -> bool:
+        """Reopen a forum topic an admin closed; return whether Telegram did."""
+        try:
+            await self.call("reopenForumTopic", {"chat_id": chat_id, "message_thread_id": thread_id})
+        except Exception as exc:
+            log.warning("reopening topic %s in chat %s failed: %s", thread_id, chat_id, exc)
+            return False
+        log.info("reopened topic %s in chat %s (an admin had closed it)", thread_id, chat_id)
+        return True
+
+    async def _deliver_words(self, row: OutboxRow, exc: Exception) -> bool:
+        """Telegram refused to copy a customer's message: say in the topic what it was instead."""
+        log.warning("outbox row %s: Telegram refused the copy (%s); relayed as words", row.id, exc)
+        params = row.params
+        words = {"chat_id": row.chat_id, "text": uncopyable_text(params.get(relay.KIND_KEY))}
+        if relay.TOPIC_KEY in params:
+            words[relay.TOPIC_KEY] = params[relay.TOPIC_KEY]
+        carrier = dataclasses.replace(
+            row, method="sendMessage", payload=json.dumps(words, ensure_ascii=False)
+        )
+        return await self._deliver(carrier)
+
+    def _rejected(self, row: OutboxRow, exc: Exception) -> None:
+        """A 400 Telegram will answer again: give up on the row; one to a customer is told in the topic."""
+        now = self.clock()
+        staff = self.settings.staff_chat_id
+        with self.storage.transaction():
+            self.storage.mark_attempt(row.id, str(exc), now, failed=True)
+            if staff is not None and row.chat_id != staff and row.customer_id is not None:
+                text = f"{NOTICE_REJECTED}({getattr(exc, 'message', exc)})"
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=row.customer_id, text=text
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
+        self.notify()
+
+    async def _staff_ready(self, row: OutboxRow) -> bool:
+        """With Topics switched off, ask ``getChat`` before sending again; return whether relays may go."""
+        if self._staff_trouble != NOT_A_FORUM:
+            return True
+        try:
+            chat = await self.call("getChat", {"chat_id": row.chat_id})
+        except Exception as exc:
+            chat, reason = None, exc
+        else:
+            reason = NOT_A_FORUM
+        if chat is not None and chat.is_forum:
+            return True
+        delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+        self._pause(row.chat_id, delay)
+        self.storage.mark_attempt(row.id, f"staff chat unreachable: {reason}", self.clock())
+        return False
+
+    def _staff_back(self, row: OutboxRow) -> None:
+        """The staff chat takes relays again: tell the staff once, in General, what had been wrong."""
+        trouble, self._staff_trouble = self._staff_trouble, None
+        log.info("the staff chat %s takes relays again (it had: %s)", row.chat_id, trouble)
+        params = {"chat_id": row.chat_id, "text": f"{NOTICE_STAFF_BACK}{trouble}"}
+        self.storage.enqueue(row.chat_id, "sendMessage", params, self.clock())
+        self.notify()
+
+    async def _staff_migrated(self, row: OutboxRow, exc: TelegramMigrateToChat) -> None:
+        """The staff group became a supergroup: relays wait; the new id is logged and posted there once."""
+        new = exc.migrate_to_chat_id
+        self._staff_unreachable(row, exc)
+        self._staff_trouble = f"群已升级为超级群组 {new}"
+        log.error("the staff group was upgraded to a supergroup: set KEFU_STAFF_CHAT_ID=%s and restart", new)
+        if new in self._migrated_told:
+            return
+        self._migrated_told.add(new)
+        try:
+            await self.call("sendMessage", {"chat_id": new, "text": NOTICE_MIGRATED.format(new=new)})
+        except Exception as tell:
+            log.warning("telling the new supergroup %s failed: %s", new, tell)
 
     def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
@@ -360,6 +586,7 @@ class Sender:
 
     def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
         """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""
+        self._staff_trouble = getattr(exc, "message", None) or str(exc)
         delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
         self._pause(row.chat_id, delay)
         self.storage.mark_attempt(row.id, f"staff chat unreachable: {exc}", self.clock())
@@ -403,6 +630,16 @@ class Sender:
         customer = self.storage.customer(row.customer_id) if row.customer_id is not None else None
         if customer is None or customer.chat_id != row.chat_id:
             log.error("outbox row %s forbidden: %s", row.id, error)
+            return
+        staff = self.settings.staff_chat_id
+        # A deleted account is not a customer's choice: say so, and do not mark the customer as blocking.
+        if DEACTIVATED in error.lower():
+            log.warning("customer %s deleted their Telegram account", customer.id)
+            if staff is not None:
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=customer.id, text=NOTICE_DEACTIVATED
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
             return
         log.warning("customer %s blocked the bot", customer.id)
         with self.storage.transaction():

@@ -23,6 +23,7 @@ from typing import Any
 from bot import relay
 from bot.settings import Settings
 from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
+from bot.telegram_kinds import SUBSTANTIVE_KINDS
 from guards import check
 from replies import classify, render
 from replies.calendar import festival
@@ -153,12 +154,16 @@ class SupportDesk:
         *,
         at: datetime,
         telegram_message_id: int | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        album: str | None = None,
     ) -> Outcome:
         """Store, decide and queue the replies for one customer message; return what happened.
 
-        ``text`` is the message text or the media caption (None for a sticker or media without one).
-        With ``telegram_message_id`` and a staff chat configured, the message is relayed to the
-        customer's topic.
+        ``text`` is the message text or the media caption (None for a sticker or media without one);
+        ``entities`` its formatting (kept in the relay). With ``telegram_message_id`` and a staff chat
+        configured, the message is relayed to the customer's topic. The items of an album (``album``: its
+        ``media_group_id``) are one message: the first item, and the first with a caption, are decided
+        on; the others are only stored and relayed (the relay copies the album in one call).
         """
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
@@ -180,10 +185,17 @@ class SupportDesk:
             )
             if stored.banned_at is not None:  # /ban: stored, neither answered nor relayed
                 return Outcome(message_id, conv.id, None, off_hours, banned=True)
+            if not self._album_decides(customer.chat_id, album, text):
+                self._relay(
+                    stored, customer.chat_id, telegram_message_id, text, content_kind, "", [], at, album=album
+                )
+                return Outcome(
+                    message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours
+                )
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
                     intent, plan, replies, held = self._decide_and_queue(
-                        stored, conv, message_id, text, off_hours, at
+                        stored, conv, message_id, text, off_hours, at, content_kind
                     )
             except Exception as exc:
                 if is_unavailable(exc):
@@ -195,7 +207,16 @@ class SupportDesk:
                 intent, plan, replies, held = None, _Plan(notices=[NOTICE_DESK_FAILED]), [], []
             header = relay.header_line(off_hours=off_hours, auto_replies=tuple(r.text for r in replies))
             self._relay(
-                stored, customer.chat_id, telegram_message_id, text, content_kind, header, plan.notices, at
+                stored,
+                customer.chat_id,
+                telegram_message_id,
+                text,
+                content_kind,
+                header,
+                plan.notices,
+                at,
+                entities=entities,
+                album=album,
             )
         return Outcome(
             message_id=message_id,
@@ -207,6 +228,18 @@ class SupportDesk:
             held_back=tuple(held),
             ticket=plan.ticket,
         )
+
+    def _album_decides(self, chat_id: int, album: str | None, text: str | None) -> bool:
+        """Return whether this message is decided on: not an album item, or its album's first or first
+        captioned item (noted in ``bot_state``, so the rest of the album is only relayed)."""
+        if album is None:
+            return True
+        key = f"album:{chat_id}:{album}"
+        state = self.storage.state(key)
+        if state == "captioned" or (state == "seen" and not (text or "").strip()):
+            return False
+        self.storage.set_state(key, "captioned" if (text or "").strip() else "seen")
+        return True
 
     def _store_incoming(
         self,
@@ -247,8 +280,12 @@ class SupportDesk:
         text: str | None,
         off_hours: bool,
         at: datetime,
+        content_kind: str = "text",
     ) -> tuple[Any, _Plan, list[Reply], list[Reply]]:
-        """Classify, decide, queue the replies and update the state; return (intent, plan, replies, held)."""
+        """Classify, decide, queue the replies and update the state; return (intent, plan, replies, held).
+
+        Media without a caption (a photo, a voice message, a location …) is a message for a person: no
+        ``no_content`` reply, and the agent's busy timer starts."""
         storage = self.storage
         intent = self._intent((text or "").strip())
         plan = _Plan(conversation={"last_customer_at": to_iso(at)})
@@ -256,8 +293,11 @@ class SupportDesk:
             plan.notices.append(NOTICE_CLOSED_CONVERSATION)
         else:
             off_hours_sent = off_hours and self._off_hours_reply(plan, stored, at)
-            self._decide(plan, stored, conv, intent, at, skip_greeting=off_hours_sent)
-            if intent is not None and intent.key not in SETTLED_INTENTS and conv.waiting_since is None:
+            substantive = intent is None and content_kind in SUBSTANTIVE_KINDS
+            if not substantive:
+                self._decide(plan, stored, conv, intent, at, skip_greeting=off_hours_sent)
+            waits = substantive or (intent is not None and intent.key not in SETTLED_INTENTS)
+            if waits and conv.waiting_since is None:
                 plan.conversation["waiting_since"] = to_iso(at)
         storage.update_message(message_id, intent=intent.key if intent else None)
         replies, held = self._queue_replies(plan, stored, conv.id, at)
@@ -274,12 +314,25 @@ class SupportDesk:
         *,
         at: datetime,
         telegram_message_id: int,
+        entities: list[dict[str, Any]] | None = None,
     ) -> Outcome:
-        """Store an edited customer message as a new version and relay the edit; return the outcome."""
+        """Store an edited customer message as a new version and relay the edit; return the outcome.
+
+        An edit whose text or caption did not change (Telegram also sends edits for a moved live location,
+        a reaction, a link preview) is neither stored nor relayed: the outcome is marked ``duplicate``."""
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
         with storage.transaction():
             previous = storage.latest_version(customer.chat_id, telegram_message_id)
+            if previous is not None and (previous["text"] or None) == (text or None):
+                return Outcome(
+                    message_id=previous["id"],
+                    conversation_id=previous["conversation_id"],
+                    intent=previous["intent"],
+                    off_hours=off_hours,
+                    version=previous["version"],
+                    duplicate=True,
+                )
             version = previous["version"] + 1 if previous else 1
             stored, conv, message_id = self._store_incoming(
                 customer,
@@ -293,9 +346,17 @@ class SupportDesk:
                 edit_of=previous["id"] if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
-            if stored.banned_at is None:
+            if stored.banned_at is None:  # /ban: an edit is stored, not relayed
                 self._relay(
-                    stored, customer.chat_id, telegram_message_id, text, content_kind, header, [], at
+                    stored,
+                    customer.chat_id,
+                    telegram_message_id,
+                    text,
+                    content_kind,
+                    header,
+                    [],
+                    at,
+                    entities=entities,
                 )
         return Outcome(
             message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours, version=version
@@ -602,6 +663,9 @@ class SupportDesk:
         header: str,
         notices: list[str],
         at: datetime,
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        album: str | None = None,
     ) -> None:
         staff = self.settings.staff_chat_id
         if staff is None or telegram_message_id is None:
@@ -614,6 +678,8 @@ class SupportDesk:
             text=text,
             content_kind=content_kind,
             header=header,
+            entities=entities,
+            album=album,
         )
         calls += [relay.notice_call(staff_chat_id=staff, customer_id=customer.id, text=n) for n in notices]
         for method, params in calls:

@@ -9,6 +9,13 @@ names the customer and, once there is one, the open ticket; :func:`ensure_topic`
 
 A burst from one customer must not flood the staff group (about 20 messages a minute): text relays
 carry their text (``"_text"``), so :func:`merge_burst` can fold a queued run of them into one message.
+
+Relays keep the customer's formatting: a header goes in front of the text (or caption) with the entities
+shifted by the header's length in UTF-16 units; when header and text together would pass Telegram's
+limit (4,096 for a text, 1,024 for a caption) the message is copied unchanged and the header goes as its
+own message: the customer's words are never cut. Every copy carries its content kind (``"_kind"``), so a
+copy Telegram refuses can be told in words instead (:func:`bot.telegram_kinds.uncopyable_text`); the
+items of an album carry its ``media_group_id`` (``"_album"``) and are copied together (``copyMessages``).
 """
 
 from __future__ import annotations
@@ -18,26 +25,36 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.storage import Storage
+from bot.telegram_kinds import shift_entities, utf16_len
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "AFTER_KEY",
+    "ALBUM_KEY",
     "CAPTION_KINDS",
+    "KIND_KEY",
     "PRIVATE_KEYS",
     "TEXT_KEY",
     "TOPIC_KEY",
     "ensure_topic",
     "header_line",
+    "mark_topic_closed",
     "merge_burst",
     "mergeable_text",
     "notice_call",
     "relay_calls",
+    "reopen_closed_topic",
     "topic_name",
 ]
 
 TOPIC_KEY = "_topic_of"
 TEXT_KEY = "_text"  # a copied text message's text, so a burst can be merged; never sent to Telegram
-PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY)
+KIND_KEY = "_kind"  # a copy's content kind, for the words that stand in when Telegram refuses the copy
+ALBUM_KEY = "_album"  # an album item's media_group_id: the album's items are copied in one call
+# A call to queue once Telegram confirmed this one: {"method", "params", "customer_id"} (e.g. 「修改已同步」).
+AFTER_KEY = "_after"
+PRIVATE_KEYS = (TOPIC_KEY, TEXT_KEY, KIND_KEY, ALBUM_KEY, AFTER_KEY)
 CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -82,24 +99,42 @@ def relay_calls(
     text: str | None,
     content_kind: str,
     header: str,
+    entities: list[dict[str, Any]] | None = None,
+    album: str | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """Return the ``(method, params)`` calls that put one customer message into the customer's topic.
 
-    Plain messages are copied as they are; with a header, text is re-sent under the header, a caption
-    gets the header prepended, and media that cannot carry a caption get a header message after the copy.
+    Plain messages are copied as they are; with a header, text is re-sent under the header and a caption
+    gets the header prepended (``entities`` shifted to match), unless that would pass Telegram's limit:
+    then the original is copied unchanged and the header follows as its own message, as it does for media
+    that cannot carry a caption and for an album item (``album``: its ``media_group_id``).
     """
     base = {"chat_id": staff_chat_id, TOPIC_KEY: customer_id}
-    copy = {**base, "from_chat_id": from_chat_id, "message_id": message_id}
+    copy = {**base, "from_chat_id": from_chat_id, "message_id": message_id, KIND_KEY: content_kind}
+    header_call = ("sendMessage", {**base, "text": header})
+    if album is not None:
+        return [("copyMessage", {**copy, ALBUM_KEY: album})] + ([header_call] if header else [])
     if not header:
         if content_kind == "text" and text:
             return [("copyMessage", {**copy, TEXT_KEY: text})]
         return [("copyMessage", copy)]
     if content_kind == "text":
-        return [("sendMessage", {**base, "text": header + "\n" + (text or "")[: MAX_TEXT - len(header) - 1]})]
+        prefix = header + "\n"
+        if utf16_len(prefix + (text or "")) > MAX_TEXT:
+            return [("copyMessage", copy), header_call]
+        params: dict[str, Any] = {**base, "text": prefix + (text or "")}
+        if entities:
+            params["entities"] = shift_entities(entities, prefix)
+        return [("sendMessage", params)]
     if content_kind in CAPTION_KINDS:
-        caption = header + ("\n" + text if text else "")
-        return [("copyMessage", {**copy, "caption": caption[:MAX_CAPTION]})]
-    return [("copyMessage", copy), ("sendMessage", {**base, "text": header})]
+        prefix = header + ("\n" if text else "")
+        if utf16_len(prefix + (text or "")) > MAX_CAPTION:
+            return [("copyMessage", copy), header_call]
+        params = {**copy, "caption": prefix + (text or "")}
+        if text and entities:
+            params["caption_entities"] = shift_entities(entities, prefix)
+        return [("copyMessage", params)]
+    return [("copyMessage", copy), header_call]
 
 
 def notice_call(*, staff_chat_id: int, customer_id: int, text: str) -> tuple[str, dict[str, Any]]:
@@ -135,6 +170,27 @@ async def ensure_topic(
     return topic.message_thread_id
 
 
+def _closed_key(customer_id: int) -> str:
+    return f"topic_closed:{customer_id}"
+
+
+def mark_topic_closed(storage: Storage, customer_id: int, closed: bool) -> None:
+    """Remember that an admin closed (or reopened) the customer's topic (in ``bot_state``)."""
+    storage.set_state(_closed_key(customer_id), "1" if closed else None)
+
+
+def reopen_closed_topic(storage: Storage, staff_chat_id: int | None, customer_id: int, at: Any) -> int | None:
+    """Queue ``reopenForumTopic`` for the customer's topic when an admin closed it; return the outbox row.
+
+    Called when the customer writes again, before the relay is queued, so the relay lands in an open topic.
+    """
+    if staff_chat_id is None or storage.state(_closed_key(customer_id)) is None:
+        return None
+    storage.set_state(_closed_key(customer_id), None)
+    params = {"chat_id": staff_chat_id, TOPIC_KEY: customer_id}
+    return storage.enqueue(staff_chat_id, "reopenForumTopic", params, at, customer_id=customer_id)
+
+
 def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
     """Return the text a queued staff-topic call carries when it may be merged with others, else None.
 
@@ -142,7 +198,7 @@ def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
     """
     if TOPIC_KEY not in params:
         return None
-    extra = set(params) - {"chat_id", TOPIC_KEY, TEXT_KEY, "from_chat_id", "message_id", "text"}
+    extra = set(params) - {"chat_id", TOPIC_KEY, TEXT_KEY, KIND_KEY, "from_chat_id", "message_id", "text"}
     if extra:
         return None
     if method == "sendMessage":

@@ -13,9 +13,11 @@ Example::
         ...
         assert fake.calls("sendMessage")[0].params["text"] == "…"
 
-Update builders (``text_update``, ``sticker_update``, ``photo_update``, ``edited_text_update``,
-``group_text_update``) return Update-shaped dicts; feed them to ``dp.feed_update`` with
-:func:`as_update` or push them to ``getUpdates`` with :meth:`FakeTelegram.push_update`.
+Update builders (``text_update``, ``sticker_update``, ``photo_update``, ``album_updates``,
+``location_update``, ``service_update``, ``edited_text_update``, ``group_text_update``,
+``group_message_update``, ``my_chat_member_update``, ``reaction_update``, ``topic_closed_update``) return
+Update-shaped dicts; feed them to ``dp.feed_update`` with :func:`as_update` or push them to
+``getUpdates`` with :meth:`FakeTelegram.push_update`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
 
-__all__ = ["BOT_ID", "Call", "FakeTelegram", "as_update"]
+__all__ = ["ANONYMOUS_ADMIN_ID", "BOT_ID", "Call", "FakeTelegram", "as_update"]
 
 BOT_ID = 777000111
+ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: the sender shown for an admin posting anonymously
 BOT_USERNAME = "kefu_test_bot"
 TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 # Parameters that are free text: never JSON-decoded (a text "123" stays a string).
@@ -97,6 +100,7 @@ class _Failure:
     retry_after: int | None
     times: int
     chat_id: int | None
+    parameters: dict[str, Any] | None = None
 
 
 def _decode(key: str, value: str) -> Any:
@@ -126,6 +130,9 @@ class FakeTelegram:
         self._thread_ids = itertools.count(100)
         self._topics: dict[int, set[int]] = defaultdict(set)
         self._blocked: set[int] = set()
+        self._not_forum: set[int] = set()
+        self._migrated: dict[int, int] = {}
+        self._closed: dict[int, set[int]] = defaultdict(set)
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -220,6 +227,22 @@ class FakeTelegram:
         """Delete a forum topic: later sends to it answer 400 "message thread not found"."""
         self._topics[chat_id].discard(thread_id)
 
+    def set_forum(self, chat_id: int, on: bool) -> None:
+        """Switch Topics on or off in a group: off, thread ids are silently dropped (as Telegram does)."""
+        (self._not_forum.discard if on else self._not_forum.add)(chat_id)
+
+    def migrate_chat(self, chat_id: int, new_chat_id: int) -> None:
+        """Upgrade a group: every later call to ``chat_id`` answers 400 with ``migrate_to_chat_id``."""
+        self._migrated[chat_id] = new_chat_id
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        """Close a forum topic as an admin does: sends to it answer 400 "TOPIC_CLOSED" until reopened."""
+        self._closed[chat_id].add(thread_id)
+
+    def closed_topics(self, chat_id: int) -> set[int]:
+        """Return the ids of the closed forum topics of ``chat_id``."""
+        return set(self._closed[chat_id])
+
     def topics(self, chat_id: int) -> set[int]:
         """Return the ids of the forum topics that exist in ``chat_id``."""
         return set(self._topics[chat_id])
@@ -260,9 +283,12 @@ class FakeTelegram:
         at: datetime | None = None,
         first_name: str = "张三",
         username: str | None = "zhangsan",
+        entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Return an update with a private text message (``/start`` gets its bot_command entity)."""
         message = self._private_message(user_id, at, first_name, username, text=text)
+        if entities:
+            message["entities"] = entities
         if text.startswith("/"):
             length = len(text.split()[0].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -307,6 +333,121 @@ class FakeTelegram:
         message = self._private_message(user_id, at, first_name, username, **content)
         return {"update_id": next(self._update_ids), "message": message}
 
+    def album_updates(
+        self,
+        count: int,
+        caption: str | None = None,
+        *,
+        media_group_id: str = "13579",
+        user_id: int = 42,
+        at: datetime | None = None,
+        first_name: str = "张三",
+        username: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return ``count`` photo updates of one album (one ``media_group_id``); the first has the caption."""
+        updates = []
+        for index in range(count):
+            update = self.photo_update(
+                caption if index == 0 else None,
+                user_id=user_id,
+                at=at,
+                first_name=first_name,
+                username=username,
+            )
+            update["message"]["media_group_id"] = media_group_id
+            updates.append(update)
+        return updates
+
+    def location_update(
+        self, *, live_period: int | None = None, user_id: int = 42, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Return an update with a private location message (a live one with ``live_period``)."""
+        location: dict[str, Any] = {"latitude": 31.23, "longitude": 121.47}
+        if live_period is not None:
+            location["live_period"] = live_period
+        message = self._private_message(user_id, at, "张三", None, location=location)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def edited_location_update(
+        self, message_id: int, latitude: float, *, user_id: int = 42, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Return the ``edited_message`` Telegram sends when a live location moves."""
+        location = {"latitude": latitude, "longitude": 121.47, "live_period": 900}
+        message = self._private_message(user_id, at, "张三", None, location=location, message_id=message_id)
+        message["edit_date"] = int(at.timestamp() if at else time.time())
+        return {"update_id": next(self._update_ids), "edited_message": message}
+
+    def service_update(
+        self, kind: str, *, user_id: int = 42, at: datetime | None = None, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Return a private service message update (``pinned_message``, ``chat_background_set`` …)."""
+        values: dict[str, Any] = {
+            "pinned_message": {"message_id": 1, "date": 0, "chat": {"id": user_id, "type": "private"}},
+            "message_auto_delete_timer_changed": {"message_auto_delete_time": 86400},
+            "chat_background_set": {
+                "type": {"type": "fill", "fill": {"type": "solid", "color": 0}, "dark_theme_dimming": 0}
+            },
+        }
+        message = self._private_message(user_id, at, "张三", None, **{kind: values[kind]})
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def my_chat_member_update(
+        self, status: str, *, user_id: int = 42, old_status: str = "member", at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Return a ``my_chat_member`` update: the customer blocked (``kicked``) or restarted the bot."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "客服", "username": BOT_USERNAME}
+        member: dict[str, Any] = {"status": status, "user": bot}
+        old: dict[str, Any] = {"status": old_status, "user": bot}
+        for value in (member, old):
+            if value["status"] == "kicked":
+                value["until_date"] = 0
+        return {
+            "update_id": next(self._update_ids),
+            "my_chat_member": {
+                "chat": {"id": user_id, "type": "private", "first_name": "张三"},
+                "from": self.user(user_id),
+                "date": int(at.timestamp() if at else time.time()),
+                "old_chat_member": old,
+                "new_chat_member": member,
+            },
+        }
+
+    def reaction_update(
+        self,
+        message_id: int,
+        emojis: list[str],
+        *,
+        user_id: int = 42,
+        old: list[str] = (),
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return a ``message_reaction`` update: the customer set ``emojis`` on message ``message_id``."""
+        return {
+            "update_id": next(self._update_ids),
+            "message_reaction": {
+                "chat": {"id": user_id, "type": "private", "first_name": "张三"},
+                "message_id": message_id,
+                "user": self.user(user_id),
+                "date": int(at.timestamp() if at else time.time()),
+                "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                "new_reaction": [{"type": "emoji", "emoji": e} for e in emojis],
+            },
+        }
+
+    def topic_closed_update(
+        self, chat_id: int, thread_id: int, *, closed: bool = True, user_id: int = 7
+    ) -> dict[str, Any]:
+        """Return the service message Telegram posts in a topic an admin closed (or reopened)."""
+        update = self.group_text_update(chat_id, "", user_id=user_id, thread_id=thread_id)
+        message = update["message"]
+        del message["text"]
+        message["forum_topic_closed" if closed else "forum_topic_reopened"] = {}
+        if closed:
+            self.close_topic(chat_id, thread_id)
+        else:
+            self._closed[chat_id].discard(thread_id)
+        return update
+
     def edited_text_update(
         self,
         message_id: int,
@@ -349,6 +490,38 @@ class FakeTelegram:
             length = len(text.split()[0].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
+
+    def group_message_update(
+        self,
+        chat_id: int,
+        content: dict[str, Any],
+        *,
+        user_id: int = 7,
+        thread_id: int | None = None,
+        at: datetime | None = None,
+        anonymous: bool = False,
+        media_group_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Return an update with any ``content`` (``{"location": …}``, ``{"poll": …}`` …) in a group topic.
+
+        ``anonymous=True``: posted by an admin who "remains anonymous" (from GroupAnonymousBot, sender_chat
+        = the group itself).
+        """
+        update = self.group_text_update(chat_id, "", user_id=user_id, thread_id=thread_id, at=at)
+        message = update["message"]
+        del message["text"]
+        message.update(content)
+        if anonymous:
+            message["from"] = {
+                "id": ANONYMOUS_ADMIN_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+            message["sender_chat"] = {"id": chat_id, "type": "supergroup", "title": "客服组"}
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        return update
 
     def group_photo_update(
         self,
@@ -469,6 +642,17 @@ class FakeTelegram:
                 return _error(failure.status, failure.description, failure.retry_after)
         if method != "getUpdates" and isinstance(chat_id, int) and chat_id in self._blocked:
             return _error(403, _DEFAULT_ERRORS[403])
+        if isinstance(chat_id, int) and chat_id in self._migrated:
+            return _error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": self._migrated[chat_id]},
+            )
+        if isinstance(chat_id, int) and chat_id in self._not_forum:
+            if method in ("createForumTopic", "editForumTopic", "reopenForumTopic", "closeForumTopic"):
+                return _error(400, "Bad Request: the chat is not a forum")
+            params.pop("message_thread_id", None)  # Telegram drops it silently: the message lands in the chat
+            return None
         thread = params.get("message_thread_id")
         if (
             thread is not None
@@ -477,6 +661,8 @@ class FakeTelegram:
             and thread not in self._topics[chat_id]
         ):
             return _error(400, "Bad Request: message thread not found")
+        if thread is not None and thread in self._closed[chat_id] and method != "reopenForumTopic":
+            return _error(400, "Bad Request: TOPIC_CLOSED")
         return None
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
@@ -524,6 +710,9 @@ class FakeTelegram:
 
     def _m_copymessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"message_id": self.next_message_id(params["chat_id"])}
+
+    def _m_copymessages(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"message_id": self.next_message_id(params["chat_id"])} for _ in params["message_ids"]]
 
     def _m_forwardmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._message(params, text="(forwarded)")
@@ -576,7 +765,7 @@ class FakeTelegram:
             },
         }
         if int(chat_id) < 0:
-            chat.update(title="客服组", is_forum=True)
+            chat.update(title="客服组", is_forum=chat_id not in self._not_forum)
         return chat
 
     def _true(self, params: dict[str, Any]) -> bool:
@@ -591,15 +780,23 @@ class FakeTelegram:
     _m_setwebhook = _true
     _m_editforumtopic = _true
     _m_closeforumtopic = _true
-    _m_reopenforumtopic = _true
+
+    def _m_reopenforumtopic(self, params: dict[str, Any]) -> bool:
+        self._closed[params["chat_id"]].discard(params.get("message_thread_id"))
+        return True
+
     _m_setmycommands = _true
     _m_deletemycommands = _true
     _m_close = _true
     _m_logout = _true
 
 
-def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+def _error(
+    status: int, description: str, retry_after: int | None = None, parameters: dict[str, Any] | None = None
+) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
+    if parameters:
+        body["parameters"] = {**body.get("parameters", {}), **parameters}
     return web.json_response(body, status=status)

@@ -212,14 +212,20 @@ def test_traditional_characters(desk):
     assert desk.storage.message(outcome.message_id)["text"] == text
 
 
-@pytest.mark.parametrize(
-    ("text", "kind"), [(None, "sticker"), ("", "text"), ("   ", "text"), (None, "photo")]
-)
+@pytest.mark.parametrize(("text", "kind"), [(None, "sticker"), ("", "text"), ("   ", "text")])
 def test_no_content_reply(desk, text, kind):
     outcome = say(desk, text, at(10, 0), kind=kind)
     assert outcome.intent is None
     assert [r.text for r in outcome.replies] == [render("no_content")]
     assert desk.storage.message(outcome.message_id)["content_kind"] == kind
+
+
+@pytest.mark.parametrize("kind", ["photo", "video", "document", "voice", "video_note", "location", "contact"])
+def test_media_without_caption_is_for_a_person_not_no_content(desk, kind):
+    """Issue 17 item 2: a photo of a broken parcel IS the question: no no_content; the busy timer starts."""
+    outcome = say(desk, None, at(10, 0), kind=kind)
+    assert outcome.replies == ()
+    assert desk.storage.current_conversation(ALICE.user_id, at(10, 0)).waiting_since is not None
 
 
 def test_media_caption_is_judged(desk):

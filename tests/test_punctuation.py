@@ -44,7 +44,7 @@ def chinese_literals(path: Path) -> list[tuple[int, str]]:
         else:
             continue
         if HAS_CJK.search(text):
-            found.append((node.lineno, text))
+            found.append((node.lineno, re.sub(r"\{[^{}]*\}", "字", text)))  # str.format fields too
     return found
 
 

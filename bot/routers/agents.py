@@ -24,14 +24,16 @@ from bot.agent_desk import (
 )
 from bot.bans import ban, bans_text, unban
 from bot.board import collect, stats_text
+from bot.callbacks import answer_query
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.filters import Inline
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.telegram_kinds import SERVICE_KINDS, entities_of, kind_name
 
-__all__ = ["COMMANDS", "IsAgent", "build_router"]
+__all__ = ["COMMANDS", "IsAgent", "build_router", "is_anonymous_admin"]
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
@@ -46,29 +48,73 @@ COMMANDS = {
     "unban": "解除本话题客户的封禁",
     "bans": "列出被封禁的客户",
 }
-# Content an agent can send a customer (copied as it is); service messages are not relayed.
+# Content an agent can send a customer (copied as it is); service messages are not relayed, and anything
+# else (a game, an invoice, a story …) is named in the topic as not sent.
 RELAYABLE = frozenset(
-    {"text", "photo", "document", "voice", "sticker", "video", "audio", "animation", "video_note"}
+    {
+        "text",
+        "photo",
+        "document",
+        "voice",
+        "sticker",
+        "video",
+        "audio",
+        "animation",
+        "video_note",
+        "location",
+        "venue",
+        "contact",
+        "poll",
+        "dice",
+    }
 )
 NEEDS_TOPIC = "请在客户的话题里使用此命令"
+TEXT_NOT_RELAYABLE = "⚠️ 此类消息（{kind}）无法发送给客户，未发送"
+
+
+def is_anonymous_admin(message: Message, staff_chat_id: int | None) -> bool:
+    """Return whether an admin who "remains anonymous" posted ``message`` (sender_chat = the staff chat)."""
+    sender_chat = message.sender_chat
+    return staff_chat_id is not None and sender_chat is not None and sender_chat.id == staff_chat_id
 
 
 class IsAgent(Filter):
-    """True for a message (or button press) by a person in the staff chat, and in ``agent_ids`` when set."""
+    """True for a message (or button press) by a person in the staff chat, and in ``agent_ids`` when set.
+
+    An anonymous admin (GroupAnonymousBot on behalf of the staff chat) counts only when ``agent_ids`` is
+    empty: with a list, nobody can tell who wrote (:mod:`bot.routers.chat_events` says so in the topic).
+    """
 
     async def __call__(self, event: Message | CallbackQuery, settings: Settings) -> bool:
         user = event.from_user
         chat = event.chat if isinstance(event, Message) else (event.message.chat if event.message else None)
-        if user is None or user.is_bot or chat is None or settings.staff_chat_id is None:
+        if user is None or chat is None or settings.staff_chat_id is None:
             return False
         if chat.id != settings.staff_chat_id:
+            return False
+        if isinstance(event, Message) and is_anonymous_admin(event, settings.staff_chat_id):
+            return not settings.agent_ids
+        if user.is_bot:
             return False
         return not settings.agent_ids or user.id in settings.agent_ids
 
 
 def _agent(event: Message | CallbackQuery) -> AgentRef:
     user = event.from_user
-    return AgentRef(user.id, user.full_name)
+    signature = getattr(event, "author_signature", None)  # an anonymous admin's custom title, if any
+    return AgentRef(user.id, signature or user.full_name)
+
+
+def _words(message: Message) -> str | None:
+    """Return what a customer would read in an agent's message: text, caption, or a poll's question and
+    options, a venue's title and address (the guard checks them all)."""
+    if message.text is not None or message.caption is not None:
+        return message.text if message.text is not None else message.caption
+    if message.poll is not None:
+        return "\n".join([message.poll.question, *(o.text for o in message.poll.options)])
+    if message.venue is not None:
+        return f"{message.venue.title}\n{message.venue.address}"
+    return None
 
 
 def _at(message: Message) -> datetime:
@@ -208,19 +254,36 @@ async def unknown_command(message: Message, desk: SupportDesk, db: Storage, send
 async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """An agent's message in a customer's topic: checked, then copied to the customer or held back."""
     customer_id = _customer_id(message, db)
-    if customer_id is None or _kind(message) not in RELAYABLE:
+    kind = _kind(message)
+    if customer_id is None or kind in SERVICE_KINDS:
         return
-    text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).answer(
-        _agent(message), customer_id, message.message_id, text, _at(message), content_kind=_kind(message)
-    )
+    agents = AgentDesk(desk)
+    if kind not in RELAYABLE:
+        if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
+            _reply(agents, message, db, TEXT_NOT_RELAYABLE.format(kind=kind_name(kind)))
+    else:
+        agents.answer(
+            _agent(message),
+            customer_id,
+            message.message_id,
+            _words(message),
+            _at(message),
+            content_kind=kind,
+            album=message.media_group_id,
+        )
     sender.notify()
 
 
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
-    text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).edit(_agent(message), message.message_id, text, _at(message), content_kind=_kind(message))
+    AgentDesk(desk).edit(
+        _agent(message),
+        message.message_id,
+        _words(message),
+        _at(message),
+        content_kind=_kind(message),
+        entities=entities_of(message),
+    )
     sender.notify()
 
 
@@ -230,7 +293,7 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     agents = AgentDesk(desk)
     at = utc_now()
     if parsed is None:
-        await query.answer()
+        await answer_query(query)
         return
     action, row_id = parsed
     if action == CALLBACK_SUGGEST:
@@ -242,11 +305,11 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
                 {"chat_id": query.message.chat.id, "message_id": query.message.message_id},
                 at,
             )
-        await query.answer("已发送建议话术" if result.allowed else (result.text or "未发送"))
+        await answer_query(query, "已发送建议话术" if result.allowed else (result.text or "未发送"))
     elif action == CALLBACK_EDIT:
-        await query.answer(TEXT_EDIT_HINT, show_alert=True)
+        await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
     else:
-        await query.answer()
+        await answer_query(query)
     sender.notify()
 
 
