@@ -70,6 +70,9 @@ async def test_ban_stores_without_answer_or_relay_survives_restart_and_unban_res
     edit = stack.fake.push_update(stack.fake.edited_text_update(edited_message_id, "在吗?", user_id=CUSTOMER))
     await poll_until(stack, lambda: stack.status(edit) == "done")
     assert _not_polling(fake)[calls_before:] == []  # an edit is not relayed either
+    reaction = stack.fake.push_update(stack.fake.reaction_update(edited_message_id, ["👎"], user_id=CUSTOMER))
+    await poll_until(stack, lambda: stack.status(reaction) == "done")
+    assert _not_polling(fake)[calls_before:] == []  # nor a reaction
     stack.close()
 
     restarted = BotStack(fake, shop)  # a new process over the same database

@@ -86,9 +86,9 @@ def _emoji(reaction) -> str:
 
 
 async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
-    """A customer reacted to a message in the private chat: one line in the topic."""
+    """A customer reacted to a message in the private chat: one line in the topic (none when banned)."""
     customer = db.customer(event.chat.id)
-    if customer is None or settings.staff_chat_id is None:
+    if customer is None or settings.staff_chat_id is None or customer.banned_at is not None:
         return
     rows = db.rows(
         "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
