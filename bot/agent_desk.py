@@ -60,14 +60,14 @@ CALLBACK_EDIT = "e"
 MARK_OPEN, MARK_CLOSE = "【", "】"
 GUARD_ERROR_CATEGORY = "守卫故障"
 
-TEXT_HELD = "⛔ 已拦截,未发送给客户"
-TEXT_GUARD_FAILED = "⛔ 守卫检查失败,消息已拦截,未发送给客户。请稍后重发,或先用 /check 检查。"
-TEXT_EDIT_HINT = "请直接编辑您被拦截的那条消息,修改后的内容会重新检查,通过后自动发送给客户。"
+TEXT_HELD = "⛔ 已拦截，未发送给客户"
+TEXT_GUARD_FAILED = "⛔ 守卫检查失败，消息已拦截，未发送给客户。请稍后重发，或先用 /check 检查。"
+TEXT_EDIT_HINT = "请直接编辑您被拦截的那条消息，修改后的内容会重新检查，通过后自动发送给客户。"
 TEXT_EDIT_SYNCED = "✏️ 修改已通过检查并同步给客户"
-TEXT_EDIT_HELD = "⛔ 修改未通过检查,客户看到的仍是修改前的内容"
+TEXT_EDIT_HELD = "⛔ 修改未通过检查，客户看到的仍是修改前的内容"
 TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
-TEXT_NOTHING_TO_DO = "这条消息已处理,无需再次发送"
-TEXT_BUTTON_REFUSED = "无效的按钮,未执行"
+TEXT_NOTHING_TO_DO = "这条消息已处理，无需再次发送"
+TEXT_BUTTON_REFUSED = "无效的按钮，未执行"
 MAX_CALLBACK_BYTES = 64  # Telegram's limit: longer data was not made by a button
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
 TEXT_NOT_ALLOWED = "可以发送 ✅"
@@ -110,9 +110,9 @@ def categories(verdict: Verdict) -> str:
 
 def blocked_text(text: str, verdict: Verdict, *, title: str = TEXT_HELD) -> str:
     """Return the topic notice for a held-back message: category, the marked text, the better wording."""
-    lines = [title, f"类别:{categories(verdict)}", f"原文:{mark_hits(text, verdict.hits)}"]
+    lines = [title, f"类别：{categories(verdict)}", f"原文：{mark_hits(text, verdict.hits)}"]
     if verdict.suggestion:
-        lines.append(f"建议话术:{verdict.suggestion}")
+        lines.append(f"建议话术：{verdict.suggestion}")
     return "\n".join(lines)[: relay.MAX_TEXT]
 
 
@@ -507,14 +507,14 @@ class AgentDesk:
         try:
             text = render(key, variant=variant or None, **self.script_values(agent, customer_id, at))
         except MissingValue as exc:
-            return AgentResult(False, text=f"无法发送「{spec}」:缺少 {exc}")
+            return AgentResult(False, text=f"无法发送「{spec}」：缺少 {exc}")
         except KeyError:
-            return AgentResult(False, text=f"没有话术「{spec}」,/scripts 查看全部")
+            return AgentResult(False, text=f"没有话术「{spec}」，/scripts 查看全部")
         return self._send_text(agent, customer_id, text, at, label=f"📤 已发送话术「{spec}」")
 
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
-        lines = ["话术列表(/r 键名 发送,变体用 键名.变体):"]
+        lines = ["话术列表（/r 键名 发送，变体用 键名.变体）："]
         for script in load_scripts():
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
@@ -536,15 +536,15 @@ class AgentDesk:
             self.storage.update_conversation(
                 conv.id, status="closed", closed_at=to_iso(at), waiting_since=None, busy_sent_at=None
             )
-            note = "会话已关闭" + (f",工单 {'、'.join(closed)} 已关闭" if closed else "")
+            note = "会话已关闭" + (f"，工单 {'、'.join(closed)} 已关闭" if closed else "")
             fid = self.feedback(f"✅ {note}", at, customer_id=customer_id)
         return AgentResult(True, result.verdict, delivery_id=result.delivery_id, feedback_id=fid, text=note)
 
     def reopen(self, customer_id: int, at: datetime) -> str:
         """Reopen a conversation the uncivil ladder closed (``/reopen``); return the notice for the topic."""
         if self.desk.reopen(customer_id, at):
-            return "✅ 会话已重新打开,机器人恢复自动回复"
-        return "当前会话未因不文明用语关闭,无需重新打开"
+            return "✅ 会话已重新打开，机器人恢复自动回复"
+        return "当前会话未因不文明用语关闭，无需重新打开"
 
     def ticket_text(self, customer_id: int, at: datetime) -> str:
         """Return the customer's open ticket with its due times (``/ticket``), or say there is none."""
@@ -557,17 +557,17 @@ class AgentDesk:
             when = from_iso(value)
             return "—" if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-        lines = [f"工单 {ticket.number}({'加急' if ticket.urgent else '普通'},催办 {ticket.followups} 次)"]
-        lines.append(f"创建:{local(ticket.created_at)}")
+        lines = [f"工单 {ticket.number}（{'加急' if ticket.urgent else '普通'}，催办 {ticket.followups} 次）"]
+        lines.append(f"创建：{local(ticket.created_at)}")
         if ticket.answered_at is None:
             due = from_iso(ticket.due_answer_at)
             late = " ⚠️已超时" if due is not None and at > due else ""
-            lines.append(f"答复期限:{local(ticket.due_answer_at)}{late}")
+            lines.append(f"答复期限：{local(ticket.due_answer_at)}{late}")
         else:
-            lines.append(f"已答复:{local(ticket.answered_at)}")
+            lines.append(f"已答复：{local(ticket.answered_at)}")
         settle = from_iso(ticket.due_settle_at)
         late = " ⚠️已超时" if settle is not None and at > settle else ""
-        lines.append(f"处理完毕期限:{local(ticket.due_settle_at)}{late}")
+        lines.append(f"处理完毕期限：{local(ticket.due_settle_at)}{late}")
         return "\n".join(lines)
 
     # internals -------------------------------------------------------------------------------

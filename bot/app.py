@@ -33,10 +33,14 @@ BUSY_SWEEP_S = 1.0
 
 
 def build_bot(settings: Settings) -> Bot:
-    """Return the Bot for ``settings.bot_token``, talking to ``settings.api_server`` (Telegram or local)."""
+    """Return the Bot for ``settings.bot_token``, talking to ``settings.api_server`` (Telegram or local),
+    through ``settings.bot_api_proxy`` when one is set (every call: updates, sends, files)."""
     if settings.bot_token is None:
         raise ConfigError("KEFU_BOT_TOKEN: not set (run `kefu demo` to try the bot offline)")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_server))
+    proxy = settings.bot_api_proxy
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.api_server), proxy=proxy.url if proxy else None
+    )
     session.middleware(keep_response_types)
     return Bot(settings.bot_token.get_secret_value(), session=session)
 

@@ -150,13 +150,13 @@ def stats_text(stats: Stats) -> str:
     """Return the ``/stats`` answer: today's conversations, auto share, held back, tickets, waiting."""
     return "\n".join(
         [
-            f"📊 今日统计({stats.day})",
-            f"会话:{stats.conversations},机器人独立处理 {stats.auto_answered}({stats.auto_share:.0%})",
-            f"拦截的客服消息:{stats.held}",
-            f"  按类别:{_pairs(stats.held_by_category)}",
-            f"  按工号:{_pairs(stats.held_by_agent)}",
-            f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
-            f"等待回复的客户:{stats.waiting},最久已等 {wait_text(stats.oldest_wait_s)}(营业时间)",
+            f"📊 今日统计（{stats.day}）",
+            f"会话：{stats.conversations}，机器人独立处理 {stats.auto_answered}（{stats.auto_share:.0%}）",
+            f"拦截的客服消息：{stats.held}",
+            f"  按类别：{_pairs(stats.held_by_category)}",
+            f"  按工号：{_pairs(stats.held_by_agent)}",
+            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
+            f"等待回复的客户：{stats.waiting}，最久已等 {wait_text(stats.oldest_wait_s)}（营业时间）",
         ]
     )
 
@@ -168,15 +168,15 @@ def board_text(stats: Stats) -> str:
     else:
         minute_wait = (stats.oldest_wait_s // 60) * 60  # shown by the minute: one edit a minute at most
         waiting = (
-            f"⏳ 等待回复:{stats.waiting} 位,最久 {stats.oldest_customer} 已等 "
-            f"{wait_text(minute_wait)}(营业时间)"
+            f"⏳ 等待回复：{stats.waiting} 位，最久 {stats.oldest_customer} 已等 "
+            f"{wait_text(minute_wait)}（营业时间）"
         )
     return "\n".join(
         [
             "📌 客服看板",
             waiting,
-            f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
-            f"今日会话 {stats.conversations},自动处理 {stats.auto_share:.0%},拦截 {stats.held}",
+            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
+            f"今日会话 {stats.conversations}，自动处理 {stats.auto_share:.0%}，拦截 {stats.held}",
         ]
     )
 

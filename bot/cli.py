@@ -20,8 +20,11 @@ def _configure_logging(verbose: bool, settings: Settings) -> None:
     from bot.logs import configure_logging
 
     secrets = (settings.bot_token, settings.webhook_secret, settings.api_token)
+    proxy_password = settings.bot_api_proxy.password if settings.bot_api_proxy else None
     configure_logging(
-        logging.DEBUG if verbose else logging.INFO, *(s.get_secret_value() for s in secrets if s is not None)
+        logging.DEBUG if verbose else logging.INFO,
+        *(s.get_secret_value() for s in secrets if s is not None),
+        *([proxy_password] if proxy_password else []),
     )
 
 
@@ -40,10 +43,14 @@ def main() -> None:
 def run(verbose: bool) -> None:
     """Run the bot (polling, or webhook when KEFU_WEBHOOK_URL is set).
 
-    Without KEFU_BOT_TOKEN this starts the offline console demo instead.
+    Without KEFU_BOT_TOKEN this starts the offline console demo instead, on a terminal only: under
+    systemd or in a container (stdin not a terminal) it exits 2, so the missing token shows.
     """
     settings = settings_or_exit()
     if settings.bot_token is None:
+        if not _stdin_is_terminal():
+            click.echo("kefu: KEFU_BOT_TOKEN is not set", err=True)
+            raise SystemExit(2)
         click.echo(
             "kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True
         )
@@ -70,6 +77,11 @@ def run(verbose: bool) -> None:
         raise SystemExit(2) from None
 
 
+def _stdin_is_terminal() -> bool:
+    """Return whether someone can type into ``kefu run`` (stdin is a terminal, not /dev/null or a pipe)."""
+    return sys.stdin.isatty()
+
+
 @main.command()
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
 def demo(db_path: Path | None) -> None:
@@ -91,13 +103,15 @@ def _demo(settings: Settings) -> None:
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
-    """Return the errors that stop start-up with one line: a bad database or a broken catalogue."""
+    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a proxy
+    that does not answer."""
+    from bot.proxy import ProxyUnreachable
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError)
+    return (StorageError, CatalogueError, ScriptError, IntentError, ProxyUnreachable)
 
 
 @main.command()
@@ -120,6 +134,36 @@ def db(db_path: Path | None) -> None:
     width = max((len(name) for name in counts), default=0)
     for name, count in counts.items():
         click.echo(f"{name:<{width}}  {count}")
+
+
+@main.command()
+@click.option(
+    "--max-age", default=90, show_default=True, type=click.IntRange(1), help="Seconds a heartbeat is fresh."
+)
+def health(max_age: int) -> None:
+    """Exit 0 when the running bot's heartbeat is fresh, 1 otherwise (a container healthcheck).
+
+    `kefu run` touches KEFU_DB_PATH.heartbeat after every getUpdates answer (polling) or every 20 s
+    while its webhook listener accepts connections; a clean stop removes it.
+    """
+    import time
+
+    from bot.heartbeat import heartbeat_age, heartbeat_path
+
+    path = heartbeat_path(settings_or_exit().db_path).resolve()
+    age = heartbeat_age(path, time.time())
+    if age is None:
+        why = "kefu run is not running (or uses another KEFU_DB_PATH)"
+        click.echo(f"kefu: no heartbeat at {path}: {why}", err=True)
+        raise SystemExit(1)
+    if age > max_age:
+        click.echo(
+            f"kefu: the last heartbeat at {path} is {age:.0f} s old (over {max_age} s): the bot is not "
+            "receiving updates (Telegram or the proxy unreachable, or the process hangs)",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"alive: last heartbeat {age:.0f} s ago ({path})")
 
 
 @main.command()

@@ -107,17 +107,17 @@ DEACTIVATED = "user is deactivated"
 # A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
 # an album within a fraction of a second, as separate messages).
 ALBUM_SETTLE_S = 1.5
-NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
-NOTICE_DEACTIVATED = "客户的Telegram账号已注销,消息无法送达"
-NOTICE_REJECTED = "Telegram拒绝了发给客户的消息,未送达"
-NOTICE_STAFF_BACK = "✅ 客服群恢复可用,暂停期间排队的消息已补发。此前的问题:"
+NOTICE_BLOCKED = "客户已屏蔽机器人，消息无法送达"
+NOTICE_DEACTIVATED = "客户的Telegram账号已注销，消息无法送达"
+NOTICE_REJECTED = "Telegram拒绝了发给客户的消息，未送达"
+NOTICE_STAFF_BACK = "✅ 客服群恢复可用，暂停期间排队的消息已补发。此前的问题："
 NOTICE_MIGRATED = (
-    "⚠️ 客服群已升级为超级群组,新的群ID是 {new}:请把 KEFU_STAFF_CHAT_ID 设为 {new},开启话题后重启机器人"
+    "⚠️ 客服群已升级为超级群组，新的群ID是 {new}：请把 KEFU_STAFF_CHAT_ID 设为 {new}，开启话题后重启机器人"
 )
-NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
+NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截，未送达"
 GROUP_WINDOW_S = 60.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
-NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
+NOTICE_REPEATED_FAILURES = "消息多次发送失败（网络或Telegram故障），仍在重试，未丢失"
 
 
 class NeverDelivered(Exception):

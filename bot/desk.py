@@ -10,7 +10,7 @@ Example::
 
     desk = SupportDesk(storage, settings)
     outcome = desk.on_customer_message(CustomerRef(42, 42, "张三"), "你好", at=at)
-    [r.text for r in outcome.replies]   # ['您好，本店，很高兴为您服务！']
+    [r.text for r in outcome.replies]   # ['您好，很高兴为您服务！'] (KEFU_SHOP_NAME unset)
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ PLAIN_ANSWERS = frozenset(
     {"security", "how_to", "site_problem", "out_of_scope", "suggestion", "thanks", "praise", "apology"}
 )
 
-NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语,会话已关闭;/reopen 可重新打开"
+NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语，会话已关闭；/reopen 可重新打开"
 NOTICE_HUMAN = "客户要求人工服务"
-NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭,未自动回复"
-NOTICE_DESK_FAILED = "自动处理出错,未自动回复,请人工处理"
+NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭，未自动回复"
+NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -110,6 +110,7 @@ class Outcome:
     version: int = 1
     ticket: str | None = None
     duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
+    banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ class SupportDesk:
             stored, conv, message_id = self._store_incoming(
                 customer, text, content_kind, telegram_message_id, off_hours, at
             )
+            if stored.banned_at is not None:  # /ban: stored, neither answered nor relayed
+                return Outcome(message_id, conv.id, None, off_hours, banned=True)
             if not self._album_decides(customer.chat_id, album, text):
                 self._relay(
                     stored, customer.chat_id, telegram_message_id, text, content_kind, "", [], at, album=album
@@ -343,17 +346,18 @@ class SupportDesk:
                 edit_of=previous["id"] if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
-            self._relay(
-                stored,
-                customer.chat_id,
-                telegram_message_id,
-                text,
-                content_kind,
-                header,
-                [],
-                at,
-                entities=entities,
-            )
+            if stored.banned_at is None:  # /ban: an edit is stored, not relayed
+                self._relay(
+                    stored,
+                    customer.chat_id,
+                    telegram_message_id,
+                    text,
+                    content_kind,
+                    header,
+                    [],
+                    at,
+                    entities=entities,
+                )
         return Outcome(
             message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours, version=version
         )
@@ -377,7 +381,7 @@ class SupportDesk:
             if self.schedule.business_seconds(since, at) < self.settings.busy_reply_after_s:
                 continue
             customer = self.storage.customer(conv.customer_id)
-            if customer is None or customer.blocked:
+            if customer is None or customer.blocked or customer.banned_at is not None:
                 continue
             plan = _Plan(scripts=[("busy", None, {})], conversation={"busy_sent_at": to_iso(at)})
             with self.storage.transaction():
@@ -558,7 +562,7 @@ class SupportDesk:
                 ("complaint_followup", "overdue" if overdue else None, {"ticket": ticket.number})
             )
             plan.notices.append(
-                f"客户催办工单 {ticket.number}" + (",已超时" if overdue else "") + ",已标记加急"
+                f"客户催办工单 {ticket.number}" + ("，已超时" if overdue else "") + "，已标记加急"
             )
         plan.ticket = ticket.number
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -47,8 +48,12 @@ async def poll(
     allowed_updates: list[str] | None = None,
     stop: asyncio.Event | None = None,
     timeout: int = POLL_TIMEOUT_S,
+    on_answer: Callable[[], None] | None = None,
 ) -> None:
-    """Fetch, store, acknowledge and hand on updates until ``stop`` is set (or the task is cancelled)."""
+    """Fetch, store, acknowledge and hand on updates until ``stop`` is set (or the task is cancelled).
+
+    ``on_answer`` is called after every answer from ``getUpdates`` (the heartbeat, :mod:`bot.heartbeat`).
+    """
     stop = stop or asyncio.Event()
     backoff = Backoff(config=BACKOFF)
     offset = pump.inbox.next_offset()
@@ -68,6 +73,8 @@ async def poll(
             next(backoff)
             continue
         backoff.reset()
+        if on_answer is not None:
+            on_answer()
         if not updates:
             continue
         while True:

@@ -85,7 +85,7 @@ def header_line(*, off_hours: bool = False, auto_replies: tuple[str, ...] = (), 
     """Return the one-line header shown above a relayed message, or "" when none is needed."""
     parts = []
     if version > 1:
-        parts.append(f"✏️ 客户修改了消息(第{version}版)")
+        parts.append(f"✏️ 客户修改了消息（第{version}版）")
     if off_hours:
         parts.append("🌙 非工作时间")
     if auto_replies:

@@ -26,10 +26,13 @@ from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.heartbeat import Heartbeat, beat_while_listening, heartbeat_path
 from bot.http_input import server_options
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
+from bot.menus import publish_menus
 from bot.polling import poll
+from bot.proxy import check_reachable, through_proxy
 from bot.settings import Settings
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
@@ -66,11 +69,15 @@ def calendar_warnings(today: date) -> list[str]:
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
     load_catalogues(settings)
+    if settings.bot_api_proxy is not None:
+        await check_reachable(settings.bot_api_proxy)  # an unreachable proxy is one line naming KEFU_PROXY
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # `systemctl reload kefu` must not stop it
+        loop.add_signal_handler(signal.SIGHUP, log.info, "SIGHUP: reload requested; the bot keeps running")
 
     if not settings.db_path.exists():
         # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
@@ -99,9 +106,11 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         board = Board(storage, settings.staff_chat_id, sender.call, desk.schedule)
         background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None
+    heartbeat = Heartbeat(heartbeat_path(settings.db_path))  # `kefu health` reads it
     try:
-        me = await bot.get_me()
+        me = await through_proxy(bot.get_me(), settings.bot_api_proxy, settings.api_server)
         log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
+        await publish_menus(bot, settings)  # agents' commands in the staff chat, /start for customers
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
@@ -113,11 +122,14 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
                 settings.webhook_url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
             )
             log.info("webhook mode on %s:%d", settings.webhook_host, settings.webhook_port)
-            await stop.wait()
+            await beat_while_listening(heartbeat, settings.webhook_host, settings.webhook_port, stop)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling mode")
-            polling = asyncio.create_task(poll(bot, pump, allowed_updates=allowed, stop=stop))
+            heartbeat.beat()  # started; then after every getUpdates answer (at least every 25 s)
+            polling = asyncio.create_task(
+                poll(bot, pump, allowed_updates=allowed, stop=stop, on_answer=heartbeat.beat)
+            )
             await asyncio.wait(
                 [polling, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
             )
@@ -126,6 +138,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
     finally:
+        heartbeat.remove()  # stopped: `kefu health` fails at once, not only after --max-age
         pump.stop()  # updates waiting for an unavailable database stay pending for the next start
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)

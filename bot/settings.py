@@ -6,6 +6,7 @@ Build them in ``main()`` with :func:`load_settings` and pass them on; nothing he
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from datetime import date, time
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.proxy import Proxy, check_proxy_url, resolve_proxy
 from bot.ratelimit import Limits
 from replies.schedule import Schedule
 
@@ -87,7 +89,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     staff_chat_id: int | None = None
-    shop_name: str = "本店"
+    shop_name: str = ""  # unset: the scripts leave the name out (「您好，很高兴为您服务！」)
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
         "08:00-12:00,14:00-18:00"
@@ -98,6 +100,8 @@ class Settings(BaseSettings):
     open_dates: Annotated[frozenset[date], NoDecode] = frozenset()
     db_path: Path = Path("kefu.db")
     api_server: str = TELEGRAM_API_SERVER
+    # http:// or socks5:// proxy for every Bot API call; unset = HTTPS_PROXY (see bot.proxy), else direct.
+    proxy: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
@@ -112,7 +116,7 @@ class Settings(BaseSettings):
     # Days a handled raw update is kept (its message is in the messages table for good); 0 = forever.
     keep_updates_days: int = Field(default=30, ge=0)
 
-    @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
+    @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", "proxy", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -200,6 +204,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/") if value else value
 
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_proxy_url(value)
+
+    @model_validator(mode="after")
+    def _usable_https_proxy(self) -> Settings:
+        self.bot_api_proxy  # noqa: B018 - a malformed HTTPS_PROXY stops start-up here, naming it
+        return self
+
     @model_validator(mode="after")
     def _open_or_closed(self) -> Settings:
         both = sorted(self.open_dates & self.closed_dates)
@@ -213,6 +227,11 @@ class Settings(BaseSettings):
             # Without it anyone who finds the URL could post forged updates.
             raise ValueError("KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set")
         return self
+
+    @property
+    def bot_api_proxy(self) -> Proxy | None:
+        """Return the proxy for Bot API calls (KEFU_PROXY, else HTTPS_PROXY for https), or None."""
+        return resolve_proxy(self.proxy, self.api_server, os.environ)
 
     @property
     def limits(self) -> Limits:

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +31,13 @@ __all__ = [
     "Agent",
     "Conversation",
     "Customer",
+    "NotKefuDatabase",
     "OutboxRow",
     "StaffMessage",
     "Storage",
     "StorageError",
     "Ticket",
+    "create_private",
     "from_iso",
     "is_unavailable",
     "open_storage",
@@ -269,8 +272,44 @@ def m005_updates_by_age(db: Database) -> None:
     db["updates"].create_index(["status", "handled_at"])
 
 
+@MIGRATIONS()
+def m007_bans(db: Database) -> None:
+    """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
+    stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
+    db["customers"].add_column("banned_at", str)
+    db["customers"].add_column("banned_by", int)  # the agent's Telegram user id
+    db["customers"].create_index(["banned_at"])
+
+
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
+
+
+class NotKefuDatabase(StorageError):
+    """The file is a SQLite database, but another program's: kefu neither reads nor migrates it."""
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Raise :class:`NotKefuDatabase` when the database has tables but none of kefu's migrations.
+
+    An empty file (or a new one) is fine: kefu creates its tables there.
+    """
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    if not tables:
+        return
+    if MIGRATIONS.migrations_table in tables and conn.execute(
+        f"SELECT 1 FROM [{MIGRATIONS.migrations_table}] WHERE migration_set = ? LIMIT 1", [MIGRATIONS.name]
+    ).fetchone():
+        return
+    shown = ", ".join(tables[:5]) + (f" … ({len(tables)} tables)" if len(tables) > 5 else "")
+    raise NotKefuDatabase(
+        f"{path}: a SQLite database, but not kefu's (its tables: {shown}): check KEFU_DB_PATH"
+    )
 
 
 # SQLite errors that say the database cannot be written right now, not that the statement is wrong:
@@ -322,6 +361,8 @@ class Customer:
     blocked: int
     off_hours_stretch: str | None
     topic_name: str | None = None
+    banned_at: str | None = None
+    banned_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -421,7 +462,8 @@ class Storage:
         return self._identity is not None and _file_identity(self.path) != self._identity
 
     def copy_to(self, target: Path) -> None:
-        """Write a consistent copy of everything stored to ``target``, a path that must not exist yet."""
+        """Write a consistent copy of everything stored to ``target`` (0600), which must not exist yet."""
+        create_private(target)  # VACUUM INTO fills an empty file, keeping its mode
         self.db.execute("VACUUM INTO ?", [str(target)])
 
     def close(self) -> None:
@@ -494,6 +536,23 @@ class Storage:
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
         self._update("customers", user_id, values)
+
+    def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
+        """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
+        with self._write():
+            cursor = self.db.execute(
+                "UPDATE customers SET banned_at = ?, banned_by = ? WHERE id = ? AND "
+                + ("banned_at IS NULL" if at is not None else "banned_at IS NOT NULL"),
+                [to_iso(at) if at is not None else None, by if at is not None else None, user_id],
+            )
+        return cursor.rowcount > 0
+
+    def banned_customers(self) -> list[Customer]:
+        """Return every banned customer, the longest banned first."""
+        return [
+            _row(Customer, row)
+            for row in self.rows("SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id")
+        ]
 
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
@@ -847,13 +906,34 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def create_private(path: str | Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
+    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
+    """
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass
+
+
 def open_storage(path: str | Path) -> Storage:
     """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
 
-    Raises :class:`StorageError` when the file cannot be opened or migrated.
+    Raises :class:`StorageError` when the file cannot be opened or migrated, :class:`NotKefuDatabase`
+    (without touching it) when it is another program's SQLite database.
     """
     try:
+        create_private(path)
         conn = sqlite3.connect(str(path), check_same_thread=False)
+        try:
+            _refuse_foreign(conn, path)  # before WAL or a migration writes into another program's file
+        except NotKefuDatabase:
+            conn.close()
+            raise
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
@@ -868,12 +948,14 @@ def open_storage(path: str | Path) -> Storage:
 def table_counts(path: str | Path) -> dict[str, int]:
     """Return ``{table: row count}`` for the bot's tables in the database at ``path``, opened read-only.
 
-    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database.
+    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database,
+    :class:`NotKefuDatabase` when it is another program's SQLite database.
     """
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(conn, path)
             present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             return {
                 t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] if t in present else 0

@@ -118,8 +118,11 @@ class Script:
         """Return the script (or ``variant``) with its placeholders filled from ``values``.
 
         Extra values are ignored; a missing one raises :class:`MissingValue`, an unknown variant ``KeyError``.
+        An empty value takes the comma after it along (a shop with no name set), so the text still reads:
         >>> Script("x", "您好，{shop}", {}, frozenset({"shop"}), "doc").render(shop="本店")
         '您好，本店'
+        >>> Script("x", "您好，{shop}，很高兴为您服务！", {}, frozenset({"shop"}), "doc").render(shop="")
+        '您好，很高兴为您服务！'
         """
         if variant is None:
             text = self.text
@@ -134,6 +137,8 @@ class Script:
             raise MissingValue(
                 f"script {where!r} needs a value for {', '.join('{' + m + '}' for m in missing)}"
             )
+        for name in {name for name in _placeholders(text) if values[name] == ""}:
+            text = text.replace(f"{{{name}}}，", "")
         return text.format_map({name: values[name] for name in _placeholders(text)})
 
 

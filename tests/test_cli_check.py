@@ -53,10 +53,15 @@ def test_jsonl_contract() -> None:
         json.dumps({"id": 5, "text": "好的，马上为您处理", "agent": "a7"}, ensure_ascii=False),
     ]
     result = run("--jsonl", stdin="\n".join(lines) + "\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # some lines were errors
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 5
-    blocked, bad_json, no_text, not_object, clean = rows
+    assert len(rows) == 6  # one output line per input line, the blank one included
+    blocked, bad_json, no_text, not_object, blank, clean = rows
+    assert bad_json["line"] == 2 and bad_json["error"].startswith("line 2: not JSON")
+    assert no_text == {"id": 3, "line": 3, "error": "line 3: missing or non-string field 'text'"}
+    assert not_object == {"line": 4, "error": "line 4: not a JSON object"}
+    assert blank == {"line": 5, "error": "line 5: blank line"}
+    assert "line" not in blocked and "line" not in clean
     assert blocked["id"] == 1 and blocked["allowed"] is False
     hit = blocked["hits"][0]
     assert {"category", "phrase", "score", "start", "end"} <= set(hit)
@@ -88,7 +93,7 @@ def test_jsonl_streams_line_by_line() -> None:
                 yield json.dumps({"n": number, "text": "我不知道"}) + "\n"
 
     source = Source()
-    assert _stream(default_guard(), source, source.out, None) == 3
+    assert _stream(default_guard(), source, source.out, None) == (3, 0)
     assert source.seen_before == [0, 1, 2]
 
 
@@ -100,3 +105,19 @@ def test_broken_catalogue_is_one_line_and_exit_2(tmp_path: Path) -> None:
     message = result.output.strip()  # CliRunner mixes stderr into output
     assert len(message.splitlines()) == 1
     assert "banned.toml" in message and "'x'" in message
+
+
+def test_jsonl_without_an_error_exits_0() -> None:
+    result = run("--jsonl", stdin=json.dumps({"text": "好的，收到"}, ensure_ascii=False) + "\n")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["allowed"] is True
+
+
+def test_jsonl_blank_lines_keep_output_aligned_with_input() -> None:
+    texts = ["好的", "", "我不知道", "   ", "谢谢"]
+    lines = [json.dumps({"text": t}, ensure_ascii=False) if t.strip() else t for t in texts]
+    result = run("--jsonl", stdin="\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [row.get("text") for row in rows] == ["好的", None, "我不知道", None, "谢谢"]
+    assert [row.get("line") for row in rows] == [None, 2, None, 4, None]
+    assert result.exit_code == 2

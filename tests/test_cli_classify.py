@@ -41,10 +41,14 @@ def test_jsonl_stream(runner):
         json.dumps(["text"]),
     ]
     result = runner.invoke(classify_command, ["--jsonl"], input="\n".join(lines) + "\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # some lines were errors
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 5
-    first, bad, missing, hours, array = rows
+    assert len(rows) == 6  # one output line per input line, the blank one included
+    first, bad, missing, blank, hours, array = rows
+    assert bad["line"] == 2 and bad["error"].startswith("line 2: not JSON")
+    assert missing == {"id": 3, "line": 3, "error": "line 3: missing or non-string field 'text'"}
+    assert blank == {"line": 4, "error": "line 4: blank line"}
+    assert array == {"line": 6, "error": "line 6: not a JSON object"}
     assert first["id"] == 1 and first["intent"] == "complaint"
     assert first["reply"] == render(script_for("complaint"), ticket=RUNTIME_MARKERS["ticket"])
     assert "〈工单号〉" in first["reply"]

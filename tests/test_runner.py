@@ -157,3 +157,22 @@ async def test_old_raw_updates_are_pruned_in_the_background(db_path):
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     storage.close()
+
+
+async def test_sighup_does_not_stop_the_bot(fake, db_path, caplog):
+    import logging
+    import os
+    import signal
+
+    caplog.set_level(logging.INFO, logger="bot.runner")
+    settings = _settings(fake, db_path)
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(settings, stop=stop))
+    await _until(lambda: fake.calls("getUpdates"))
+    os.kill(os.getpid(), signal.SIGHUP)  # what `systemctl reload kefu` (ExecReload) sends
+    await _until(lambda: "SIGHUP: reload requested" in caplog.text)
+    assert not bot_task.done()
+    fake.push_update(fake.text_update("你好", user_id=CUSTOMER))
+    await _until(lambda: any(c.params.get("chat_id") == CUSTOMER for c in fake.calls("sendMessage", ok=True)))
+    stop.set()
+    await asyncio.wait_for(bot_task, 5)

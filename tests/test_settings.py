@@ -16,7 +16,7 @@ def test_defaults() -> None:
     settings = load_settings()
     assert settings.bot_token is None
     assert settings.staff_chat_id is None
-    assert settings.shop_name == "本店"
+    assert settings.shop_name == ""
     assert settings.timezone == "Asia/Shanghai"
     assert settings.business_hours == ((time(8), time(12)), (time(14), time(18)))
     assert settings.working_days == frozenset(range(7))

@@ -2,7 +2,8 @@
 
 ``kefu classify "TEXT"`` prints intent, score, guess and reply. ``kefu classify --jsonl`` reads JSON
 objects with ``text`` from stdin (other fields passed through) and writes each back with ``intent``
-and ``reply`` added; a bad line gets an ``error`` field and the batch goes on. Values only known at
+and ``reply`` added; a bad or blank line gets ``line`` and an ``error`` naming it, the batch goes on,
+and the exit status is 2. Values only known at
 run time (ticket number, agent number, reopening time) are shown as markers like ``〈工单号〉``.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from bot.commands import read_record, settings_or_exit
+from bot.commands import read_numbered, settings_or_exit
 from bot.settings import Settings
 from replies import Intent, classify, render, script_for
 
@@ -40,8 +41,8 @@ def reply_for(intent: Intent, settings: Settings) -> str:
     return render(script_for(intent.key), variant, **values)
 
 
-def _line_result(line: str, settings: Settings) -> dict[str, Any]:
-    row, text = read_record(line)
+def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
+    row, text = read_numbered(line_no, line)
     if text is None:
         return row
     intent = classify(text)
@@ -56,7 +57,10 @@ def _line_result(line: str, settings: Settings) -> dict[str, Any]:
     help="Read JSON lines with 'text' from stdin; write them back with intent and reply.",
 )
 def classify_command(text: str | None, jsonl: bool) -> None:
-    """Classify a customer message and show the documented reply the bot would send."""
+    """Classify a customer message and show the documented reply the bot would send.
+
+    With --jsonl the exit status is 2 when any input line was an error (its output line names it).
+    """
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT or --jsonl")
     settings = settings_or_exit()
@@ -67,7 +71,10 @@ def classify_command(text: str | None, jsonl: bool) -> None:
         click.echo(f"guess: {intent.guess or '-'}")
         click.echo(f"reply: {reply_for(intent, settings)}")
         return
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        click.echo(json.dumps(_line_result(line, settings), ensure_ascii=False))
+    errors = 0
+    for line_no, line in enumerate(sys.stdin, start=1):  # a blank line gets an error line: output N = input N
+        result = _line_result(line, settings, line_no)
+        errors += "error" in result
+        click.echo(json.dumps(result, ensure_ascii=False))
+    if errors:
+        sys.exit(2)

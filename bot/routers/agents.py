@@ -24,6 +24,7 @@ from bot.agent_desk import (
     AgentRef,
     parse_callback,
 )
+from bot.bans import ban, bans_text, unban
 from bot.board import collect, stats_text
 from bot.callbacks import answer_query
 from bot.clock import utc_now
@@ -40,13 +41,16 @@ log = logging.getLogger(__name__)
 
 # Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
 COMMANDS = {
-    "check": "检查草稿,不发送:/check 文本",
-    "r": "发送话术:/r 键名",
+    "check": "检查草稿，不发送：/check 文本",
+    "r": "发送话术：/r 键名",
     "scripts": "列出话术键名",
     "close": "发送结束语并关闭工单",
     "reopen": "重新打开因不文明用语关闭的会话",
     "ticket": "查看工单及期限",
     "stats": "今日统计",
+    "ban": "封禁本话题的客户：消息只保存，不回复、不转发",
+    "unban": "解除本话题客户的封禁",
+    "bans": "列出被封禁的客户",
 }
 # Content an agent can send a customer (copied as it is); service messages are not relayed, and anything
 # else (a game, an invoice, a story …) is named in the topic as not sent.
@@ -69,8 +73,8 @@ RELAYABLE = frozenset(
     }
 )
 NEEDS_TOPIC = "请在客户的话题里使用此命令"
-TEXT_NOT_RELAYABLE = "⚠️ 此类消息({kind})无法发送给客户,未发送"
-UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题(没有对应的客户),这里的消息不会发给任何客户"
+TEXT_NOT_RELAYABLE = "⚠️ 此类消息（{kind}）无法发送给客户，未发送"
+UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题（没有对应的客户），这里的消息不会发给任何客户"
 
 
 def is_anonymous_admin(message: Message, staff_chat_id: int | None) -> bool:
@@ -173,7 +177,7 @@ async def check_draft(
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
     agents = AgentDesk(desk)
     text = (command.args or "").strip()
-    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法:/check 要检查的文字"
+    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
     _reply(agents, message, db, notice)
     sender.notify()
 
@@ -186,7 +190,7 @@ async def send_script(
     customer_id = _customer_id(message, db)
     key = (command.args or "").strip()
     if customer_id is None or not key:
-        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法:/r 键名(/scripts 查看)")
+        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）")
     elif agents.first_time(
         _agent(message), customer_id, message.message_id, message.text or "", _at(message)
     ):
@@ -242,10 +246,32 @@ async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender
     sender.notify()
 
 
+async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
+    customer_id = _customer_id(message, db)
+    agent_id = message.from_user.id
+    text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
+    _reply(AgentDesk(desk), message, db, text)
+    sender.notify()
+
+
+async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/unban``: lift the topic's customer's ban."""
+    customer_id = _customer_id(message, db)
+    _reply(AgentDesk(desk), message, db, NEEDS_TOPIC if customer_id is None else unban(db, customer_id))
+    sender.notify()
+
+
+async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """``/bans``: every banned customer, since when and by whom."""
+    _reply(AgentDesk(desk), message, db, bans_text(db, desk.zone))
+    sender.notify()
+
+
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
     agents = AgentDesk(desk)
-    _reply(agents, message, db, "可用命令:\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+    _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
     sender.notify()
 
 
@@ -347,6 +373,9 @@ def build_router() -> Router:
     router.message(Command("reopen"))(reopen)
     router.message(Command("ticket"))(ticket)
     router.message(Command("stats"))(stats)
+    router.message(Command("ban"))(ban_customer)
+    router.message(Command("unban"))(unban_customer)
+    router.message(Command("bans"))(list_bans)
     router.message(Inline(F.text.startswith("/")))(unknown_command)
     router.message(InUnknownTopic())(unknown_topic)
     router.message()(answer)

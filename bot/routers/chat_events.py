@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 NOTICE_UNBLOCKED = "客户已重新启用机器人"
-NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服,消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
+NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服，消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
 TEXT_NOT_AN_AGENT = "只有客服可以使用这个按钮"
 SNIPPET = 20
 
@@ -86,9 +86,9 @@ def _emoji(reaction) -> str:
 
 
 async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
-    """A customer reacted to a message in the private chat: one line in the topic."""
+    """A customer reacted to a message in the private chat: one line in the topic (none when banned)."""
     customer = db.customer(event.chat.id)
-    if customer is None or settings.staff_chat_id is None:
+    if customer is None or settings.staff_chat_id is None or customer.banned_at is not None:
         return
     rows = db.rows(
         "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
