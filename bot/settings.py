@@ -10,6 +10,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -21,6 +22,9 @@ __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The only ports Telegram posts webhook updates to (Bot API, setWebhook).
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -184,6 +188,30 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _telegram_posts_there(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{value!r} has an impossible port") from None
+        if parts.scheme != "https":
+            raise ValueError(f"{value!r} must be https: Telegram posts updates over TLS only")
+        if port is not None and port not in WEBHOOK_PORTS:
+            raise ValueError(f"port {port} is not one Telegram posts to (443, 80, 88 or 8443)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed: a wrong one may still be a real secret pasted on the wrong line.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret_token)")
+        return value
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
