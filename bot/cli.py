@@ -50,8 +50,6 @@ def run(verbose: bool) -> None:
         _demo(settings)
         return
     _configure_logging(verbose, settings)
-    from aiogram.exceptions import TelegramUnauthorizedError
-
     from bot.dbfile import DatabaseLost
     from bot.runner import run_bot
 
@@ -62,9 +60,6 @@ def run(verbose: bool) -> None:
     except DatabaseLost as exc:  # exit 1: a supervisor (systemd Restart=on-failure) starts it again
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(1) from None
-    except TelegramUnauthorizedError:
-        click.echo("kefu: Telegram rejected KEFU_BOT_TOKEN (401 Unauthorized): check the token", err=True)
-        raise SystemExit(2) from None
     except _startup_errors() as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
@@ -91,13 +86,15 @@ def _demo(settings: Settings) -> None:
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
-    """Return the errors that stop start-up with one line: a bad database or a broken catalogue."""
+    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a second
+    instance, a token or Bot API server that does not answer."""
+    from bot.startup import StartupError
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError)
+    return (StorageError, CatalogueError, ScriptError, IntentError, StartupError)
 
 
 @main.command()

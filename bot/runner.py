@@ -28,6 +28,7 @@ from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
 from bot.settings import Settings
+from bot.startup import WEBHOOK_STATE_KEY, claim_updates, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
@@ -59,12 +60,32 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    if not settings.db_path.exists():
-        # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
-        # history (and any messages still queued in the old file) would be silently left behind.
-        log.warning("KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path)
-    storage = open_storage(settings.db_path)
+    lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
+    try:
+        await _serve(settings, stop)
+    finally:
+        lock.release()
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> None:
+    is_new = not settings.db_path.exists()
+    storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
     bot = build_bot(settings)
+    try:
+        # A wrong token or server is one line and nothing else, so the checks come before any log line.
+        me = await telegram(bot.get_me(), settings, "getMe")
+        if is_new:
+            # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
+            # history (and any messages still queued in the old file) would be silently left behind.
+            log.warning(
+                "KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path
+            )
+        await claim_updates(bot, storage, settings)  # before anything is sent or received
+    except BaseException:
+        await bot.session.close()
+        storage.close()
+        raise
+    log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
     outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     desk = SupportDesk(storage, settings)
     sender = Sender(bot, storage, settings)
@@ -85,8 +106,6 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None
     try:
-        me = await bot.get_me()
-        log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
@@ -94,13 +113,20 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             await runner.setup()
             await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
             pump.replay_pending()
-            await bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+            storage.set_state(WEBHOOK_STATE_KEY, settings.webhook_url)  # before: a crash then still knows it
+            await telegram(
+                bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=allowed,
+                    drop_pending_updates=False,
+                ),
+                settings,
+                "setWebhook",
             )
             log.info("webhook mode on %s:%d", settings.webhook_host, settings.webhook_port)
             await stop.wait()
         else:
-            await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling mode")
             polling = asyncio.create_task(poll(bot, pump, allowed_updates=allowed, stop=stop))
             await asyncio.wait(

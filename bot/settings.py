@@ -24,6 +24,7 @@ TELEGRAM_API_SERVER = "https://api.telegram.org"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The only ports Telegram posts webhook updates to (Bot API, setWebhook).
 WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -106,6 +107,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed, not even in part: it is the bot's only credential.
+        if value is not None and not _TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "not a bot token: digits, a colon, then letters, digits, _ or - (as @BotFather gives it)"
+            )
+        return value
+
     @field_validator("staff_chat_id", mode="before")
     @classmethod
     def _chat_id(cls, value: Any) -> Any:
@@ -187,6 +198,10 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            _ = urlsplit(value or "").port
+        except ValueError:
+            raise ValueError(f"{value!r} has an impossible port (1-65535)") from None
         return value.rstrip("/") if value else value
 
     @field_validator("webhook_url")
@@ -195,10 +210,7 @@ class Settings(BaseSettings):
         if value is None:
             return value
         parts = urlsplit(value)
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"{value!r} has an impossible port") from None
+        port = parts.port
         if parts.scheme != "https":
             raise ValueError(f"{value!r} must be https: Telegram posts updates over TLS only")
         if port is not None and port not in WEBHOOK_PORTS:

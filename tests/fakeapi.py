@@ -130,6 +130,7 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._bots: list[Bot] = []
+        self.webhook_url = ""  # set by setWebhook, cleared by deleteWebhook; a test may set another's
         self.latency = 0.0  # seconds each sending call takes (getUpdates excepted): a slow link
         self.in_flight = 0
         self.max_in_flight = 0  # the most sending calls being handled at the same moment
@@ -587,8 +588,17 @@ class FakeTelegram:
     _m_pinchatmessage = _true
     _m_unpinchatmessage = _true
     _m_deletemessage = _true
-    _m_deletewebhook = _true
-    _m_setwebhook = _true
+    def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = params["url"]
+        return True
+
+    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        return True
+
+    def _m_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+
     _m_editforumtopic = _true
     _m_closeforumtopic = _true
     _m_reopenforumtopic = _true
