@@ -88,7 +88,7 @@ async def sweep_busy(
     """Queue due busy replies every ``every_s`` seconds until cancelled (state is in the database)."""
     while True:
         try:
-            if desk.due_busy_replies(clock()):
+            if await desk.storage.run(desk.due_busy_replies, clock()):
                 sender.notify()
         except Exception:
             log.exception("busy-reply sweep failed")

@@ -137,10 +137,10 @@ class Sender:
         """
         sent = 0
         async with self._lock:
-            if not self._record_confirmed():
+            if not await self._record_confirmed():
                 return 0
             while True:
-                rows = self.storage.pending_outbox(self.batch)
+                rows = await self.storage.run(self.storage.pending_outbox, self.batch)
                 lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
                 for row in rows:  # one lane per chat, and per customer topic in the staff group
                     lanes.setdefault((row.chat_id, row.params.get(relay.TOPIC_KEY)), []).append(row)
@@ -175,7 +175,7 @@ class Sender:
             elif await self._deliver(row):
                 progress += 1
                 continue
-            if self.storage_status(row.id) == "pending":
+            if await self.storage.run(self.storage_status, row.id) == "pending":
                 return progress, True  # keep the chat's order: nothing after a stuck row
         return progress, False
 
@@ -269,9 +269,11 @@ class Sender:
         if first.id in self._unrecorded:
             telegram_id = self._unrecorded[first.id][0]
         else:
-            telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
+            telegram_id = (await self.storage.run(self.storage.outbox_row, first.id) or {}).get(
+                "telegram_message_id"
+            )
         for row in burst[1:]:
-            self._record_sent(row.id, telegram_id)
+            await self._record_sent(row.id, telegram_id)
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
@@ -299,11 +301,14 @@ class Sender:
                 result = await self.call(row.method, params)
             except TelegramRetryAfter as exc:
                 self._pause(row.chat_id, exc.retry_after)
-                self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
+                await self.storage.run(
+                    self.storage.mark_attempt, row.id, f"429 retry after {exc.retry_after}s", self.clock()
+                )
                 log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
                 return False
             except OutboundBlocked as exc:
-                self._refused(row, exc)
+                await self.storage.run(self._refused, row, exc)
+                self.notify()
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
@@ -314,26 +319,30 @@ class Sender:
                 if row.chat_id == self.settings.staff_chat_id and (
                     isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
                 ):
-                    self._staff_unreachable(row, exc)
+                    delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+                    self._pause(row.chat_id, delay)
+                    await self.storage.run(self._staff_unreachable, row, exc, delay)
                     return False
                 if isinstance(exc, TelegramForbiddenError):
-                    self._blocked(row, str(exc))
+                    await self.storage.run(self._blocked, row, str(exc))
                     return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                await self.storage.run(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
                 return False
             except Exception as exc:
-                self._failed_attempt(row, exc)
+                delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+                self._pause(row.chat_id, delay)
+                await self.storage.run(self._failed_attempt, row, exc, delay)
                 return False
-            self._record_sent(row.id, getattr(result, "message_id", None))
+            await self._record_sent(row.id, getattr(result, "message_id", None))
             return True
         return False
 
-    def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
+    async def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
         at = self.clock()
         try:
-            self.storage.mark_sent(outbox_id, telegram_id, at)
+            await self.storage.run(self.storage.mark_sent, outbox_id, telegram_id, at)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
@@ -345,11 +354,11 @@ class Sender:
                 exc,
             )
 
-    def _record_confirmed(self) -> bool:
+    async def _record_confirmed(self) -> bool:
         """Record the confirmed sends kept in memory; return True when none is left."""
         for outbox_id, (telegram_id, at) in list(self._unrecorded.items()):
             try:
-                self.storage.mark_sent(outbox_id, telegram_id, at)
+                await self.storage.run(self.storage.mark_sent, outbox_id, telegram_id, at)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
@@ -358,10 +367,11 @@ class Sender:
             log.info("outbox row %s recorded as sent; sending resumes", outbox_id)
         return True
 
-    def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
-        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""
-        delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
-        self._pause(row.chat_id, delay)
+    def _staff_unreachable(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         self.storage.mark_attempt(row.id, f"staff chat unreachable: {exc}", self.clock())
         log.error(
             "the staff chat %s refused a relay (%s): check KEFU_STAFF_CHAT_ID and that the bot is an admin "
@@ -372,11 +382,12 @@ class Sender:
             delay,
         )
 
-    def _failed_attempt(self, row: OutboxRow, exc: Exception) -> None:
-        """A 5xx or network error: back off and keep the row; after repeated failures, tell staff and logs."""
+    def _failed_attempt(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """A 5xx or network error: keep the row; after repeated failures, tell staff and logs.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         attempts = row.attempts + 1
-        delay = min(BACKOFF_MAX_S, 2.0**attempts)
-        self._pause(row.chat_id, delay)
         now = self.clock()
         with self.storage.transaction():
             self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", now)
@@ -416,7 +427,10 @@ class Sender:
                     self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
 
     def _refused(self, row: OutboxRow, exc: OutboundBlocked) -> None:
-        """The outbound guard refused a call to a customer: give up on the row and tell the topic."""
+        """The outbound guard refused a call to a customer: give up on the row and tell the topic.
+
+        Runs on the storage thread (the caller wakes the sender afterwards).
+        """
         now = self.clock()
         log.warning("outbox row %s to chat %s refused by the outbound guard: %s", row.id, row.chat_id, exc)
         with self.storage.transaction():
@@ -427,4 +441,3 @@ class Sender:
                 customer_id = row.customer_id
                 method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
-        self.notify()

@@ -78,7 +78,7 @@ async def poll(
             continue
         while True:
             try:
-                pump.accept(updates)
+                await pump.receive(updates)
                 break
             except Exception as exc:
                 # Not stored means not acknowledged: keep the offset and try to store the batch again.

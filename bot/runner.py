@@ -113,7 +113,8 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             await runner.setup()
             await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
             pump.replay_pending()
-            storage.set_state(WEBHOOK_STATE_KEY, settings.webhook_url)  # before: a crash then still knows it
+            # Recorded before it is registered: after a crash in between, this kefu still knows it as its own.
+            await storage.run(storage.set_state, WEBHOOK_STATE_KEY, settings.webhook_url)
             await telegram(
                 bot.set_webhook(
                     settings.webhook_url,
@@ -150,6 +151,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await bot.session.close()
+        storage.finish()  # what the storage thread still has queued is written before the file is checked
         lost = dbfile.rescue_and_close(storage) if dbfile.is_lost(storage) else None
         if lost is None:
             storage.close()

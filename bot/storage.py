@@ -13,14 +13,21 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
+import itertools
 import json
+import logging
+import queue
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database, Migrations
 
@@ -34,6 +41,7 @@ __all__ = [
     "StaffMessage",
     "Storage",
     "StorageError",
+    "StorageThread",
     "Ticket",
     "from_iso",
     "is_unavailable",
@@ -41,6 +49,9 @@ __all__ = [
     "table_counts",
     "to_iso",
 ]
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 TABLES = (
@@ -405,13 +416,104 @@ class OutboxRow:
         return json.loads(self.payload)
 
 
+class StorageThread:
+    """The one thread that runs the running bot's storage work, one job at a time, in the order given.
+
+    SQLite waits up to the busy timeout for a lock another process holds (a backup, an operator's
+    ``sqlite3``, Datasette writing); on this thread that wait stalls storage work only, never the event
+    loop, so the webhook, the board and every chat's network calls go on. One thread means one writer,
+    and the order jobs are queued in is the order they run in (the inbox pump queues a chat's updates one
+    after the other). ``urgent`` jobs (storing arriving updates, which Telegram waits on) go before the
+    others already queued, in their own order.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
+        self._thread.start()
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised)."""
+        return await asyncio.wrap_future(self.submit(fn, *args, urgent=urgent, **kwargs))
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
+        if self._closed:
+            raise RuntimeError("the storage thread is closed")
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        job = (functools.partial(fn, *args, **kwargs), future)
+        self._jobs.put((0 if urgent else 1, next(self._order), job))
+        return future
+
+    def close(self) -> None:
+        """Run what is queued, then stop the thread (waits for it)."""
+        if not self._closed:
+            self._closed = True
+            self._jobs.put((2, next(self._order), None))
+            self._thread.join()
+
+    @property
+    def backlog(self) -> int:
+        """Return how many jobs wait for the thread (the one running excluded)."""
+        return self._jobs.qsize()
+
+    def _serve(self) -> None:
+        while True:
+            _, _, job = self._jobs.get()
+            if job is None:
+                return
+            call, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = call()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 class Storage:
-    """The bot's database: typed reads and short write transactions over one sqlite-utils Database."""
+    """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
+
+    Its methods are synchronous. The running bot's adapters (handlers, inbox pump, sender, board) call
+    them through :meth:`run`, which runs them on the :class:`StorageThread`, off the event loop.
+    """
 
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
         self._identity = _file_identity(path) if path is not None else None
+        self._thread: StorageThread | None = None
+
+    @property
+    def thread(self) -> StorageThread:
+        """Return the storage thread (started on first use)."""
+        if self._thread is None:
+            self._thread = StorageThread()
+        return self._thread
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)``, run on the storage thread: the event loop never waits on SQLite.
+
+        After :meth:`finish` a new thread is started for the next call.
+
+        ``fn`` is any synchronous function that uses this storage (a desk method, an inbox write …).
+        Example: ``await storage.run(storage.mark_sent, outbox_id, telegram_id, at)``.
+        """
+        return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread without waiting (its error is logged).
+
+        For writes a synchronous caller on the event loop must not wait for, e.g. a refusal's record.
+        """
+        future = self.thread.submit(fn, *args, **kwargs)
+        future.add_done_callback(_log_failure)
 
     def file_is_lost(self) -> bool:
         """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
@@ -424,8 +526,15 @@ class Storage:
         """Write a consistent copy of everything stored to ``target``, a path that must not exist yet."""
         self.db.execute("VACUUM INTO ?", [str(target)])
 
+    def finish(self) -> None:
+        """Let the storage thread run what is queued, then stop it (the next :meth:`run` starts a new one)."""
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
+
     def close(self) -> None:
-        """Close the connection."""
+        """Finish the storage thread's queued work, then close the connection."""
+        self.finish()
         self.db.close()
 
     @contextmanager
@@ -837,6 +946,11 @@ class Storage:
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("a storage write queued without waiting failed: %s: %s", type(exc).__name__, exc)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

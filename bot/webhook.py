@@ -2,12 +2,14 @@
 
 Every request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to ``KEFU_WEBHOOK_SECRET``
 (compared in constant time): missing → 401, wrong → 403. Bodies over :data:`MAX_UPDATE_BYTES`
-get 413. If the database cannot store the update the answer is 503, so Telegram sends it again.
+get 413. If the database cannot store the update, or not within :data:`STORE_WAIT_S` (another process
+holds it locked), the answer is 503, so Telegram sends it again. ``GET /healthz`` answers from memory.
 On shutdown the server stops taking requests, then waits for the updates in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -17,13 +19,24 @@ from aiohttp import web
 
 from bot.inbox import UpdatePump
 
-__all__ = ["MAX_UPDATE_BYTES", "SECRET_HEADER", "build_webhook_app", "webhook_path"]
+__all__ = [
+    "HEALTHZ_PATH",
+    "MAX_UPDATE_BYTES",
+    "SECRET_HEADER",
+    "STORE_WAIT_S",
+    "build_webhook_app",
+    "webhook_path",
+]
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: A 4,096-character message with entities is a few tens of KiB; 1 MiB is ample and bounded.
 MAX_UPDATE_BYTES = 1024 * 1024
+#: How long a webhook request waits for its update to be stored before answering 503 (Telegram retries):
+#: an update is stored in a few ms; only a database another process holds locked takes longer.
+STORE_WAIT_S = 0.08
+HEALTHZ_PATH = "/healthz"
 PUMP_KEY: web.AppKey[UpdatePump] = web.AppKey("pump", UpdatePump)
 SECRET_KEY: web.AppKey[str] = web.AppKey("secret", str)
 
@@ -50,12 +63,30 @@ async def receive(request: web.Request) -> web.Response:
     if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
         log.warning("webhook request that is not an update (no update_id); rejected with 400")
         return web.Response(status=400, text="not an update")
+    # Shielded: an update stored after the answer is kept (and handled); Telegram's repeat is then a no-op.
+    storing = asyncio.ensure_future(request.app[PUMP_KEY].receive([raw]))
     try:
-        request.app[PUMP_KEY].accept([raw])
+        await asyncio.wait_for(asyncio.shield(storing), STORE_WAIT_S)
+    except TimeoutError:
+        storing.add_done_callback(_retrieve)
+        log.error("update %s not stored within %.2f s; answered 503", raw["update_id"], STORE_WAIT_S)
+        return web.Response(status=503, text="storage busy, retry")
     except Exception as exc:
         log.error("could not store update %s (%s); answered 503 so Telegram retries", raw["update_id"], exc)
         return web.Response(status=503, text="storage unavailable, retry")
     return web.Response(status=200)
+
+
+def _retrieve(task: asyncio.Future[int]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("a late store of an update failed too (%s); Telegram sends it again", exc)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Answer at once, from memory (never waiting on the database): updates in flight, storage backlog."""
+    pump = request.app[PUMP_KEY]
+    backlog = pump.inbox.storage.thread.backlog
+    return web.json_response({"ok": True, "updates_in_flight": pump.in_flight, "storage_backlog": backlog})
 
 
 async def _drain(app: web.Application) -> None:
@@ -73,5 +104,7 @@ def build_webhook_app(pump: UpdatePump, *, path: str, secret: str) -> web.Applic
     app[PUMP_KEY] = pump
     app[SECRET_KEY] = secret
     app.router.add_post(path, receive)
+    if path != HEALTHZ_PATH:
+        app.router.add_get(HEALTHZ_PATH, healthz)
     app.on_shutdown.append(_drain)
     return app

@@ -3,7 +3,8 @@
 The whole router is fenced by one filter (:class:`IsAgent`): only the staff chat, only people (no bots),
 and, when ``KEFU_AGENT_IDS`` is set, only those ids. Customers write in private chats and never reach it;
 anyone else in any group is ignored. Handlers are thin: find the customer of the topic, call
-:class:`bot.agent_desk.AgentDesk`, wake the sender.
+:class:`bot.agent_desk.AgentDesk` on the storage thread (:meth:`bot.storage.Storage.run`, off the event
+loop), wake the sender.
 """
 
 from __future__ import annotations
@@ -101,10 +102,14 @@ async def check_draft(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
-    agents = AgentDesk(desk)
-    text = (command.args or "").strip()
-    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法:/check 要检查的文字"
-    _reply(agents, message, db, notice)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        text = (command.args or "").strip()
+        notice = agents.draft(_agent(message), text, _at(message)) if text else "用法:/check 要检查的文字"
+        _reply(agents, message, db, notice)
+
+    await db.run(work)
     sender.notify()
 
 
@@ -112,81 +117,111 @@ async def send_script(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/r KEY``: send a documented script with its placeholders filled to the topic's customer."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    key = (command.args or "").strip()
-    if customer_id is None or not key:
-        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法:/r 键名(/scripts 查看)")
-    elif agents.first_time(
-        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-    ):
-        result = agents.send_script(_agent(message), customer_id, key, _at(message))
-        if result.feedback_id is None and result.text:
-            _reply(agents, message, db, result.text)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        key = (command.args or "").strip()
+        if customer_id is None or not key:
+            _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法:/r 键名(/scripts 查看)")
+        elif agents.first_time(
+            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+        ):
+            result = agents.send_script(_agent(message), customer_id, key, _at(message))
+            if result.feedback_id is None and result.text:
+                _reply(agents, message, db, result.text)
+
+    await db.run(work)
     sender.notify()
 
 
 async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, agents.scripts_text())
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        _reply(agents, message, db, agents.scripts_text())
+
+    await db.run(work)
     sender.notify()
 
 
 async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    if customer_id is None:
-        _reply(agents, message, db, NEEDS_TOPIC)
-    elif agents.first_time(
-        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-    ):
-        agents.close(_agent(message), customer_id, _at(message))
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        if customer_id is None:
+            _reply(agents, message, db, NEEDS_TOPIC)
+        elif agents.first_time(
+            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+        ):
+            agents.close(_agent(message), customer_id, _at(message))
+
+    await db.run(work)
     sender.notify()
 
 
 async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    _reply(
-        agents, message, db, NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message))
-    )
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        text = NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message))
+        _reply(agents, message, db, text)
+
+    await db.run(work)
     sender.notify()
 
 
 async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
-    _reply(agents, message, db, text)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
+        _reply(agents, message, db, text)
+
+    await db.run(work)
     sender.notify()
 
 
 async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/stats``: today's dashboard figures."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, stats_text(collect(db, desk.schedule, _at(message))))
+
+    def work() -> None:
+        _reply(AgentDesk(desk), message, db, stats_text(collect(db, desk.schedule, _at(message))))
+
+    await db.run(work)
     sender.notify()
 
 
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, "可用命令:\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+    text = "可用命令:\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items())
+    await db.run(_reply, AgentDesk(desk), message, db, text)
     sender.notify()
 
 
 async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """An agent's message in a customer's topic: checked, then copied to the customer or held back."""
-    customer_id = _customer_id(message, db)
-    if customer_id is None or _kind(message) not in RELAYABLE:
+    if _kind(message) not in RELAYABLE:
+        return
+    customer_id = await db.run(_customer_id, message, db)
+    if customer_id is None:
         return
     text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).answer(
-        _agent(message), customer_id, message.message_id, text, _at(message), content_kind=_kind(message)
+    await db.run(
+        AgentDesk(desk).answer,
+        _agent(message),
+        customer_id,
+        message.message_id,
+        text,
+        _at(message),
+        content_kind=_kind(message),
     )
     sender.notify()
 
@@ -194,7 +229,14 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
     text = message.text if message.text is not None else message.caption
-    AgentDesk(desk).edit(_agent(message), message.message_id, text, _at(message), content_kind=_kind(message))
+    await desk.storage.run(
+        AgentDesk(desk).edit,
+        _agent(message),
+        message.message_id,
+        text,
+        _at(message),
+        content_kind=_kind(message),
+    )
     sender.notify()
 
 
@@ -208,9 +250,10 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
         return
     action, row_id = parsed
     if action == CALLBACK_SUGGEST:
-        result = agents.send_suggestion(_agent(query), row_id, at)
+        result = await desk.storage.run(agents.send_suggestion, _agent(query), row_id, at)
         if result.allowed and query.message is not None:
-            desk.storage.enqueue(
+            await desk.storage.run(
+                desk.storage.enqueue,
                 query.message.chat.id,
                 "editMessageReplyMarkup",
                 {"chat_id": query.message.chat.id, "message_id": query.message.message_id},

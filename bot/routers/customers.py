@@ -1,4 +1,7 @@
-"""Customers in private chats: every message and every edit goes to the support desk, then to the sender."""
+"""Customers in private chats: every message and every edit goes to the support desk, then to the sender.
+
+The desk's work runs on the storage thread (:meth:`bot.storage.Storage.run`), off the event loop.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +42,13 @@ def _edited_at(message: Message) -> datetime:
 async def customer_message(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """Store and answer one customer message; the relay and replies leave through the outbox."""
     text, kind = content_of(message)
-    desk.on_customer_message(
-        customer_of(message), text, kind, at=message.date, telegram_message_id=message.message_id
+    await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
+        desk.on_customer_message,
+        customer_of(message),
+        text,
+        kind,
+        at=message.date,
+        telegram_message_id=message.message_id,
     )
     sender.notify()
 
@@ -48,8 +56,13 @@ async def customer_message(message: Message, desk: SupportDesk, sender: Sender) 
 async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """Store an edited customer message as a new version and relay the edit to the staff topic."""
     text, kind = content_of(message)
-    desk.on_customer_edit(
-        customer_of(message), text, kind, at=_edited_at(message), telegram_message_id=message.message_id
+    await desk.storage.run(
+        desk.on_customer_edit,
+        customer_of(message),
+        text,
+        kind,
+        at=_edited_at(message),
+        telegram_message_id=message.message_id,
     )
     sender.notify()
 
