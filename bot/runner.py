@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.diskspace import look_after_disk
 from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
@@ -67,6 +69,21 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         lock.release()
 
 
+def _staff_teller(sender: Sender, settings: Settings) -> Callable[[str], Awaitable[object]] | None:
+    """Return a function posting a notice in the staff chat's General topic (None without a staff chat).
+
+    It calls Telegram directly, not through the outbox: it must work when the disk is too full to queue.
+    """
+    staff = settings.staff_chat_id
+    if staff is None:
+        return None
+
+    async def tell(text: str) -> object:
+        return await sender.call("sendMessage", {"chat_id": staff, "text": text})
+
+    return tell
+
+
 async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     is_new = not settings.db_path.exists()
     storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
@@ -99,6 +116,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         asyncio.create_task(sweep_busy(desk, sender)),
         asyncio.create_task(run_heap_trimmer()),
     ]
+    background.append(asyncio.create_task(look_after_disk(storage, _staff_teller(sender, settings))))
     if settings.keep_updates_days:
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
     if settings.staff_chat_id is not None:

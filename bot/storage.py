@@ -44,6 +44,7 @@ __all__ = [
     "StorageThread",
     "Ticket",
     "from_iso",
+    "is_disk_trouble",
     "is_unavailable",
     "open_storage",
     "table_counts",
@@ -54,6 +55,12 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+#: After a checkpoint the WAL file is cut back to this size. Without a limit it keeps the largest size it
+#: ever reached: on a nearly full disk that is the space the next checkpoint needs.
+JOURNAL_SIZE_LIMIT = 1024 * 1024
+#: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
+#: has to copy, and the free space it needs, stay at about 1 MiB.
+WAL_AUTOCHECKPOINT_PAGES = 256
 TABLES = (
     "customers",
     "conversations",
@@ -297,6 +304,12 @@ _UNAVAILABLE = (
 )
 
 
+def is_disk_trouble(exc: BaseException) -> bool:
+    """Return whether ``exc`` says the disk is full or failing (a checkpoint may give the space back)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("disk is full" in text or "disk i/o error" in text)
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Return whether ``exc`` means the database cannot be written for now (locked, read-only, full)."""
     return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
@@ -505,7 +518,20 @@ class Storage:
         ``fn`` is any synchronous function that uses this storage (a desk method, an inbox write …).
         Example: ``await storage.run(storage.mark_sent, outbox_id, telegram_id, at)``.
         """
-        return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
+        try:
+            return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
+        except Exception as exc:
+            if is_disk_trouble(exc):  # give the WAL's space back now, not at the next periodic checkpoint
+                self.submit(self.checkpoint)
+            raise
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file and cut the WAL back (``wal_checkpoint(TRUNCATE)``).
+
+        Returns SQLite's ``(busy, wal pages, pages checkpointed)``; ``busy`` is 1 when a reader held it back.
+        """
+        busy, pages, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy, pages, done
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Queue ``fn(*args, **kwargs)`` on the storage thread without waiting (its error is logged).
@@ -972,6 +998,8 @@ def open_storage(path: str | Path) -> Storage:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         db.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(db)
     except sqlite3.Error as exc:
