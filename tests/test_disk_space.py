@@ -34,7 +34,7 @@ def small_disk(tmp_path: Path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=False)
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)  # even with a file left open
 
 
 def _rows(path: Path) -> int:
