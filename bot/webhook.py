@@ -35,7 +35,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024
 #: How long a webhook request waits for its update to be stored before answering 503 (Telegram retries):
 #: an update is stored in a few ms; only a database another process holds locked takes longer.
-STORE_WAIT_S = 0.08
+STORE_WAIT_S = 0.05
 HEALTHZ_PATH = "/healthz"
 PUMP_KEY: web.AppKey[UpdatePump] = web.AppKey("pump", UpdatePump)
 SECRET_KEY: web.AppKey[str] = web.AppKey("secret", str)

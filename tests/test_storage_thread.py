@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,7 +16,7 @@ from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack
 
 from bot.settings import load_settings
 from bot.storage import StorageThread
-from bot.webhook import HEALTHZ_PATH, SECRET_HEADER, build_webhook_app
+from bot.webhook import HEALTHZ_PATH, SECRET_HEADER, STORE_WAIT_S, build_webhook_app
 
 SECRET = "storage-thread-secret"
 LOCK_S = 10.0  # the figure
@@ -164,3 +165,11 @@ async def test_a_job_error_is_raised_to_the_awaiting_adapter():
 
 def _locked() -> None:
     raise sqlite3.OperationalError("database is locked")
+
+
+def test_the_webhook_store_wait_is_documented_and_under_the_bound():
+    assert STORE_WAIT_S < ANSWER_WITHIN_S
+    figure = f"{STORE_WAIT_S * 1000:.0f} ms"
+    root = Path(__file__).resolve().parent.parent
+    assert figure in (root / "README.md").read_text()
+    assert figure in (root / "deploy" / "README.md").read_text()
