@@ -30,7 +30,7 @@ from bot.inbox import Inbox, UpdatePump, prune_forever
 from bot.memory import run_heap_trimmer
 from bot.polling import poll
 from bot.settings import Settings
-from bot.startup import WEBHOOK_STATE_KEY, claim_updates, lock_database, telegram
+from bot.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
@@ -129,7 +129,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            await listen(web.TCPSite(runner, settings.webhook_host, settings.webhook_port), settings)
             pump.replay_pending()
             # Recorded before it is registered: after a crash in between, this kefu still knows it as its own.
             await storage.run(storage.set_state, WEBHOOK_STATE_KEY, settings.webhook_url)

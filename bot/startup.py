@@ -24,10 +24,12 @@ from aiogram import Bot
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramUnauthorizedError,
 )
+from aiohttp import web
 
 from bot.logs import redact
 from bot.settings import Settings
@@ -40,6 +42,7 @@ __all__ = [
     "NotBotApiAnswer",
     "StartupError",
     "claim_updates",
+    "listen",
     "lock_database",
     "one_line",
     "telegram",
@@ -154,11 +157,25 @@ def _explain(exc: Exception, settings: Settings, method: str) -> str:
             f"the server at {server} answered {method} with something that is not a Bot API answer: "
             "check KEFU_API_SERVER"
         )
+    elif isinstance(exc, TelegramBadRequest) and method == "setWebhook":
+        url = settings.webhook_url
+        text = f"Telegram refused KEFU_WEBHOOK_URL {url} ({exc.message}): check KEFU_WEBHOOK_URL"
     elif isinstance(exc, TelegramAPIError):
         text = f"the Bot API at {server} refused {method} ({exc.message}): check KEFU_API_SERVER"
     else:
         text = f"{method} at {server} failed ({type(exc).__name__}: {exc}): check KEFU_API_SERVER"
     return one_line(text, token)
+
+
+async def listen(site: web.TCPSite, settings: Settings) -> None:
+    """Start the webhook server's ``site``; raise :class:`StartupError` when the address cannot be used."""
+    try:
+        await site.start()
+    except OSError as exc:
+        raise StartupError(
+            f"cannot listen on {settings.webhook_host}:{settings.webhook_port} ({exc.strerror or exc}): "
+            "check KEFU_WEBHOOK_HOST and KEFU_WEBHOOK_PORT (another program on that port?)"
+        ) from None
 
 
 async def claim_updates(bot: Bot, storage: Storage, settings: Settings) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.startup import WEBHOOK_STATE_KEY, AnotherPoller, StartupError, lock_dat
 from bot.storage import open_storage
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+HOOK = "https://support.example.com/hook"
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 
 
@@ -127,3 +129,22 @@ def test_the_database_path_is_in_the_env_file_a_manual_run_reads_too():
     assert not re.search(r"^Environment=.*KEFU_DB_PATH", unit, re.M)  # one place only: the env file
     assert f"ReadWritePaths={Path(db_path).parent}" in unit
     assert TOKEN not in unit
+
+
+async def test_a_webhook_port_in_use_is_one_line_naming_the_variables(fake, db_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = _settings(fake, db_path, webhook_url=HOOK, webhook_secret="s3cret", webhook_port=port)
+        with pytest.raises(StartupError, match=rf"cannot listen on 127.0.0.1:{port} .*KEFU_WEBHOOK_PORT"):
+            await asyncio.wait_for(run_bot(settings), 15)
+    assert fake.calls("setWebhook") == []
+
+
+async def test_a_webhook_url_telegram_refuses_names_the_variable(fake, db_path, monkeypatch):
+    monkeypatch.setattr("bot.runner.web.TCPSite.start", _no_bind)
+    fake.fail_next("setWebhook", 400, description="Bad Request: bad webhook: Failed to resolve host")
+    settings = _settings(fake, db_path, webhook_url=HOOK, webhook_secret="s3cret")
+    with pytest.raises(StartupError, match=r"Telegram refused KEFU_WEBHOOK_URL .*Failed to resolve host"):
+        await asyncio.wait_for(run_bot(settings), 15)
