@@ -63,9 +63,9 @@ async def poll(
             updates = await bot(method, request_timeout=request_timeout)
         except asyncio.CancelledError:
             raise
-        except TelegramConflictError:
+        except TelegramConflictError as exc:
             # Two consumers of one token each lose updates to the other: never keep fighting for them.
-            raise AnotherPoller() from None
+            raise AnotherPoller(exc.message) from None
         except Exception as exc:
             log.error(
                 "getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff.next_delay

@@ -62,9 +62,10 @@ class StartupError(Exception):
 class AnotherPoller(StartupError):
     """Telegram answered 409 to ``getUpdates``: another process receives this token's updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, description: str = "") -> None:
+        said = f": {description}" if description else ""
         super().__init__(
-            "another process is polling this bot token (Telegram answered 409 Conflict to getUpdates): "
+            f"another process is polling this bot token (Telegram answered 409 to getUpdates{said}): "
             "stop the other kefu (a manual run beside the service?); one bot token, one kefu"
         )
 
