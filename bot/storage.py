@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import itertools
 import json
@@ -448,8 +449,14 @@ class StorageThread:
         self._thread.start()
 
     async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
-        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised)."""
-        return await asyncio.wrap_future(self.submit(fn, *args, urgent=urgent, **kwargs))
+        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised).
+
+        A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
+        period running out must not drop the record of a send Telegram already confirmed).
+        """
+        done = asyncio.wrap_future(self.submit(fn, *args, urgent=urgent, **kwargs))
+        done.add_done_callback(_retrieved)
+        return await asyncio.shield(done)
 
     def submit(
         self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
@@ -521,8 +528,9 @@ class Storage:
         try:
             return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
         except Exception as exc:
-            if is_disk_trouble(exc):  # give the WAL's space back now, not at the next periodic checkpoint
-                self.submit(self.checkpoint)
+            if is_disk_trouble(exc) and self._thread is not None:  # give the WAL's space back now
+                with contextlib.suppress(RuntimeError):  # the thread was closed meanwhile
+                    self.submit(self.checkpoint)
             raise
 
     def checkpoint(self) -> tuple[int, int, int]:
@@ -972,6 +980,12 @@ class Storage:
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    # The error reaches the awaiting task, unless that was cancelled: then asyncio need not warn about it.
+    if not future.cancelled():
+        future.exception()
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:

@@ -173,3 +173,21 @@ def test_the_webhook_store_wait_is_documented_and_under_the_bound():
     root = Path(__file__).resolve().parent.parent
     assert figure in (root / "README.md").read_text()
     assert figure in (root / "deploy" / "README.md").read_text()
+
+
+async def test_a_queued_job_still_runs_when_its_awaiting_task_is_cancelled(db_path):
+    """A shutdown's grace period running out must not drop the record of a send Telegram confirmed."""
+    from bot.storage import open_storage
+
+    storage = open_storage(db_path)
+    gate = threading.Event()
+    storage.thread.submit(gate.wait)  # the thread is busy: the next job waits in the queue
+    waiting = asyncio.create_task(storage.run(storage.set_state, "recorded", "yes"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    storage.finish()
+    assert storage.state("recorded") == "yes"
+    storage.close()
