@@ -41,7 +41,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, methods
 from aiogram.exceptions import (
@@ -56,6 +56,8 @@ from bot.outbound_guard import OutboundBlocked
 from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage, is_unavailable
+
+T = TypeVar("T")
 
 __all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
 
@@ -125,6 +127,14 @@ class Sender:
         async with self._in_flight:
             return await self.bot(method_for(method, params))
 
+    async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
+
+        The sender's records are small and each holds a chat's next send back; behind a burst of
+        customer messages being decided they would starve the replies to those very messages.
+        """
+        return await self.storage.run(fn, *args, urgent=True, **kwargs)
+
     def notify(self) -> None:
         """Wake the background loop: something new is in the outbox."""
         self._wake.set()
@@ -140,7 +150,7 @@ class Sender:
             if not await self._record_confirmed():
                 return 0
             while True:
-                rows = await self.storage.run(self.storage.pending_outbox, self.batch)
+                rows = await self._db(self.storage.pending_outbox, self.batch)
                 lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
                 for row in rows:  # one lane per chat, and per customer topic in the staff group
                     lanes.setdefault((row.chat_id, row.params.get(relay.TOPIC_KEY)), []).append(row)
@@ -175,7 +185,7 @@ class Sender:
             elif await self._deliver(row):
                 progress += 1
                 continue
-            if await self.storage.run(self.storage_status, row.id) == "pending":
+            if await self._db(self.storage_status, row.id) == "pending":
                 return progress, True  # keep the chat's order: nothing after a stuck row
         return progress, False
 
@@ -269,7 +279,7 @@ class Sender:
         if first.id in self._unrecorded:
             telegram_id = self._unrecorded[first.id][0]
         else:
-            telegram_id = (await self.storage.run(self.storage.outbox_row, first.id) or {}).get(
+            telegram_id = (await self._db(self.storage.outbox_row, first.id) or {}).get(
                 "telegram_message_id"
             )
         for row in burst[1:]:
@@ -301,13 +311,13 @@ class Sender:
                 result = await self.call(row.method, params)
             except TelegramRetryAfter as exc:
                 self._pause(row.chat_id, exc.retry_after)
-                await self.storage.run(
-                    self.storage.mark_attempt, row.id, f"429 retry after {exc.retry_after}s", self.clock()
+                await self._db(
+                    self.storage.mark_attempt, row.id, f"429 retry after {exc.retry_after}s", self.clock(),
                 )
                 log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
                 return False
             except OutboundBlocked as exc:
-                await self.storage.run(self._refused, row, exc)
+                await self._db(self._refused, row, exc)
                 self.notify()
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
@@ -321,18 +331,18 @@ class Sender:
                 ):
                     delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
                     self._pause(row.chat_id, delay)
-                    await self.storage.run(self._staff_unreachable, row, exc, delay)
+                    await self._db(self._staff_unreachable, row, exc, delay)
                     return False
                 if isinstance(exc, TelegramForbiddenError):
-                    await self.storage.run(self._blocked, row, str(exc))
+                    await self._db(self._blocked, row, str(exc))
                     return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-                await self.storage.run(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
+                await self._db(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
                 return False
             except Exception as exc:
                 delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
                 self._pause(row.chat_id, delay)
-                await self.storage.run(self._failed_attempt, row, exc, delay)
+                await self._db(self._failed_attempt, row, exc, delay)
                 return False
             await self._record_sent(row.id, getattr(result, "message_id", None))
             return True
@@ -342,7 +352,7 @@ class Sender:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
         at = self.clock()
         try:
-            await self.storage.run(self.storage.mark_sent, outbox_id, telegram_id, at)
+            await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
@@ -358,7 +368,7 @@ class Sender:
         """Record the confirmed sends kept in memory; return True when none is left."""
         for outbox_id, (telegram_id, at) in list(self._unrecorded.items()):
             try:
-                await self.storage.run(self.storage.mark_sent, outbox_id, telegram_id, at)
+                await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise

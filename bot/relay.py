@@ -112,12 +112,13 @@ async def ensure_topic(
 ) -> int:
     """Return the customer's topic id, creating the forum topic (and storing its id) when missing.
 
-    ``fresh=True`` forgets the stored id first (Telegram said the thread was not found).
+    ``fresh=True`` forgets the stored id first (Telegram said the thread was not found). Its reads and
+    writes run on the storage thread, ahead of the desk's queued work: the sender waits on them.
     """
-    customer = await storage.run(storage.customer, customer_id)
+    customer = await storage.run(storage.customer, customer_id, urgent=True)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
-    ticket = await storage.run(storage.open_ticket, customer_id)
+    ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
         if customer.topic_name is not None and customer.topic_name != name:
@@ -128,10 +129,11 @@ async def ensure_topic(
                 )
             except Exception as exc:  # a title is cosmetic: never hold the relay back for it
                 log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
-            await storage.run(storage.update_customer, customer_id, topic_name=name)
+            await storage.run(storage.update_customer, customer_id, topic_name=name, urgent=True)
         return customer.topic_id
     topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
-    await storage.run(storage.update_customer, customer_id, topic_id=topic.message_thread_id, topic_name=name)
+    stored = {"topic_id": topic.message_thread_id, "topic_name": name}
+    await storage.run(storage.update_customer, customer_id, **stored, urgent=True)
     return topic.message_thread_id
 
 
