@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -42,7 +41,6 @@ __all__ = ["load_catalogues", "run_bot"]
 log = logging.getLogger(__name__)
 
 SENDER_GRACE_S = 5.0
-GIL_SWITCH_S = 0.0005
 
 
 def load_catalogues(settings: Settings) -> None:
@@ -64,9 +62,6 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    # The storage thread needs the GIL to start each job; while the event loop is busy it would wait for
-    # Python's default switch interval (5 ms) every time, which capped the bot at about 40 updates/s.
-    sys.setswitchinterval(GIL_SWITCH_S)
     lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
     try:
         await _serve(settings, stop)
