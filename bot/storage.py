@@ -14,10 +14,10 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import functools
-import itertools
 import json
 import logging
 import queue
@@ -442,8 +442,10 @@ class StorageThread:
     """
 
     def __init__(self) -> None:
-        self._jobs: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
-        self._order = itertools.count()
+        # Two queues (deque appends and pops are thread-safe); one wake-up token per job queued.
+        self._urgent: collections.deque[Any] = collections.deque()
+        self._normal: collections.deque[Any] = collections.deque()
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
         self._thread.start()
@@ -454,47 +456,74 @@ class StorageThread:
         A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
         period running out must not drop the record of a send Telegram already confirmed).
         """
-        done = asyncio.wrap_future(self.submit(fn, *args, urgent=urgent, **kwargs))
-        done.add_done_callback(_retrieved)
-        return await asyncio.shield(done)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        call = functools.partial(fn, *args, **kwargs)
+        self._put(urgent, call, functools.partial(_settle_soon, loop, waiter))
+        return await waiter
 
     def submit(
         self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
     ) -> concurrent.futures.Future[T]:
         """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
-        if self._closed:
-            raise RuntimeError("the storage thread is closed")
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        job = (functools.partial(fn, *args, **kwargs), future)
-        self._jobs.put((0 if urgent else 1, next(self._order), job))
+        future.set_running_or_notify_cancel()  # queued means it will run: it cannot be cancelled
+        self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
         return future
 
     def close(self) -> None:
         """Run what is queued, then stop the thread (waits for it)."""
         if not self._closed:
             self._closed = True
-            self._jobs.put((2, next(self._order), None))
+            self._normal.append(None)  # after everything queued so far
+            self._tokens.put(None)
             self._thread.join()
 
     @property
     def backlog(self) -> int:
         """Return how many jobs wait for the thread (the one running excluded)."""
-        return self._jobs.qsize()
+        return len(self._urgent) + len(self._normal)
+
+    def _put(self, urgent: bool, call: Callable[[], Any], settle: Callable[[Any, Any], None]) -> None:
+        if self._closed:
+            raise RuntimeError("the storage thread is closed")
+        (self._urgent if urgent else self._normal).append((call, settle))
+        self._tokens.put(None)
 
     def _serve(self) -> None:
         while True:
-            _, _, job = self._jobs.get()
+            self._tokens.get()
+            job = self._urgent.popleft() if self._urgent else self._normal.popleft()
             if job is None:
                 return
-            call, future = job
-            if not future.set_running_or_notify_cancel():
-                continue
+            call, settle = job
             try:
                 result = call()
             except BaseException as exc:
-                future.set_exception(exc)
+                settle(None, exc)
             else:
-                future.set_result(result)
+                settle(result, None)
+
+
+def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
+        loop.call_soon_threadsafe(_settle, waiter, result, error)
+
+
+def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if waiter.done():  # its task was cancelled; the job ran all the same
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)
+
+
+def _settle_future(future: concurrent.futures.Future[Any], result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 class Storage:
@@ -980,12 +1009,6 @@ class Storage:
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    # The error reaches the awaiting task, unless that was cancelled: then asyncio need not warn about it.
-    if not future.cancelled():
-        future.exception()
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:
