@@ -209,10 +209,11 @@ class Board:
         if not force and self._last is not None and (at - self._last).total_seconds() < self.every_s:
             return "skipped"
         self._last = at
-        text = board_text(collect(self.storage, self.schedule, at))
-        message_id = self.storage.state(STATE_KEY)
+        run = self.storage.run  # every read and write on the storage thread, off the event loop
+        text = board_text(await run(collect, self.storage, self.schedule, at))
+        message_id = await run(self.storage.state, STATE_KEY)
         if message_id is not None:
-            if self.storage.state(STATE_TEXT) == text:
+            if await run(self.storage.state, STATE_TEXT) == text:
                 return "same"
             try:
                 await self.call(
@@ -221,17 +222,17 @@ class Board:
                 )
             except Exception as exc:
                 if "not modified" in str(exc).lower():
-                    self.storage.set_state(STATE_TEXT, text)
+                    await run(self.storage.set_state, STATE_TEXT, text)
                     return "same"
                 if "not found" not in str(exc).lower() and "can't be edited" not in str(exc).lower():
                     raise
                 log.warning("the pinned board is gone (%s); sending a new one", exc)
             else:
-                self.storage.set_state(STATE_TEXT, text)
+                await run(self.storage.set_state, STATE_TEXT, text)
                 return "edited"
         sent = await self.call("sendMessage", {"chat_id": self.staff_chat_id, "text": text})
-        self.storage.set_state(STATE_KEY, str(sent.message_id))
-        self.storage.set_state(STATE_TEXT, text)
+        await run(self.storage.set_state, STATE_KEY, str(sent.message_id))
+        await run(self.storage.set_state, STATE_TEXT, text)
         try:
             await self.call(
                 "pinChatMessage",

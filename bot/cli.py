@@ -57,8 +57,6 @@ def run(verbose: bool) -> None:
         _demo(settings)
         return
     _configure_logging(verbose, settings)
-    from aiogram.exceptions import TelegramUnauthorizedError
-
     from bot.dbfile import DatabaseLost
     from bot.runner import run_bot
 
@@ -69,9 +67,6 @@ def run(verbose: bool) -> None:
     except DatabaseLost as exc:  # exit 1: a supervisor (systemd Restart=on-failure) starts it again
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(1) from None
-    except TelegramUnauthorizedError:
-        click.echo("kefu: Telegram rejected KEFU_BOT_TOKEN (401 Unauthorized): check the token", err=True)
-        raise SystemExit(2) from None
     except _startup_errors() as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
@@ -103,15 +98,16 @@ def _demo(settings: Settings) -> None:
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
-    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a proxy
-    that does not answer."""
+    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a second
+    instance, a token, Bot API server or proxy that does not answer."""
     from bot.proxy import ProxyUnreachable
+    from bot.startup import StartupError
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError, ProxyUnreachable)
+    return (StorageError, CatalogueError, ScriptError, IntentError, StartupError, ProxyUnreachable)
 
 
 @main.command()

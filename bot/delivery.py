@@ -56,7 +56,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, methods
 from aiogram.exceptions import (
@@ -73,6 +73,8 @@ from bot.ratelimit import Limits, SendSchedule
 from bot.settings import Settings
 from bot.storage import OutboxRow, Storage, is_unavailable
 from bot.telegram_kinds import uncopyable_text
+
+T = TypeVar("T")
 
 __all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "NeverDelivered", "Sender", "method_for"]
 
@@ -200,6 +202,14 @@ class Sender:
         async with self._in_flight:
             return await self.bot(method_for(method, params))
 
+    async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
+
+        The sender's records are small and each holds a chat's next send back; behind a burst of
+        customer messages being decided they would starve the replies to those very messages.
+        """
+        return await self.storage.run(fn, *args, urgent=True, **kwargs)
+
     def notify(self) -> None:
         """Wake the background loop: something new is in the outbox."""
         self._wake.set()
@@ -212,10 +222,10 @@ class Sender:
         """
         sent = 0
         async with self._lock:
-            if not self._record_confirmed():
+            if not await self._record_confirmed():
                 return 0
             while True:
-                rows = self.storage.pending_outbox(self.batch)
+                rows = await self._db(self.storage.pending_outbox, self.batch)
                 lanes: dict[tuple[int, Any], list[OutboxRow]] = {}
                 for row in rows:  # one lane per chat, and per customer topic in the staff group
                     lanes.setdefault((row.chat_id, row.params.get(relay.TOPIC_KEY)), []).append(row)
@@ -248,7 +258,7 @@ class Sender:
                     merged.update(r.id for r in album)
                     progress += len(album)
                     continue
-                if self.storage_status(row.id) == "pending":
+                if await self._db(self.storage_status, row.id) == "pending":
                     return progress, True
                 continue
             pressed = row.chat_id in self._backlog or self._group_pressed(row.chat_id)
@@ -261,7 +271,7 @@ class Sender:
             elif await self._deliver(row):
                 progress += 1
                 continue
-            if self.storage_status(row.id) == "pending":
+            if await self._db(self.storage_status, row.id) == "pending":
                 return progress, True  # keep the chat's order: nothing after a stuck row
         return progress, False
 
@@ -296,13 +306,13 @@ class Sender:
                         log.exception(
                             "outbox flush failed while stopping; retrying until the grace period ends"
                         )
-                    if not self.storage.pending_outbox(1) and not self._unrecorded:
+                    if not await self._db(self.storage.pending_outbox, 1) and not self._unrecorded:
                         return 0
                     await asyncio.sleep(DRAIN_POLL_S)
         except TimeoutError:
             pass
         try:
-            left = len(self.storage.pending_outbox(self.batch))
+            left = len(await self._db(self.storage.pending_outbox, self.batch))
         except Exception as exc:
             log.error("stopping: the outbox could not be read (%s)", exc)
             return None
@@ -400,9 +410,9 @@ class Sender:
         if first.id in self._unrecorded:
             telegram_id = self._unrecorded[first.id][0]
         else:
-            telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
+            telegram_id = (await self._db(self.storage.outbox_row, first.id) or {}).get("telegram_message_id")
         for row in burst[1:]:
-            self._record_sent(row.id, telegram_id)
+            await self._record_sent(row.id, telegram_id)
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
         return True
 
@@ -439,20 +449,22 @@ class Sender:
             method = "sendMediaGroup"
         carrier = dataclasses.replace(first, method=method, payload=json.dumps(params, ensure_ascii=False))
         if not await self._deliver(carrier):
-            if self.storage_status(first.id) == "failed":
+            if await self._db(self.storage_status, first.id) == "failed":
                 for row in album[1:]:
-                    self.storage.mark_attempt(row.id, "album copy failed", self.clock(), failed=True)
+                    await self._db(
+                        self.storage.mark_attempt, row.id, "album copy failed", self.clock(), failed=True
+                    )
             return False
         ids = self._album_ids.pop(first.id, [])
         for row, telegram_id in zip(album[1:], ids[1:] or [None] * len(album), strict=False):
-            self._record_sent(row.id, telegram_id)
+            await self._record_sent(row.id, telegram_id)
         return True
 
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
         edit_of = params.pop(relay.EDIT_OF_KEY, None)
         if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
-            edited = self.storage.message(edit_of)
+            edited = await self._db(self.storage.message, edit_of)
             if edited is None or edited["telegram_message_id"] is None:
                 raise NeverDelivered(f"the message outbox row {row.id} edits was never delivered")
             params["message_id"] = edited["telegram_message_id"]
@@ -488,21 +500,24 @@ class Sender:
                 result = await self.call(row.method, params)
             except TelegramRetryAfter as exc:
                 self._pause(row.chat_id, exc.retry_after)
-                self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
+                await self._db(
+                    self.storage.mark_attempt, row.id, f"429 retry after {exc.retry_after}s", self.clock()
+                )
                 log.warning("flood limit in chat %s: retry after %ss", row.chat_id, exc.retry_after)
                 return False
             except OutboundBlocked as exc:
-                self._refused(row, exc)
+                await self._db(self._refused, row, exc)
+                self.notify()
                 return False
             except TelegramMigrateToChat as exc:
                 if not staff:
-                    self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                    await self._db(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
                     return False
                 await self._staff_migrated(row, exc)
                 return False
             except NeverDelivered as exc:
                 log.warning("%s; given up", exc)
-                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                await self._db(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
@@ -519,23 +534,26 @@ class Sender:
                 if staff and (
                     isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
                 ):
-                    self._staff_unreachable(row, exc)
+                    await self._staff_unreachable_now(row, exc)
                     return False
                 if isinstance(exc, TelegramForbiddenError):
-                    self._blocked(row, str(exc))
+                    await self._db(self._blocked, row, str(exc))
                     return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-                self._rejected(row, exc)
+                await self._db(self._rejected, row, exc)
+                self.notify()
                 return False
             except Exception as exc:
-                self._failed_attempt(row, exc)
+                delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+                self._pause(row.chat_id, delay)
+                await self._db(self._failed_attempt, row, exc, delay)
                 return False
             if isinstance(result, list):  # copyMessages: one id per item
                 self._album_ids[row.id] = [getattr(m, "message_id", None) for m in result]
                 result = result[0] if result else None
             if staff and params.get("message_thread_id") and _landed_outside_topic(result):
                 # Topics were switched off: Telegram dropped the thread id and posted in the main chat.
-                self._record_sent(row.id, getattr(result, "message_id", None))
+                await self._record_sent(row.id, getattr(result, "message_id", None))
                 self._staff_trouble = NOT_A_FORUM
                 self._pause(row.chat_id, min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1)))
                 log.error(
@@ -544,10 +562,13 @@ class Sender:
                     row.chat_id,
                 )
                 return True
-            self._record_sent(row.id, getattr(result, "message_id", None))
-            self._after_sent(row)
+            await self._record_sent(row.id, getattr(result, "message_id", None))
+            if row.params.get(relay.AFTER_KEY):
+                await self._db(self._after_sent, row)
+                self.notify()
             if staff and self._staff_trouble is not None:
-                self._staff_back(row)
+                await self._db(self._staff_back, row)
+                self.notify()
             return True
         return False
 
@@ -566,7 +587,6 @@ class Sender:
             )
         except Exception as exc:  # the confirmation is recorded; only the staff's note is lost
             log.error("queuing the follow-up of outbox row %s failed: %s", row.id, exc)
-        self.notify()
 
     async def _reopen(self, chat_id: int, thread_id: int) -> bool:
         """Reopen a forum topic an admin closed; return whether Telegram did."""
@@ -602,7 +622,6 @@ class Sender:
                     staff_chat_id=staff, customer_id=row.customer_id, text=text
                 )
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
-        self.notify()
 
     async def _staff_ready(self, row: OutboxRow) -> bool:
         """With Topics switched off, ask ``getChat`` before sending again; return whether relays may go."""
@@ -618,7 +637,7 @@ class Sender:
             return True
         delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
         self._pause(row.chat_id, delay)
-        self.storage.mark_attempt(row.id, f"staff chat unreachable: {reason}", self.clock())
+        await self._db(self.storage.mark_attempt, row.id, f"staff chat unreachable: {reason}", self.clock())
         return False
 
     def _staff_back(self, row: OutboxRow) -> None:
@@ -627,12 +646,11 @@ class Sender:
         log.info("the staff chat %s takes relays again (it had: %s)", row.chat_id, trouble)
         params = {"chat_id": row.chat_id, "text": f"{NOTICE_STAFF_BACK}{trouble}"}
         self.storage.enqueue(row.chat_id, "sendMessage", params, self.clock())
-        self.notify()
 
     async def _staff_migrated(self, row: OutboxRow, exc: TelegramMigrateToChat) -> None:
         """The staff group became a supergroup: relays wait; the new id is logged and posted there once."""
         new = exc.migrate_to_chat_id
-        self._staff_unreachable(row, exc)
+        await self._staff_unreachable_now(row, exc)
         self._staff_trouble = f"群已升级为超级群组 {new}"
         log.error("the staff group was upgraded to a supergroup: set KEFU_STAFF_CHAT_ID=%s and restart", new)
         if new in self._migrated_told:
@@ -643,11 +661,11 @@ class Sender:
         except Exception as tell:
             log.warning("telling the new supergroup %s failed: %s", new, tell)
 
-    def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
+    async def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
         at = self.clock()
         try:
-            self.storage.mark_sent(outbox_id, telegram_id, at)
+            await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
@@ -659,11 +677,11 @@ class Sender:
                 exc,
             )
 
-    def _record_confirmed(self) -> bool:
+    async def _record_confirmed(self) -> bool:
         """Record the confirmed sends kept in memory; return True when none is left."""
         for outbox_id, (telegram_id, at) in list(self._unrecorded.items()):
             try:
-                self.storage.mark_sent(outbox_id, telegram_id, at)
+                await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
@@ -672,11 +690,18 @@ class Sender:
             log.info("outbox row %s recorded as sent; sending resumes", outbox_id)
         return True
 
-    def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
-        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""
+    async def _staff_unreachable_now(self, row: OutboxRow, exc: Exception) -> None:
+        """The staff chat refused a relay: pause its lane here, record the attempt on the storage thread."""
         self._staff_trouble = getattr(exc, "message", None) or str(exc)
         delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
         self._pause(row.chat_id, delay)
+        await self._db(self._staff_unreachable, row, exc, delay)
+
+    def _staff_unreachable(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         self.storage.mark_attempt(row.id, f"staff chat unreachable: {exc}", self.clock())
         log.error(
             "the staff chat %s refused a relay (%s): check KEFU_STAFF_CHAT_ID and that the bot is an admin "
@@ -687,11 +712,12 @@ class Sender:
             delay,
         )
 
-    def _failed_attempt(self, row: OutboxRow, exc: Exception) -> None:
-        """A 5xx or network error: back off and keep the row; after repeated failures, tell staff and logs."""
+    def _failed_attempt(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """A 5xx or network error: keep the row; after repeated failures, tell staff and logs.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         attempts = row.attempts + 1
-        delay = min(BACKOFF_MAX_S, 2.0**attempts)
-        self._pause(row.chat_id, delay)
         now = self.clock()
         with self.storage.transaction():
             self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", now)
@@ -741,7 +767,10 @@ class Sender:
                     self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
 
     def _refused(self, row: OutboxRow, exc: OutboundBlocked) -> None:
-        """The outbound guard refused a call to a customer: give up on the row and tell the topic."""
+        """The outbound guard refused a call to a customer: give up on the row and tell the topic.
+
+        Runs on the storage thread (the caller wakes the sender afterwards).
+        """
         now = self.clock()
         log.warning("outbox row %s to chat %s refused by the outbound guard: %s", row.id, row.chat_id, exc)
         with self.storage.transaction():
@@ -752,4 +781,3 @@ class Sender:
                 customer_id = row.customer_id
                 method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
-        self.notify()

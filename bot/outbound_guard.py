@@ -169,6 +169,9 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
         return row.text
 
     def record(blocked: OutboundBlocked) -> None:
+        storage.submit(store, blocked)  # on the storage thread; the refusal itself never waits for it
+
+    def store(blocked: OutboundBlocked) -> None:
         customer = storage.customer(blocked.chat_id) if isinstance(blocked.chat_id, int) else None
         verdict = blocked.verdict
         storage.add_guard_event(

@@ -4,7 +4,8 @@ aiogram's own polling moves the offset as soon as it has read an update, before 
 stored it; a crash then would lose it. Here each ``getUpdates`` answer is read as raw JSON (so one
 malformed update cannot make the whole batch unreadable), stored by the :class:`~bot.inbox.UpdatePump`,
 and only the next ``getUpdates`` call, whose offset is past it, acknowledges it. Network errors and
-5xx answers are retried with aiogram's :class:`~aiogram.utils.backoff.Backoff`.
+5xx answers are retried with aiogram's :class:`~aiogram.utils.backoff.Backoff`. A 409 Conflict (another
+process polls this token, or a webhook is set) stops polling with :class:`~bot.startup.AnotherPoller`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramConflictError
 from aiogram.methods.base import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.clock import sleep_or_stop
 from bot.inbox import UpdatePump
+from bot.startup import AnotherPoller
 
 __all__ = ["GetRawUpdates", "poll"]
 
@@ -65,6 +68,9 @@ async def poll(
             updates = await bot(method, request_timeout=request_timeout)
         except asyncio.CancelledError:
             raise
+        except TelegramConflictError as exc:
+            # Two consumers of one token each lose updates to the other: never keep fighting for them.
+            raise AnotherPoller(exc.message) from None
         except Exception as exc:
             log.error(
                 "getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff.next_delay
@@ -79,7 +85,7 @@ async def poll(
             continue
         while True:
             try:
-                pump.accept(updates)
+                await pump.receive(updates)
                 break
             except Exception as exc:
                 # Not stored means not acknowledged: keep the offset and try to store the batch again.

@@ -160,18 +160,21 @@ async def ensure_topic(
     (customer id -> topic id and title) keeps a topic created on Telegram whose id the database could
     not store yet (locked, full): the next call stores that one instead of creating another, so a
     customer never gets a second topic while the first is alive. Raises what the database raised
-    while the id cannot be stored.
+    while the id cannot be stored. Its reads and writes run on the storage thread, ahead of the desk's
+    queued work: the sender waits on them.
     """
     kept = None if unstored is None else unstored.get(customer_id)
     if kept is not None and not fresh:
-        storage.update_customer(customer_id, topic_id=kept[0], topic_name=kept[1])
+        await storage.run(
+            storage.update_customer, customer_id, topic_id=kept[0], topic_name=kept[1], urgent=True
+        )
         del unstored[customer_id]
         log.info("topic %s of customer %s stored at last", kept[0], customer_id)
         return kept[0]
-    customer = storage.customer(customer_id)
+    customer = await storage.run(storage.customer, customer_id, urgent=True)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
-    ticket = storage.open_ticket(customer_id)
+    ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
         if customer.topic_name is not None and customer.topic_name != name:
@@ -182,13 +185,14 @@ async def ensure_topic(
                 )
             except Exception as exc:  # a title is cosmetic: never hold the relay back for it
                 log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
-            storage.update_customer(customer_id, topic_name=name)
+            await storage.run(storage.update_customer, customer_id, topic_name=name, urgent=True)
         return customer.topic_id
     topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
     if unstored is not None:
         unstored[customer_id] = (topic.message_thread_id, name)
+    stored = {"topic_id": topic.message_thread_id, "topic_name": name}
     try:
-        storage.update_customer(customer_id, topic_id=topic.message_thread_id, topic_name=name)
+        await storage.run(storage.update_customer, customer_id, **stored, urgent=True)
     except Exception as exc:
         log.error(
             "topic %s created for customer %s but its id could not be stored (%s); kept to store later",

@@ -3,8 +3,7 @@
 Start: open (and migrate) the database, build Bot and Dispatcher, start the outbox sender and the
 busy-reply sweeper, handle the updates a crash left stored, then receive updates by long polling or,
 with ``KEFU_WEBHOOK_URL``, by webhook. Stop (SIGTERM/SIGINT): stop receiving, finish the updates in
-flight, let the sender deliver what it can within ``SENDER_GRACE_S`` (flushing again as Telegram's pace
-allows), close everything.
+flight, let the sender deliver what it can, close everything.
 
 If the database file is deleted or replaced while the bot runs, the bot stops, writes everything
 stored back and raises :class:`bot.dbfile.DatabaseLost` (see :mod:`bot.dbfile`).
@@ -16,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from aiohttp import web
@@ -26,6 +26,7 @@ from bot.board import Board, run_board
 from bot.clock import utc_now
 from bot.delivery import Sender
 from bot.desk import SupportDesk
+from bot.diskspace import look_after_disk
 from bot.heartbeat import Heartbeat, beat_while_listening, heartbeat_path
 from bot.http_input import server_options
 from bot.inbox import Inbox, UpdatePump, prune_forever
@@ -34,6 +35,7 @@ from bot.menus import publish_menus
 from bot.polling import poll
 from bot.proxy import check_reachable, through_proxy
 from bot.settings import Settings
+from bot.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
 from guards import check
@@ -79,14 +81,51 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     with contextlib.suppress(NotImplementedError, RuntimeError):  # `systemctl reload kefu` must not stop it
         loop.add_signal_handler(signal.SIGHUP, log.info, "SIGHUP: reload requested; the bot keeps running")
 
-    if not settings.db_path.exists():
-        # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
-        # history (and any messages still queued in the old file) would be silently left behind.
-        log.warning("KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path)
-    storage = open_storage(settings.db_path)
+    lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
+    try:
+        await _serve(settings, stop)
+    finally:
+        lock.release()
+
+
+def _staff_teller(sender: Sender, settings: Settings) -> Callable[[str], Awaitable[object]] | None:
+    """Return a function posting a notice in the staff chat's General topic (None without a staff chat).
+
+    It calls Telegram directly, not through the outbox: it must work when the disk is too full to queue.
+    """
+    staff = settings.staff_chat_id
+    if staff is None:
+        return None
+
+    async def tell(text: str) -> object:
+        return await sender.call("sendMessage", {"chat_id": staff, "text": text})
+
+    return tell
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> None:
+    is_new = not settings.db_path.exists()
+    storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
+    bot = build_bot(settings)
+    try:
+        # A wrong token or server is one line and nothing else, so the checks come before any log line.
+        me = await telegram(
+            through_proxy(bot.get_me(), settings.bot_api_proxy, settings.api_server), settings, "getMe"
+        )
+        if is_new:
+            # Right on a first start; after an upgrade or a move it means a wrong KEFU_DB_PATH, and the
+            # history (and any messages still queued in the old file) would be silently left behind.
+            log.warning(
+                "KEFU_DB_PATH %s does not exist: starting a new, empty database there", settings.db_path
+            )
+        await claim_updates(bot, storage, settings)  # before anything is sent or received
+    except BaseException:
+        await bot.session.close()
+        storage.close()
+        raise
+    log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
     for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
         log.warning(warning)
-    bot = build_bot(settings)
     outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     desk = SupportDesk(storage, settings)
     sender = Sender(bot, storage, settings)
@@ -100,6 +139,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         asyncio.create_task(sweep_busy(desk, sender)),
         asyncio.create_task(run_heap_trimmer()),
     ]
+    background.append(asyncio.create_task(look_after_disk(storage, _staff_teller(sender, settings))))
     if settings.keep_updates_days:
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
     if settings.staff_chat_id is not None:
@@ -108,23 +148,29 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
     runner: web.AppRunner | None = None
     heartbeat = Heartbeat(heartbeat_path(settings.db_path))  # `kefu health` reads it
     try:
-        me = await through_proxy(bot.get_me(), settings.bot_api_proxy, settings.api_server)
-        log.info("kefu is @%s; staff chat %s", me.username, settings.staff_chat_id)
         await publish_menus(bot, settings)  # agents' commands in the staff chat, /start for customers
         if settings.webhook_url and settings.webhook_secret:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(pump, path=webhook_path(settings.webhook_url), secret=secret)
             runner = web.AppRunner(app, access_log=None, **server_options())  # slow senders cut off
             await runner.setup()
-            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            await listen(web.TCPSite(runner, settings.webhook_host, settings.webhook_port), settings)
             pump.replay_pending()
-            await bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+            # Recorded before it is registered: after a crash in between, this kefu still knows it as its own.
+            await storage.run(storage.set_state, WEBHOOK_STATE_KEY, settings.webhook_url)
+            await telegram(
+                bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=allowed,
+                    drop_pending_updates=False,
+                ),
+                settings,
+                "setWebhook",
             )
             log.info("webhook mode on %s:%d", settings.webhook_host, settings.webhook_port)
             await beat_while_listening(heartbeat, settings.webhook_host, settings.webhook_port, stop)
         else:
-            await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling mode")
             heartbeat.beat()  # started; then after every getUpdates answer (at least every 25 s)
             polling = asyncio.create_task(
@@ -151,6 +197,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await bot.session.close()
+        storage.finish()  # what the storage thread still has queued is written before the file is checked
         lost = dbfile.rescue_and_close(storage) if dbfile.is_lost(storage) else None
         if lost is None:
             storage.close()

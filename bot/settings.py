@@ -11,6 +11,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -24,6 +25,10 @@ __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The only ports Telegram posts webhook updates to (Bot API, setWebhook).
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -121,6 +126,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed, not even in part: it is the bot's only credential.
+        if value is not None and not _TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "not a bot token: digits, a colon, then letters, digits, _ or - (as @BotFather gives it)"
+            )
+        return value
+
     @field_validator("staff_chat_id", mode="before")
     @classmethod
     def _chat_id(cls, value: Any) -> Any:
@@ -202,6 +217,10 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            _ = urlsplit(value or "").port
+        except ValueError:
+            raise ValueError(f"{value!r} has an impossible port (1-65535)") from None
         return value.rstrip("/") if value else value
 
     @field_validator("proxy")
@@ -220,6 +239,27 @@ class Settings(BaseSettings):
         if both:
             raise ValueError(f"KEFU_OPEN_DATES: {both[0]} is also in KEFU_CLOSED_DATES")
         return self
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _telegram_posts_there(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        port = parts.port
+        if parts.scheme != "https":
+            raise ValueError(f"{value!r} must be https: Telegram posts updates over TLS only")
+        if port is not None and port not in WEBHOOK_PORTS:
+            raise ValueError(f"port {port} is not one Telegram posts to (443, 80, 88 or 8443)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed: a wrong one may still be a real secret pasted on the wrong line.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret_token)")
+        return value
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

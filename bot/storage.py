@@ -13,15 +13,23 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import functools
 import json
+import logging
 import os
+import queue
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database, Migrations
 
@@ -36,16 +44,27 @@ __all__ = [
     "StaffMessage",
     "Storage",
     "StorageError",
+    "StorageThread",
     "Ticket",
     "create_private",
     "from_iso",
+    "is_disk_trouble",
     "is_unavailable",
     "open_storage",
     "table_counts",
     "to_iso",
 ]
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+#: After a checkpoint the WAL file is cut back to this size. Without a limit it keeps the largest size it
+#: ever reached: on a nearly full disk that is the space the next checkpoint needs.
+JOURNAL_SIZE_LIMIT = 1024 * 1024
+#: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
+#: has to copy, and the free space it needs, stay at about 1 MiB.
+WAL_AUTOCHECKPOINT_PAGES = 256
 TABLES = (
     "customers",
     "conversations",
@@ -325,6 +344,12 @@ _UNAVAILABLE = (
 )
 
 
+def is_disk_trouble(exc: BaseException) -> bool:
+    """Return whether ``exc`` says the disk is full or failing (a checkpoint may give the space back)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("disk is full" in text or "disk i/o error" in text)
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Return whether ``exc`` means the database cannot be written for now (locked, read-only, full)."""
     return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
@@ -446,13 +471,153 @@ class OutboxRow:
         return json.loads(self.payload)
 
 
+class StorageThread:
+    """The one thread that runs the running bot's storage work, one job at a time, in the order given.
+
+    SQLite waits up to the busy timeout for a lock another process holds (a backup, an operator's
+    ``sqlite3``, Datasette writing); on this thread that wait stalls storage work only, never the event
+    loop, so the webhook, the board and every chat's network calls go on. One thread means one writer,
+    and the order jobs are queued in is the order they run in (the inbox pump queues a chat's updates one
+    after the other). ``urgent`` jobs (storing arriving updates, which Telegram waits on) go before the
+    others already queued, in their own order.
+    """
+
+    def __init__(self) -> None:
+        # Two queues (deque appends and pops are thread-safe); one wake-up token per job queued.
+        self._urgent: collections.deque[Any] = collections.deque()
+        self._normal: collections.deque[Any] = collections.deque()
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
+        self._thread.start()
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised).
+
+        A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
+        period running out must not drop the record of a send Telegram already confirmed).
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        call = functools.partial(fn, *args, **kwargs)
+        self._put(urgent, call, functools.partial(_settle_soon, loop, waiter))
+        return await waiter
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()  # queued means it will run: it cannot be cancelled
+        self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
+        return future
+
+    def close(self) -> None:
+        """Run what is queued, then stop the thread (waits for it)."""
+        if not self._closed:
+            self._closed = True
+            self._normal.append(None)  # after everything queued so far
+            self._tokens.put(None)
+            self._thread.join()
+
+    @property
+    def backlog(self) -> int:
+        """Return how many jobs wait for the thread (the one running excluded)."""
+        return len(self._urgent) + len(self._normal)
+
+    def _put(self, urgent: bool, call: Callable[[], Any], settle: Callable[[Any, Any], None]) -> None:
+        if self._closed:
+            raise RuntimeError("the storage thread is closed")
+        (self._urgent if urgent else self._normal).append((call, settle))
+        self._tokens.put(None)
+
+    def _serve(self) -> None:
+        while True:
+            self._tokens.get()
+            job = self._urgent.popleft() if self._urgent else self._normal.popleft()
+            if job is None:
+                return
+            call, settle = job
+            try:
+                result = call()
+            except BaseException as exc:
+                settle(None, exc)
+            else:
+                settle(result, None)
+
+
+def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
+        loop.call_soon_threadsafe(_settle, waiter, result, error)
+
+
+def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if waiter.done():  # its task was cancelled; the job ran all the same
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)
+
+
+def _settle_future(future: concurrent.futures.Future[Any], result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 class Storage:
-    """The bot's database: typed reads and short write transactions over one sqlite-utils Database."""
+    """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
+
+    Its methods are synchronous. The running bot's adapters (handlers, inbox pump, sender, board) call
+    them through :meth:`run`, which runs them on the :class:`StorageThread`, off the event loop.
+    """
 
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
         self._identity = _file_identity(path) if path is not None else None
+        self._thread: StorageThread | None = None
+
+    @property
+    def thread(self) -> StorageThread:
+        """Return the storage thread (started on first use)."""
+        if self._thread is None:
+            self._thread = StorageThread()
+        return self._thread
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)``, run on the storage thread: the event loop never waits on SQLite.
+
+        After :meth:`finish` a new thread is started for the next call.
+
+        ``fn`` is any synchronous function that uses this storage (a desk method, an inbox write …).
+        Example: ``await storage.run(storage.mark_sent, outbox_id, telegram_id, at)``.
+        """
+        try:
+            return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
+        except Exception as exc:
+            if is_disk_trouble(exc) and self._thread is not None:  # give the WAL's space back now
+                with contextlib.suppress(RuntimeError):  # the thread was closed meanwhile
+                    self.submit(self.checkpoint)
+            raise
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file and cut the WAL back (``wal_checkpoint(TRUNCATE)``).
+
+        Returns SQLite's ``(busy, wal pages, pages checkpointed)``; ``busy`` is 1 when a reader held it back.
+        """
+        busy, pages, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy, pages, done
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread without waiting (its error is logged).
+
+        For writes a synchronous caller on the event loop must not wait for, e.g. a refusal's record.
+        """
+        future = self.thread.submit(fn, *args, **kwargs)
+        future.add_done_callback(_log_failure)
 
     def file_is_lost(self) -> bool:
         """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
@@ -466,8 +631,15 @@ class Storage:
         create_private(target)  # VACUUM INTO fills an empty file, keeping its mode
         self.db.execute("VACUUM INTO ?", [str(target)])
 
+    def finish(self) -> None:
+        """Let the storage thread run what is queued, then stop it (the next :meth:`run` starts a new one)."""
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
+
     def close(self) -> None:
-        """Close the connection."""
+        """Finish the storage thread's queued work, then close the connection."""
+        self.finish()
         self.db.close()
 
     @contextmanager
@@ -898,6 +1070,11 @@ class Storage:
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
 
 
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("a storage write queued without waiting failed: %s: %s", type(exc).__name__, exc)
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -938,6 +1115,8 @@ def open_storage(path: str | Path) -> Storage:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         db.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(db)
     except sqlite3.Error as exc:

@@ -149,6 +149,7 @@ class FakeTelegram:
         # What each message says now, by (chat id, message id); and the messages the bot put in each chat.
         self._contents: dict[tuple[int, int], dict[str, str]] = {}
         self._delivered: dict[int, list[int]] = defaultdict(list)
+        self.webhook_url = ""  # set by setWebhook, cleared by deleteWebhook; a test may set another's
         self.latency = 0.0  # seconds each sending call takes (getUpdates excepted): a slow link
         self.in_flight = 0
         self.max_in_flight = 0  # the most sending calls being handled at the same moment
@@ -844,8 +845,17 @@ class FakeTelegram:
     _m_pinchatmessage = _true
     _m_unpinchatmessage = _true
     _m_deletemessage = _true
-    _m_deletewebhook = _true
-    _m_setwebhook = _true
+    def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = params["url"]
+        return True
+
+    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        return True
+
+    def _m_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+
     _m_editforumtopic = _true
     _m_closeforumtopic = _true
 

@@ -62,6 +62,7 @@ async def test_rude_words_to_a_customer_are_refused_by_every_method(guarded, fak
     assert caught.value.reason == check(RUDE).hits[0].category
     assert caught.value.text == RUDE
     assert _customer_calls(fake) == [] and guard.refused == 1  # nothing reached Telegram
+    storage.finish()  # the refusal is recorded on the storage thread, without holding the call back
     (event,) = storage.rows("SELECT source, allowed, customer_id, suggestion FROM guard_events")
     assert event == {
         "source": "gate",

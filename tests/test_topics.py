@@ -21,7 +21,8 @@ class OtherProcess:
     """A second connection to the bot's database file that can hold the write lock."""
 
     def __init__(self, path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+        # It waits for a write of the bot's storage thread in progress, as a real second process would.
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=5)
 
     def lock(self) -> None:
         self.conn.execute("BEGIN EXCLUSIVE")

@@ -112,7 +112,7 @@ class InUnknownTopic(Filter):
         thread = message.message_thread_id
         if not message.is_topic_message or thread is None or _kind(message) not in RELAYABLE:
             return False
-        return db.customer_by_topic(thread) is None
+        return await db.run(db.customer_by_topic, thread) is None
 
 
 def _agent(event: Message | CallbackQuery) -> AgentRef:
@@ -175,10 +175,14 @@ async def check_draft(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
-    agents = AgentDesk(desk)
-    text = (command.args or "").strip()
-    notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
-    _reply(agents, message, db, notice)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        text = (command.args or "").strip()
+        notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
+        _reply(agents, message, db, notice)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
@@ -186,139 +190,196 @@ async def send_script(
     message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
 ) -> None:
     """``/r KEY``: send a documented script with its placeholders filled to the topic's customer."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    key = (command.args or "").strip()
-    if customer_id is None or not key:
-        _reply(agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）")
-    elif agents.first_time(
-        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-    ):
-        result = agents.send_script(_agent(message), customer_id, key, _at(message))
-        if result.feedback_id is None and result.text:
-            _reply(agents, message, db, result.text)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        key = (command.args or "").strip()
+        if customer_id is None or not key:
+            _reply(
+                agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）"
+            )
+        elif agents.first_time(
+            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+        ):
+            result = agents.send_script(_agent(message), customer_id, key, _at(message))
+            if result.feedback_id is None and result.text:
+                _reply(agents, message, db, result.text)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, agents.scripts_text())
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        _reply(agents, message, db, agents.scripts_text())
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    if customer_id is None:
-        _reply(agents, message, db, NEEDS_TOPIC)
-    elif agents.first_time(
-        _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-    ):
-        agents.close(_agent(message), customer_id, _at(message))
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        if customer_id is None:
+            _reply(agents, message, db, NEEDS_TOPIC)
+        elif agents.first_time(
+            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
+        ):
+            agents.close(_agent(message), customer_id, _at(message))
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    _reply(
-        agents, message, db, NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message))
-    )
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        _reply(
+            agents,
+            message,
+            db,
+            NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message)),
+        )
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
-    agents = AgentDesk(desk)
-    customer_id = _customer_id(message, db)
-    text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
-    _reply(agents, message, db, text)
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        customer_id = _customer_id(message, db)
+        text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
+        _reply(agents, message, db, text)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/stats``: today's dashboard figures."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, stats_text(collect(db, desk.schedule, _at(message))))
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        _reply(agents, message, db, stats_text(collect(db, desk.schedule, _at(message))))
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
-    customer_id = _customer_id(message, db)
-    agent_id = message.from_user.id
-    text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
-    _reply(AgentDesk(desk), message, db, text)
+
+    def work() -> None:
+        customer_id = _customer_id(message, db)
+        agent_id = message.from_user.id
+        text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
+        _reply(AgentDesk(desk), message, db, text)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/unban``: lift the topic's customer's ban."""
-    customer_id = _customer_id(message, db)
-    _reply(AgentDesk(desk), message, db, NEEDS_TOPIC if customer_id is None else unban(db, customer_id))
+
+    def work() -> None:
+        customer_id = _customer_id(message, db)
+        _reply(AgentDesk(desk), message, db, NEEDS_TOPIC if customer_id is None else unban(db, customer_id))
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """``/bans``: every banned customer, since when and by whom."""
-    _reply(AgentDesk(desk), message, db, bans_text(db, desk.zone))
+
+    def work() -> None:
+        _reply(AgentDesk(desk), message, db, bans_text(db, desk.zone))
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
-    agents = AgentDesk(desk)
-    _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+
+    def work() -> None:
+        agents = AgentDesk(desk)
+        _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
-    customer_id = _customer_id(message, db)
-    kind = _kind(message)
-    if customer_id is None or kind in SERVICE_KINDS:
-        return
-    agents = AgentDesk(desk)
-    if kind not in RELAYABLE:
-        if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
-            _reply(agents, message, db, TEXT_NOT_RELAYABLE.format(kind=kind_name(kind)))
-    else:
-        agents.answer(
-            _agent(message),
-            customer_id,
-            message.message_id,
-            _words(message),
-            _at(message),
-            content_kind=kind,
-            entities=entities_of(message) or None,
-            file_id=_file_id(message),
-            album=message.media_group_id,
-        )
+
+    def work() -> None:
+        customer_id = _customer_id(message, db)
+        kind = _kind(message)
+        if customer_id is None or kind in SERVICE_KINDS:
+            return
+        agents = AgentDesk(desk)
+        if kind not in RELAYABLE:
+            if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
+                _reply(agents, message, db, TEXT_NOT_RELAYABLE.format(kind=kind_name(kind)))
+        else:
+            agents.answer(
+                _agent(message),
+                customer_id,
+                message.message_id,
+                _words(message),
+                _at(message),
+                content_kind=kind,
+                entities=entities_of(message) or None,
+                file_id=_file_id(message),
+                album=message.media_group_id,
+            )
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
-    AgentDesk(desk).feedback(
-        UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
-    )
+
+    def work() -> None:
+        AgentDesk(desk).feedback(
+            UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
+        )
+
+    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
-    AgentDesk(desk).edit(
-        _agent(message),
-        message.message_id,
-        _words(message),
-        _at(message),
-        content_kind=_kind(message),
-        entities=entities_of(message),
-        file_id=_file_id(message),
-    )
+
+    def work() -> None:
+        AgentDesk(desk).edit(
+            _agent(message),
+            message.message_id,
+            _words(message),
+            _at(message),
+            content_kind=_kind(message),
+            entities=entities_of(message),
+            file_id=_file_id(message),
+        )
+
+    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
@@ -343,9 +404,12 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     if action == CALLBACK_SUGGEST:
         notice = query.message
         at = utc_now()
-        result = AgentDesk(desk).send_suggestion(_agent(query), row_id, at, under=_under(query))
+        result = await desk.storage.run(
+            AgentDesk(desk).send_suggestion, _agent(query), row_id, at, under=_under(query)
+        )
         if result.allowed and notice is not None:
-            desk.storage.enqueue(
+            await desk.storage.run(
+                desk.storage.enqueue,
                 notice.chat.id,
                 "editMessageReplyMarkup",
                 {"chat_id": notice.chat.id, "message_id": notice.message_id},

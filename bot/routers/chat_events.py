@@ -56,17 +56,21 @@ def _notice(db: Storage, staff: int, customer_id: int, text: str, at) -> None:
 
 async def member_changed(event: ChatMemberUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
     """The customer blocked or restarted the bot: mark it now and tell the topic once."""
-    customer = db.customer(event.chat.id)
-    if customer is None:
-        return
-    blocked = event.new_chat_member.status == "kicked"
-    if bool(customer.blocked) == blocked:
-        return
-    with db.transaction():
-        db.update_customer(customer.id, blocked=int(blocked))
-        if settings.staff_chat_id is not None:
-            text = NOTICE_BLOCKED if blocked else NOTICE_UNBLOCKED
-            _notice(db, settings.staff_chat_id, customer.id, text, event.date)
+
+    def work() -> None:
+        customer = db.customer(event.chat.id)
+        if customer is None:
+            return
+        blocked = event.new_chat_member.status == "kicked"
+        if bool(customer.blocked) == blocked:
+            return
+        with db.transaction():
+            db.update_customer(customer.id, blocked=int(blocked))
+            if settings.staff_chat_id is not None:
+                text = NOTICE_BLOCKED if blocked else NOTICE_UNBLOCKED
+                _notice(db, settings.staff_chat_id, customer.id, text, event.date)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
@@ -87,26 +91,35 @@ def _emoji(reaction) -> str:
 
 async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
     """A customer reacted to a message in the private chat: one line in the topic (none when banned)."""
-    customer = db.customer(event.chat.id)
-    if customer is None or settings.staff_chat_id is None or customer.banned_at is not None:
-        return
-    rows = db.rows(
-        "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
-        [event.chat.id, event.message_id],
-    )
-    line = reaction_line([_emoji(r) for r in event.new_reaction], rows[0]["text"] if rows else None)
-    params = {"chat_id": settings.staff_chat_id, relay.TOPIC_KEY: customer.id, "text": line}
-    db.enqueue(settings.staff_chat_id, "sendMessage", params, event.date, customer_id=customer.id)
+
+    def work() -> None:
+        customer = db.customer(event.chat.id)
+        if customer is None or settings.staff_chat_id is None or customer.banned_at is not None:
+            return
+        rows = db.rows(
+            "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            [event.chat.id, event.message_id],
+        )
+        line = reaction_line([_emoji(r) for r in event.new_reaction], rows[0]["text"] if rows else None)
+        params = {"chat_id": settings.staff_chat_id, relay.TOPIC_KEY: customer.id, "text": line}
+        db.enqueue(settings.staff_chat_id, "sendMessage", params, event.date, customer_id=customer.id)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 
 async def topic_closed(message: Message, db: Storage, settings: Settings) -> None:
     """An admin closed or reopened a customer's topic: remember it."""
-    if message.chat.id != settings.staff_chat_id:
-        return
-    customer = db.customer_by_topic(message.message_thread_id) if message.message_thread_id else None
-    if customer is not None:
-        relay.mark_topic_closed(db, customer.id, message.forum_topic_closed is not None)
+
+    def work() -> None:
+        if message.chat.id != settings.staff_chat_id:
+            return
+        customer = db.customer_by_topic(message.message_thread_id) if message.message_thread_id else None
+        if customer is not None:
+            relay.mark_topic_closed(db, customer.id, message.forum_topic_closed is not None)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
 
 
 class AnonymousWhileListed(Filter):
@@ -118,14 +131,20 @@ class AnonymousWhileListed(Filter):
 
 async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
     """An anonymous admin wrote in a customer's topic: not sent (who wrote is unknown); the topic is told."""
-    customer = db.customer_by_topic(message.message_thread_id) if message.is_topic_message else None
-    if customer is None:
-        return
-    agents = AgentDesk(desk)
-    when = message.date if isinstance(message.date, datetime) else datetime.fromtimestamp(message.date, UTC)
-    ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
-    if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
-        agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+
+    def work() -> None:
+        customer = db.customer_by_topic(message.message_thread_id) if message.is_topic_message else None
+        if customer is None:
+            return
+        agents = AgentDesk(desk)
+        when = (
+            message.date if isinstance(message.date, datetime) else datetime.fromtimestamp(message.date, UTC)
+        )
+        ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
+        if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
+            agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
 
 

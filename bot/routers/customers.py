@@ -3,6 +3,8 @@
 Service messages (a pinned message, the auto-delete timer, a chat background …) are nobody's words: no
 handler takes them. An edit of a location (a live location moving) is not a new message: the location
 was relayed once when it was shared. A customer who writes in a topic an admin closed gets it reopened.
+
+The desk's work runs on the storage thread (:meth:`bot.storage.Storage.run`), off the event loop.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ async def customer_message(message: Message, desk: SupportDesk, sender: Sender) 
     """Store and answer one customer message; the relay and replies leave through the outbox."""
     text, kind = content_of(message)
     customer = customer_of(message)
-    reopen_closed_topic(desk.storage, desk.settings.staff_chat_id, customer.user_id, message.date)
-    desk.on_customer_message(
+    await desk.storage.run(
+        reopen_closed_topic, desk.storage, desk.settings.staff_chat_id, customer.user_id, message.date
+    )
+    await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
+        desk.on_customer_message,
         customer,
         text,
         kind,
@@ -63,7 +68,8 @@ async def customer_message(message: Message, desk: SupportDesk, sender: Sender) 
 async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """Store an edited customer message as a new version and relay the edit to the staff topic."""
     text, kind = content_of(message)
-    desk.on_customer_edit(
+    await desk.storage.run(
+        desk.on_customer_edit,
         customer_of(message),
         text,
         kind,
