@@ -8,12 +8,12 @@
 
 from guards.catalogue import CATEGORIES, Catalogue, CatalogueError, load_catalogue
 from guards.marking import mark_spans
-from guards.matcher import MAX_CHECKED_CHARS, Guard, Hit, Verdict, check, default_guard
+from guards.matcher import CHUNK_CHARS, Guard, Hit, Verdict, check, default_concepts, default_guard
 from guards.normalize import Normalized, fold, normalize
 
 __all__ = [
     "CATEGORIES",
-    "MAX_CHECKED_CHARS",
+    "CHUNK_CHARS",
     "Catalogue",
     "CatalogueError",
     "Guard",
@@ -21,6 +21,7 @@ __all__ = [
     "Normalized",
     "Verdict",
     "check",
+    "default_concepts",
     "default_guard",
     "fold",
     "load_catalogue",

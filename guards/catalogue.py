@@ -74,6 +74,8 @@ class Entry(BaseModel):
     max_edits: int | None = Field(default=None, ge=0, le=5)
     whole: bool = False
     softened_by: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
     @field_validator("category")
     @classmethod
