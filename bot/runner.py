@@ -30,7 +30,7 @@ from bot.polling import poll
 from bot.settings import Settings
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
-from guards import check
+from guards import check, use_shop
 from replies import classify, render
 
 __all__ = ["load_catalogues", "run_bot"]
@@ -45,6 +45,7 @@ def load_catalogues(settings: Settings) -> None:
 
     Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
     """
+    use_shop(settings.shop_dir)  # the packaged catalogue plus KEFU_SHOP_DIR/banned.toml, for every check
     check("您好")
     classify("您好")
     render("greeting", shop=settings.shop_name)

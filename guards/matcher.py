@@ -27,15 +27,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from guards.catalogue import Catalogue, Entry, load_catalogue, pattern_text
+from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
 from guards.meaning import BOUNDARY, ConceptHit, Concepts, load_concepts, with_boundaries
 from guards.normalize import fold, normalize
 
-__all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_guard"]
+__all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
 
 # Text longer than this is checked in overlapping pieces of this size (the whole text is checked).
 CHUNK_CHARS = 4096
@@ -598,6 +599,19 @@ def default_guard() -> Guard:
             if _default is None:
                 _default = Guard.from_catalogue(load_catalogue())
             guard = _default
+    return guard
+
+
+def use_shop(shop_dir: str | Path | None) -> Guard:
+    """Make the guard of the packaged catalogue plus the shop's ``banned.toml`` the default one; return it.
+
+    Called once at start-up by every surface (the bot, ``kefu check``, ``kefu serve``) with
+    ``KEFU_SHOP_DIR``; raises :class:`~guards.catalogue.CatalogueError` for a broken shop file.
+    """
+    global _default
+    guard = Guard.from_catalogue(load_shop_catalogue(shop_dir))
+    with _default_lock:
+        _default = guard
     return guard
 
 

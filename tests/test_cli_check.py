@@ -30,7 +30,7 @@ def test_blocked_output_marks_words_and_shows_category_and_suggestion() -> None:
     assert result.exit_code == 1
     assert "【我不知道】" in result.output
     assert "推卸语" in result.output
-    assert "很抱歉,您这个问题我需要咨询下" in result.output
+    assert "很抱歉，这个问题我需要先咨询一下" in result.output
 
 
 def test_dash_reads_stdin() -> None:
@@ -57,7 +57,7 @@ def test_jsonl_contract() -> None:
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert len(rows) == 5
     blocked, bad_json, no_text, not_object, clean = rows
-    assert blocked["id"] == 1 and blocked["allowed"] is False
+    assert blocked["id"] == 1 and blocked["allowed"] is False and blocked["level"] == "block"
     hit = blocked["hits"][0]
     assert {"category", "phrase", "score", "start", "end"} <= set(hit)
     assert "你自己去问问吧"[hit["start"] : hit["end"]] == "你自己去问问吧"
@@ -69,6 +69,7 @@ def test_jsonl_contract() -> None:
         "text": "好的，马上为您处理",
         "agent": "a7",
         "allowed": True,
+        "level": None,
         "hits": [],
         "suggestion": None,
     }

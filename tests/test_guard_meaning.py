@@ -75,5 +75,5 @@ def test_pinyin_homophone_and_cantonese_forms_are_caught(text: str) -> None:
     assert not verdict.allowed, text
 
 
-def test_a_shop_phrasing_needs_no_package_change() -> None:
+def test_take_it_or_leave_it_is_sarcasm() -> None:
     assert check("爱买不买").allowed is False
