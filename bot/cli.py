@@ -131,7 +131,6 @@ def serve(host: str, port: int) -> None:
     Set KEFU_API_TOKEN to require `Authorization: Bearer <token>`.
     """
     from bot.serve import run_server
-
     from guards import CatalogueError, use_shop
 
     settings = settings_or_exit()

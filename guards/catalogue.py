@@ -247,5 +247,6 @@ def load_shop_catalogue(shop_dir: str | Path | None) -> Catalogue:
     known = {entry.id for entry in package.entries}
     for entry in shop.entries:
         if entry.id in known:
-            raise CatalogueError(f"{path}: entry {entry.id!r}: field 'id': already used by the packaged catalogue")
+            message = "already used by the packaged catalogue"
+            raise CatalogueError(f"{path}: entry {entry.id!r}: field 'id': {message}")
     return Catalogue(entries=package.entries + shop.entries, allow=package.allow + shop.allow, path=str(path))

@@ -2,10 +2,10 @@
 
 ``kefu check "TEXT"`` (``-`` reads the text from stdin) prints the verdict with the matched words
 marked (【…】, or highlighted on a terminal), the category and the documented better wording; the
-exit status is 0 when allowed, 1 when held (level block or review), 2 on a usage or input error (including a broken
-catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from stdin to stdout, each
-written back with ``allowed``, ``level``, ``hits`` and ``suggestion`` added (other fields passed through); a
-bad line gets an ``error`` field and the batch goes on. Memory stays constant whatever the number of
+exit status is 0 when allowed, 1 when held (block or review), 2 on a usage or input error
+(including a broken catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from
+stdin to stdout, each written back with ``allowed``, ``level``, ``hits`` and ``suggestion`` added
+(other fields passed through); a bad line gets an ``error`` field and the batch goes on. Memory stays constant whatever the number of
 lines; progress goes to stderr only when stderr is a terminal.
 """
 
