@@ -32,6 +32,9 @@ source = "本店客服守则 第9条"
 """
 
 
+TAIL = 'source = "s"\nsuggestion = "好"\n'
+
+
 @pytest.fixture
 def shop_dir(tmp_path: Path):
     (tmp_path / "banned.toml").write_text(SHOP_FILE, encoding="utf-8")
@@ -53,9 +56,9 @@ def test_shop_entries_and_allowed_phrases_are_added(shop_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "named"),
     [
-        ('[[entry]]\nid = "s-1"\ncategory = "无理语"\nphrase = "x"\nsource = "s"\nsuggestion = "好"\n', "category"),
+        ('[[entry]]\nid = "s-1"\ncategory = "无理语"\nphrase = "x"\n' + TAIL, "category"),
         ('[[entry]]\nid = "s-1"\ncategory = "推卸语"\nphrase = "x"\nsuggestion = "好"\n', "source"),
-        ('[[entry]]\nid = "tuixie-01"\ncategory = "推卸语"\nphrase = "x"\nsource = "s"\nsuggestion = "好"\n', "id"),
+        ('[[entry]]\nid = "tuixie-01"\ncategory = "推卸语"\nphrase = "x"\n' + TAIL, "id"),
     ],
 )
 def test_a_broken_shop_file_names_file_entry_and_field(tmp_path: Path, content: str, named: str) -> None:

@@ -5,8 +5,8 @@ marked (【…】, or highlighted on a terminal), the category and the documente
 exit status is 0 when allowed, 1 when held (block or review), 2 on a usage or input error
 (including a broken catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from
 stdin to stdout, each written back with ``allowed``, ``level``, ``hits`` and ``suggestion`` added
-(other fields passed through); a bad line gets an ``error`` field and the batch goes on. Memory stays constant whatever the number of
-lines; progress goes to stderr only when stderr is a terminal.
+(other fields passed through); a bad line gets an ``error`` field and the batch goes on. Memory
+stays constant whatever the number of lines; progress goes to stderr only when stderr is a terminal.
 """
 
 from __future__ import annotations
