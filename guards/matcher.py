@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
-from guards.meaning import BOUNDARY, ConceptHit, Concepts, load_concepts, with_boundaries
+from guards.meaning import BOUNDARY, ConceptHit, Concepts, Keyed, load_concepts, with_boundaries
 from guards.normalize import fold, normalize
 
 __all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
@@ -366,6 +366,8 @@ class Guard:
         if self._concepts is not None:
             keyed = self._concepts.keyed(bfolded)
             concept_hits = self._concepts.find(keyed)
+        if concept_hits:
+            concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
             return []
         norm = normalize(bounded)
@@ -405,6 +407,27 @@ class Guard:
         return _softened_by(
             folded, item, tuple(fold(word).translate(EQUIVALENT_CHARS) for word in entry.softened_by)
         )
+
+    def _outside_allowed(
+        self, folded: str, bfolded: str, keyed: Keyed | None, hits: list[ConceptHit]
+    ) -> list[ConceptHit]:
+        """Return the concept hits that no allowed phrase (a documented polite script) covers."""
+        spans = []
+        for phrase in self._allow:
+            at = folded.find(phrase)
+            while at >= 0:
+                spans.append((at, at + len(phrase)))
+                at = folded.find(phrase, at + 1)
+        if not spans or keyed is None:
+            return hits
+        where = _compact_positions(bfolded)
+        allowed = [(where[start], where[end - 1] + 1) for start, end in spans]
+        kept = []
+        for hit in hits:
+            start, end = keyed.folded_span(hit.start, hit.end)
+            if not any(a <= start and end <= b for a, b in allowed):
+                kept.append(hit)
+        return kept
 
     def _other_sense(self, folded: str, item: _Found) -> bool:
         """Return True when the words after the hit (not_before) or in the message (unless) change it."""

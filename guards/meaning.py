@@ -94,6 +94,7 @@ class RuleSpec(_Strict):
     concepts: tuple[str, ...] = Field(min_length=1)
     shape: str
     level: str
+    reach: int = Field(default=0, ge=0, le=12)
     unless: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
@@ -299,6 +300,7 @@ class _Rule:
     id: str
     shape: str
     level: str
+    reach: int
     unless: re.Pattern[str] | None
     not_before: tuple[str, ...]
     not_after: tuple[str, ...]
@@ -368,10 +370,16 @@ class Concepts:
                 if list_name not in data.lists:
                     raise CatalogueError(f"{name}: rule {spec.id!r}: field 'unless': no list {list_name!r}")
             unless_words = [self.key_of(w) for n in spec.unless for w in data.lists[n]]
+            for list_name in spec.unless:
+                for word in data.lists[list_name]:
+                    if len(self.key_of(word)) < 2:  # one character (试试 folds to 试) would be everywhere
+                        message = f"{word!r} is one character once folded"
+                        raise CatalogueError(f"{name}: lists.{list_name}: {message}")
             rule = _Rule(
                 spec.id,
                 spec.shape,
                 spec.level,
+                spec.reach,
                 re.compile(_alternation(sorted(set(unless_words)))) if unless_words else None,
                 tuple(self.key_of(word) for word in spec.not_before),
                 tuple(self.key_of(word) for word in spec.not_after),
@@ -456,6 +464,13 @@ class Concepts:
         hits.sort(key=lambda hit: hit.start)
         return hits
 
+    def _ends_clause(self, key: str, end: int, clause_end: int, reach: int) -> bool:
+        """Return True when only tail words (after at most ``reach`` other characters) follow ``end``."""
+        for skip in range(min(reach, clause_end - end) + 1):
+            if self.tail.fullmatch(key, end + skip, clause_end) is not None:
+                return True
+        return False
+
     def _judge(
         self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[int, bool]
     ) -> ConceptHit | None:
@@ -465,7 +480,7 @@ class Concepts:
         if clause_end < 0:
             clause_end = len(key)
         for rule in self.rules_of.get(concept_id, ()):
-            if rule.shape != "any" and self.tail.fullmatch(key, end, clause_end) is None:
+            if rule.shape != "any" and not self._ends_clause(key, end, clause_end, rule.reach):
                 continue
             if rule.shape == "bare" and self.lead.fullmatch(key, clause_start, start) is None:
                 continue

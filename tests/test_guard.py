@@ -101,7 +101,7 @@ def test_exact_and_fuzzy_methods() -> None:
 @pytest.mark.parametrize("position", [10, CHUNK_CHARS - 2, CHUNK_CHARS + 1, 3 * CHUNK_CHARS + 7, 9000])
 def test_the_whole_text_is_checked_however_long(position: int) -> None:
     padding = "您好，您的订单已发货。" * (10 * CHUNK_CHARS // 11)
-    text = padding[:position] + "我不知道" + padding[position:]
+    text = padding[:position] + "。我不知道。" + padding[position:]
     verdict = check(text)
     assert verdict.allowed is False
     assert any(text[hit.start : hit.end] == "我不知道" for hit in verdict.hits)

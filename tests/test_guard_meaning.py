@@ -35,7 +35,6 @@ def test_helpful_sentences_sharing_words_with_banned_phrasings_pass(text: str) -
     [
         "亲这个我们也不知道呢",
         "这个小妹不清楚呢",
-        "没办法呢",
         "不知道诶",
         "我也不晓得",
         "我怎么会知道",
@@ -53,6 +52,26 @@ def test_bare_rude_replies_are_blocked_naming_entry_and_category(text: str) -> N
     assert verdict.level == "block"
     hit = verdict.hits[0]
     assert hit.entry_id and hit.category and hit.phrase
+
+
+@pytest.mark.parametrize(
+    "text", ["没办法呢", "这个没办法修改的呢", "不可以的哦", "别急", "具体多大这个不清楚的呢"]
+)
+def test_curt_refusals_are_held_for_review(text: str) -> None:
+    verdict = check(text)
+    assert (verdict.allowed, verdict.level) == (False, "review")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这个没办法修改的呢，建议您取消后重新下单",
+        "您别着急，我马上帮您催一下",
+        "不可以的呢，因为订单已经出库了",
+    ],
+)
+def test_a_refusal_with_a_reason_or_a_next_step_passes(text: str) -> None:
+    assert check(text).allowed
 
 
 @pytest.mark.parametrize(
