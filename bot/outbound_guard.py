@@ -5,7 +5,9 @@ Every outgoing Bot API call passes through ``bot.session.middleware`` (aiogram's
 customer would read (``text``, ``caption``, a poll's ``question``, the captions of a media group) and
 runs the guard on them. A copy or forward carries no text of its own, so its source is looked up
 (the agent's message as stored); a copy whose source is unknown is refused, as is everything when
-the guard itself fails (fail closed). A refusal raises :class:`OutboundBlocked` before anything
+the guard itself fails (fail closed). Only a confident ``block`` verdict is refused here: a
+``review``-level text (likely rude) is held by the desk, where an agent may send it anyway, audited. A
+refusal raises :class:`OutboundBlocked` before anything
 reaches Telegram; the sender marks the delivery failed and tells the customer's topic.
 
 Example::
@@ -118,7 +120,7 @@ class OutboundGuard(BaseRequestMiddleware):
                 log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
                 reason = f"{REASON_GUARD_FAILED}: {type(exc).__name__}"
                 self._refuse(OutboundBlocked(name, chat_id, reason, text=text))
-            if not verdict.allowed:
+            if verdict.level == "block":  # review-level words are the desk's call (仍然发送, audited)
                 categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
                 self._refuse(OutboundBlocked(name, chat_id, categories, verdict, text))
 

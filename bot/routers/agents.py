@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.agent_desk import (
     CALLBACK_EDIT,
+    CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
     TEXT_EDIT_HINT,
     AgentDesk,
@@ -217,6 +218,16 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
                 at,
             )
         await query.answer("已发送建议话术" if result.allowed else (result.text or "未发送"))
+    elif action == CALLBACK_SEND_ANYWAY:
+        result = agents.send_anyway(_agent(query), row_id, at)
+        if result.allowed and query.message is not None:
+            desk.storage.enqueue(
+                query.message.chat.id,
+                "editMessageReplyMarkup",
+                {"chat_id": query.message.chat.id, "message_id": query.message.message_id},
+                at,
+            )
+        await query.answer("已按原文发送(已记录)" if result.allowed else (result.text or "未发送"))
     elif action == CALLBACK_EDIT:
         await query.answer(TEXT_EDIT_HINT, show_alert=True)
     else:
