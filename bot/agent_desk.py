@@ -112,7 +112,8 @@ def _keyboard(row_id: int, suggestion: str | None, *, review: bool = False) -> d
     if suggestion:
         buttons.append({"text": BUTTON_SUGGEST, "callback_data": callback_data(CALLBACK_SUGGEST, row_id)})
     if review:
-        buttons.append({"text": BUTTON_SEND_ANYWAY, "callback_data": callback_data(CALLBACK_SEND_ANYWAY, row_id)})
+        anyway = callback_data(CALLBACK_SEND_ANYWAY, row_id)
+        buttons.append({"text": BUTTON_SEND_ANYWAY, "callback_data": anyway})
     buttons.append({"text": BUTTON_EDIT, "callback_data": callback_data(CALLBACK_EDIT, row_id)})
     return {"inline_keyboard": [buttons]}
 
