@@ -9,9 +9,10 @@
 from guards.catalogue import CATEGORIES, Catalogue, CatalogueError, load_catalogue, load_shop_catalogue
 from guards.marking import mark_spans
 from guards.matcher import CHUNK_CHARS, Guard, Hit, Verdict, check, default_concepts, default_guard, use_shop
-from guards.normalize import Normalized, fold, normalize
+from guards.normalize import BOUNDARY, Normalized, fold, fold_clauses, normalize
 
 __all__ = [
+    "BOUNDARY",
     "CATEGORIES",
     "CHUNK_CHARS",
     "Catalogue",
@@ -24,6 +25,7 @@ __all__ = [
     "default_concepts",
     "default_guard",
     "fold",
+    "fold_clauses",
     "load_catalogue",
     "load_shop_catalogue",
     "mark_spans",

@@ -33,8 +33,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
-from guards.meaning import BOUNDARY, ConceptHit, Concepts, Keyed, load_concepts, with_boundaries
-from guards.normalize import fold, normalize
+from guards.meaning import ConceptHit, Concepts, Keyed, load_concepts, with_boundaries
+from guards.normalize import BOUNDARY, fold, fold_clauses, normalize
 
 __all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
 
@@ -351,11 +351,12 @@ class Guard:
     def _hits(self, text: str) -> list[Hit]:
         """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``."""
         bounded = with_boundaries(text)
-        bfolded = fold(bounded)
+        bfolded = fold_clauses(bounded)
+        # The catalogue phrasings are matched across clause boundaries (喂,大声一点儿!): without them.
         folded = bfolded.replace(BOUNDARY, "")
         if not folded:
             return []
-        if BOUNDARY in bfolded:
+        if _REPEAT_ACROSS.search(bfolded) is not None:  # 你问我，我问谁 reads as 你问我问谁, like fold()
             folded = _REPEATS.sub(r"\1", folded)
         folded = folded.translate(EQUIVALENT_CHARS)
         found = self._find(folded)
@@ -370,7 +371,7 @@ class Guard:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
             return []
-        norm = normalize(bounded)
+        norm = normalize(bounded, clauses=True)
         hits: list[Hit] = []
         if found:
             where = _compact_positions(bfolded)
@@ -585,10 +586,13 @@ def _match_one_insertion(pattern: _Pattern, folded: str) -> _Found | None:
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")
+_REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
 
 
 def _compact_positions(bfolded: str) -> list[int]:
     """Return, for each character of the folded text without boundaries (repeats collapsed), its index."""
+    if _REPEAT_ACROSS.search(bfolded) is None:
+        return [index for index, ch in enumerate(bfolded) if ch != BOUNDARY]
     out: list[int] = []
     previous = ""
     for index, ch in enumerate(bfolded):

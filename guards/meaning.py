@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guards.catalogue import CATEGORIES, CatalogueError
+from guards.normalize import BOUNDARY
 
 __all__ = [
     "BOUNDARY",
@@ -42,8 +43,6 @@ __all__ = [
     "with_boundaries",
 ]
 
-#: What punctuation and spaces become in the text the rules read (a CJK letter, so fold keeps it).
-BOUNDARY = "丨"
 LEVELS = ("block", "review")
 SHAPES = ("bare", "end", "any")
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
@@ -231,7 +230,13 @@ class Keyed:
 class Spelling:
     """Rewrite dialect, slang, pinyin and initials into standard words, keeping the map back."""
 
-    def __init__(self, specs: tuple[SpellingSpec, ...], initials: dict[str, str], phonetic: Phonetic) -> None:
+    def __init__(
+        self,
+        specs: tuple[SpellingSpec, ...],
+        initials: dict[str, str],
+        phonetic: Phonetic,
+        common: str = "",
+    ) -> None:
         from guards.normalize import fold
 
         replace: dict[str, str] = {}
@@ -245,10 +250,18 @@ class Spelling:
         self.phonetic = phonetic
         pattern = _alternation(sorted(replace))
         self.pattern = re.compile(f"[a-z]+|{pattern}" if pattern else "[a-z]+")
+        # A text with none of these characters has nothing to rewrite: each wording's rarest character
+        # (by how often it occurs in ``common``, the concept words and lists, and in the wordings) and
+        # the Latin letters.
+        counts: dict[str, int] = {}
+        for ch in common:
+            counts[ch] = counts.get(ch, 0) + 1
+        anchors = {min(word, key=lambda ch: (counts.get(ch, 0), ch)) for word in replace}
+        self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
 
     def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
         """Return ``folded`` with every known wording rewritten, and the source index of each character."""
-        if self.pattern.search(folded) is None:
+        if self.anchors.isdisjoint(folded) or self.pattern.search(folded) is None:
             return folded, None
         out: list[str] = []
         source: list[int] = []
@@ -306,8 +319,11 @@ class _Rule:
     not_after: tuple[str, ...]
 
 
-def _alternation(words: list[str]) -> str:
-    """Return a regex matching any of ``words``, factored as a prefix tree (longest match first)."""
+def _alternation(words: list[str], gap: str = "") -> str:
+    """Return a regex matching any of ``words``, factored as a prefix tree (longest match first).
+
+    ``gap`` is a regex allowed after each character (a clause boundary inside a word: 你问我，我问谁).
+    """
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -316,7 +332,7 @@ def _alternation(words: list[str]) -> str:
         node[""] = {}
 
     def render(node: dict[str, Any]) -> str:
-        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        branches = [re.escape(ch) + gap + render(child) for ch, child in sorted(node.items()) if ch]
         optional = "" in node
         if not branches:
             return ""
@@ -362,7 +378,10 @@ class Concepts:
                     code = self.phonetic.initials(folded)
                     if len(code) >= 3:
                         initials.setdefault(code, folded)
-        self.spelling = Spelling(data.spelling, initials, self.phonetic)
+        common = "".join(
+            [w for c in data.concept for w in c.words] + [w for words in data.lists.values() for w in words]
+        )
+        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common))
         self.concepts = {concept.id: concept for concept in data.concept}
         rules_of: dict[str, list[_Rule]] = {}
         for spec in data.rule:
@@ -395,34 +414,38 @@ class Concepts:
         # ones by their letters only (墨迹 must not match 末级, 唉 not 爱).
         concepts_of: dict[str, list[str]] = {}
         literal_of: dict[str, list[str]] = {}
+        searched: dict[str, set[str]] = {}  # both spellings of a word with a doubled character
         for concept in data.concept:
             for word in concept.words:
                 for spelled in expand(word):
                     literal = self.spelled_of(spelled)
                     if len(literal) >= data.phonetic_min_length:
                         target, key = concepts_of, self.key_of(spelled)
+                        forms = {key, self.key_of(spelled, collapse=False)}
                     else:
                         target, key = literal_of, literal
+                        forms = {key, self.spelled_of(spelled, collapse=False)}
                     if key and concept.id not in target.setdefault(key, []):
                         target[key].append(concept.id)
+                    searched.setdefault("key" if target is concepts_of else "literal", set()).update(forms)
         self.concepts_of = concepts_of
         self.literal_of = literal_of
-        self.words = re.compile(_alternation(sorted(concepts_of)))
-        self.literal_words = re.compile(_alternation(sorted(literal_of)))
+        gap = BOUNDARY + "?"
+        self.words = re.compile(_alternation(sorted(searched.get("key", ())), gap))
+        self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
-    def spelled_of(self, word: str) -> str:
-        """Return a data word folded and spelled, without the phonetic key."""
-        from guards.normalize import fold
+    def spelled_of(self, word: str, *, collapse: bool = True) -> str:
+        """Return a data word folded and spelled, no phonetic key (``collapse=False``: repeats kept)."""
+        from guards.normalize import _fold_parts, fold
 
-        return self.spelling.rewrite(fold(word))[0].replace(BOUNDARY, "")
+        folded = fold(word) if collapse else _fold_parts(word)
+        return self.spelling.rewrite(folded)[0].replace(BOUNDARY, "")
 
-    def key_of(self, word: str) -> str:
+    def key_of(self, word: str, *, collapse: bool = True) -> str:
         """Return the key-space form of a data word (folded, spelled, phonetic)."""
-        from guards.normalize import fold
-
-        return self.keyed(fold(word)).text.replace(BOUNDARY, "")
+        return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
 
     def keyed(self, folded: str) -> Keyed:
         """Return the key text of a folded text (boundaries kept) with its map back."""
@@ -432,8 +455,8 @@ class Concepts:
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
 
-        Concept words are looked for across clause boundaries (你问我，我问谁), in the text without
-        boundaries and with repeats collapsed as :func:`guards.normalize.fold` does.
+        Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
+        after each character of a word.
         """
         key = keyed.text
         hits: list[ConceptHit] = []
@@ -442,25 +465,22 @@ class Concepts:
             (key, self.words, self.concepts_of),
             (keyed.spelled or key, self.literal_words, self.literal_of),
         ):
-            compact = _REPEATS.sub(r"\1", text.replace(BOUNDARY, "")) if BOUNDARY in text else text
             search = words.search
-            match = search(compact)
-            if match is None:
-                continue
-            where = _compact_positions(text) if compact is not text else None
+            match = search(text)
             while match is not None:
                 start, end = match.span()
+                word = match.group()
+                if word.endswith(BOUNDARY):
+                    end -= 1
                 if end > start:
-                    if where is not None:
-                        key_start, key_end = where[start], where[end - 1] + 1
-                    else:
-                        key_start, key_end = start, end
-                    for concept_id in table.get(match.group(), ()):
-                        hit = self._judge(key, concept_id, key_start, key_end, unless_cache)
+                    found = word.replace(BOUNDARY, "")
+                    concepts = table.get(found) or table.get(_REPEATS.sub(r"\1", found), ())
+                    for concept_id in concepts:
+                        hit = self._judge(key, concept_id, start, end, unless_cache)
                         if hit is not None:
                             hits.append(hit)
                             break
-                match = search(compact, start + 1)
+                match = search(text, start + 1)
         hits.sort(key=lambda hit: hit.start)
         return hits
 
@@ -512,18 +532,6 @@ class Concepts:
 _REPEATS = re.compile(r"([^0-9])\1+")
 
 
-def _compact_positions(key: str) -> list[int]:
-    """Return, for each character of the compact text (no boundaries, repeats collapsed), its key index."""
-    out: list[int] = []
-    previous = ""
-    for index, ch in enumerate(key):
-        if ch == BOUNDARY or (ch == previous and not ch.isdigit()):
-            continue
-        out.append(index)
-        previous = ch
-    return out
-
-
 def load_concepts(path: str | Path | None = None) -> Concepts:
     """Return the compiled concepts read from ``path`` (default: the packaged ``guards/concepts.toml``).
 
@@ -557,22 +565,18 @@ def load_concepts(path: str | Path | None = None) -> Concepts:
     return Concepts(data, name)
 
 
-def _boundary_class() -> re.Pattern[str]:
-    """Return a regex matching one punctuation, space or control character (each becomes a boundary)."""
-    chars = [chr(code) for code in range(0x10000) if unicodedata.category(chr(code))[0] in "PZ"]
-    chars += [chr(code) for code in range(0x20)]
-    body = "".join(re.escape(ch) for ch in chars)
-    # Desensitised emoticon codes of chat exports (#E-s[数字x]) end a clause too.
-    return re.compile(r"#E-[a-z]\[[^\]]*\]|#E-[a-z]\d*|[" + body + "]")
-
-
-_BOUNDARIES = _boundary_class()
+# Desensitised emoticon codes of chat exports (#E-s[数字x]) end a clause like punctuation does.
+_EMOTICON = re.compile(r"#E-[a-z]\[[^\]]*\]|#E-[a-z]\d*")
 
 
 def with_boundaries(text: str) -> str:
-    """Return ``text`` with punctuation and spaces as :data:`BOUNDARY` (same length as ``text``).
+    """Return ``text`` with emoticon codes of chat exports as boundaries (same length as ``text``).
 
-    >>> with_boundaries("好的，谢谢!")
-    '好的丨谢谢丨'
+    Punctuation and spaces become boundaries in :func:`guards.normalize.fold_clauses`.
+
+    >>> with_boundaries("好的#E-s[数字x]谢谢")
+    '好的丨丨丨丨丨丨丨丨丨丨谢谢'
     """
-    return _BOUNDARIES.sub(lambda match: BOUNDARY * len(match.group()), text)
+    if "#E-" not in text:
+        return text
+    return _EMOTICON.sub(lambda match: BOUNDARY * len(match.group()), text)
