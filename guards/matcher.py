@@ -33,8 +33,9 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
-from guards.meaning import ConceptHit, Concepts, Keyed, load_concepts, with_boundaries
+from guards.meaning import ConceptHit, Concepts, Keyed, compact_of, load_concepts, with_boundaries
 from guards.normalize import BOUNDARY, fold, fold_clauses, normalize
+from guards.review import ReviewModel, load_review_model
 
 __all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
 
@@ -50,6 +51,8 @@ SENTENCE_PARTICLES = "啊呀呢吧嘛啦哦噢哟呗"
 # 听懂了吧, 关机了 / 关机啦), 讲 / 说. 您 stays apart from 你 (请问您叫什么名字 is the polite form).
 # Message and patterns are both read through this table (one to one).
 EQUIVALENT_CHARS = str.maketrans({**dict.fromkeys("呀吧呗哪呢啦嘛吗么哇了", "啊"), "讲": "说"})
+# The rule name a review-model hit carries (hits and guard_events say which layer held a message).
+MODEL_RULE = "review-model"
 # Patterns up to this many characters may not have a character changed, only one inserted.
 SUBSTITUTION_MIN_LENGTH = 6
 # How far before a hit a softening word ("请", "麻烦") may stand and still soften it.
@@ -77,7 +80,7 @@ class Hit:
     score: float
     start: int
     end: int
-    method: str  # "exact" | "fuzzy" | "concept"
+    method: str  # "exact" | "fuzzy" | "concept" | "model"
     level: str = "block"  # "block" | "review"
     rule: str | None = None  # the concept rule (concepts.toml) that made a concept hit
     concept: str | None = None
@@ -240,19 +243,31 @@ class Guard:
         "_by_id",
         "_concepts",
         "_entries",
+        "_entry_bigrams",
         "_index",
         "_keys",
         "_min_shared",
         "_patterns",
+        "_review",
         "_short",
         "_whole",
         "_whole_max",
     )
 
     def __init__(
-        self, entries: Iterable[Entry], allow: Iterable[str], concepts: Concepts | bool | None = True
+        self,
+        entries: Iterable[Entry],
+        allow: Iterable[str],
+        concepts: Concepts | bool | None = True,
+        review_model: ReviewModel | bool | None = True,
     ) -> None:
         self._entries: tuple[Entry, ...] = tuple(entries)
+        if review_model is True:
+            review_model = default_review_model()
+        self._review: ReviewModel | None = review_model or None
+        self._entry_bigrams: tuple[frozenset[str], ...] = tuple(
+            frozenset(_bigrams(pattern_text(entry.phrase))) for entry in self._entries
+        )
         self._by_id: dict[str, Entry] = {entry.id: entry for entry in self._entries}
         if concepts is True:
             concepts = default_concepts()
@@ -287,13 +302,19 @@ class Guard:
         )
 
     @classmethod
-    def from_catalogue(cls, catalogue: Catalogue, concepts: Concepts | bool | None = True) -> Guard:
+    def from_catalogue(
+        cls,
+        catalogue: Catalogue,
+        concepts: Concepts | bool | None = True,
+        review_model: ReviewModel | bool | None = True,
+    ) -> Guard:
         """Return a guard compiled from a loaded :class:`~guards.catalogue.Catalogue`.
 
         ``concepts``: the concept classes and rules (default: the packaged ``concepts.toml``; False or
-        None: the catalogue phrasings only).
+        None: the catalogue phrasings only). ``review_model``: the learned review-level model (default:
+        the packaged ``review_model.json``; False or None: none).
         """
-        return cls(catalogue.entries, (item.phrase for item in catalogue.allow), concepts)
+        return cls(catalogue.entries, (item.phrase for item in catalogue.allow), concepts, review_model)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -309,13 +330,14 @@ class Guard:
         >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
         'bukeyi-04'
         """
+        compacts: list[str] = []
         if len(text) <= CHUNK_CHARS:
-            hits = self._hits(text)
+            hits = self._hits(text, compacts)
         else:
             seen: set[tuple[str, str | None, int]] = set()
             hits = []
             for at in range(0, len(text), CHUNK_CHARS):
-                for hit in self._hits(text[at : at + CHUNK_CHARS + CHUNK_OVERLAP]):
+                for hit in self._hits(text[at : at + CHUNK_CHARS + CHUNK_OVERLAP], compacts):
                     moved = hit.shifted(at)
                     key = (moved.entry_id, moved.rule, moved.start)
                     if key not in seen:
@@ -323,6 +345,8 @@ class Guard:
                         hits.append(moved)
                 if at + CHUNK_CHARS + CHUNK_OVERLAP >= len(text):
                     break
+        if not hits and self._review is not None:
+            hits = self._model_hits(text, compacts)
         if not hits:
             return ALLOWED
         hits.sort(key=lambda hit: (hit.start, -hit.score, hit.entry_id))
@@ -348,16 +372,44 @@ class Guard:
         entry = self._by_id.get(hit.entry_id)
         return entry.suggestion if entry is not None else None
 
-    def _hits(self, text: str) -> list[Hit]:
-        """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``."""
+    def _model_hits(self, text: str, compacts: list[str]) -> list[Hit]:
+        """Return the review-level hit of the learned model, naming the closest documented phrasing."""
+        model = self._review
+        assert model is not None
+        for compact in compacts:
+            if not model.flags(compact) or self._mostly_allowed(compact.translate(EQUIVALENT_CHARS)):
+                continue
+            shared = _bigrams(compact)
+            nearest = max(range(len(self._entries)), key=lambda i: len(shared & self._entry_bigrams[i]))
+            entry = self._entries[nearest]
+            score = round(100.0 * model.probability(compact), 1)
+            span = (0, len(text))
+            return [Hit(entry.category, entry.phrase, entry.id, score, *span, "model", "review", MODEL_RULE)]
+        return []
+
+    def _mostly_allowed(self, folded: str) -> bool:
+        """Return True when allowed phrases (documented polite scripts) cover half of ``folded`` or more."""
+        covered = [False] * len(folded)
+        for phrase in self._allow:
+            at = folded.find(phrase)
+            while at >= 0:
+                covered[at : at + len(phrase)] = [True] * len(phrase)
+                at = folded.find(phrase, at + 1)
+        return sum(covered) * 2 >= len(folded) > 0
+
+    def _hits(self, text: str, compacts: list[str] | None = None) -> list[Hit]:
+        """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``.
+
+        ``compacts`` collects the folded text (no boundaries) for the review model.
+        """
         bounded = with_boundaries(text)
         bfolded = fold_clauses(bounded)
         # The catalogue phrasings are matched across clause boundaries (喂,大声一点儿!): without them.
-        folded = bfolded.replace(BOUNDARY, "")
+        folded = compact_of(bfolded)  # 你问我，我问谁 reads as 你问我问谁, as fold() reads it
         if not folded:
             return []
-        if _REPEAT_ACROSS.search(bfolded) is not None:  # 你问我，我问谁 reads as 你问我问谁, like fold()
-            folded = _REPEATS.sub(r"\1", folded)
+        if compacts is not None:
+            compacts.append(folded)
         folded = folded.translate(EQUIVALENT_CHARS)
         found = self._find(folded)
         if found:
@@ -605,7 +657,16 @@ def _compact_positions(bfolded: str) -> list[int]:
 
 _default: Guard | None = None
 _default_concepts: Concepts | None = None
+_default_review: list[ReviewModel | None] = []
 _default_lock = threading.RLock()
+
+
+def default_review_model() -> ReviewModel | None:
+    """Return the packaged review-level model, read once on first use (None when there is none)."""
+    with _default_lock:
+        if not _default_review:
+            _default_review.append(load_review_model())
+        return _default_review[0]
 
 
 def default_concepts() -> Concepts:

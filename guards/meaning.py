@@ -38,6 +38,7 @@ __all__ = [
     "Concepts",
     "Keyed",
     "Phonetic",
+    "compact_of",
     "expand",
     "load_concepts",
     "with_boundaries",
@@ -580,3 +581,19 @@ def with_boundaries(text: str) -> str:
     if "#E-" not in text:
         return text
     return _EMOTICON.sub(lambda match: BOUNDARY * len(match.group()), text)
+
+
+_REPEAT_RUN = re.compile(r"([^0-9])\1+")
+_REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
+
+
+def compact_of(bfolded: str) -> str:
+    """Return a clause-folded text without its boundaries, a repeat across one collapsed (like ``fold``).
+
+    >>> compact_of("你问我丨我问谁丨")
+    '你问我问谁'
+    """
+    compact = bfolded.replace(BOUNDARY, "")
+    if _REPEAT_ACROSS.search(bfolded) is not None:
+        compact = _REPEAT_RUN.sub(r"\1", compact)
+    return compact

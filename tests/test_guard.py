@@ -119,7 +119,7 @@ def test_guard_from_custom_catalogue(tmp_path: Path) -> None:
         'source = "test"\nsuggestion = "请问还有什么可以帮您?"\n',
         encoding="utf-8",
     )
-    guard = Guard.from_catalogue(load_catalogue(path), concepts=None)
+    guard = Guard.from_catalogue(load_catalogue(path), concepts=None, review_model=None)
     assert [hit.entry_id for hit in guard.check("哎，烦死人了！").hits] == ["x-1"]
     assert guard.check("我不知道").allowed  # the packaged catalogue is not involved
 
