@@ -1,4 +1,4 @@
-"""The learned review-level model: light, packaged, only ever raises review, and names a documented phrasing."""
+"""The learned review-level model: light, packaged, raises only review, names a documented phrasing."""
 
 from __future__ import annotations
 
