@@ -101,3 +101,16 @@ def test_broken_catalogue_is_one_line_and_exit_2(tmp_path: Path) -> None:
     message = result.output.strip()  # CliRunner mixes stderr into output
     assert len(message.splitlines()) == 1
     assert "banned.toml" in message and "'x'" in message
+
+
+def test_a_long_text_is_checked_to_its_end() -> None:
+    text = "您好，您的订单已经发货了，请注意查收。" * 600 + "你自己去查吧。"
+    assert run("-", stdin=text + "\n").exit_code == 1
+    row = json.loads(run("--jsonl", stdin=json.dumps({"text": text}, ensure_ascii=False) + "\n").output)
+    assert row["allowed"] is False and row["level"] == "block"
+
+
+def test_review_level_is_held_with_exit_1() -> None:
+    result = run("这个没办法修改的呢")
+    assert result.exit_code == 1
+    assert result.output.startswith("review")
