@@ -70,6 +70,7 @@ TEXT_SENT_ANYWAY = "✅ 已按原文发送(已记录)"
 TEXT_NOTHING_TO_DO = "这条消息已处理,无需再次发送"
 TEXT_NOT_ALLOWED = "可以发送 ✅"
 TEXT_WOULD_BLOCK = "会被拦截 ⛔"
+TEXT_WOULD_REVIEW = "可能不礼貌 ⚠️ 会暂缓发送(可确认后仍然发送,会记录)"
 
 
 def callback_data(action: str, row_id: int) -> str:
@@ -370,7 +371,8 @@ class AgentDesk:
         )
         if verdict.allowed:
             return TEXT_NOT_ALLOWED
-        return blocked_text(text, verdict, title=TEXT_WOULD_BLOCK)
+        title = TEXT_WOULD_REVIEW if verdict.level == "review" else TEXT_WOULD_BLOCK
+        return blocked_text(text, verdict, title=title)
 
     def script_values(self, agent: AgentRef, customer_id: int, at: datetime) -> dict[str, Any]:
         """Return the placeholder values a script sent by this agent to this customer can use."""
