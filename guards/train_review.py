@@ -31,12 +31,12 @@ SEED = 0
 # Spelling variants of one catalogue phrasing (the rules catch them; as examples they teach the model
 # that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
 CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
-# Chosen by measurement on the tuning data (all answers of jddc/train.dec) and the hand-written holdout:
-# at 0.99, on texts of 6 folded characters or more, the model adds about 0.4% reviews on real answers
-# and catches 36 of 50 holdout rewordings instead of 26. Shorter texts are the bare-reply rules' domain
-# (the model mistakes fragments such as 这样, 平板 for curt replies).
-THRESHOLD = 0.99
-MIN_CHARS = 6
+# Chosen on the tuning data: every answer of jddc/train.dec the rules let through. The rules already
+# send about 0.6% of them to review; at 0.8 on texts of 4 folded characters or more the model adds about
+# 0.2% (a margin above the classes' natural 0.5 boundary, which adds 0.3%). Shorter texts are the
+# bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt replies).
+THRESHOLD = 0.8
+MIN_CHARS = 4
 
 
 def training_texts() -> tuple[list[str], list[str]]:

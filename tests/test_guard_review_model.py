@@ -12,7 +12,7 @@ from guards.review import MODEL_PATH, load_review_model, model_text
 RULES_ONLY = Guard.from_catalogue(load_catalogue(), review_model=None)
 
 
-@pytest.mark.parametrize("text", ["我这边真没空管这些事情", "这种问题以后别来问了"])
+@pytest.mark.parametrize("text", ["我这边真没空管这些事情", "你这个人怎么回事啊", "少在这里跟我讲道理"])
 def test_rude_wording_no_rule_names_is_held_for_review(text: str) -> None:
     assert RULES_ONLY.check(text).allowed
     verdict = check(text)
