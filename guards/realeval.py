@@ -58,6 +58,17 @@ CAUGHT_TARGETS = {
 BLOCKED_AT_MOST = {"nearmiss": 0.01}
 
 Echo = Callable[[str], None]
+# How hand-written sets may spell their labels.
+LABELS = {
+    "blocked": "blocked",
+    "block": "blocked",
+    "rude": "blocked",
+    "review": "blocked",
+    "allowed": "allowed",
+    "allow": "allowed",
+    "civil": "allowed",
+    "helpful": "allowed",
+}
 
 
 def _why(verdict: Verdict) -> str:
@@ -68,12 +79,22 @@ def _why(verdict: Verdict) -> str:
 def report_hand_written(guard: Guard, path: Path, echo: Echo, *, counts: bool) -> bool:
     """Print caught / blocked rates per kind of a hand-written set; return False when a target is missed."""
     groups: dict[tuple[str, str], list[tuple[str, Verdict]]] = {}
+    default_kind = "nearmiss" if "nearmiss" in path.name else "reworded" if "reworded" in path.name else "?"
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                key = (row["label"], row.get("kind", "?"))
-                groups.setdefault(key, []).append((row["text"], guard.check(row["text"])))
+                label = LABELS.get(str(row.get("label", row.get("expected", ""))).lower())
+                text = row["text"]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                label, text = None, None
+            if label is None or not isinstance(text, str):
+                echo(f"== {path.name}:{number}: not a case (needs text and label blocked|allowed); skipped")
+                continue
+            key = (label, str(row.get("kind") or default_kind))
+            groups.setdefault(key, []).append((text, guard.check(text)))
     ok = True
     echo(f"== {path.name}" + ("" if counts else "  (reported, not tuned on)"))
     for (label, kind), items in sorted(groups.items()):
