@@ -10,10 +10,11 @@ import pytest
 from guards import default_guard, realeval
 
 
-def test_unseen_sets_are_reported_without_their_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unseen_sets_are_reported_without_their_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     nearmiss = tmp_path / "guard_nearmiss_unseen.jsonl"
     reworded = tmp_path / "guard_reworded_unseen.jsonl"
-    nearmiss.write_text(json.dumps({"text": "您急什么时候用呢？", "label": "allowed"}, ensure_ascii=False) + "\n")
+    helpful = {"text": "您急什么时候用呢？", "label": "allowed"}
+    nearmiss.write_text(json.dumps(helpful, ensure_ascii=False) + "\n")
     reworded.write_text(json.dumps({"text": "你自己去查吧", "label": "blocked"}, ensure_ascii=False) + "\n")
     monkeypatch.setattr(realeval, "UNSEEN", (nearmiss, reworded))
     monkeypatch.setattr(realeval, "REAL_LABELS", ())
