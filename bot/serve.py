@@ -2,8 +2,8 @@
 
 ``POST /v1/check`` with ``{"text": "…"}`` answers what one ``kefu check --jsonl`` line would:
 the request's fields, plus ``allowed``, ``level`` ("block", "review" or null), ``hits`` and
-``suggestion``. The whole text is checked, however long (up to the request size limit). ``GET /healthz`` answers
-``{"ok": true}`` once the catalogue is loaded.
+``suggestion``. The whole text is checked, however long (up to the request size limit).
+``GET /healthz`` answers ``{"ok": true}`` once the catalogue is loaded.
 """
 
 from __future__ import annotations
