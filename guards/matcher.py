@@ -355,6 +355,7 @@ class Guard:
             hits,
             key=lambda hit: (
                 hit.level == level,
+                hit.method == "exact",  # the documented phrasing itself: its documented better wording
                 hit.method == "concept",
                 hit.score,
                 hit.end - hit.start,

@@ -576,7 +576,7 @@ def with_boundaries(text: str) -> str:
     Punctuation and spaces become boundaries in :func:`guards.normalize.fold_clauses`.
 
     >>> with_boundaries("好的#E-s[数字x]谢谢")
-    '好的丨丨丨丨丨丨丨丨丨丨谢谢'
+    '好的丨丨丨丨丨丨丨丨丨谢谢'
     """
     if "#E-" not in text:
         return text
