@@ -7,7 +7,14 @@ import importlib
 
 import pytest
 
-MODULES = ["guards", "guards.catalogue", "guards.matcher", "guards.meaning", "guards.normalize", "guards.review"]
+MODULES = [
+    "guards",
+    "guards.catalogue",
+    "guards.matcher",
+    "guards.meaning",
+    "guards.normalize",
+    "guards.review",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
