@@ -35,8 +35,10 @@ from replies.catalogue import MissingValue
 
 __all__ = [
     "BUTTON_EDIT",
+    "BUTTON_SEND_ANYWAY",
     "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
+    "CALLBACK_SEND_ANYWAY",
     "CALLBACK_SUGGEST",
     "TEXT_BUTTON_REFUSED",
     "AgentDesk",
@@ -54,9 +56,11 @@ log = logging.getLogger(__name__)
 
 BUTTON_SUGGEST = "发送建议话术"
 BUTTON_EDIT = "修改后重发"
+BUTTON_SEND_ANYWAY = "仍然发送"  # only under a review-level hold (likely rude, not confident); audited
 CALLBACK_PREFIX = "kefu"
 CALLBACK_SUGGEST = "s"
 CALLBACK_EDIT = "e"
+CALLBACK_SEND_ANYWAY = "a"
 MARK_OPEN, MARK_CLOSE = "【", "】"
 GUARD_ERROR_CATEGORY = "守卫故障"
 
@@ -70,8 +74,11 @@ TEXT_NOTHING_TO_DO = "这条消息已处理，无需再次发送"
 TEXT_BUTTON_REFUSED = "无效的按钮，未执行"
 MAX_CALLBACK_BYTES = 64  # Telegram's limit: longer data was not made by a button
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
+TEXT_REVIEW_HELD = "⚠️ 可能不礼貌，已暂缓发送：可发送建议话术、修改后重发，或确认后仍然发送（会记录）"
+TEXT_SENT_ANYWAY = "✅ 已按原文发送（已记录）"
 TEXT_NOT_ALLOWED = "可以发送 ✅"
 TEXT_WOULD_BLOCK = "会被拦截 ⛔"
+TEXT_WOULD_REVIEW = "可能不礼貌 ⚠️ 会暂缓发送（可确认后仍然发送，会记录）"
 
 
 def callback_data(action: str, row_id: int) -> str:
@@ -181,10 +188,13 @@ def edit_call(
     return method, params
 
 
-def _keyboard(row_id: int, suggestion: str | None) -> dict[str, Any]:
+def _keyboard(row_id: int, suggestion: str | None, *, review: bool = False) -> dict[str, Any]:
     buttons = []
     if suggestion:
         buttons.append({"text": BUTTON_SUGGEST, "callback_data": callback_data(CALLBACK_SUGGEST, row_id)})
+    if review:
+        anyway = callback_data(CALLBACK_SEND_ANYWAY, row_id)
+        buttons.append({"text": BUTTON_SEND_ANYWAY, "callback_data": anyway})
     buttons.append({"text": BUTTON_EDIT, "callback_data": callback_data(CALLBACK_EDIT, row_id)})
     return {"inline_keyboard": [buttons]}
 
@@ -448,6 +458,47 @@ class AgentDesk:
             self.storage.update_staff_message(row.id, status="suggested", updated_at=to_iso(at))
         return result
 
+    def send_anyway(
+        self, agent: AgentRef, row_id: int, at: datetime, *, under: tuple[int | None, int | None]
+    ) -> AgentResult:
+        """Send a review-level held message as the agent wrote it (the 仍然发送 button), audited.
+
+        Only a message held at the ``review`` level (and not yet sent) goes; the guard is asked again,
+        and the send is recorded in ``guard_events`` as ``agent_override`` with the agent who pressed.
+        The customer gets the stored, checked words (``sendMessage``, or the media with that caption).
+        ``under`` is as for :meth:`send_suggestion`: a button under another message is refused.
+        """
+        row = self.storage.staff_message_by_id(row_id)
+        if row is not None and (row.staff_chat_id, row.staff_message_id) != under:
+            log.warning(
+                "button press refused: row %s is not the message its notice replies to (%s)", row_id, under
+            )
+            return AgentResult(False, text=TEXT_BUTTON_REFUSED)
+        if row is None or row.status != "held" or row.message_id is not None:
+            return AgentResult(False, text=TEXT_NOTHING_TO_DO)
+        customer = self._customer(row.customer_id)
+        with self.storage.transaction():
+            outcome = self.desk.on_agent_message(
+                agent.user_id, agent.name, customer.id, row.text, at=at, deliver=False, send_anyway=True
+            )
+            if not outcome.allowed:
+                return AgentResult(False, outcome.verdict, text=TEXT_NOTHING_TO_DO)
+            self.storage.update_staff_message(
+                row.id, status="sent", message_id=outcome.message_id, updated_at=to_iso(at)
+            )
+            method, params = checked_call(
+                chat_id=customer.chat_id,
+                staff_chat_id=self.staff,
+                staff_message_id=row.staff_message_id,
+                text=row.text or "",
+                content_kind=row.content_kind,
+            )
+            delivery = self.storage.enqueue(
+                customer.chat_id, method, params, at, customer_id=customer.id, message_id=outcome.message_id
+            )
+            fid = self.feedback(TEXT_SENT_ANYWAY, at, customer_id=customer.id, reply_to=row.staff_message_id)
+        return AgentResult(True, outcome.verdict, delivery_id=delivery, feedback_id=fid, text=row.text)
+
     # commands --------------------------------------------------------------------------------
     def first_time(
         self, agent: AgentRef, customer_id: int, staff_message_id: int, text: str, at: datetime
@@ -489,7 +540,8 @@ class AgentDesk:
         )
         if verdict.allowed:
             return TEXT_NOT_ALLOWED
-        return blocked_text(text, verdict, title=TEXT_WOULD_BLOCK)
+        title = TEXT_WOULD_REVIEW if verdict.level == "review" else TEXT_WOULD_BLOCK
+        return blocked_text(text, verdict, title=title)
 
     def script_values(self, agent: AgentRef, customer_id: int, at: datetime) -> dict[str, Any]:
         """Return the placeholder values a script sent by this agent to this customer can use."""
@@ -618,12 +670,13 @@ class AgentDesk:
         if verdict is None:
             fid = self.feedback(TEXT_GUARD_FAILED, at, customer_id=customer.id, reply_to=staff_message_id)
         else:
+            review = verdict.level == "review" and status == "held"
             fid = self.feedback(
-                blocked_text(text, verdict, title=title),
+                blocked_text(text, verdict, title=TEXT_REVIEW_HELD if review else title),
                 at,
                 customer_id=customer.id,
                 reply_to=staff_message_id,
-                markup=_keyboard(row.id, verdict.suggestion),
+                markup=_keyboard(row.id, verdict.suggestion, review=review),
             )
         return AgentResult(False, verdict, feedback_id=fid, staff_row=row, text=text)
 

@@ -171,9 +171,15 @@ def serve(host: str, port: int) -> None:
     Set KEFU_API_TOKEN to require `Authorization: Bearer <token>`.
     """
     from bot.serve import run_server
+    from guards import CatalogueError, use_shop
 
     settings = settings_or_exit()
     _configure_logging(False, settings)
+    try:
+        use_shop(settings.shop_dir)
+    except CatalogueError as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
     run_server(settings, host=host, port=port)
 
 

@@ -97,7 +97,8 @@ class _Demo:
             return
         categories = "、".join(dict.fromkeys(hit.category for hit in result.verdict.hits))
         marked = mark_hits(text, [(hit.start, hit.end) for hit in result.verdict.hits])
-        self.say(f"  [已拦截，未发送] 类别：{categories}")
+        held = "已拦截，未发送" if result.verdict.level == "block" else "可能不礼貌，暂缓发送（review）"
+        self.say(f"  [{held}] 类别：{categories}")
         self.say(f"  原文：{marked}")
         if result.verdict.suggestion:
             self.say(f"  建议说：{result.verdict.suggestion}")

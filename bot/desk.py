@@ -409,11 +409,14 @@ class SupportDesk:
         *,
         at: datetime,
         deliver: bool = True,
+        send_anyway: bool = False,
     ) -> AgentOutcome:
         """Check an agent's answer with the guard, log the check, and when allowed record and queue it.
 
         A guard failure holds the message back (fail closed). ``deliver=False`` records an allowed
         answer without queuing a ``sendMessage`` (for callers that deliver it themselves, e.g. by copy).
+        ``send_anyway``: the agent pressed 仍然发送 on a held message; a ``review``-level verdict (likely
+        rude, not confident) then lets it through, recorded as ``source='agent_override'`` with the agent.
         """
         agent = self.storage.agent(agent_user_id, agent_name, at)
         customer = self.storage.customer(customer_user_id)
@@ -425,18 +428,19 @@ class SupportDesk:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
         hits = verdict.to_dict()["hits"]
+        overridden = send_anyway and verdict.level == "review"
         with self.storage.transaction():
             self.storage.add_guard_event(
-                source="agent",
+                source="agent_override" if overridden else "agent",
                 agent_id=agent.id,
                 customer_id=customer.id,
                 text=text,
-                allowed=verdict.allowed,
+                allowed=verdict.allowed or overridden,
                 hits=hits,
                 suggestion=verdict.suggestion,
                 at=at,
             )
-            if not verdict.allowed:
+            if not (verdict.allowed or overridden):
                 return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
             message_id, outbox_id = self._record_agent_answer(agent.id, customer, text, at, deliver=deliver)
         return AgentOutcome(

@@ -7,8 +7,10 @@ runs the guard on them. A copy or forward without a caption of its own carries w
 says when it is sent, so it passes only when the source is a stored agent message that has no words
 and cannot be edited (a sticker, a video note); a copy of a text, of media without an explicit
 caption, or of an unknown source is refused, as is everything when the guard itself fails (fail
-closed). A refusal raises :class:`OutboundBlocked` before anything
-reaches Telegram; the sender marks the delivery failed and tells the customer's topic.
+closed). Only a confident ``block`` verdict is refused here: a ``review``-level text (likely
+rude) is held by the desk, where an agent may send it anyway, audited. A refusal raises
+:class:`OutboundBlocked` before anything reaches Telegram; the sender marks the delivery failed and
+tells the customer's topic.
 
 Example::
 
@@ -121,7 +123,7 @@ class OutboundGuard(BaseRequestMiddleware):
                 log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
                 reason = f"{REASON_GUARD_FAILED}: {type(exc).__name__}"
                 self._refuse(OutboundBlocked(name, chat_id, reason, text=text))
-            if not verdict.allowed:
+            if verdict.level == "block":  # review-level words are the desk's call (仍然发送, audited)
                 categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
                 self._refuse(OutboundBlocked(name, chat_id, categories, verdict, text))
 

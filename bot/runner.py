@@ -38,7 +38,7 @@ from bot.settings import Settings
 from bot.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
-from guards import check
+from guards import check, use_shop
 from replies import classify, render
 from replies.calendar import missing_official_years
 
@@ -54,6 +54,7 @@ def load_catalogues(settings: Settings) -> None:
 
     Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
     """
+    use_shop(settings.shop_dir)  # the packaged catalogue plus KEFU_SHOP_DIR/banned.toml, for every check
     check("您好")
     classify("您好")
     render("greeting", shop=settings.shop_name)

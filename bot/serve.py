@@ -1,9 +1,10 @@
 """The HTTP check endpoint (``kefu serve``): other helpdesks ask the guard before a reply goes out.
 
 ``POST /v1/check`` with ``{"text": "…"}`` answers what one ``kefu check --jsonl`` line would:
-the request's fields, plus ``allowed``, ``hits`` and ``suggestion``. ``GET /healthz`` answers
-``{"ok": true}`` once the catalogue is loaded. Hostile input (a bearer header that is not UTF-8,
-JSON nested too deep, a body sent too slowly) gets a 4xx (see :mod:`bot.http_input`).
+the request's fields, plus ``allowed``, ``level`` ("block", "review" or null), ``hits`` and
+``suggestion``. The whole text is checked, however long (up to the request size limit).
+``GET /healthz`` answers ``{"ok": true}`` once the catalogue is loaded. Hostile input (a bearer header
+that is not UTF-8, JSON nested too deep, a body sent too slowly) gets a 4xx (see :mod:`bot.http_input`).
 """
 
 from __future__ import annotations

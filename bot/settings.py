@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     staff_chat_id: int | None = None
     shop_name: str = ""  # unset: the scripts leave the name out (「您好，很高兴为您服务！」)
+    # The shop's own folder: banned.toml (extra banned phrasings and allowed phrases) and later more.
+    shop_dir: Path | None = None
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
         "08:00-12:00,14:00-18:00"

@@ -13,8 +13,10 @@ from fakeapi import FakeTelegram, as_update
 from bot import outbound_guard
 from bot.agent_desk import (
     BUTTON_EDIT,
+    BUTTON_SEND_ANYWAY,
     BUTTON_SUGGEST,
     CALLBACK_EDIT,
+    CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
     TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HELD,
@@ -591,3 +593,39 @@ async def test_no_filter_or_handler_runs_in_a_worker_thread(rig, monkeypatch):
     (answered,) = rig.fake.calls("answerCallbackQuery")
     assert answered.params["text"] == TEXT_EDIT_HINT
     assert rig.storage.counts()["messages"] >= 1
+
+
+CURT = "这个没办法修改的呢"  # a flat refusal: level review
+
+
+async def test_review_level_reply_is_held_with_send_anyway_and_sending_is_recorded(rig):
+    assert check(CURT).level == "review"
+    await rig.customer_says("能改一下地址吗", at(10, 0))
+    before = len(rig.to_customer())
+    staff_id = await rig.agent_says(CURT, at(10, 1))
+    assert len(rig.to_customer()) == before  # held like a block
+    notice = rig.last_staff()
+    buttons = notice.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == [BUTTON_SUGGEST, BUTTON_SEND_ANYWAY, BUTTON_EDIT]
+    anyway = buttons[1]["callback_data"]
+    assert parse_callback(anyway)[0] == CALLBACK_SEND_ANYWAY
+    notice_id = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
+    )[0]["telegram_message_id"]
+    press = rig.fake.callback_update(rig.staff, notice_id, anyway, thread_id=rig.topic(), reply_to=staff_id)
+    await rig.feed(press)
+    assert len(rig.to_customer()) == before + 1  # the agent's own words went out
+    assert rig.fake.shown(CUSTOMER)[-1] == CURT  # as checked, sent as text (not a copy)
+    (override,) = rig.storage.rows("SELECT * FROM guard_events WHERE source = 'agent_override'")
+    assert override["allowed"] == 1 and override["agent_id"] == AGENT and override["text"] == CURT
+    # a second press sends nothing more
+    again = rig.fake.callback_update(rig.staff, notice_id, anyway, thread_id=rig.topic(), reply_to=staff_id)
+    await rig.feed(again)
+    assert len(rig.to_customer()) == before + 1
+
+
+async def test_block_level_reply_has_no_send_anyway(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    await rig.agent_says(RUDE, at(10, 1))
+    buttons = rig.last_staff().params["reply_markup"]["inline_keyboard"][0]
+    assert BUTTON_SEND_ANYWAY not in [b["text"] for b in buttons]

@@ -30,7 +30,7 @@ def test_blocked_output_marks_words_and_shows_category_and_suggestion() -> None:
     assert result.exit_code == 1
     assert "【我不知道】" in result.output
     assert "推卸语" in result.output
-    assert "很抱歉,您这个问题我需要咨询下" in result.output
+    assert "很抱歉，这个问题我需要先咨询一下" in result.output
 
 
 def test_dash_reads_stdin() -> None:
@@ -62,7 +62,7 @@ def test_jsonl_contract() -> None:
     assert not_object == {"line": 4, "error": "line 4: not a JSON object"}
     assert blank == {"line": 5, "error": "line 5: blank line"}
     assert "line" not in blocked and "line" not in clean
-    assert blocked["id"] == 1 and blocked["allowed"] is False
+    assert blocked["id"] == 1 and blocked["allowed"] is False and blocked["level"] == "block"
     hit = blocked["hits"][0]
     assert {"category", "phrase", "score", "start", "end"} <= set(hit)
     assert "你自己去问问吧"[hit["start"] : hit["end"]] == "你自己去问问吧"
@@ -74,6 +74,7 @@ def test_jsonl_contract() -> None:
         "text": "好的，马上为您处理",
         "agent": "a7",
         "allowed": True,
+        "level": None,
         "hits": [],
         "suggestion": None,
     }
@@ -121,3 +122,16 @@ def test_jsonl_blank_lines_keep_output_aligned_with_input() -> None:
     assert [row.get("text") for row in rows] == ["好的", None, "我不知道", None, "谢谢"]
     assert [row.get("line") for row in rows] == [None, 2, None, 4, None]
     assert result.exit_code == 2
+
+
+def test_a_long_text_is_checked_to_its_end() -> None:
+    text = "您好，您的订单已经发货了，请注意查收。" * 600 + "你自己去查吧。"
+    assert run("-", stdin=text + "\n").exit_code == 1
+    row = json.loads(run("--jsonl", stdin=json.dumps({"text": text}, ensure_ascii=False) + "\n").output)
+    assert row["allowed"] is False and row["level"] == "block"
+
+
+def test_review_level_is_held_with_exit_1() -> None:
+    result = run("这个没办法修改的呢")
+    assert result.exit_code == 1
+    assert result.output.startswith("review")

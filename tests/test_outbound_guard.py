@@ -169,3 +169,11 @@ async def test_sender_marks_refused_row_failed_and_tells_topic(guarded, fake, st
 )
 def test_outgoing_texts(method, expected):
     assert outgoing_texts(method) == expected
+
+
+async def test_review_level_words_pass_the_gate_the_desk_holds_them(guarded, fake):
+    bot, _ = guarded
+    curt = "这个没办法修改的呢"
+    assert check(curt).level == "review"
+    await bot(_calls(curt)[0])
+    assert [c.method for c in _customer_calls(fake)] == ["sendMessage"]

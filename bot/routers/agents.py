@@ -17,9 +17,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.agent_desk import (
     CALLBACK_EDIT,
+    CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
     TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HINT,
+    TEXT_SENT_ANYWAY,
     AgentDesk,
     AgentRef,
     parse_callback,
@@ -416,6 +418,21 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
                 at,
             )
         await answer_query(query, "已发送建议话术" if result.allowed else (result.text or "未发送"))
+    elif action == CALLBACK_SEND_ANYWAY:
+        notice = query.message
+        at = utc_now()
+        result = await desk.storage.run(
+            AgentDesk(desk).send_anyway, _agent(query), row_id, at, under=_under(query)
+        )
+        if result.allowed and notice is not None:
+            await desk.storage.run(
+                desk.storage.enqueue,
+                notice.chat.id,
+                "editMessageReplyMarkup",
+                {"chat_id": notice.chat.id, "message_id": notice.message_id},
+                at,
+            )
+        await answer_query(query, TEXT_SENT_ANYWAY if result.allowed else (result.text or "未发送"))
     elif action == CALLBACK_EDIT:
         await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
     else:
