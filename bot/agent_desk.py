@@ -35,6 +35,7 @@ __all__ = [
     "BUTTON_EDIT",
     "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
+    "CALLBACK_PICK",
     "CALLBACK_SUGGEST",
     "AgentDesk",
     "AgentRef",
@@ -52,6 +53,7 @@ BUTTON_EDIT = "修改后重发"
 CALLBACK_PREFIX = "kefu"
 CALLBACK_SUGGEST = "s"
 CALLBACK_EDIT = "e"
+CALLBACK_PICK = "p"  # a script the desk suggested under a customer's message: send it
 MARK_OPEN, MARK_CLOSE = "【", "】"
 GUARD_ERROR_CATEGORY = "守卫故障"
 

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.agent_desk import (
     CALLBACK_EDIT,
+    CALLBACK_PICK,
     CALLBACK_SUGGEST,
     TEXT_EDIT_HINT,
     AgentDesk,
@@ -217,11 +218,30 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
                 at,
             )
         await query.answer("已发送建议话术" if result.allowed else (result.text or "未发送"))
+    elif action == CALLBACK_PICK:
+        agent = _agent(query)
+        outcome = desk.send_suggestion(row_id, agent.user_id, agent.name, at)
+        if outcome is not None and query.message is not None:
+            desk.storage.enqueue(
+                query.message.chat.id,
+                "editMessageReplyMarkup",
+                {"chat_id": query.message.chat.id, "message_id": query.message.message_id},
+                at,
+            )
+        if outcome is None:
+            await query.answer(TEXT_SUGGESTION_DONE)
+        else:
+            await query.answer(TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD)
     elif action == CALLBACK_EDIT:
         await query.answer(TEXT_EDIT_HINT, show_alert=True)
     else:
         await query.answer()
     sender.notify()
+
+
+TEXT_SUGGESTION_PICKED = "已发送建议回复"
+TEXT_SUGGESTION_HELD = "建议回复未通过检查,未发送"
+TEXT_SUGGESTION_DONE = "这条建议已处理"
 
 
 def build_router() -> Router:
