@@ -1,8 +1,11 @@
 """The support desk: what the bot does with each customer message, shared by the Telegram bot and the demo.
 
 Every method takes the time as ``at`` (aware datetime); nothing here reads a clock. A customer message
-is stored first (committed), then classified and decided; the replies, their message records, the
-staff-topic relay and the state changes are written in one transaction into the outbox, from which
+is stored first (committed), then classified; the desk reads a frozen snapshot of the conversation
+(:meth:`SupportDesk.snapshot`) and the pure policy :func:`replies.policy.decide` returns the whole
+plan (scripts, ticket, state changes, notices, suggestions). The plan is applied in one write step:
+the replies, their message records, the ticket, the staff-topic relay, the suggestions (with a
+one-tap button) and the state changes go in one transaction into the outbox, from which
 :mod:`bot.delivery` (or the demo) delivers them. Every reply the desk writes passes the guard first
 (defence in depth): a blocked own reply is logged in ``guard_events`` and not queued.
 

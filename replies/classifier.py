@@ -3,7 +3,7 @@
 The trained model (:mod:`replies.model`) reads every message and gives a calibrated probability.
 The hand-written rules (:mod:`replies.router`, ``intents.toml``) are kept for the intents where,
 measured with ``python -m replies.eval``, they are more precise than the model: the intents listed
-in ``[router] rule_intents``. When the rules pick one of those, it wins, with the confidence the
+in ``[router] rule_intents`` (insults). When the rules pick one of those, it wins, with the confidence the
 rule earned on the training data (its precision there, stored in the model file by ``kefu train``).
 An ``unclear`` answer carries the rules' topic ``guess`` for "您是不是说…?" when one is close.
 

@@ -105,6 +105,8 @@ class Report:
     warned_insults: int = 0
     civil_warned: int = 0
     reliability: tuple[tuple[float, float, int, float, float], ...] = field(default=())
+    # For the intents the rules decide: (intent, source, precision, recall) for model / rules / both.
+    rule_check: tuple[tuple[str, str, float, float], ...] = field(default=())
 
     @property
     def accuracy(self) -> float:
@@ -171,7 +173,7 @@ def evaluate(
     predicted = [i.key for i in intents]
     router = classifier.router
     baseline_correct = sum(router.keyword_baseline(c.text) == c.intent for c in cases)
-    rules_correct = sum(router.classify(c.text).key == c.intent for c in cases)
+    rules_correct = sum(router.classify(c.text).key == c.intent for c in cases)  # rules alone
     precision, recall, support = {}, {}, {}
     for key in INTENT_KEYS:
         true_pos = sum(p == key and c.intent == key for p, c in zip(predicted, cases, strict=True))
@@ -201,6 +203,16 @@ def evaluate(
             mean = sum(score for score, _ in inside) / len(inside)
             right = sum(ok for _, ok in inside) / len(inside)
             reliability.append((low, min(high, 1.0), len(inside), mean, right))
+    rule_check = []
+    model_alone = [classifier.model.predict(classifier.mask_platforms(c.text)).key for c in cases]
+    rules_alone = [router.classify(c.text).key for c in cases]
+    for key in sorted(classifier.rule_intents):
+        for source, guesses in (("model", model_alone), ("rules", rules_alone), ("both", predicted)):
+            hits = sum(g == key and c.intent == key for g, c in zip(guesses, cases, strict=True))
+            said = sum(g == key for g in guesses)
+            rule_check.append(
+                (key, source, hits / said if said else 0.0, hits / support[key] if support[key] else 0.0)
+            )
     misses = tuple((c, p) for c, p in zip(cases, predicted, strict=True) if c.intent != p)
     return Report(
         total=len(cases),
@@ -220,6 +232,7 @@ def evaluate(
         warned_insults=warned,
         civil_warned=civil_warned,
         reliability=tuple(reliability),
+        rule_check=tuple(rule_check),
     )
 
 
@@ -247,6 +260,8 @@ def format_report(report: Report, *, misses: bool = False) -> str:
         lines.append(
             f"{key:<20}{report.precision[key]:>10.1%}{report.recall[key]:>10.1%}{report.support[key]:>6}"
         )
+    lines += ["", "where the rules decide (precision / recall): model alone, rules alone, both"]
+    lines += [f"  {key:<16}{source:<7}{p:>8.1%}{r:>8.1%}" for key, source, p, r in report.rule_check]
     lines += ["", "reliability (confidence bin: n, mean confidence, share right):"]
     lines += [
         f"  {low:.2f}-{high:.2f}: {n:>5}  {mean:6.1%}  {right:6.1%}"
@@ -280,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {path.name} [{kind}]")
         show = args.misses and kind in ("tuning", "given")
         print(format_report(report, misses=show))
+    real = [report for kind, _, report in reports if kind == "real eval"]
+    if len(real) > 1:
+        total = sum(r.total for r in real)
+        print(
+            f"\n== all real eval sets together: n={total}, "
+            f"wrong auto-replies {_share(sum(r.wrong_replies for r in real), total)}, "
+            f"complaint tickets {_share(sum(r.tickets for r in real), sum(r.complaints for r in real))}, "
+            f"insults warned {_share(sum(r.warned_insults for r in real), sum(r.insults for r in real))}, "
+            f"civil customers warned {sum(r.civil_warned for r in real)}"
+        )
     if len(reports) > 1:
         print("\nsummary:")
         for kind, path, report in reports:
