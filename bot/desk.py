@@ -262,6 +262,9 @@ class SupportDesk:
                 due_answer_at=from_iso(ticket.due_answer_at),
                 due_settle_at=from_iso(ticket.due_settle_at),
                 answered_at=from_iso(ticket.answered_at),
+                receipt_sent=storage.script_sent(ticket.conversation_id, "complaint_receipt")
+                if ticket.conversation_id is not None
+                else True,
             ),
         )
 
@@ -315,7 +318,8 @@ class SupportDesk:
         ticket = storage.open_ticket(customer.id)
         if ticket is None:
             return None
-        storage.update_ticket(ticket.id, urgent=1, followups=ticket.followups + 1)
+        if order.action == "followup":
+            storage.update_ticket(ticket.id, urgent=1, followups=ticket.followups + 1)
         return ticket.number
 
     def _offer(

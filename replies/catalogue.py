@@ -68,6 +68,7 @@ REQUIRED_SCRIPTS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
+
 class ScriptError(ValueError):
     """The scripts file is malformed; the message names the file, the entry and the field."""
 

@@ -59,7 +59,7 @@ class Classifier:
         else:
             confidence = prediction.confidence
         guess = self.router.guess(fold(text)) if key == "unclear" else None
-        return Intent(key, round(confidence, 3), guess)
+        return Intent(key, round(confidence, 3), guess, prediction.probabilities)
 
     def mask_platforms(self, text: str, platforms: tuple[str, ...] | None = None) -> str:
         """Return ``text`` with the shop's platform names replaced by the model's name symbol."""

@@ -7,7 +7,9 @@ message opened a conversation in business hours with no agent engaged:
 
 - wrong auto-replies: a script was sent and the message's intent is not the one the script answers
   (a reply to an ``other`` message counts: it was pointless), per message;
-- complaint tickets: real complaints for which a ticket actually opened (a suggestion is not one);
+- complaint tickets: real complaints for which a ticket actually opened (a suggestion is not one),
+  with the receipt sent or silently (a likely complaint below the receipt's threshold), and the
+  tickets opened for messages that are no complaint;
 - civility: insults that got the warning, and warnings sent to civil customers;
 - suggestions offered to the agents instead of a send;
 - a reliability table: how often the router is right at each confidence.
@@ -101,6 +103,8 @@ class Report:
     suggestions: int = 0
     complaints: int = 0
     tickets: int = 0
+    silent_tickets: int = 0  # of ``tickets``: opened without a receipt (the agent confirms)
+    spurious_tickets: int = 0  # tickets for messages that are no complaint
     insults: int = 0
     warned_insults: int = 0
     civil_warned: int = 0
@@ -182,15 +186,18 @@ def evaluate(
         support[key] = actual
         precision[key] = true_pos / said if said else 0.0
         recall[key] = true_pos / actual if actual else 0.0
-    sent = wrong = offered = tickets = warned = civil_warned = 0
+    sent = wrong = offered = tickets = silent = spurious = warned = civil_warned = 0
     for case, intent in zip(cases, intents, strict=True):
         plan = _first_plan(case.text, intent, policy)
         offered += len(plan.suggestions)
         if plan.replies:
             sent += 1
             wrong += intent.key != case.intent
+        receipt = any(send.key == "complaint_receipt" for send in plan.replies)
         if case.intent == "complaint" and plan.ticket is not None:
             tickets += 1
+            silent += not receipt
+        spurious += plan.ticket is not None and case.intent not in ("complaint", "complaint_followup")
         warning = any(send.key.startswith("uncivil") for send in plan.replies)
         warned += warning and case.intent == "uncivil"
         civil_warned += warning and case.intent != "uncivil"
@@ -228,6 +235,8 @@ def evaluate(
         suggestions=offered,
         complaints=support["complaint"],
         tickets=tickets,
+        silent_tickets=silent,
+        spurious_tickets=spurious,
         insults=support["uncivil"],
         warned_insults=warned,
         civil_warned=civil_warned,
@@ -249,7 +258,10 @@ def format_report(report: Report, *, misses: bool = False) -> str:
         f"keyword-only baseline (first matching keyword wins): {report.baseline_accuracy:.1%}",
         f"auto-replies sent: {_share(report.replies_sent, report.total)}",
         f"wrong auto-replies per message: {_share(report.wrong_replies, report.total)}",
-        f"complaint tickets opened: {_share(report.tickets, report.complaints)}",
+        f"complaint tickets opened: {_share(report.tickets, report.complaints)}"
+        f" — with the receipt sent {_share(report.tickets - report.silent_tickets, report.complaints)},"
+        f" silent (receipt suggested) {report.silent_tickets}",
+        f"tickets for messages that are no complaint: {_share(report.spurious_tickets, report.total)}",
         f"insults warned: {_share(report.warned_insults, report.insults)}",
         f"civil customers warned: {report.civil_warned}",
         f"suggestions offered to agents: {report.suggestions}",

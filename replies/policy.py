@@ -76,6 +76,7 @@ NOTICE_HUMAN = "客户要求人工服务"
 NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭,未自动回复"
 NOTICE_NEW_TICKET = "新投诉工单 {ticket}"
 NOTICE_FOLLOWUP = "客户催办工单 {ticket}{overdue},已标记加急"
+NOTICE_SILENT_TICKET = "疑似投诉,已开工单 {ticket}(未自动回复,请确认;不是投诉可 /close)"
 
 Handler = Literal[
     "plain",
@@ -103,6 +104,8 @@ class IntentRule(BaseModel):
     threshold: float = Field(default=1.0, ge=0, le=1)
     once: bool = False
     settles: bool = False
+    # complaint: the probability at which a ticket opens silently (no receipt sent, the agent decides).
+    ticket_threshold: float | None = Field(default=None, ge=0, le=1)
     cost: Literal["cheap", "costly"]
     source: str = Field(min_length=1)
 
@@ -224,12 +227,13 @@ class Message:
 
 @dataclass(frozen=True)
 class TicketState:
-    """The customer's open ticket as the policy needs it."""
+    """The customer's open ticket as the policy needs it (``receipt_sent``: the customer was told)."""
 
     number: str
     due_answer_at: datetime | None
     due_settle_at: datetime | None
     answered_at: datetime | None
+    receipt_sent: bool = True
 
 
 @dataclass(frozen=True)
@@ -275,9 +279,9 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class TicketOrder:
-    """A ticket to open (``open``) or to chase (``followup``: flagged urgent, followups + 1)."""
+    """A ticket to open (``open``), chase (``followup``: urgent, followups + 1) or keep (``existing``)."""
 
-    action: Literal["open", "followup"]
+    action: Literal["open", "followup", "existing"]
     due_answer_at: datetime | None = None
     due_settle_at: datetime | None = None
     overdue: bool = False
@@ -370,6 +374,7 @@ def decide(
         elif intent.key != "unclear":
             # Not sure enough, or an agent is on it: the agent decides, with the script one tap away.
             draft.suggestions.append(Suggestion(intent.key, intent.score, sends[0]))
+    _silent_ticket(draft, intent, conversation, schedule, at, policy)
     answered = len(draft.replies) > sent_before
     settled = answered and rule.settles
     if not (settled or acknowledgement) and conversation.waiting_since is None:
@@ -421,6 +426,29 @@ def first_reply(
         Message(text, intent), ConversationState(), schedule, when, shop_name=shop_name, policy=policy
     )
     return plan.replies[0] if plan.replies else None
+
+
+def _silent_ticket(
+    draft: _Draft,
+    intent: Intent,
+    conversation: ConversationState,
+    schedule: Schedule,
+    at: datetime,
+    policy: Policy,
+) -> None:
+    """Open a ticket without a receipt when a complaint is likely but not sure enough to answer.
+
+    A lost complaint costs more than a ticket an agent closes with /close; nothing is sent to the
+    customer, so a wrong guess costs no wrong reply.
+    """
+    rule = policy.rule("complaint")
+    if draft.ticket is not None or conversation.open_ticket is not None or rule.ticket_threshold is None:
+        return
+    if intent.probability("complaint", "complaint_followup") < rule.ticket_threshold:
+        return
+    _, order, _ = _complaint(conversation, schedule, at, policy)
+    draft.ticket = order
+    draft.notices.append(NOTICE_SILENT_TICKET)
 
 
 def _engaged(conversation: ConversationState, at: datetime, policy: Policy) -> bool:
@@ -500,6 +528,8 @@ def _complaint(
     conversation: ConversationState, schedule: Schedule, at: datetime, policy: Policy
 ) -> tuple[list[Send], TicketOrder, list[str]]:
     ticket = conversation.open_ticket
+    if ticket is not None and not ticket.receipt_sent:  # opened silently: now the customer is told
+        return [Send("complaint_receipt", None, {"ticket": "{ticket}"})], TicketOrder("existing"), []
     if ticket is None:
         start = at if schedule.is_open(at) else schedule.next_opening(at)
         order = TicketOrder(

@@ -17,7 +17,7 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -76,11 +76,21 @@ class IntentError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """A classified message: ``key`` (one of :data:`INTENT_KEYS`), ``score`` 0..1, for unclear a ``guess``."""
+    """A classified message: ``key`` (one of :data:`INTENT_KEYS`), ``score`` 0..1, for unclear a ``guess``.
+
+    ``probabilities`` (the model's, every intent; empty when the rules decided) is not part of equality.
+    """
 
     key: str
     score: float
     guess: str | None = None
+    probabilities: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def probability(self, *keys: str) -> float:
+        """Return the summed probability of ``keys`` (the score when the rules decided one of them)."""
+        if not self.probabilities:
+            return self.score if self.key in keys else 0.0
+        return sum(self.probabilities.get(k, 0.0) for k in keys)
 
 
 class _RouterConfig(BaseModel):

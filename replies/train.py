@@ -45,7 +45,7 @@ DEFAULT_PRUNE = 0.01
 DEFAULT_SEED = 20261130
 _DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 # What a real labelled turn counts for against a written one: real text is what the bot meets.
-REAL_WEIGHT = 2.0
+REAL_WEIGHT = 4.0
 
 
 class TrainingError(ValueError):

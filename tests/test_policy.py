@@ -84,7 +84,7 @@ def test_a_confident_script_is_sent():
 
 
 def test_below_threshold_the_script_is_suggested_not_sent():
-    plan = plan_for("收到就是碎的", "complaint", 0.3)
+    plan = plan_for("收到就是碎的", "complaint", 0.15)
     assert plan.replies == () and plan.ticket is None
     assert [(s.intent, s.send.key) for s in plan.suggestions] == [("complaint", "complaint_receipt")]
     assert plan.conversation["waiting_since"] == at(10)
@@ -194,3 +194,19 @@ def test_bad_policy_file_names_the_entry(tmp_path):
 
 def test_engagement_window_is_data():
     assert POLICY.agent_engaged == timedelta(minutes=5)
+
+
+def test_a_likely_complaint_opens_a_ticket_silently():
+    probable = Intent("other", 0.5, None, {"other": 0.5, "complaint": 0.35, "greeting": 0.15})
+    plan = decide(Message("等了好久", probable), FRESH, HOURS, at(10), policy=POLICY)
+    assert plan.replies == () and plan.ticket.action == "open"
+    assert any("{ticket}" in n and "/close" in n for n in plan.notices)
+    unlikely = Intent("other", 0.9, None, {"other": 0.9, "complaint": 0.05, "greeting": 0.05})
+    assert decide(Message("订单号123", unlikely), FRESH, HOURS, at(10), policy=POLICY).ticket is None
+
+
+def test_accepting_the_receipt_of_a_silent_ticket_keeps_that_ticket():
+    silent = TicketState("T20261123-0001", at(10, day=24), at(10, day=28), None, receipt_sent=False)
+    offered = Suggestion("complaint", 0.4, plan_for("碎了", "complaint", 0.3).suggestions[0].send)
+    plan = accept(offered, ConversationState(open_ticket=silent), HOURS, at(10, 5), policy=POLICY)
+    assert sent(plan) == ["complaint_receipt"] and plan.ticket.action == "existing"
