@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBCOMMANDS = ["run", "demo", "check", "classify", "serve", "db"]
+SUBCOMMANDS = ["run", "demo", "check", "classify", "train", "export-choices", "serve", "db"]
 
 
 def test_help_lists_every_subcommand() -> None:
