@@ -93,7 +93,8 @@ def main() -> int:
     model_ms = float(loaded) * 1000
     print(
         f"start-up in a fresh process: import replies {float(imported) * 1000:.0f} ms"
-        f" (guards, pydantic, OpenCC, holidays), load the model {model_ms:.0f} ms, first classify (rules, policy) {float(first) * 1000:.0f} ms"
+        f" (guards, pydantic, OpenCC, holidays), load the model {model_ms:.0f} ms,"
+        f" first classify (rules, policy) {float(first) * 1000:.0f} ms"
     )
     held, peak = model_memory()
     print(
