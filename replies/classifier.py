@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from guards.normalize import fold
-from replies.model import IntentModel, Prediction, default_model, mask_platforms, prepare
+from replies.model import IntentModel, Prediction, default_model, mask_platforms, prepare, rule_cues
 from replies.router import Intent, Router, load_router
 
 __all__ = ["Classifier", "classify", "default_classifier"]
@@ -44,7 +44,8 @@ class Classifier:
         rules = self.router.classify(text, platforms=platforms)
         if rules.key in self.rule_intents:
             return Intent(rules.key, round(self._rule_confidence.get(rules.key, _RULE_PRIOR), 3))
-        prediction = self.model.predict(self.mask_platforms(text, platforms))
+        cues = rule_cues(self.router.scores(text, platforms=platforms)) if self.model.uses_rule_cues else ()
+        prediction = self.model.predict(self.mask_platforms(text, platforms), cues)
         key = prediction.key
         negated = self.router.negated(text, platforms=platforms)
         if key in negated:
@@ -68,6 +69,11 @@ class Classifier:
     def rules_only(self, text: str) -> Intent:
         """Return what the hand-written rules alone say (for the eval's comparison)."""
         return self.router.classify(text)
+
+    def model_only(self, text: str) -> str:
+        """Return the intent the model picks on its own (with the rules' cues it was trained with)."""
+        cues = rule_cues(self.router.scores(text)) if self.model.uses_rule_cues else ()
+        return self.model.predict(self.mask_platforms(text), cues).key
 
 
 @lru_cache(maxsize=1)

@@ -211,7 +211,7 @@ def evaluate(
             right = sum(ok for _, ok in inside) / len(inside)
             reliability.append((low, min(high, 1.0), len(inside), mean, right))
     rule_check = []
-    model_alone = [classifier.model.predict(classifier.mask_platforms(c.text)).key for c in cases]
+    model_alone = [classifier.model_only(c.text) for c in cases]
     rules_alone = [router.classify(c.text).key for c in cases]
     for key in sorted(classifier.rule_intents):
         for source, guesses in (("model", model_alone), ("rules", rules_alone), ("both", predicted)):

@@ -24,7 +24,7 @@ import unicodedata
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +42,7 @@ __all__ = [
     "load_model",
     "mask_platforms",
     "prepare",
+    "rule_cues",
 ]
 
 DEFAULT_MODEL = Path(__file__).with_name("model") / "intent_model.json.gz"
@@ -131,8 +132,22 @@ def mask_platforms(text: str, platforms: Iterable[str]) -> str:
     return text
 
 
-def features(text: str) -> list[str]:
-    """Return the distinct features of a message: its character 1-3-grams with ^/$ edges, and its length.
+def rule_cues(scores: Mapping[str, float]) -> list[str]:
+    """Return the rules' verdicts as features: ``#rule:<intent>:hi`` (score ≥ 0.7) or ``:lo`` (≥ 0.35).
+
+    The hand-written classes of meaning (``intents.toml``) become evidence the model weighs.
+    """
+    cues = []
+    for key, score in scores.items():
+        if score >= 0.7:
+            cues.append(f"#rule:{key}:hi")
+        elif score >= 0.35:
+            cues.append(f"#rule:{key}:lo")
+    return cues
+
+
+def features(text: str, cues: Iterable[str] = ()) -> list[str]:
+    """Return the distinct features of a message: character 1-3-grams with ^/$ edges, length, rule cues.
 
     >>> features("好的")[:4]
     ['好', '的', '^好', '好的']
@@ -150,6 +165,8 @@ def features(text: str) -> list[str]:
     seen.setdefault(
         "#len" + ("0" if length == 0 else "1" if length <= 2 else "2" if length <= 6 else "3"), None
     )
+    for cue in cues:
+        seen.setdefault(cue, None)
     return list(seen)
 
 
@@ -194,9 +211,14 @@ class IntentModel:
         self.temperature = temperature
         self.meta = dict(meta or {})
 
-    def logits(self, text: str) -> list[float]:
+    @property
+    def uses_rule_cues(self) -> bool:
+        """Return whether the model was trained with the rules' verdicts as features (:func:`rule_cues`)."""
+        return bool(self.meta.get("rule_cues"))
+
+    def logits(self, text: str, cues: Iterable[str] = ()) -> list[float]:
         """Return the uncalibrated score of each class for ``text`` (features L2-normalised)."""
-        buckets = hashed(features(text), self.bits)
+        buckets = hashed(features(text, cues), self.bits)
         width = len(self.classes)
         sums = [0] * width
         rows, weights = self.rows, self.weights
@@ -209,9 +231,12 @@ class IntentModel:
         norm = self.scale / math.sqrt(len(buckets)) if buckets else 0.0
         return [b + s * norm for b, s in zip(self.bias, sums, strict=True)]
 
-    def predict(self, text: str) -> Prediction:
-        """Return the most probable intent of ``text`` with its temperature-calibrated probability."""
-        logits = [value / self.temperature for value in self.logits(text)]
+    def predict(self, text: str, cues: Iterable[str] = ()) -> Prediction:
+        """Return the most probable intent of ``text`` with its temperature-calibrated probability.
+
+        ``cues``: the rules' verdicts (:func:`rule_cues`) when :attr:`uses_rule_cues`.
+        """
+        logits = [value / self.temperature for value in self.logits(text, cues)]
         top = max(logits)
         exps = [math.exp(value - top) for value in logits]
         total = sum(exps)

@@ -1,7 +1,8 @@
 """Train the intent model (``kefu train``): reproducible, from labelled JSONL and real-text label files.
 
 Needs the optional ``[train]`` extra (scikit-learn, numpy); the bot itself never imports this module.
-The recipe, all fixed: features of :mod:`replies.model` (hashed character 1-3-grams), multinomial
+The recipe, all fixed: features of :mod:`replies.model` (hashed character 1-3-grams, and with a
+router the rules' verdicts as cues, :func:`replies.model.rule_cues`), multinomial
 logistic regression (lbfgs, L2, ``C``), temperature calibration on out-of-fold scores (stratified
 k-fold with the seed), weights quantised to int8 and pruned below ``prune`` of the largest weight.
 The same data and options give a byte-identical file.
@@ -22,9 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from replies.model import IntentModel, features, hashed, mask_platforms
+from replies.model import IntentModel, features, hashed, mask_platforms, rule_cues
 from replies.realtext import read_labels
-from replies.router import DEFAULT_PLATFORMS, INTENT_KEYS
+from replies.router import DEFAULT_PLATFORMS, INTENT_KEYS, Router
 
 __all__ = [
     "DEFAULT_BITS",
@@ -96,12 +97,12 @@ def read_examples(
     return examples
 
 
-def _matrix(texts: Sequence[str], bits: int):
+def _matrix(texts: Sequence[str], bits: int, cues: Sequence[Sequence[str]]):
     """Return ``(rows × used buckets matrix, used bucket ids)``: only the buckets the texts use, in order."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    hashed_texts = [hashed(features(text), bits) for text in texts]
+    hashed_texts = [hashed(features(text, cue), bits) for text, cue in zip(texts, cues, strict=True)]
     used = sorted({bucket for buckets in hashed_texts for bucket in buckets})
     column = {bucket: index for index, bucket in enumerate(used)}
     indptr, indices, values = [0], [], []
@@ -170,6 +171,7 @@ def train_with_folds(
     folds: int = DEFAULT_FOLDS,
     prune: float = DEFAULT_PRUNE,
     seed: int = DEFAULT_SEED,
+    router: Router | None = None,
 ) -> tuple[IntentModel, list[dict[str, float]]]:
     """Return the trained model and, per example, its calibrated out-of-fold probabilities.
 
@@ -186,7 +188,9 @@ def train_with_folds(
     if len(classes) < 2:
         raise TrainingError("at least two intents are needed")
     # The shop's platforms are masked as at run time: "京东" is where the shop sells, not a topic.
-    x, buckets = _matrix([mask_platforms(e.text, DEFAULT_PLATFORMS) for e in examples], bits)
+    # With a router, its verdicts are features too, as the classifier computes them at run time.
+    cues = [rule_cues(router.scores(e.text)) if router is not None else () for e in examples]
+    x, buckets = _matrix([mask_platforms(e.text, DEFAULT_PLATFORMS) for e in examples], bits, cues)
     y = np.array([e.intent for e in examples])
     weights = np.array([e.weight for e in examples], dtype=np.float64)
     y_index = np.array([classes.index(label) for label in y])
@@ -238,6 +242,7 @@ def train_with_folds(
             "seed": seed,
             "prune": prune,
             "out_of_fold_accuracy": round(oof_correct, 4),
+            "rule_cues": router is not None,
         },
     )
     return model, folds_out

@@ -81,3 +81,5 @@ def test_kefu_train_with_a_shops_own_messages(tmp_path):
     assert result.exit_code == 0, result.output
     model = load_model(out)
     assert model.meta["examples"] == len(SMALL) and "rule_precision" in model.meta
+    assert model.uses_rule_cues  # the rules' verdicts are features, as at run time
+    assert Classifier(model, load_router()).classify("我要投诉，东西是坏的").key == "complaint"

@@ -82,6 +82,7 @@ def train_command(
         raise click.ClickException(f"training needs the [train] extra: {exc}") from None
     from replies.router import load_router
 
+    router = load_router()
     written, real = ([], []) if no_defaults else default_sources()
     written = [*written, *shop_files, *choice_files]
     try:
@@ -91,10 +92,9 @@ def train_command(
 
             examples += [Example(r["text"], r["intent"]) for r in _db_choices(choices_db)]
         options = {k: v for k, v in {"seed": seed, "folds": folds}.items() if v is not None}
-        model = train(examples, **options)
+        model = train(examples, router=router, **options)
     except (TrainingError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    router = load_router()
     model.meta["rule_precision"] = rule_precision(examples, router, router.config.rule_intents)
     model.meta["sources"] = [p.name for p in [*written, *real]] + (["choices-db"] if choices_db else [])
     model.save(out)
