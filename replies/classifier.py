@@ -41,10 +41,10 @@ class Classifier:
         """
         if not prepare(text):
             return Intent("unclear", 0.0, None)
-        rules = self.router.classify(text, platforms=platforms)
+        rules, scores = self.router.read(text, platforms=platforms)
         if rules.key in self.rule_intents:
             return Intent(rules.key, round(self._rule_confidence.get(rules.key, _RULE_PRIOR), 3))
-        cues = rule_cues(self.router.scores(text, platforms=platforms)) if self.model.uses_rule_cues else ()
+        cues = rule_cues(scores) if self.model.uses_rule_cues else ()
         prediction = self.model.predict(self.mask_platforms(text, platforms), cues)
         key = prediction.key
         negated = self.router.negated(text, platforms=platforms)

@@ -313,10 +313,18 @@ class Router:
         >>> load_router().classify("我要投诉，收到的杯子是碎的").key
         'complaint'
         """
+        return self.read(text, platforms=platforms)[0]
+
+    def read(self, text: str, *, platforms: tuple[str, ...] | None = None) -> tuple[Intent, dict[str, float]]:
+        """Return the rules' :class:`Intent` of a message and every intent's score, from one pass."""
         folded = self.fold(text, platforms=platforms)
         if not folded:
-            return Intent("unclear", 0.0, None)
+            return Intent("unclear", 0.0, None), dict.fromkeys(_SCORED, 0.0)
         scores = self._scores(folded)
+        return self._pick(folded, scores), scores
+
+    def _pick(self, folded: str, scores: dict[str, float]) -> Intent:
+        """Return the intent the scores choose, by the priorities of the module docstring."""
         threshold = self.config.threshold
         for key in _STRICT:
             if scores[key] >= threshold:
