@@ -38,6 +38,7 @@ __all__ = [
     "BUTTON_SEND_ANYWAY",
     "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
+    "CALLBACK_PICK",
     "CALLBACK_SEND_ANYWAY",
     "CALLBACK_SUGGEST",
     "TEXT_BUTTON_REFUSED",
@@ -61,6 +62,7 @@ CALLBACK_PREFIX = "kefu"
 CALLBACK_SUGGEST = "s"
 CALLBACK_EDIT = "e"
 CALLBACK_SEND_ANYWAY = "a"
+CALLBACK_PICK = "p"  # a script the desk suggested under a customer's message: send it
 MARK_OPEN, MARK_CLOSE = "【", "】"
 GUARD_ERROR_CATEGORY = "守卫故障"
 

@@ -76,6 +76,8 @@ class _Demo:
         at = self.tick()
         outcome = self.desk.on_customer_message(DEMO_CUSTOMER, text, "text", at=at)
         tags = [outcome.intent or "无内容"] + (["非工作时间"] if outcome.off_hours else [])
+        if outcome.confidence is not None:
+            tags.insert(1, f"把握 {outcome.confidence:.0%}")
         self.say(f"  ({at:%m-%d %H:%M} · {' · '.join(tags)})")
         self.show(outcome)
 

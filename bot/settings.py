@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8081, ge=1, le=65535)
     agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The platforms the shop sells on: a message naming one is never out of scope.
+    shop_platforms: Annotated[tuple[str, ...], NoDecode] = ("淘宝", "天猫", "京东", "拼多多", "抖音")
     busy_reply_after_s: float = Field(default=60, ge=0)
     api_token: SecretStr | None = None
     send_limits: Annotated[tuple[float, float, float], NoDecode] = (30.0, 1.0, 20.0)
@@ -188,6 +190,11 @@ class Settings(BaseSettings):
             )
         except ValueError:
             raise ValueError(f"{value!r} is not a list of dates like 2026-12-24,2026-12-31") from None
+
+    @field_validator("shop_platforms", mode="before")
+    @classmethod
+    def _platforms(cls, value: Any) -> Any:
+        return tuple(_split(value)) if isinstance(value, str) else value
 
     @field_validator("agent_ids", mode="before")
     @classmethod

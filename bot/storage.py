@@ -45,6 +45,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageThread",
+    "Suggestion",
     "Ticket",
     "create_private",
     "from_iso",
@@ -75,6 +76,7 @@ TABLES = (
     "agents",
     "updates",
     "staff_messages",
+    "suggestions",
 )
 
 MIGRATIONS = Migrations("kefu")
@@ -292,6 +294,39 @@ def m005_updates_by_age(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m006_suggestions(db: Database) -> None:
+    """Scripts offered to the agents instead of sent (the router was not sure, or an agent was answering).
+
+    The agent's choice is kept for retraining the intent model (``kefu train --choices``).
+    """
+    db["suggestions"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "conversation_id": int,
+            "message_id": int,  # the customer's message the script would answer
+            "intent": str,
+            "confidence": float,
+            "script_key": str,  # key or key.variant
+            "values": str,  # JSON placeholder values of the script
+            "status": str,  # offered | sent | ignored
+            "agent_id": int,  # who decided
+            "created_at": str,
+            "decided_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("customer_id", "customers", "id"),
+            ("conversation_id", "conversations", "id"),
+            ("message_id", "messages", "id"),
+        ],
+        not_null={"customer_id", "intent", "script_key", "status", "created_at"},
+        defaults={"status": "offered"},
+    )
+    db["suggestions"].create_index(["customer_id", "status"])
+
+
+@MIGRATIONS()
 def m007_bans(db: Database) -> None:
     """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
     stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
@@ -450,6 +485,22 @@ class StaffMessage:
     suggestion: str | None
     category: str | None
     version: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A script offered to the agents: the intent it answers, how sure the router was, the agent's choice."""
+
+    id: int
+    customer_id: int
+    conversation_id: int | None
+    message_id: int | None
+    intent: str
+    confidence: float | None
+    script_key: str
+    values: str | None
+    status: str
+    agent_id: int | None
 
 
 @dataclass(frozen=True)
@@ -875,6 +926,49 @@ class Storage:
             [conversation_id, key, key + ".%"],
         )
         return row is not None
+
+    def scripts_sent(self, conversation_id: int) -> frozenset[str]:
+        """Return the script keys (variants dropped) the bot already sent in this conversation."""
+        cursor = self.db.execute(
+            "SELECT DISTINCT script_key FROM messages WHERE conversation_id = ? AND sender = 'bot' "
+            "AND script_key IS NOT NULL",
+            [conversation_id],
+        )
+        return frozenset(row[0].split(".", 1)[0] for row in cursor.fetchall())
+
+    # suggestions -----------------------------------------------------------------------------
+    def add_suggestion(self, **values: Any) -> int:
+        """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
+        values["created_at"] = to_iso(values["created_at"])
+        return self._insert("suggestions", values)
+
+    def suggestion(self, suggestion_id: int) -> Suggestion | None:
+        """Return one suggestion by id, or None."""
+        return _row(Suggestion, self._one("SELECT * FROM suggestions WHERE id = ?", [suggestion_id]))
+
+    def decide_suggestions(
+        self,
+        customer_id: int,
+        status: str,
+        at: datetime,
+        *,
+        agent_id: int | None = None,
+        only: int | None = None,
+    ) -> int:
+        """Mark the customer's offered suggestions (or only row ``only``) ``status``; return how many."""
+        sql = "UPDATE suggestions SET status = ?, decided_at = ?, agent_id = ? WHERE customer_id = ? "
+        sql += "AND status = 'offered'" + (" AND id = ?" if only is not None else "")
+        params = [status, to_iso(at), agent_id, customer_id] + ([only] if only is not None else [])
+        with self._write():
+            return self.db.execute(sql, params).rowcount
+
+    def suggestion_choices(self) -> list[dict[str, Any]]:
+        """Return every decided suggestion with the customer's text: the agents' choices, for retraining."""
+        return self.rows(
+            "SELECT m.text AS text, s.intent AS intent, s.status AS status, s.confidence AS confidence "
+            "FROM suggestions s JOIN messages m ON m.id = s.message_id "
+            "WHERE s.status IN ('sent', 'ignored') AND m.text IS NOT NULL ORDER BY s.id"
+        )
 
     def messages(self, customer_id: int) -> list[dict[str, Any]]:
         """Return every message of one customer, oldest first."""

@@ -68,29 +68,6 @@ REQUIRED_SCRIPTS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
-# The script that answers an intent in the plain case (first step, no special variant).
-_SCRIPT_FOR_INTENT: Mapping[str, str] = MappingProxyType(
-    {
-        "greeting": "greeting",
-        "service_hours": "service_hours",
-        "complaint": "complaint_receipt",
-        "complaint_followup": "complaint_followup",
-        "suggestion": "suggestion",
-        "security": "security",
-        "how_to": "how_to",
-        "site_problem": "site_problem",
-        "out_of_scope": "out_of_scope",
-        "thanks": "thanks",
-        "praise": "praise",
-        "apology": "apology",
-        "agent_identity": "agent_identity",
-        "human_request": "human_request_1",
-        "uncivil": "uncivil_1",
-        "goodbye": "closing",
-        "unclear": "unclear",
-    }
-)
-
 
 class ScriptError(ValueError):
     """The scripts file is malformed; the message names the file, the entry and the field."""
@@ -274,9 +251,15 @@ def render(key: str, variant: str | None = None, **values: object) -> str:
     return _default().render(key, variant, **values)
 
 
-def script_for(intent_key: str) -> str:
-    """Return the script key answering ``intent_key`` in the plain case (complaint → complaint_receipt)."""
+def script_for(intent_key: str) -> str | None:
+    """Return the script key answering ``intent_key`` in the plain case (complaint → complaint_receipt).
+
+    Read from the one intent → script table, ``policy.toml``; None for an intent that gets no reply
+    (``other``); ``KeyError`` for an unknown intent.
+    """
+    from replies.policy import default_policy
+
     try:
-        return _SCRIPT_FOR_INTENT[intent_key]
+        return default_policy().script_for(intent_key)
     except KeyError:
         raise KeyError(f"unknown intent {intent_key!r}") from None

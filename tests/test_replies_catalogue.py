@@ -58,7 +58,10 @@ def test_scripts_are_simplified_chinese(key):
 
 @pytest.mark.parametrize("intent", INTENT_KEYS)
 def test_every_intent_has_a_script(intent):
-    assert script_for(intent) in CATALOGUE
+    if intent == "other":  # a message for a person: never auto-answered (policy.toml)
+        assert script_for(intent) is None
+    else:
+        assert script_for(intent) in CATALOGUE
 
 
 @pytest.mark.parametrize(

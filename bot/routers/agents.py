@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.agent_desk import (
     CALLBACK_EDIT,
+    CALLBACK_PICK,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
     TEXT_BUTTON_REFUSED,
@@ -433,12 +434,34 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
                 at,
             )
         await answer_query(query, TEXT_SENT_ANYWAY if result.allowed else (result.text or "未发送"))
+    elif action == CALLBACK_PICK:
+        notice = query.message
+        at = utc_now()
+        agent = _agent(query)
+        outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
+        if outcome is not None and notice is not None:
+            await desk.storage.run(
+                desk.storage.enqueue,
+                notice.chat.id,
+                "editMessageReplyMarkup",
+                {"chat_id": notice.chat.id, "message_id": notice.message_id},
+                at,
+            )
+        if outcome is None:
+            await answer_query(query, TEXT_SUGGESTION_DONE)
+        else:
+            await answer_query(query, TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD)
     elif action == CALLBACK_EDIT:
         await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
     else:
         log.warning("button press refused: unknown action in %.80r", query.data)
         await answer_query(query, TEXT_BUTTON_REFUSED)
     sender.notify()
+
+
+TEXT_SUGGESTION_PICKED = "已发送建议回复"
+TEXT_SUGGESTION_HELD = "建议回复未通过检查，未发送"
+TEXT_SUGGESTION_DONE = "这条建议已处理"
 
 
 def build_router() -> Router:
