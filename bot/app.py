@@ -73,11 +73,23 @@ async def keep_response_types(
     return await make_request(bot, method)
 
 
-def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, sender: Sender) -> Dispatcher:
-    """Return the Dispatcher with every router and the long-lived objects handlers receive by name."""
+def build_dispatcher(
+    settings: Settings,
+    storage: Storage,
+    desk: SupportDesk,
+    sender: Sender,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> Dispatcher:
+    """Return the Dispatcher with every router and the long-lived objects handlers receive by name.
+
+    ``clock`` tells handlers when an update is handled (``kefu run`` passes the real one, so an update
+    kept while the bot was down gets no stale off-hours reply); None decides each message as of its
+    own date, as a replay of a fixed day in the tests does.
+    """
     # No aiogram FSM: conversation state lives in the database. (Its default in-memory storage also
     # keeps an entry for every chat it ever saw: memory that grows with the number of customers.)
-    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings)
+    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings, clock=clock)
     dp.include_router(setup_routers())
     return dp
 

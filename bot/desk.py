@@ -150,8 +150,12 @@ class SupportDesk:
         telegram_message_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
         album: str | None = None,
+        now: datetime | None = None,
     ) -> Outcome:
         """Store, decide and queue the replies for one customer message; return what happened.
+
+        ``at`` is when the customer wrote, ``now`` when it is handled (later after downtime: an
+        off-hours notice is then decided for ``now``, see :func:`replies.policy.decide`).
 
         ``text`` is the message text or the media caption (None for a sticker or media without one);
         ``entities`` its formatting (kept in the relay). With ``telegram_message_id`` and a staff chat
@@ -194,6 +198,7 @@ class SupportDesk:
                         self.schedule,
                         at,
                         shop_name=self.settings.shop_name,
+                        now=now,
                     )
                     applied = self._apply(plan, stored, conv, message_id, at)
             except Exception as exc:
@@ -386,7 +391,8 @@ class SupportDesk:
                 values=json.dumps(values, ensure_ascii=False),
                 created_at=at,
             )
-            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {suggestion.confidence:.0%}）：\n{preview}"
+            sure = f"{suggestion.confidence:.0%}"
+            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
             markup = {
                 "inline_keyboard": [[{"text": BUTTON_SEND_SUGGESTION, "callback_data": f"kefu:p:{row}"}]]
             }

@@ -130,7 +130,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
     desk = SupportDesk(storage, settings)
     sender = Sender(bot, storage, settings)
-    dp = build_dispatcher(settings, storage, desk, sender)
+    dp = build_dispatcher(settings, storage, desk, sender, clock=utc_now)
     inbox = Inbox(storage)
     pump = UpdatePump(dp, bot, inbox)
     allowed = dp.resolve_used_update_types()

@@ -346,8 +346,14 @@ def decide(
     *,
     shop_name: str = "本店",
     policy: Policy | None = None,
+    now: datetime | None = None,
 ) -> Plan:
-    """Return the :class:`Plan` for one customer message (pure: no storage, no clock)."""
+    """Return the :class:`Plan` for one customer message (pure: no storage, no clock).
+
+    ``at`` is when the customer wrote; ``now`` when the plan is made (the same unless the update waited,
+    e.g. while the bot was down). The off-hours notice is about ``now``: none when the shop has opened
+    meanwhile, and its 「明天08:00」 is counted from ``now``.
+    """
     policy = policy or default_policy()
     draft = _Draft(conversation={"last_customer_at": at})
     intent = message.intent
@@ -356,8 +362,9 @@ def decide(
         return draft.freeze(intent)
     engaged = _engaged(conversation, at, policy)
     off_hours = not schedule.is_open(at)
-    if off_hours:
-        _off_hours_notice(draft, conversation, schedule, at, policy)
+    now = at if now is None or now < at else now
+    if off_hours and not schedule.is_open(now):
+        _off_hours_notice(draft, conversation, schedule, now, policy)
     if intent is None:
         if message.substantive:
             if conversation.waiting_since is None:

@@ -301,3 +301,18 @@ async def test_no_script_while_an_agent_is_engaged(rig):
     assert render("security") not in texts
     assert len(texts) == greeted + 1  # only the agent's answer
     assert thread is not None
+
+
+async def test_an_update_kept_through_downtime_gets_no_stale_off_hours_reply(fake, settings):
+    # Written at 20:00 (closed); the bot was down and handles it at 09:00 the next day (open).
+    rig = Rig(fake, settings)
+    handled = FixedClock(at(9, 0, day=24))
+    rig.dp = build_dispatcher(settings, rig.storage, rig.desk, rig.sender, clock=handled)
+    await rig.feed(rig.fake.text_update("在吗", at=at(20, 0)))
+    assert not any("不是客服人工服务时间" in t or "明天" in t for t in rig.customer_texts())
+    # Still closed when handled (01:00): the notice says 08:00, counted from then, not 「明天08:00」.
+    handled.now = at(1, 0, day=25)
+    await rig.feed(rig.fake.text_update("在吗", at=at(20, 0, day=24), user_id=CUSTOMER + 1))
+    [notice] = [t for t in rig.customer_texts(CUSTOMER + 1) if "不是客服人工服务时间" in t]
+    assert "请您在08:00后" in notice
+    rig.storage.close()

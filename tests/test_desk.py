@@ -393,3 +393,13 @@ def test_a_replayed_update_is_not_answered_twice(desk):
     assert first.replies and not first.duplicate
     assert again.duplicate and again.replies == () and again.message_id == first.message_id
     assert len(desk.storage.messages(ALICE.user_id)) == len(first.replies) + 1
+
+
+def test_an_update_handled_after_downtime_gets_no_stale_off_hours_reply(desk):
+    # Written at 20:00 (closed), handled at 09:00 the next morning (open): 「明天08:00」 would be false.
+    late = desk.on_customer_message(ALICE, "我的快递到哪了", at=at(20, 0), now=at(9, 0, day=24))
+    assert not any(r.key.startswith("off_hours") for r in late.replies)
+    # Handled at 01:00 (still closed): the reopening is told from then.
+    other = desk.on_customer_message(BOB, "我的快递到哪了", at=at(20, 0), now=at(1, 0, day=24))
+    [notice] = [r for r in other.replies if r.key == "off_hours_closed"]
+    assert "请您在08:00后" in notice.text

@@ -210,3 +210,20 @@ def test_accepting_the_receipt_of_a_silent_ticket_keeps_that_ticket():
     offered = Suggestion("complaint", 0.4, plan_for("碎了", "complaint", 0.3).suggestions[0].send)
     plan = accept(offered, ConversationState(open_ticket=silent), HOURS, at(10, 5), policy=POLICY)
     assert sent(plan) == ["complaint_receipt"] and plan.ticket.action == "existing"
+
+
+# Issue 17, item 13: an update kept while the bot was down is decided when it is handled.
+def test_an_off_hours_notice_stale_by_the_time_it_is_handled_is_not_sent():
+    message = Message("在吗，我的快递到哪了", Intent("other", 0.99))
+    late = decide(message, FRESH, HOURS, at(20), now=at(9, day=24), policy=POLICY)
+    assert not any(s.key.startswith("off_hours") for s in late.replies)
+
+
+def test_relative_dates_are_told_from_the_moment_of_sending():
+    message = Message("在吗，我的快递到哪了", Intent("other", 0.99))
+    late = decide(message, FRESH, HOURS, at(20), now=at(1, day=24), policy=POLICY)
+    (notice,) = [s for s in late.replies if s.key == "off_hours_closed"]
+    assert notice.values["reopen_at"] == "08:00"  # not 「明天08:00」: it is already tomorrow
+    on_time = decide(message, FRESH, HOURS, at(20), policy=POLICY)
+    (notice,) = [s for s in on_time.replies if s.key == "off_hours_closed"]
+    assert notice.values["reopen_at"] == "明天08:00"

@@ -9,6 +9,7 @@ The desk's work runs on the storage thread (:meth:`bot.storage.Storage.run`), of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -45,8 +46,13 @@ def _edited_at(message: Message) -> datetime:
     return edit or message.date
 
 
-async def customer_message(message: Message, desk: SupportDesk, sender: Sender) -> None:
-    """Store and answer one customer message; the relay and replies leave through the outbox."""
+async def customer_message(
+    message: Message, desk: SupportDesk, sender: Sender, clock: Callable[[], datetime] | None = None
+) -> None:
+    """Store and answer one customer message; the relay and replies leave through the outbox.
+
+    ``clock`` (from the dispatcher) says when it is handled, for an update that waited (downtime).
+    """
     text, kind = content_of(message)
     customer = customer_of(message)
     await desk.storage.run(
@@ -61,6 +67,7 @@ async def customer_message(message: Message, desk: SupportDesk, sender: Sender) 
         telegram_message_id=message.message_id,
         entities=entities_of(message),
         album=message.media_group_id,
+        now=clock() if clock is not None else None,
     )
     sender.notify()
 
