@@ -393,8 +393,41 @@ def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
     return (notice.chat.id if notice else None, replied.message_id if replied else None)
 
 
+TEXT_SUGGESTION_PICKED = "已发送建议回复"
+TEXT_SUGGESTION_HELD = "建议回复未通过检查，未发送"
+TEXT_SUGGESTION_DONE = "这条建议已处理"
+
+
+async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: int) -> tuple[bool, str]:
+    """Run a sending button's action on the storage thread; return (whether it sent, the answer text).
+
+    When something was sent, the notice's buttons are removed so they cannot be pressed again.
+    """
+    at = utc_now()
+    agent = _agent(query)
+    if action == CALLBACK_PICK:
+        outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
+        done = outcome is not None
+        if outcome is None:
+            answer = TEXT_SUGGESTION_DONE
+        else:
+            answer = TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD
+    else:
+        act = AgentDesk(desk).send_suggestion if action == CALLBACK_SUGGEST else AgentDesk(desk).send_anyway
+        result = await desk.storage.run(act, agent, row_id, at, under=_under(query))
+        done = result.allowed
+        sent = "已发送建议话术" if action == CALLBACK_SUGGEST else TEXT_SENT_ANYWAY
+        answer = sent if result.allowed else (result.text or "未发送")
+    notice = query.message
+    if done and notice is not None:
+        clear = {"chat_id": notice.chat.id, "message_id": notice.message_id}
+        await desk.storage.run(desk.storage.enqueue, notice.chat.id, "editMessageReplyMarkup", clear, at)
+    return done, answer
+
+
 async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
-    """The buttons under a held message: send the documented suggestion instead, or how to edit and resend.
+    """The buttons under a held message or a suggested script: send the suggestion, send the held words
+    anyway (review level, audited), send the suggested script, or how to edit and resend.
 
     Every press is answered; one with data no button of ours carries is refused and logged.
     """
@@ -404,64 +437,15 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
         await answer_query(query, TEXT_BUTTON_REFUSED)
         return
     action, row_id = parsed
-    if action == CALLBACK_SUGGEST:
-        notice = query.message
-        at = utc_now()
-        result = await desk.storage.run(
-            AgentDesk(desk).send_suggestion, _agent(query), row_id, at, under=_under(query)
-        )
-        if result.allowed and notice is not None:
-            await desk.storage.run(
-                desk.storage.enqueue,
-                notice.chat.id,
-                "editMessageReplyMarkup",
-                {"chat_id": notice.chat.id, "message_id": notice.message_id},
-                at,
-            )
-        await answer_query(query, "已发送建议话术" if result.allowed else (result.text or "未发送"))
-    elif action == CALLBACK_SEND_ANYWAY:
-        notice = query.message
-        at = utc_now()
-        result = await desk.storage.run(
-            AgentDesk(desk).send_anyway, _agent(query), row_id, at, under=_under(query)
-        )
-        if result.allowed and notice is not None:
-            await desk.storage.run(
-                desk.storage.enqueue,
-                notice.chat.id,
-                "editMessageReplyMarkup",
-                {"chat_id": notice.chat.id, "message_id": notice.message_id},
-                at,
-            )
-        await answer_query(query, TEXT_SENT_ANYWAY if result.allowed else (result.text or "未发送"))
-    elif action == CALLBACK_PICK:
-        notice = query.message
-        at = utc_now()
-        agent = _agent(query)
-        outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
-        if outcome is not None and notice is not None:
-            await desk.storage.run(
-                desk.storage.enqueue,
-                notice.chat.id,
-                "editMessageReplyMarkup",
-                {"chat_id": notice.chat.id, "message_id": notice.message_id},
-                at,
-            )
-        if outcome is None:
-            await answer_query(query, TEXT_SUGGESTION_DONE)
-        else:
-            await answer_query(query, TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD)
+    if action in (CALLBACK_SUGGEST, CALLBACK_SEND_ANYWAY, CALLBACK_PICK):
+        _, answer = await _press(query, desk, action, row_id)
+        await answer_query(query, answer)
     elif action == CALLBACK_EDIT:
         await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
     else:
         log.warning("button press refused: unknown action in %.80r", query.data)
         await answer_query(query, TEXT_BUTTON_REFUSED)
     sender.notify()
-
-
-TEXT_SUGGESTION_PICKED = "已发送建议回复"
-TEXT_SUGGESTION_HELD = "建议回复未通过检查，未发送"
-TEXT_SUGGESTION_DONE = "这条建议已处理"
 
 
 def build_router() -> Router:
