@@ -8,7 +8,8 @@ send to this message as the first message of a conversation in business hours wi
 engaged — decided by the same policy table (``replies/policy.toml``) and function as the bot — or
 null when it would send nothing (``other``, an acknowledgement, or an intent below its confidence
 threshold: then the script is only suggested to the agent). Values only known at run time (ticket
-number, agent number, reopening time) are shown as markers like ``〈工单号〉``.
+number, agent number, reopening time) are shown as markers like ``〈工单号〉``. The reply is written in
+the script ``KEFU_REPLY_SCRIPT`` chooses (a traditional message gets a traditional reply under ``auto``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import click
 from bot.commands import read_numbered, settings_or_exit
 from bot.settings import Settings
 from replies import Intent, classify, render
+from replies.hanzi import reply_script_for, to_script
 from replies.policy import first_reply
 from replies.schedule import Schedule
 
@@ -39,14 +41,16 @@ RUNTIME_MARKERS: dict[str, str] = {
 def reply_for(text: str, intent: Intent, settings: Settings, at: datetime | None = None) -> str | None:
     """Return the text the bot would send to ``text`` opening a conversation (run-time values as markers).
 
-    None when it would send nothing.
+    None when it would send nothing. The reply is in the script ``KEFU_REPLY_SCRIPT`` picks for ``text``
+    (traditional for a traditional message under ``auto``).
     """
     schedule = Schedule.from_settings(settings)
     send = first_reply(text, intent, schedule, at or datetime.now(UTC), shop_name=settings.shop_name)
     if send is None:
         return None
     values: dict[str, Any] = {**send.values, **{k: v for k, v in RUNTIME_MARKERS.items() if k in send.values}}
-    return render(send.key, send.variant, **{**RUNTIME_MARKERS, **values})
+    script = reply_script_for(settings.reply_script, text)
+    return to_script(render(send.key, send.variant, **{**RUNTIME_MARKERS, **values}), script)
 
 
 def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
