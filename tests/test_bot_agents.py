@@ -640,7 +640,8 @@ async def test_a_traditional_customer_gets_traditional_replies_end_to_end(rig):
 
     await rig.customer_says("你們幾點上班", at(10, 0))
     auto_reply = rig.to_customer("sendMessage")[-1].params["text"]
-    assert auto_reply == to_script(render("service_hours", hours=rig.settings.business_hours_text), "traditional")
+    hours = rig.settings.business_hours_text
+    assert auto_reply == to_script(render("service_hours", hours=hours), "traditional")
     await rig.agent_says("/r thanks", at(10, 1))
     sent = rig.to_customer("sendMessage")[-1].params["text"]
     assert sent == to_script(render("thanks"), "traditional") and is_traditional(sent)
