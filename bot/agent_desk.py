@@ -29,9 +29,9 @@ from bot import relay
 from bot.desk import SupportDesk
 from bot.storage import Customer, StaffMessage, from_iso, to_iso
 from guards import Hit, Verdict, check, mark_spans
-from replies import load_scripts, render
+from replies import render
 from replies.calendar import festival
-from replies.catalogue import MissingValue
+from replies.catalogue import MissingValue, default_scripts
 from replies.hanzi import to_script
 
 __all__ = [
@@ -572,7 +572,7 @@ class AgentDesk:
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
         lines = ["话术列表（/r 键名 发送，变体用 键名.变体）："]
-        for script in load_scripts():
+        for script in default_scripts():
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
             lines.append(f"{script.key}{variants} — {preview}")

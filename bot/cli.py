@@ -187,10 +187,12 @@ def _register_optional() -> None:
     """Attach the commands that live beside their pure cores."""
     from bot.commands.check import check_command
     from bot.commands.classify import classify_command
+    from bot.commands.init import init_command
     from bot.commands.train import export_choices_command, train_command
 
     main.add_command(check_command, "check")
     main.add_command(classify_command, "classify")
+    main.add_command(init_command, "init")
     main.add_command(train_command, "train")
     main.add_command(export_choices_command, "export-choices")
 

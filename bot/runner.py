@@ -35,10 +35,11 @@ from bot.menus import publish_menus
 from bot.polling import poll
 from bot.proxy import check_reachable, through_proxy
 from bot.settings import Settings
+from bot.shop import use_shop_folder
 from bot.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
-from guards import check, use_shop
+from guards import check
 from replies import classify, render
 from replies.calendar import missing_official_years
 
@@ -54,7 +55,7 @@ def load_catalogues(settings: Settings) -> None:
 
     Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
     """
-    use_shop(settings.shop_dir)  # the packaged catalogue plus KEFU_SHOP_DIR/banned.toml, for every check
+    use_shop_folder(settings.shop_dir)  # the package plus KEFU_SHOP_DIR's banned.toml and scripts.toml
     check("您好")
     classify("您好")
     render("greeting", shop=settings.shop_name)

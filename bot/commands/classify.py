@@ -23,6 +23,7 @@ import click
 
 from bot.commands import read_numbered, settings_or_exit
 from bot.settings import Settings
+from bot.shop import use_shop_folder
 from replies import Intent, classify, render
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import first_reply
@@ -66,6 +67,18 @@ def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
     }
 
 
+def _use_shop_or_exit(settings: Settings) -> None:
+    """Install the shop folder's catalogues (KEFU_SHOP_DIR); a broken file is one line and exit 2."""
+    from guards import CatalogueError
+    from replies import ScriptError
+
+    try:
+        use_shop_folder(settings.shop_dir)
+    except (CatalogueError, ScriptError) as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
 @click.command("classify")
 @click.argument("text", required=False)
 @click.option(
@@ -81,6 +94,7 @@ def classify_command(text: str | None, jsonl: bool) -> None:
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT or --jsonl")
     settings = settings_or_exit()
+    _use_shop_or_exit(settings)
     if text is not None:
         intent = classify(text, platforms=settings.shop_platforms)
         reply = reply_for(text, intent, settings)
