@@ -105,9 +105,10 @@ def _startup_errors() -> tuple[type[Exception], ...]:
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
+    from replies.faq import FaqError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError, StartupError, ProxyUnreachable)
+    return (StorageError, CatalogueError, ScriptError, FaqError, IntentError, StartupError, ProxyUnreachable)
 
 
 @main.command()

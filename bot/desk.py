@@ -31,6 +31,7 @@ from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailabl
 from bot.telegram_kinds import SUBSTANTIVE_KINDS
 from guards import check
 from replies import classify, render
+from replies.faq import default_faq, with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
     NOTICE_CLOSED_CONVERSATION,
@@ -317,7 +318,8 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        return Message(text, self.classify(body, platforms=self.settings.shop_platforms), content_kind)
+        intent = self.classify(body, platforms=self.settings.shop_platforms)
+        return Message(text, with_faq(body, intent, default_faq()), content_kind)
 
     def _apply(
         self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime

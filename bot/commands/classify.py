@@ -2,7 +2,8 @@
 
 ``kefu classify "TEXT"`` prints intent, confidence, guess and reply. ``kefu classify --jsonl`` reads
 JSON objects with ``text`` from stdin (other fields passed through) and writes each back with
-``intent``, ``confidence`` (0..1) and ``reply`` added; a bad or blank line gets ``line`` and an
+``intent``, ``confidence`` (0..1) and ``reply`` added (and ``faq``, the id, when a shop FAQ answers
+it); a bad or blank line gets ``line`` and an
 ``error`` naming it, the batch goes on, and the exit status is 2. ``reply`` is what the bot would
 send to this message as the first message of a conversation in business hours with no agent
 engaged — decided by the same policy table (``replies/policy.toml``) and function as the bot — or
@@ -25,6 +26,7 @@ from bot.commands import read_numbered, settings_or_exit
 from bot.settings import Settings
 from bot.shop import use_shop_folder
 from replies import Intent, classify, render
+from replies.faq import default_faq, with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import first_reply
 from replies.schedule import Schedule
@@ -58,23 +60,27 @@ def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
     row, text = read_numbered(line_no, line)
     if text is None:
         return row
-    intent = classify(text, platforms=settings.shop_platforms)
-    return {
+    intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
+    result = {
         **row,
         "intent": intent.key,
         "confidence": intent.score,
         "reply": reply_for(text, intent, settings),
     }
+    if intent.key == "faq":
+        result["faq"] = intent.guess
+    return result
 
 
 def _use_shop_or_exit(settings: Settings) -> None:
     """Install the shop folder's catalogues (KEFU_SHOP_DIR); a broken file is one line and exit 2."""
     from guards import CatalogueError
     from replies import ScriptError
+    from replies.faq import FaqError
 
     try:
         use_shop_folder(settings.shop_dir)
-    except (CatalogueError, ScriptError) as exc:
+    except (CatalogueError, ScriptError, FaqError) as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
 
@@ -96,9 +102,11 @@ def classify_command(text: str | None, jsonl: bool) -> None:
     settings = settings_or_exit()
     _use_shop_or_exit(settings)
     if text is not None:
-        intent = classify(text, platforms=settings.shop_platforms)
+        intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
         reply = reply_for(text, intent, settings)
         click.echo(f"intent: {intent.key}")
+        if intent.key == "faq":
+            click.echo(f"faq: {intent.guess}")
         click.echo(f"confidence: {intent.score:.2f}")
         click.echo(f"guess: {intent.guess or '-'}")
         click.echo(f"reply: {reply if reply is not None else '- (relayed to the agents)'}")
