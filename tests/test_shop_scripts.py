@@ -166,7 +166,10 @@ def test_init_uncommented_templates_are_valid(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["init", str(tmp_path)])
     _uncomment(tmp_path / "scripts.toml")
     _uncomment(tmp_path / "banned.toml")
+    faq = (tmp_path / "faq.toml").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "faq.toml").write_text("\n".join(line[2:] for line in faq[5:]) + "\n", encoding="utf-8")
     shop = load_shop(tmp_path)
+    assert shop.faq.match("什么时候发货").faq.id == "shipping_time"
     assert shop.scripts.render("closing") == render("closing")
     assert shop.scripts.get("closing").source == "本店"
     assert shop.guard.check("爱买不买").level == "block"
