@@ -29,9 +29,10 @@ from bot import relay
 from bot.desk import SupportDesk
 from bot.storage import Customer, StaffMessage, from_iso, to_iso
 from guards import Hit, Verdict, check, mark_spans
-from replies import load_scripts, render
+from replies import render
 from replies.calendar import festival
-from replies.catalogue import MissingValue
+from replies.catalogue import MissingValue, default_scripts
+from replies.hanzi import to_script
 
 __all__ = [
     "BUTTON_EDIT",
@@ -556,10 +557,12 @@ class AgentDesk:
         }
 
     def send_script(self, agent: AgentRef, customer_id: int, spec: str, at: datetime) -> AgentResult:
-        """Send the documented script ``KEY`` or ``KEY.VARIANT`` with its placeholders filled (``/r``)."""
+        """Send the documented script ``KEY`` or ``KEY.VARIANT`` with its placeholders filled (``/r``), in the
+        customer's reply script (``KEFU_REPLY_SCRIPT``); return what happened."""
         key, _, variant = spec.strip().partition(".")
         try:
             text = render(key, variant=variant or None, **self.script_values(agent, customer_id, at))
+            text = to_script(text, self.desk.reply_script(customer_id))
         except MissingValue as exc:
             return AgentResult(False, text=f"无法发送「{spec}」：缺少 {exc}")
         except KeyError:
@@ -569,7 +572,7 @@ class AgentDesk:
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
         lines = ["话术列表（/r 键名 发送，变体用 键名.变体）："]
-        for script in load_scripts():
+        for script in default_scripts():
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
             lines.append(f"{script.key}{variants} — {preview}")
@@ -578,6 +581,7 @@ class AgentDesk:
     def close(self, agent: AgentRef, customer_id: int, at: datetime) -> AgentResult:
         """Send the documented closing (festival variant on festival days); close ticket and conversation."""
         closing = render("closing", variant=festival(at.astimezone(self.settings.zone).date()))
+        closing = to_script(closing, self.desk.reply_script(customer_id))
         with self.storage.transaction():
             result = self._send_text(agent, customer_id, closing, at, label="📤 已发送结束语")
             if not result.allowed:

@@ -105,9 +105,10 @@ def _startup_errors() -> tuple[type[Exception], ...]:
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
+    from replies.faq import FaqError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError, StartupError, ProxyUnreachable)
+    return (StorageError, CatalogueError, ScriptError, FaqError, IntentError, StartupError, ProxyUnreachable)
 
 
 @main.command()
@@ -187,10 +188,12 @@ def _register_optional() -> None:
     """Attach the commands that live beside their pure cores."""
     from bot.commands.check import check_command
     from bot.commands.classify import classify_command
+    from bot.commands.init import init_command
     from bot.commands.train import export_choices_command, train_command
 
     main.add_command(check_command, "check")
     main.add_command(classify_command, "classify")
+    main.add_command(init_command, "init")
     main.add_command(train_command, "train")
     main.add_command(export_choices_command, "export-choices")
 

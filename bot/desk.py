@@ -31,6 +31,8 @@ from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailabl
 from bot.telegram_kinds import SUBSTANTIVE_KINDS
 from guards import check
 from replies import classify, render
+from replies.faq import default_faq, with_faq
+from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
     NOTICE_CLOSED_CONVERSATION,
     NOTICE_HUMAN,
@@ -316,7 +318,8 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        return Message(text, self.classify(body, platforms=self.settings.shop_platforms), content_kind)
+        intent = self.classify(body, platforms=self.settings.shop_platforms)
+        return Message(text, with_faq(body, intent, default_faq()), content_kind)
 
     def _apply(
         self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime
@@ -327,7 +330,9 @@ class SupportDesk:
             storage.update_message(message_id, intent=plan.intent)
         ticket_number = self._ticket(plan, customer, conv, at)
         values = {"ticket": ticket_number}
-        replies, held = self._queue_replies(plan.replies, values, customer, conv.id, at)
+        replies, held = self._queue_replies(
+            plan.replies, values, customer, conv.id, at, self.reply_script(customer.id)
+        )
         changes = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.conversation.items()}
         if changes:
             storage.update_conversation(conv.id, **changes)
@@ -377,10 +382,13 @@ class SupportDesk:
         if staff is None:
             return []
         rows = []
+        script = self.reply_script(customer.id) if suggestions else "simplified"
         for suggestion in suggestions:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
-            preview = render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"})
+            preview = to_script(
+                render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}), script
+            )
             row = self.storage.add_suggestion(
                 customer_id=customer.id,
                 conversation_id=conversation_id,
@@ -532,7 +540,9 @@ class SupportDesk:
             if customer is None or customer.blocked or customer.banned_at is not None:
                 continue
             with self.storage.transaction():
-                replies, held = self._queue_replies((Send("busy"),), {}, customer, conv.id, at)
+                replies, held = self._queue_replies(
+                    (Send("busy"),), {}, customer, conv.id, at, self.reply_script(customer.id)
+                )
                 self.storage.update_conversation(conv.id, busy_sent_at=to_iso(at))
             outcomes.append(
                 Outcome(
@@ -606,8 +616,23 @@ class SupportDesk:
         return True
 
     # helpers ---------------------------------------------------------------------------------
-    def _guarded(self, key: str, variant: str | None, values: dict[str, Any], customer_id: int, at: datetime):
-        text = render(key, variant=variant, **values)
+    def reply_script(self, customer_id: int) -> str:
+        """Return the script this customer's replies are written in (``KEFU_REPLY_SCRIPT``; ``auto``:
+        traditional when the customer's newest message with text is, else simplified)."""
+        setting = self.settings.reply_script
+        text = self.storage.last_customer_text(customer_id) if setting == "auto" else None
+        return reply_script_for(setting, text)
+
+    def _guarded(
+        self,
+        key: str,
+        variant: str | None,
+        values: dict[str, Any],
+        customer_id: int,
+        at: datetime,
+        script: str = "simplified",
+    ):
+        text = to_script(render(key, variant=variant, **values), script)
         try:
             verdict = check(text)
         except Exception:
@@ -633,12 +658,13 @@ class SupportDesk:
         customer: Customer,
         conversation_id: int,
         at: datetime,
+        script: str = "simplified",
     ) -> tuple[list[Reply], list[Reply]]:
         replies, held = [], []
         for send in sends:
             key, variant = send.key, send.variant
             values = {**send.values, **{k: v for k, v in filled.items() if k in send.values}}
-            text, allowed = self._guarded(key, variant, values, customer.id, at)
+            text, allowed = self._guarded(key, variant, values, customer.id, at, script)
             if not allowed:
                 held.append(Reply(key, variant, text, None))
                 continue

@@ -35,14 +35,15 @@ from bot.menus import publish_menus
 from bot.polling import poll
 from bot.proxy import check_reachable, through_proxy
 from bot.settings import Settings
+from bot.shop import use_shop_folder
 from bot.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.storage import open_storage
 from bot.webhook import build_webhook_app, webhook_path
-from guards import check, use_shop
+from guards import check
 from replies import classify, render
 from replies.calendar import missing_official_years
 
-__all__ = ["calendar_warnings", "load_catalogues", "run_bot"]
+__all__ = ["calendar_warnings", "load_catalogues", "reload_shop", "run_bot"]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,33 @@ def load_catalogues(settings: Settings) -> None:
 
     Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
     """
-    use_shop(settings.shop_dir)  # the packaged catalogue plus KEFU_SHOP_DIR/banned.toml, for every check
+    use_shop_folder(settings.shop_dir)  # the package plus KEFU_SHOP_DIR's banned.toml and scripts.toml
     check("您好")
     classify("您好")
     render("greeting", shop=settings.shop_name)
+
+
+def reload_shop(settings: Settings) -> bool:
+    """Reload ``KEFU_SHOP_DIR`` (SIGHUP, ``systemctl reload kefu``); return whether the new files are in use.
+
+    Every file is validated before anything is swapped, so a broken edit keeps the old catalogues and is
+    logged as one line; the bot keeps running and no update is dropped (polling and the webhook go on).
+    """
+    from guards import CatalogueError
+    from replies import ScriptError
+    from replies.faq import FaqError
+
+    try:
+        shop = use_shop_folder(settings.shop_dir)
+    except (CatalogueError, ScriptError, FaqError) as exc:
+        log.error("SIGHUP: reload of KEFU_SHOP_DIR failed, the old catalogue stays: %s", exc)
+        return False
+    log.info(
+        "SIGHUP: reload requested; KEFU_SHOP_DIR reloaded (%s FAQ, %s scripts); the bot keeps running",
+        len(shop.faq),
+        len(shop.scripts),
+    )
+    return True
 
 
 def calendar_warnings(today: date) -> list[str]:
@@ -80,7 +104,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     with contextlib.suppress(NotImplementedError, RuntimeError):  # `systemctl reload kefu` must not stop it
-        loop.add_signal_handler(signal.SIGHUP, log.info, "SIGHUP: reload requested; the bot keeps running")
+        loop.add_signal_handler(signal.SIGHUP, reload_shop, settings)
 
     lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
     try:

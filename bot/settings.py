@@ -10,7 +10,7 @@ import os
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     shop_name: str = ""  # unset: the scripts leave the name out (「您好，很高兴为您服务！」)
     # The shop's own folder: banned.toml (extra banned phrasings and allowed phrases) and later more.
     shop_dir: Path | None = None
+    # The script of the bot's replies: auto (as the customer's last message), simplified, traditional, hk, tw.
+    reply_script: Literal["auto", "simplified", "traditional", "hk", "tw"] = "auto"
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
         "08:00-12:00,14:00-18:00"

@@ -909,6 +909,15 @@ class Storage:
             [chat_id, telegram_message_id],
         )
 
+    def last_customer_text(self, customer_id: int) -> str | None:
+        """Return the text of this customer's newest message that has any (None when none has)."""
+        row = self._one(
+            "SELECT text FROM messages WHERE customer_id = ? AND direction = 'in' "
+            "AND text IS NOT NULL AND trim(text) != '' ORDER BY id DESC LIMIT 1",
+            [customer_id],
+        )
+        return row["text"] if row else None
+
     def last_agent_answer(self, customer_id: int) -> datetime | None:
         """Return when an agent last answered this customer, or None."""
         row = self._one(

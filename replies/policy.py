@@ -88,7 +88,10 @@ Handler = Literal[
     "unclear",
     "uncivil",
     "human_request",
+    "faq",
 ]
+# Intents that come from the shop's folder rather than the model: ``faq`` (replies.faq).
+SHOP_INTENT_KEYS: tuple[str, ...] = ("faq",)
 
 
 class PolicyError(ValueError):
@@ -180,10 +183,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
         error = exc.errors()[0]
         loc = ".".join(str(p) for p in error["loc"]) or "file"
         raise PolicyError(f"{path.name}: {loc}: {error['msg']}") from None
-    missing = [key for key in INTENT_KEYS if key not in data.intents]
+    missing = [key for key in (*INTENT_KEYS, *SHOP_INTENT_KEYS) if key not in data.intents]
     if missing:
         raise PolicyError(f"{path.name}: intents.{missing[0]}: missing")
-    unknown = [key for key in data.intents if key not in INTENT_KEYS]
+    unknown = [key for key in data.intents if key not in INTENT_KEYS and key not in SHOP_INTENT_KEYS]
     if unknown:
         raise PolicyError(f"{path.name}: intents.{unknown[0]}: not an intent key")
     scripts = load_scripts()
@@ -412,7 +415,7 @@ def accept(
     draft = _Draft()
     intent = Intent(suggestion.intent, 1.0)
     sends, order, notices = _answer(intent, conversation, schedule, at, shop_name, policy)
-    if suggestion.send.variant == "guess":
+    if suggestion.send.variant == "guess" or suggestion.intent == "faq":
         sends = [suggestion.send]
     draft.replies.extend(sends)
     draft.notices.extend(notices)
@@ -503,6 +506,8 @@ def _answer(
 ) -> tuple[list[Send], TicketOrder | None, list[str]]:
     """Return the scripts answering ``intent`` by its handler, with a complaint's ticket order and notices."""
     rule = policy.rule(intent.key)
+    if rule.handler == "faq":  # the shop's answer: script "faq", variant = the FAQ id (bot.shop)
+        return ([Send("faq", intent.guess)] if intent.guess else []), None, []
     script = rule.script
     if script is None:
         return [], None, []

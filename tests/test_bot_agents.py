@@ -632,3 +632,16 @@ async def test_block_level_reply_has_no_send_anyway(rig):
     await rig.agent_says(RUDE, at(10, 1))
     buttons = rig.last_staff().params["reply_markup"]["inline_keyboard"][0]
     assert BUTTON_SEND_ANYWAY not in [b["text"] for b in buttons]
+
+
+async def test_a_traditional_customer_gets_traditional_replies_end_to_end(rig):
+    """KEFU_REPLY_SCRIPT=auto (default): the auto-reply and an agent's /r script follow the customer."""
+    from replies.hanzi import is_traditional, to_script
+
+    await rig.customer_says("你們幾點上班", at(10, 0))
+    auto_reply = rig.to_customer("sendMessage")[-1].params["text"]
+    hours = rig.settings.business_hours_text
+    assert auto_reply == to_script(render("service_hours", hours=hours), "traditional")
+    await rig.agent_says("/r thanks", at(10, 1))
+    sent = rig.to_customer("sendMessage")[-1].params["text"]
+    assert sent == to_script(render("thanks"), "traditional") and is_traditional(sent)

@@ -106,9 +106,15 @@ async def test_photo_caption_judged_and_copied_with_header(rig):
 
 
 async def test_traditional_characters_end_to_end(rig):
+    from replies.hanzi import to_script
+
     await rig.feed(rig.fake.text_update("我要投訴，東西壞了", at=at(10, 0)))
     ticket = rig.storage.open_ticket(CUSTOMER)
-    assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number)]
+    # understood through t2s, answered in traditional characters (KEFU_REPLY_SCRIPT=auto)
+    receipt = render("complaint_receipt", ticket=ticket.number)
+    assert rig.customer_texts() == [to_script(receipt, "traditional")]
+    staff_texts = [c.params.get("text", "") for c in rig.staff_calls()]
+    assert any(t.endswith("我要投訴，東西壞了") for t in staff_texts)  # the staff see the customer's own text
 
 
 async def test_edit_stored_as_version_and_relayed(rig):

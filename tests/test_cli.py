@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBCOMMANDS = ["run", "demo", "check", "classify", "train", "export-choices", "serve", "db", "health"]
+SUBCOMMANDS = ["run", "demo", "check", "classify", "train", "export-choices", "serve", "db", "health", "init"]
 
 
 def test_help_lists_every_subcommand() -> None:

@@ -2,13 +2,15 @@
 
 ``kefu classify "TEXT"`` prints intent, confidence, guess and reply. ``kefu classify --jsonl`` reads
 JSON objects with ``text`` from stdin (other fields passed through) and writes each back with
-``intent``, ``confidence`` (0..1) and ``reply`` added; a bad or blank line gets ``line`` and an
+``intent``, ``confidence`` (0..1) and ``reply`` added (and ``faq``, the id, when a shop FAQ answers
+it); a bad or blank line gets ``line`` and an
 ``error`` naming it, the batch goes on, and the exit status is 2. ``reply`` is what the bot would
 send to this message as the first message of a conversation in business hours with no agent
 engaged — decided by the same policy table (``replies/policy.toml``) and function as the bot — or
 null when it would send nothing (``other``, an acknowledgement, or an intent below its confidence
 threshold: then the script is only suggested to the agent). Values only known at run time (ticket
-number, agent number, reopening time) are shown as markers like ``〈工单号〉``.
+number, agent number, reopening time) are shown as markers like ``〈工单号〉``. The reply is written in
+the script ``KEFU_REPLY_SCRIPT`` chooses (a traditional message gets a traditional reply under ``auto``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ import click
 
 from bot.commands import read_numbered, settings_or_exit
 from bot.settings import Settings
+from bot.shop import use_shop_folder
 from replies import Intent, classify, render
+from replies.faq import default_faq, with_faq
+from replies.hanzi import reply_script_for, to_script
 from replies.policy import first_reply
 from replies.schedule import Schedule
 
@@ -39,27 +44,45 @@ RUNTIME_MARKERS: dict[str, str] = {
 def reply_for(text: str, intent: Intent, settings: Settings, at: datetime | None = None) -> str | None:
     """Return the text the bot would send to ``text`` opening a conversation (run-time values as markers).
 
-    None when it would send nothing.
+    None when it would send nothing. The reply is in the script ``KEFU_REPLY_SCRIPT`` picks for ``text``
+    (traditional for a traditional message under ``auto``).
     """
     schedule = Schedule.from_settings(settings)
     send = first_reply(text, intent, schedule, at or datetime.now(UTC), shop_name=settings.shop_name)
     if send is None:
         return None
     values: dict[str, Any] = {**send.values, **{k: v for k, v in RUNTIME_MARKERS.items() if k in send.values}}
-    return render(send.key, send.variant, **{**RUNTIME_MARKERS, **values})
+    script = reply_script_for(settings.reply_script, text)
+    return to_script(render(send.key, send.variant, **{**RUNTIME_MARKERS, **values}), script)
 
 
 def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
     row, text = read_numbered(line_no, line)
     if text is None:
         return row
-    intent = classify(text, platforms=settings.shop_platforms)
-    return {
+    intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
+    result = {
         **row,
         "intent": intent.key,
         "confidence": intent.score,
         "reply": reply_for(text, intent, settings),
     }
+    if intent.key == "faq":
+        result["faq"] = intent.guess
+    return result
+
+
+def _use_shop_or_exit(settings: Settings) -> None:
+    """Install the shop folder's catalogues (KEFU_SHOP_DIR); a broken file is one line and exit 2."""
+    from guards import CatalogueError
+    from replies import ScriptError
+    from replies.faq import FaqError
+
+    try:
+        use_shop_folder(settings.shop_dir)
+    except (CatalogueError, ScriptError, FaqError) as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 @click.command("classify")
@@ -77,10 +100,13 @@ def classify_command(text: str | None, jsonl: bool) -> None:
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT or --jsonl")
     settings = settings_or_exit()
+    _use_shop_or_exit(settings)
     if text is not None:
-        intent = classify(text, platforms=settings.shop_platforms)
+        intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
         reply = reply_for(text, intent, settings)
         click.echo(f"intent: {intent.key}")
+        if intent.key == "faq":
+            click.echo(f"faq: {intent.guess}")
         click.echo(f"confidence: {intent.score:.2f}")
         click.echo(f"guess: {intent.guess or '-'}")
         click.echo(f"reply: {reply if reply is not None else '- (relayed to the agents)'}")
