@@ -399,7 +399,8 @@ class Kefu:
 
         runner.build_bot = capture
         self.task = asyncio.create_task(runner.run_bot(settings, stop=self.stop))
-        while not self.db_path.exists() or self.bot is None:
+        # Started: the database exists and the session has its middlewares (after the start-up checks).
+        while not self.db_path.exists() or self.bot is None or not self.outbound_gate():
             await asyncio.sleep(POLL_S)
         self.reader = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
 

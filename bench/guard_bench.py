@@ -17,6 +17,12 @@ entries of the same lengths drawn from the same characters):
 Prints messages/s and p50/p99 microseconds per message, the ratios the issue sets targets for
 (p50 at 100 chars <= 50 us; guard >= 10x faster than naive at 10x; guard 10x <= 2x guard 1x) and
 the guard's recall on the banned cases with each catalogue (no recall may be lost at 10x).
+
+Issue 16 adds: the block level (catalogue + concept classes on the phonetic key; "guard" above is
+the block level) against the catalogue alone and ``fold`` alone, the normaliser every check starts
+with, as the machine-speed baseline (a loaded machine slows all of them alike, so the ratios are what
+to compare across runs); the cost of the review-level model on top; and ``kefu check --jsonl``
+streaming every real agent answer of ``jddc/train.dec`` with both levels (target >= 2,000/s).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from guards import Guard, fold, load_catalogue  # noqa: E402
 from guards.catalogue import Catalogue, Entry, pattern_text  # noqa: E402
+from replies.realtext import real_dir  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "guard_cases.jsonl"
 NAIVE_CUTOFF = 80.0  # partial_ratio threshold of the naive loop
@@ -149,6 +156,25 @@ def recall(fn: Callable[[str], bool], texts: Sequence[str]) -> float:
     return sum(1 for text in texts if fn(text)) / len(texts)
 
 
+def jsonl_throughput(guard: Guard) -> tuple[int, float]:
+    """Return (lines, lines per second) of ``kefu check --jsonl`` over every real agent answer."""
+    import io
+
+    from bot.commands.check import _stream
+
+    path = real_dir() / "jddc" / "train.dec"
+    if not path.exists():
+        return 0, 0.0
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stdin = io.StringIO(
+        "".join(json.dumps({"id": n, "text": t}, ensure_ascii=False) + "\n" for n, t in enumerate(lines))
+    )
+    stdout = io.StringIO()
+    started = time.perf_counter()
+    count = _stream(guard, stdin, stdout, None)
+    return count, count / (time.perf_counter() - started)
+
+
 def main() -> None:
     """Run every matcher on both catalogues and print the figures and the target ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,7 +196,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     recalls: dict[str, float] = {}
     for label, catalogue in (("1x", real), ("10x", big)):
-        guard = Guard.from_catalogue(catalogue)
+        guard = Guard.from_catalogue(catalogue, review_model=None)  # the block level
         naive = naive_matcher(catalogue)
         aho = aho_matcher(catalogue)
         print(f"catalogue {label}: realistic messages")
@@ -188,6 +214,15 @@ def main() -> None:
     print("recall on banned cases (exact, embedded, obfuscated, edited):")
     for name, value in recalls.items():
         print(f"  {name:28} {value:7.1%}")
+    print("levels at 100 chars (1x catalogue):")
+    plain = Guard.from_catalogue(real, concepts=None, review_model=None)
+    with_meaning = Guard.from_catalogue(real, review_model=None)
+    full = Guard.from_catalogue(real)
+    fold_times = summary("fold (baseline)", timings(fold, hundred, args.rounds))
+    plain_times = summary("guard, catalogue only", timings(plain.check, hundred, args.rounds))
+    meaning_times = summary("block level (+ concepts)", timings(with_meaning.check, hundred, args.rounds))
+    full_times = summary("+ review model", timings(full.check, hundred, args.rounds))
+    lines, per_second = jsonl_throughput(full)
     p50 = results["guard100 1x"]["p50"]
     speedup = results["naive 10x"]["p50"] / results["guard 10x"]["p50"]
     growth = results["guard 10x"]["p50"] / results["guard 1x"]["p50"]
@@ -198,6 +233,10 @@ def main() -> None:
     ceiling = results["guard 1x"]["p50"] / results["aho 1x"]["p50"]
     print(f"  guard / aho at 1x (p50):              {ceiling:.1f}x")
     print(f"  recall lost at 10x:                   {recalls['guard 1x'] - recalls['guard 10x']:+.1%}")
+    print(f"  block level / catalogue only (p50):   {meaning_times['p50'] / plain_times['p50']:.2f}x")
+    print(f"  block level / fold (p50):             {meaning_times['p50'] / fold_times['p50']:.1f}x")
+    print(f"  with review model / block level (p50): {full_times['p50'] / meaning_times['p50']:.2f}x")
+    print(f"  kefu check --jsonl, {lines} real answers: {per_second:,.0f} lines/s (target >= 2,000)")
 
 
 if __name__ == "__main__":

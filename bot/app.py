@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import ClientDecodeError
 from aiogram.methods.base import Response, TelegramMethod
 
 from bot.clock import utc_now
@@ -23,9 +24,10 @@ from bot.delivery import Sender
 from bot.desk import SupportDesk
 from bot.routers import setup_routers
 from bot.settings import ConfigError, Settings
+from bot.startup import NotBotApiAnswer
 from bot.storage import Storage
 
-__all__ = ["BUSY_SWEEP_S", "build_bot", "build_dispatcher", "sweep_busy"]
+__all__ = ["BUSY_SWEEP_S", "BotApiSession", "build_bot", "build_dispatcher", "sweep_busy"]
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,27 @@ BUSY_SWEEP_S = 1.0
 
 
 def build_bot(settings: Settings) -> Bot:
-    """Return the Bot for ``settings.bot_token``, talking to ``settings.api_server`` (Telegram or local)."""
+    """Return the Bot for ``settings.bot_token``, talking to ``settings.api_server`` (Telegram or local),
+    through ``settings.bot_api_proxy`` when one is set (every call: updates, sends, files)."""
     if settings.bot_token is None:
         raise ConfigError("KEFU_BOT_TOKEN: not set (run `kefu demo` to try the bot offline)")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_server))
+    proxy = settings.bot_api_proxy
+    session = BotApiSession(
+        api=TelegramAPIServer.from_base(settings.api_server), proxy=proxy.url if proxy else None
+    )
     session.middleware(keep_response_types)
     return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+class BotApiSession(AiohttpSession):
+    """aiogram's session, saying which HTTP status came with an answer that is not the Bot API's JSON."""
+
+    def check_response(self, bot: Bot, method: TelegramMethod, status_code: int, content: str) -> Response:
+        """Return Telegram's parsed answer; raise :class:`NotBotApiAnswer` for an HTML page."""
+        try:
+            return super().check_response(bot, method, status_code, content)
+        except ClientDecodeError as exc:
+            raise NotBotApiAnswer(status_code, exc.original) from None
 
 
 # pydantic caches parametrised generics weakly: aiogram's ``Response[Message]`` & co. were collected and
@@ -56,11 +73,23 @@ async def keep_response_types(
     return await make_request(bot, method)
 
 
-def build_dispatcher(settings: Settings, storage: Storage, desk: SupportDesk, sender: Sender) -> Dispatcher:
-    """Return the Dispatcher with every router and the long-lived objects handlers receive by name."""
+def build_dispatcher(
+    settings: Settings,
+    storage: Storage,
+    desk: SupportDesk,
+    sender: Sender,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> Dispatcher:
+    """Return the Dispatcher with every router and the long-lived objects handlers receive by name.
+
+    ``clock`` tells handlers when an update is handled (``kefu run`` passes the real one, so an update
+    kept while the bot was down gets no stale off-hours reply); None decides each message as of its
+    own date, as a replay of a fixed day in the tests does.
+    """
     # No aiogram FSM: conversation state lives in the database. (Its default in-memory storage also
     # keeps an entry for every chat it ever saw: memory that grows with the number of customers.)
-    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings)
+    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings, clock=clock)
     dp.include_router(setup_routers())
     return dp
 
@@ -75,7 +104,7 @@ async def sweep_busy(
     """Queue due busy replies every ``every_s`` seconds until cancelled (state is in the database)."""
     while True:
         try:
-            if desk.due_busy_replies(clock()):
+            if await desk.storage.run(desk.due_busy_replies, clock()):
                 sender.notify()
         except Exception:
             log.exception("busy-reply sweep failed")

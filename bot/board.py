@@ -183,20 +183,20 @@ def stats_text(stats: Stats) -> str:
     """Return the ``/stats`` answer: today's conversations, auto share, held back, tickets, waiting."""
     return "\n".join(
         [
-            f"📊 今日统计({stats.day})",
-            f"会话:{stats.conversations},机器人独立处理 {stats.auto_answered}({stats.auto_share:.0%})",
-            f"拦截的客服消息:{stats.held}",
-            f"  按类别:{_pairs(stats.held_by_category)}",
-            f"  按工号:{_pairs(stats.held_by_agent)}",
-            f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
-            f"等待回复的客户:{stats.waiting},最久已等 {wait_text(stats.oldest_wait_s)}(营业时间)",
+            f"📊 今日统计（{stats.day}）",
+            f"会话：{stats.conversations}，机器人独立处理 {stats.auto_answered}（{stats.auto_share:.0%}）",
+            f"拦截的客服消息：{stats.held}",
+            f"  按类别：{_pairs(stats.held_by_category)}",
+            f"  按工号：{_pairs(stats.held_by_agent)}",
+            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
+            f"等待回复的客户：{stats.waiting}，最久已等 {wait_text(stats.oldest_wait_s)}（营业时间）",
             *_group_lines(stats),
         ]
     )
 
 
 def _group_lines(stats: Stats) -> list[str]:
-    return [f"  客服群 {g}:等待 {waiting},待转发 {queued}" for g, waiting, queued in stats.groups]
+    return [f"  客服群 {g}：等待 {waiting}，待转发 {queued}" for g, waiting, queued in stats.groups]
 
 
 def board_text(stats: Stats) -> str:
@@ -206,15 +206,15 @@ def board_text(stats: Stats) -> str:
     else:
         minute_wait = (stats.oldest_wait_s // 60) * 60  # shown by the minute: one edit a minute at most
         waiting = (
-            f"⏳ 等待回复:{stats.waiting} 位,最久 {stats.oldest_customer} 已等 "
-            f"{wait_text(minute_wait)}(营业时间)"
+            f"⏳ 等待回复：{stats.waiting} 位，最久 {stats.oldest_customer} 已等 "
+            f"{wait_text(minute_wait)}（营业时间）"
         )
     return "\n".join(
         [
             "📌 客服看板",
             waiting,
-            f"工单:未关闭 {stats.tickets_open},已超时 {stats.tickets_overdue}",
-            f"今日会话 {stats.conversations},自动处理 {stats.auto_share:.0%},拦截 {stats.held}",
+            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
+            f"今日会话 {stats.conversations}，自动处理 {stats.auto_share:.0%}，拦截 {stats.held}",
             *_group_lines(stats),
         ]
     )
@@ -254,10 +254,11 @@ class Board:
         if not force and self._last is not None and (at - self._last).total_seconds() < self.every_s:
             return "skipped"
         self._last = at
-        text = board_text(collect(self.storage, self.schedule, at, self.groups))
-        message_id = self.storage.state(self._message_key)
+        run = self.storage.run  # every read and write on the storage thread, off the event loop
+        text = board_text(await run(collect, self.storage, self.schedule, at, self.groups))
+        message_id = await run(self.storage.state, self._message_key)
         if message_id is not None:
-            if self.storage.state(self._text_key) == text:
+            if await run(self.storage.state, self._text_key) == text:
                 return "same"
             try:
                 await self.call(
@@ -266,17 +267,17 @@ class Board:
                 )
             except Exception as exc:
                 if "not modified" in str(exc).lower():
-                    self.storage.set_state(self._text_key, text)
+                    await run(self.storage.set_state, self._text_key, text)
                     return "same"
                 if "not found" not in str(exc).lower() and "can't be edited" not in str(exc).lower():
                     raise
                 log.warning("the pinned board is gone (%s); sending a new one", exc)
             else:
-                self.storage.set_state(self._text_key, text)
+                await run(self.storage.set_state, self._text_key, text)
                 return "edited"
         sent = await self.call("sendMessage", {"chat_id": self.staff_chat_id, "text": text})
-        self.storage.set_state(self._message_key, str(sent.message_id))
-        self.storage.set_state(self._text_key, text)
+        await run(self.storage.set_state, self._message_key, str(sent.message_id))
+        await run(self.storage.set_state, self._text_key, text)
         try:
             await self.call(
                 "pinChatMessage",

@@ -20,8 +20,11 @@ def _configure_logging(verbose: bool, settings: Settings) -> None:
     from bot.logs import configure_logging
 
     secrets = (settings.bot_token, settings.webhook_secret, settings.api_token)
+    proxy_password = settings.bot_api_proxy.password if settings.bot_api_proxy else None
     configure_logging(
-        logging.DEBUG if verbose else logging.INFO, *(s.get_secret_value() for s in secrets if s is not None)
+        logging.DEBUG if verbose else logging.INFO,
+        *(s.get_secret_value() for s in secrets if s is not None),
+        *([proxy_password] if proxy_password else []),
     )
 
 
@@ -40,18 +43,20 @@ def main() -> None:
 def run(verbose: bool) -> None:
     """Run the bot (polling, or webhook when KEFU_WEBHOOK_URL is set).
 
-    Without KEFU_BOT_TOKEN this starts the offline console demo instead.
+    Without KEFU_BOT_TOKEN this starts the offline console demo instead, on a terminal only: under
+    systemd or in a container (stdin not a terminal) it exits 2, so the missing token shows.
     """
     settings = settings_or_exit()
     if settings.bot_token is None:
+        if not _stdin_is_terminal():
+            click.echo("kefu: KEFU_BOT_TOKEN is not set", err=True)
+            raise SystemExit(2)
         click.echo(
             "kefu: KEFU_BOT_TOKEN is not set: starting the offline console demo (kefu demo).", err=True
         )
         _demo(settings)
         return
     _configure_logging(verbose, settings)
-    from aiogram.exceptions import TelegramUnauthorizedError
-
     from bot.dbfile import DatabaseLost
     from bot.runner import run_bot
 
@@ -62,12 +67,14 @@ def run(verbose: bool) -> None:
     except DatabaseLost as exc:  # exit 1: a supervisor (systemd Restart=on-failure) starts it again
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(1) from None
-    except TelegramUnauthorizedError:
-        click.echo("kefu: Telegram rejected KEFU_BOT_TOKEN (401 Unauthorized): check the token", err=True)
-        raise SystemExit(2) from None
     except _startup_errors() as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+def _stdin_is_terminal() -> bool:
+    """Return whether someone can type into ``kefu run`` (stdin is a terminal, not /dev/null or a pipe)."""
+    return sys.stdin.isatty()
 
 
 @main.command()
@@ -91,13 +98,17 @@ def _demo(settings: Settings) -> None:
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
-    """Return the errors that stop start-up with one line: a bad database or a broken catalogue."""
+    """Return the errors that stop start-up with one line: a bad database, a broken catalogue, a second
+    instance, a token, Bot API server or proxy that does not answer."""
+    from bot.proxy import ProxyUnreachable
+    from bot.startup import StartupError
     from bot.storage import StorageError
     from guards import CatalogueError
     from replies import ScriptError
+    from replies.faq import FaqError
     from replies.router import IntentError
 
-    return (StorageError, CatalogueError, ScriptError, IntentError)
+    return (StorageError, CatalogueError, ScriptError, FaqError, IntentError, StartupError, ProxyUnreachable)
 
 
 @main.command()
@@ -123,6 +134,36 @@ def db(db_path: Path | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--max-age", default=90, show_default=True, type=click.IntRange(1), help="Seconds a heartbeat is fresh."
+)
+def health(max_age: int) -> None:
+    """Exit 0 when the running bot's heartbeat is fresh, 1 otherwise (a container healthcheck).
+
+    `kefu run` touches KEFU_DB_PATH.heartbeat after every getUpdates answer (polling) or every 20 s
+    while its webhook listener accepts connections; a clean stop removes it.
+    """
+    import time
+
+    from bot.heartbeat import heartbeat_age, heartbeat_path
+
+    path = heartbeat_path(settings_or_exit().db_path).resolve()
+    age = heartbeat_age(path, time.time())
+    if age is None:
+        why = "kefu run is not running (or uses another KEFU_DB_PATH)"
+        click.echo(f"kefu: no heartbeat at {path}: {why}", err=True)
+        raise SystemExit(1)
+    if age > max_age:
+        click.echo(
+            f"kefu: the last heartbeat at {path} is {age:.0f} s old (over {max_age} s): the bot is not "
+            "receiving updates (Telegram or the proxy unreachable, or the process hangs)",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"alive: last heartbeat {age:.0f} s ago ({path})")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 def serve(host: str, port: int) -> None:
@@ -131,9 +172,15 @@ def serve(host: str, port: int) -> None:
     Set KEFU_API_TOKEN to require `Authorization: Bearer <token>`.
     """
     from bot.serve import run_server
+    from guards import CatalogueError, use_shop
 
     settings = settings_or_exit()
     _configure_logging(False, settings)
+    try:
+        use_shop(settings.shop_dir)
+    except CatalogueError as exc:
+        click.echo(f"kefu: {exc}", err=True)
+        raise SystemExit(2) from None
     run_server(settings, host=host, port=port)
 
 
@@ -141,9 +188,14 @@ def _register_optional() -> None:
     """Attach the commands that live beside their pure cores."""
     from bot.commands.check import check_command
     from bot.commands.classify import classify_command
+    from bot.commands.init import init_command
+    from bot.commands.train import export_choices_command, train_command
 
     main.add_command(check_command, "check")
     main.add_command(classify_command, "classify")
+    main.add_command(init_command, "init")
+    main.add_command(train_command, "train")
+    main.add_command(export_choices_command, "export-choices")
 
 
 _register_optional()

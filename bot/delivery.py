@@ -19,8 +19,23 @@ hides the other chats' rows.
 
 Errors: 429 leaves the row pending and pauses that chat for ``retry_after``; 5xx and network errors
 pause the chat with an exponential backoff; 403 (the customer blocked the bot) marks the row failed,
-flags the customer and tells the staff topic; other 400s mark the row failed (a retry cannot help).
-A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again.
+flags the customer and tells the staff topic ("user is deactivated" is told as such, not as blocked);
+other 400s mark the row failed (a retry cannot help), and one to a customer is told in the topic.
+A relay whose forum topic was deleted ("message thread not found") gets a new topic and is sent again;
+one whose topic an admin closed ("TOPIC_CLOSED") reopens it and is sent again. A copy Telegram refuses
+(a giveaway, an invoice, paid media, a message deleted meanwhile) is replaced by words saying what it was.
+
+The staff chat itself can need fixing: the bot lost its rights ("have no write access", "not enough
+rights", removed), Topics were switched off ("the chat is not a forum"; Telegram then drops the thread
+id silently, so a relay would land in the main chat: a send answered without its thread counts too,
+and ``getChat`` is asked before sending again), or the group was upgraded to a supergroup
+(``migrate_to_chat_id``: the new id to set is logged and posted in the new group). Relays then wait,
+retried with a backoff, and once a send works again the staff are told (in General) what happened.
+
+The items of a customer's album are copied in one ``copyMessages`` call, which keeps them grouped, once
+no new item arrived for :data:`ALBUM_SETTLE_S`.
+A topic created on Telegram whose id the database could not store is kept in memory and stored at the
+next try: a customer never gets a second topic for it.
 When the database cannot record a send Telegram confirmed (locked past the busy timeout, read-only,
 full), the sender keeps the confirmation in memory and sends nothing more until it is recorded: a
 row is never sent twice while the process lives.
@@ -50,12 +65,13 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, methods
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramRetryAfter,
 )
 
@@ -67,8 +83,11 @@ from bot.ratelimit import Limits
 from bot.settings import Settings
 from bot.staffgroups import StaffGroups
 from bot.storage import OutboxRow, Storage, from_iso, is_unavailable
+from bot.telegram_kinds import uncopyable_text
 
-__all__ = ["BACKOFF_MAX_S", "Sender", "method_for"]
+T = TypeVar("T")
+
+__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "NeverDelivered", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +97,66 @@ _IN_LANE: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_sender_in_
 BACKOFF_MAX_S = 60.0
 IDLE_WAKE_S = 1.0
 LANE_STUCK_S = 180.0  # longer than a group's minute plus the longest backoff: a lane that never ends
+DRAIN_POLL_S = 0.05  # while stopping: how often paused chats are looked at again
 THREAD_NOT_FOUND = "message thread not found"
 # Bad requests that mean the staff chat itself is unusable (wrong id, bot removed, admin rights lost):
 # relays wait for it to be fixed instead of failing.
-STAFF_CHAT_GONE = ("chat not found", "not enough rights", "kicked", "not a member", "chat_admin_required")
-NOTICE_BLOCKED = "客户已屏蔽机器人,消息无法送达"
-NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截,未送达"
+STAFF_CHAT_GONE = (
+    "chat not found",
+    "not enough rights",
+    "kicked",
+    "not a member",
+    "chat_admin_required",
+    "have no write access",
+    "the chat is not a forum",
+)
+NOT_A_FORUM = "the chat is not a forum"
+TOPIC_CLOSED = "topic_closed"
+# A copy Telegram will not make: protected or uncopyable content (giveaway, invoice, paid media …), or a
+# message deleted before it was copied. The relay then says in words what the customer sent.
+COPY_REFUSED = (
+    "can't be copied",
+    "message to copy not found",
+    "message_id_invalid",
+    "messages to copy not found",
+)
+DEACTIVATED = "user is deactivated"
+# A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
+# an album within a fraction of a second, as separate messages).
+ALBUM_SETTLE_S = 1.5
+NOTICE_BLOCKED = "客户已屏蔽机器人，消息无法送达"
+NOTICE_DEACTIVATED = "客户的Telegram账号已注销，消息无法送达"
+NOTICE_REJECTED = "Telegram拒绝了发给客户的消息，未送达"
+NOTICE_STAFF_BACK = "✅ 客服群恢复可用，暂停期间排队的消息已补发。此前的问题："
+NOTICE_MIGRATED = (
+    "⚠️ 客服群已升级为超级群组，新的群ID是 {new}：请把 KEFU_STAFF_CHAT_ID 中的 {old} 换成 {new}，"
+    "开启话题后重启机器人"
+)
+NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截，未送达"
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
-NOTICE_REPEATED_FAILURES = "消息多次发送失败(网络或Telegram故障),仍在重试,未丢失"
+NOTICE_REPEATED_FAILURES = "消息多次发送失败（网络或Telegram故障），仍在重试，未丢失"
+
+
+class NeverDelivered(Exception):
+    """An edit whose message never reached the chat (its send failed for good): nothing to edit."""
+
+
+def _copy_refused(reason: str) -> bool:
+    return any(marker in reason for marker in COPY_REFUSED)
+
+
+def _landed_outside_topic(result: Any) -> bool:
+    """Return whether a sent Message came back without the thread it was sent to (Topics are off)."""
+    return hasattr(result, "chat") and getattr(result, "message_thread_id", None) is None
+
+
+def _media_item(row: OutboxRow) -> dict[str, Any]:
+    """Return the ``InputMedia`` dict of an album item queued as ``sendPhoto``/``sendVideo``/…."""
+    kind = row.method.removeprefix("send").lower()
+    params = row.params
+    item = {"type": kind, "media": params[kind]}
+    item.update({k: params[k] for k in ("caption", "caption_entities") if k in params})
+    return item
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
@@ -139,6 +210,7 @@ class Sender:
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._busy: dict[int, asyncio.Task[tuple[int, bool]]] = {}  # chat id -> its lane, running
         self._busy_since: dict[int, float] = {}  # chat id -> when its running lane started
+        self._fetched = 0  # rows the last dispatch read (a full batch: more are waiting)
         self._ready_at: dict[int, float] = {}  # chat id -> when a held chat may send again (timestamp)
         self._backlog: set[int] = set()  # group chats that had to wait: their queued relays get merged
         self.calls_made = 0  # counted calls that left (for benchmarks and logs)
@@ -147,6 +219,14 @@ class Sender:
         # outbox id -> (Telegram message id, when). Nothing else is sent until they are recorded, so a
         # row is never sent twice while the process lives, and a crash meanwhile repeats at most these.
         self._unrecorded: dict[int, tuple[int | None, datetime]] = {}
+        # staff chat id -> why it refused relays; told there once it works again
+        self._staff_trouble: dict[int, str] = {}
+        self._migrated_told: set[int] = set()  # new supergroup ids already told in their group
+        self._albums: dict[str, tuple[int, datetime]] = {}  # album -> (items queued, since when)
+        self._album_ids: dict[int, list[int | None]] = {}  # outbox id -> message ids of its copyMessages
+        # Forum topics created on Telegram whose id the database could not store yet: customer id ->
+        # (topic id, title). The next relay stores that one instead of creating another topic.
+        self._unstored_topics: dict[int, tuple[int, str]] = {}
 
     async def call(
         self, method: str, params: dict[str, Any], *, wait: bool | None = None, cosmetic: bool | None = None
@@ -192,6 +272,14 @@ class Sender:
                         log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
                         raise
 
+    async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
+
+        The sender's records are small and each holds a chat's next send back; behind a burst of
+        customer messages being decided they would starve the replies to those very messages.
+        """
+        return await self.storage.run(fn, *args, urgent=True, **kwargs)
+
     def notify(self) -> None:
         """Wake the background loop: something new is in the outbox."""
         self._wake.set()
@@ -206,9 +294,10 @@ class Sender:
         sent = 0
         async with self._lock:
             while True:
-                if not self._record_confirmed():
+                if not await self._record_confirmed():
                     return sent
-                lanes = self._dispatch()
+                lanes = await self._dispatch()
+                more = self._fetched >= self.batch  # rows were left behind: another pass after this one
                 if not lanes:
                     busy = list(self._busy.values())
                     if not busy:
@@ -218,7 +307,7 @@ class Sender:
                 results = await asyncio.gather(*lanes)
                 progress = sum(count for count, _ in results)
                 sent += progress
-                if not progress:
+                if not progress or not more:  # what the sends queued (follow-ups) goes with the next flush
                     return sent
 
     async def run(self) -> None:
@@ -226,8 +315,8 @@ class Sender:
         :meth:`notify`, a lane finishing, or the moment the first held chat may send again."""
         while not self._stopping:
             try:
-                if self._record_confirmed():
-                    self._dispatch()
+                if await self._record_confirmed():
+                    await self._dispatch()
                 self._report_stuck_lanes()
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
@@ -247,6 +336,12 @@ class Sender:
                 "they will be sent again at the next start",
                 len(self._unrecorded),
                 sorted(self._unrecorded),
+            )
+        if self._unstored_topics:
+            log.error(
+                "stopping with forum topic(s) whose id the database never stored (customer: topic %s); "
+                "agents writing there are told the topic is unknown",
+                self._unstored_topics,
             )
         log.info("sender stopping: %d counted calls, %d answered 429", self.calls_made, self.retry_afters)
         self._stopping = True
@@ -269,17 +364,20 @@ class Sender:
     def _now(self) -> float:
         return self.clock().timestamp()
 
-    def _dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
+    async def _dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
         """Start a lane for each chat with pending rows that is neither busy nor held; return them."""
         now = self._now()
         self._ready_at = {c: t for c, t in self._ready_at.items() if t > now}
         skip = set(self._busy) | set(self._ready_at)
-        rows = self.storage.pending_outbox(self.batch, skip_chats=skip)
+        rows = await self._db(self.storage.pending_outbox, self.batch, skip_chats=skip)
+        self._fetched = len(rows)
         by_chat: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
         started = []
         for chat_id, chat_rows in by_chat.items():
+            if chat_id in self._busy:  # a lane started while the rows were read (flush and run at once)
+                continue
             task = asyncio.create_task(self._lane(chat_id, chat_rows))
             self._busy[chat_id] = task
             self._busy_since[chat_id] = now
@@ -340,8 +438,19 @@ class Sender:
             if delay > 0:
                 self._hold(row.chat_id, delay)
                 return progress, True
+            if relay.ALBUM_KEY in row.params:
+                album = self._album(row, rows)
+                if album is None:
+                    return progress, True  # more items may come: wait (run() wakes every second)
+                if await self._deliver_album(album):
+                    merged.update(r.id for r in album)
+                    progress += len(album)
+                    continue
+                if await self._db(self.storage_status, row.id) == "pending":
+                    return progress, True
+                continue
             pressed = row.chat_id in self._backlog or self.budget.pressed(row.chat_id, self._now())
-            burst = self._burst(row, rows) if pressed else []
+            burst = await self._burst(row, rows) if pressed else []
             if len(burst) > 1:
                 if await self._deliver_merged(burst):
                     merged.update(r.id for r in burst)
@@ -350,15 +459,54 @@ class Sender:
             elif await self._deliver(row):
                 progress += 1
                 continue
-            if self.storage_status(row.id) == "pending":
+            if await self._db(self.storage_status, row.id) == "pending":
                 return progress, True  # keep the chat's order: nothing after a stuck row
         return progress, False
+
+    async def drain(self, grace_s: float) -> int | None:
+        """Send what can be sent within ``grace_s`` seconds (a graceful stop); return how many rows are left
+        (None when the outbox cannot be read).
+
+        Flushes again and again as paused chats (Telegram's pace, a backoff) become free, until the outbox
+        is empty or the time is up. A call still in flight at the deadline is cancelled: like a crash, it
+        may be repeated once at the next start. What is left is logged and sent at the next start.
+        """
+        deadline = asyncio.get_running_loop().time() + grace_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    try:
+                        await self.flush()
+                    except Exception:
+                        log.exception(
+                            "outbox flush failed while stopping; retrying until the grace period ends"
+                        )
+                    if not await self._db(self.storage.pending_outbox, 1) and not self._unrecorded:
+                        return 0
+                    await asyncio.sleep(DRAIN_POLL_S)
+        except TimeoutError:
+            pass
+        try:
+            left = len(await self._db(self.storage.pending_outbox, self.batch))
+        except Exception as exc:
+            log.error("stopping: the outbox could not be read (%s)", exc)
+            return None
+        if left:
+            more = "+" if left >= self.batch else ""
+            log.warning(
+                "stopping after the %.0f s grace period with %d%s message(s) still queued; "
+                "they are sent at the next start",
+                grace_s,
+                left,
+                more,
+            )
+        return left
 
     def _pause(self, chat_id: int, seconds: float) -> None:
         self.budget.pause(chat_id, seconds, self._now())
         self._hold(chat_id, seconds)
 
-    def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
+    async def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
         """Return the queued text relays of ``first``'s topic that can go as one message (in order).
 
         The whole topic's queue is read, not only the rows fetched with ``first``: a customer's later
@@ -369,7 +517,7 @@ class Sender:
         if relay.mergeable_text(first.method, params) is None:
             return []
         if first.customer_id is not None and first.customer_id == topic:
-            queue = self.storage.pending_for_customer(first.chat_id, first.customer_id)
+            queue = await self._db(self.storage.pending_for_customer, first.chat_id, first.customer_id)
             if queue and queue[0].id == first.id:
                 rows = queue
         burst, size = [first], len(self._stamped(first))
@@ -407,26 +555,86 @@ class Sender:
         if first.id in self._unrecorded:
             telegram_id = self._unrecorded[first.id][0]
         else:
-            telegram_id = (self.storage.outbox_row(first.id) or {}).get("telegram_message_id")
+            telegram_id = (await self._db(self.storage.outbox_row, first.id) or {}).get("telegram_message_id")
         for row in burst[1:]:
-            self._record_sent(row.id, telegram_id)
+            await self._record_sent(row.id, telegram_id)
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
+        return True
+
+    def _album(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow] | None:
+        """Return the queued copies of ``first``'s album once no new item came for ``ALBUM_SETTLE_S``."""
+        key = first.params[relay.ALBUM_KEY]
+        album = [r for r in rows[rows.index(first) :] if r.params.get(relay.ALBUM_KEY) == key]
+        now = self.clock()
+        count, since = self._albums.get(key, (0, now))
+        if count != len(album):
+            self._albums[key] = (len(album), now)
+            return None
+        if (now - since).total_seconds() < ALBUM_SETTLE_S:
+            return None
+        del self._albums[key]
+        return album
+
+    async def _deliver_album(self, album: list[OutboxRow]) -> bool:
+        """Send an album's items in one call; on success every row of it is marked sent.
+
+        A customer's album relayed to staff is copied (``copyMessages``); an agent's album goes to the
+        customer as ``sendMediaGroup`` of its items, each by file id with its checked caption.
+        """
+        first = min(album, key=lambda r: r.id)
+        if first.method == "copyMessage":
+            album = sorted(album, key=lambda r: r.params["message_id"])
+            first = album[0]
+            params = {k: v for k, v in first.params.items() if k != "message_id"}
+            params["message_ids"] = [r.params["message_id"] for r in album]
+            method = "copyMessages"
+        else:
+            album = sorted(album, key=lambda r: r.id)
+            params = {"chat_id": first.chat_id, "media": [_media_item(r) for r in album]}
+            method = "sendMediaGroup"
+        carrier = dataclasses.replace(first, method=method, payload=json.dumps(params, ensure_ascii=False))
+        if not await self._deliver(carrier):
+            if await self._db(self.storage_status, first.id) == "failed":
+                for row in album[1:]:
+                    await self._db(
+                        self.storage.mark_attempt, row.id, "album copy failed", self.clock(), failed=True
+                    )
+            return False
+        ids = self._album_ids.pop(first.id, [])
+        for row, telegram_id in zip(album[1:], ids[1:] or [None] * len(album), strict=False):
+            await self._record_sent(row.id, telegram_id)
         return True
 
     async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
         params = row.params
-        params.pop(relay.TEXT_KEY, None)
+        edit_of = params.pop(relay.EDIT_OF_KEY, None)
+        if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
+            edited = await self._db(self.storage.message, edit_of)
+            if edited is None or edited["telegram_message_id"] is None:
+                raise NeverDelivered(f"the message outbox row {row.id} edits was never delivered")
+            params["message_id"] = edited["telegram_message_id"]
         customer_id = params.pop(relay.TOPIC_KEY, None)
+        for key in relay.PRIVATE_KEYS:
+            params.pop(key, None)
         if customer_id is not None:
             params["message_thread_id"] = await relay.ensure_topic(
-                self.call, self.storage, row.chat_id, customer_id, fresh=fresh_topic
+                self.call,
+                self.storage,
+                row.chat_id,
+                customer_id,
+                fresh=fresh_topic,
+                unstored=self._unstored_topics,
             )
         return params
 
     async def _deliver(self, row: OutboxRow) -> bool:
         """Send one row; return True when Telegram confirmed it."""
-        fresh = False
-        for _ in range(2):
+        fresh = reopened = False
+        staff = row.chat_id in self.settings.staff_chat_ids
+        if staff and row.chat_id in self._staff_trouble and not await self._staff_ready(row):
+            return False
+        for _ in range(3):
+            params: dict[str, Any] = {}
             try:
                 params = await self._params(row, fresh_topic=fresh)
                 result = await self.call(row.method, params)
@@ -435,10 +643,23 @@ class Sender:
                 return False
             except TelegramRetryAfter as exc:
                 self._hold(row.chat_id, exc.retry_after)
-                self.storage.mark_attempt(row.id, f"429 retry after {exc.retry_after}s", self.clock())
+                await self._db(
+                    self.storage.mark_attempt, row.id, f"429 retry after {exc.retry_after}s", self.clock()
+                )
                 return False
             except OutboundBlocked as exc:
-                self._refused(row, exc)
+                await self._db(self._refused, row, exc)
+                self.notify()
+                return False
+            except TelegramMigrateToChat as exc:
+                if not staff:
+                    await self._db(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
+                    return False
+                await self._staff_migrated(row, exc)
+                return False
+            except NeverDelivered as exc:
+                log.warning("%s; given up", exc)
+                await self._db(self.storage.mark_attempt, row.id, str(exc), self.clock(), failed=True)
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
@@ -446,29 +667,159 @@ class Sender:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
                     continue
-                if row.chat_id in self.settings.staff_chat_ids and (
+                if TOPIC_CLOSED in reason and not reopened and params.get("message_thread_id"):
+                    reopened = await self._reopen(row.chat_id, params["message_thread_id"])
+                    if reopened:
+                        continue
+                if staff and row.method in ("copyMessage", "copyMessages") and _copy_refused(reason):
+                    return await self._deliver_words(row, exc)
+                if staff and (
                     isinstance(exc, TelegramForbiddenError) or any(m in reason for m in STAFF_CHAT_GONE)
                 ):
-                    self._staff_unreachable(row, exc)
+                    await self._staff_unreachable_now(row, exc)
                     return False
                 if isinstance(exc, TelegramForbiddenError):
-                    self._blocked(row, str(exc))
+                    await self._db(self._blocked, row, str(exc))
                     return False
                 log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-                self.storage.mark_attempt(row.id, str(exc), self.clock(), failed=True)
+                await self._db(self._rejected, row, exc)
+                self.notify()
                 return False
             except Exception as exc:
-                self._failed_attempt(row, exc)
+                delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+                self._pause(row.chat_id, delay)
+                await self._db(self._failed_attempt, row, exc, delay)
                 return False
-            self._record_sent(row.id, getattr(result, "message_id", None))
+            if isinstance(result, list):  # copyMessages: one id per item
+                self._album_ids[row.id] = [getattr(m, "message_id", None) for m in result]
+                result = result[0] if result else None
+            if staff and params.get("message_thread_id") and _landed_outside_topic(result):
+                # Topics were switched off: Telegram dropped the thread id and posted in the main chat.
+                await self._record_sent(row.id, getattr(result, "message_id", None))
+                self._staff_trouble[row.chat_id] = NOT_A_FORUM
+                self._pause(row.chat_id, min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1)))
+                log.error(
+                    "the staff chat %s has Topics switched off: a relay landed in the main chat; relays wait "
+                    "until Topics are on again (group settings -> Topics)",
+                    row.chat_id,
+                )
+                return True
+            await self._record_sent(row.id, getattr(result, "message_id", None))
+            if row.params.get(relay.AFTER_KEY):
+                await self._db(self._after_sent, row)
+                self.notify()
+            if staff and row.chat_id in self._staff_trouble:
+                await self._db(self._staff_back, row, self._staff_trouble.pop(row.chat_id))
+                self.notify()
             return True
         return False
 
-    def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
+    def _after_sent(self, row: OutboxRow) -> None:
+        """Queue the call a row asked for once it was confirmed (e.g. 「修改已同步给客户」 after an edit)."""
+        after = row.params.get(relay.AFTER_KEY)
+        if not after:
+            return
+        try:
+            self.storage.enqueue(
+                after["params"]["chat_id"],
+                after["method"],
+                after["params"],
+                self.clock(),
+                customer_id=after.get("customer_id"),
+            )
+        except Exception as exc:  # the confirmation is recorded; only the staff's note is lost
+            log.error("queuing the follow-up of outbox row %s failed: %s", row.id, exc)
+
+    async def _reopen(self, chat_id: int, thread_id: int) -> bool:
+        """Reopen a forum topic an admin closed; return whether Telegram did."""
+        try:
+            await self.call("reopenForumTopic", {"chat_id": chat_id, "message_thread_id": thread_id})
+        except Exception as exc:
+            log.warning("reopening topic %s in chat %s failed: %s", thread_id, chat_id, exc)
+            return False
+        log.info("reopened topic %s in chat %s (an admin had closed it)", thread_id, chat_id)
+        return True
+
+    async def _deliver_words(self, row: OutboxRow, exc: Exception) -> bool:
+        """Telegram refused to copy a customer's message: say in the topic what it was instead."""
+        log.warning("outbox row %s: Telegram refused the copy (%s); relayed as words", row.id, exc)
+        params = row.params
+        words = {"chat_id": row.chat_id, "text": uncopyable_text(params.get(relay.KIND_KEY))}
+        if relay.TOPIC_KEY in params:
+            words[relay.TOPIC_KEY] = params[relay.TOPIC_KEY]
+        carrier = dataclasses.replace(
+            row, method="sendMessage", payload=json.dumps(words, ensure_ascii=False)
+        )
+        return await self._deliver(carrier)
+
+    def _rejected(self, row: OutboxRow, exc: Exception) -> None:
+        """A 400 Telegram will answer again: give up on the row; one to a customer is told in the topic."""
+        now = self.clock()
+        staff = self._staff_of(row.customer_id)
+        with self.storage.transaction():
+            self.storage.mark_attempt(row.id, str(exc), now, failed=True)
+            if (
+                staff is not None
+                and row.chat_id not in self.settings.staff_chat_ids
+                and row.customer_id is not None
+            ):
+                text = f"{NOTICE_REJECTED}({getattr(exc, 'message', exc)})"
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=row.customer_id, text=text
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
+
+    async def _staff_ready(self, row: OutboxRow) -> bool:
+        """With Topics switched off, ask ``getChat`` before sending again; return whether relays may go."""
+        if self._staff_trouble.get(row.chat_id) != NOT_A_FORUM:
+            return True
+        try:
+            chat = await self.call("getChat", {"chat_id": row.chat_id})
+        except Exception as exc:
+            chat, reason = None, exc
+        else:
+            reason = NOT_A_FORUM
+        if chat is not None and chat.is_forum:
+            return True
+        delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
+        self._pause(row.chat_id, delay)
+        await self._db(self.storage.mark_attempt, row.id, f"staff chat unreachable: {reason}", self.clock())
+        return False
+
+    def _staff_back(self, row: OutboxRow, trouble: str) -> None:
+        """The staff chat takes relays again: tell the staff once, in General, what had been wrong.
+
+        Runs on the storage thread; the trouble was cleared on the event loop.
+        """
+        log.info("the staff chat %s takes relays again (it had: %s)", row.chat_id, trouble)
+        params = {"chat_id": row.chat_id, "text": f"{NOTICE_STAFF_BACK}{trouble}"}
+        self.storage.enqueue(row.chat_id, "sendMessage", params, self.clock())
+
+    async def _staff_migrated(self, row: OutboxRow, exc: TelegramMigrateToChat) -> None:
+        """The staff group became a supergroup: relays wait; the new id is logged and posted there once."""
+        new = exc.migrate_to_chat_id
+        await self._staff_unreachable_now(row, exc)
+        self._staff_trouble[row.chat_id] = f"群已升级为超级群组 {new}"
+        log.error(
+            "the staff group %s was upgraded to a supergroup: set KEFU_STAFF_CHAT_ID=%s (in its place in "
+            "the list) and restart",
+            row.chat_id,
+            new,
+        )
+        if new in self._migrated_told:
+            return
+        self._migrated_told.add(new)
+        try:
+            text = NOTICE_MIGRATED.format(old=row.chat_id, new=new)
+            await self.call("sendMessage", {"chat_id": new, "text": text})
+        except Exception as tell:
+            log.warning("telling the new supergroup %s failed: %s", new, tell)
+
+    async def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
         at = self.clock()
         try:
-            self.storage.mark_sent(outbox_id, telegram_id, at)
+            await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
@@ -480,11 +831,11 @@ class Sender:
                 exc,
             )
 
-    def _record_confirmed(self) -> bool:
+    async def _record_confirmed(self) -> bool:
         """Record the confirmed sends kept in memory; return True when none is left."""
         for outbox_id, (telegram_id, at) in list(self._unrecorded.items()):
             try:
-                self.storage.mark_sent(outbox_id, telegram_id, at)
+                await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
@@ -493,10 +844,18 @@ class Sender:
             log.info("outbox row %s recorded as sent; sending resumes", outbox_id)
         return True
 
-    def _staff_unreachable(self, row: OutboxRow, exc: Exception) -> None:
-        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row."""
+    async def _staff_unreachable_now(self, row: OutboxRow, exc: Exception) -> None:
+        """The staff chat refused a relay: pause its lane here, record the attempt on the storage thread."""
+        self._staff_trouble[row.chat_id] = getattr(exc, "message", None) or str(exc)
         delay = min(BACKOFF_MAX_S, 2.0 ** (row.attempts + 1))
         self._pause(row.chat_id, delay)
+        await self._db(self._staff_unreachable, row, exc, delay)
+
+    def _staff_unreachable(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """The staff chat refused a relay (gone, bot removed, no admin rights): log it, keep the row.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         self.storage.mark_attempt(row.id, f"staff chat unreachable: {exc}", self.clock())
         log.error(
             "the staff chat %s refused a relay (%s): check KEFU_STAFF_CHAT_ID and that the bot is an admin "
@@ -507,11 +866,12 @@ class Sender:
             delay,
         )
 
-    def _failed_attempt(self, row: OutboxRow, exc: Exception) -> None:
-        """A 5xx or network error: back off and keep the row; after repeated failures, tell staff and logs."""
+    def _failed_attempt(self, row: OutboxRow, exc: Exception, delay: float) -> None:
+        """A 5xx or network error: keep the row; after repeated failures, tell staff and logs.
+
+        Runs on the storage thread; the chat was paused for ``delay`` seconds on the event loop.
+        """
         attempts = row.attempts + 1
-        delay = min(BACKOFF_MAX_S, 2.0**attempts)
-        self._pause(row.chat_id, delay)
         now = self.clock()
         with self.storage.transaction():
             self.storage.mark_attempt(row.id, f"{type(exc).__name__}: {exc}", now)
@@ -539,6 +899,16 @@ class Sender:
         if customer is None or customer.chat_id != row.chat_id:
             log.error("outbox row %s forbidden: %s", row.id, error)
             return
+        staff = self._staff_of(customer.id)
+        # A deleted account is not a customer's choice: say so, and do not mark the customer as blocking.
+        if DEACTIVATED in error.lower():
+            log.warning("customer %s deleted their Telegram account", customer.id)
+            if staff is not None:
+                method, params = relay.notice_call(
+                    staff_chat_id=staff, customer_id=customer.id, text=NOTICE_DEACTIVATED
+                )
+                self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
+            return
         log.warning("customer %s blocked the bot", customer.id)
         with self.storage.transaction():
             if not customer.blocked:
@@ -551,7 +921,10 @@ class Sender:
                     self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
 
     def _refused(self, row: OutboxRow, exc: OutboundBlocked) -> None:
-        """The outbound guard refused a call to a customer: give up on the row and tell the topic."""
+        """The outbound guard refused a call to a customer: give up on the row and tell the topic.
+
+        Runs on the storage thread (the caller wakes the sender afterwards).
+        """
         now = self.clock()
         log.warning("outbox row %s to chat %s refused by the outbound guard: %s", row.id, row.chat_id, exc)
         with self.storage.transaction():
@@ -562,4 +935,3 @@ class Sender:
                 customer_id = row.customer_id
                 method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
-        self.notify()

@@ -28,11 +28,11 @@ DEMO_AGENT = (20001, "演示客服")
 STEP = timedelta(seconds=1)  # the clock moves one second per line, so every line has its own time
 HELP = """\
 命令 / commands:
-  任意文字              以客户身份发消息 (type as the customer)
-  /agent 文字           以客服身份回复, 先经过忌语检查 (answer as an agent, through the guard)
-  /time HH:MM           调整演示时钟 (move the clock), 或 /time YYYY-MM-DD HH:MM
+  任意文字              以客户身份发消息（type as the customer）
+  /agent 文字           以客服身份回复，先经过忌语检查（answer as an agent, through the guard）
+  /time HH:MM           调整演示时钟（move the clock），或 /time YYYY-MM-DD HH:MM
   /help                 显示本帮助
-  /quit                 退出 (or end of input)"""
+  /quit                 退出（or end of input）"""
 _TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}):(\d{2})$")
 
 
@@ -68,7 +68,7 @@ class _Demo:
     def show(self, outcome: Outcome) -> None:
         self.deliver()
         for reply in outcome.held_back:
-            self.say(f"  [自动回复被忌语检查拦下, 未发送: {reply.key}]")
+            self.say(f"  [自动回复被忌语检查拦下，未发送：{reply.key}]")
         for notice in outcome.notices:
             self.say(f"  [客服群] {notice}")
 
@@ -76,12 +76,14 @@ class _Demo:
         at = self.tick()
         outcome = self.desk.on_customer_message(DEMO_CUSTOMER, text, "text", at=at)
         tags = [outcome.intent or "无内容"] + (["非工作时间"] if outcome.off_hours else [])
+        if outcome.confidence is not None:
+            tags.insert(1, f"把握 {outcome.confidence:.0%}")
         self.say(f"  ({at:%m-%d %H:%M} · {' · '.join(tags)})")
         self.show(outcome)
 
     def agent(self, text: str) -> None:
         if not text:
-            self.say("  用法: /agent 回复内容")
+            self.say("  用法：/agent 回复内容")
             return
         at = self.tick()
         self.storage.upsert_customer(
@@ -89,23 +91,24 @@ class _Demo:
         )
         result = self.desk.on_agent_message(*DEMO_AGENT, DEMO_CUSTOMER.user_id, text, at=at)
         if result.allowed:
-            self.say(f"  [客服{result.agent_no}号 · 已通过检查, 已发送]")
+            self.say(f"  [客服{result.agent_no}号 · 已通过检查，已发送]")
             self.deliver()
             return
         if result.verdict is None:
-            self.say(f"  [检查失败, 消息已扣留: {result.error}]")
+            self.say(f"  [检查失败，消息已扣留：{result.error}]")
             return
         categories = "、".join(dict.fromkeys(hit.category for hit in result.verdict.hits))
         marked = mark_hits(text, [(hit.start, hit.end) for hit in result.verdict.hits])
-        self.say(f"  [已拦截, 未发送] 类别: {categories}")
-        self.say(f"  原文: {marked}")
+        held = "已拦截，未发送" if result.verdict.level == "block" else "可能不礼貌，暂缓发送（review）"
+        self.say(f"  [{held}] 类别：{categories}")
+        self.say(f"  原文：{marked}")
         if result.verdict.suggestion:
-            self.say(f"  建议说: {result.verdict.suggestion}")
+            self.say(f"  建议说：{result.verdict.suggestion}")
 
     def move_clock(self, arg: str) -> None:
         match = _TIME.match(arg.strip())
         if not match:
-            self.say("  用法: /time HH:MM 或 /time YYYY-MM-DD HH:MM")
+            self.say("  用法：/time HH:MM 或 /time YYYY-MM-DD HH:MM")
             return
         day, hour, minute = match.groups()
         if int(hour) > 23 or int(minute) > 59:
@@ -120,7 +123,7 @@ class _Demo:
                 return
         self.clock = base.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
         open_now = "营业中" if self.desk.schedule.is_open(self.clock) else "非工作时间"
-        self.say(f"  [时钟: {self.clock:%Y-%m-%d %H:%M} · {open_now}]")
+        self.say(f"  [时钟：{self.clock:%Y-%m-%d %H:%M} · {open_now}]")
         for outcome in self.desk.due_busy_replies(self.clock):
             self.show(outcome)
 
@@ -133,7 +136,8 @@ def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, *, start: dateti
     storage = open_storage(settings.db_path)
     clock = start or datetime.now(settings.zone).replace(second=0, microsecond=0)
     demo = _Demo(settings, storage, stdout, clock.astimezone(settings.zone))
-    demo.say(f"{settings.shop_name} 客服演示 · 数据库 {settings.db_path} · 时钟 {demo.clock:%Y-%m-%d %H:%M}")
+    shop = settings.shop_name or "kefu"
+    demo.say(f"{shop} 客服演示 · 数据库 {settings.db_path} · 时钟 {demo.clock:%Y-%m-%d %H:%M}")
     demo.say(HELP)
     try:
         for raw in stdin:
@@ -150,7 +154,7 @@ def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, *, start: dateti
             elif command == "/time":
                 demo.move_clock(rest)
             elif command.startswith("/") and command != "/start":
-                demo.say(f"  未知命令 {command}; /help 查看命令")
+                demo.say(f"  未知命令 {command}；/help 查看命令")
             else:
                 demo.customer(line)
         demo.say("再见。")

@@ -1,8 +1,11 @@
 """The support desk: what the bot does with each customer message, shared by the Telegram bot and the demo.
 
 Every method takes the time as ``at`` (aware datetime); nothing here reads a clock. A customer message
-is stored first (committed), then classified and decided; the replies, their message records, the
-staff-topic relay and the state changes are written in one transaction into the outbox, from which
+is stored first (committed), then classified; the desk reads a frozen snapshot of the conversation
+(:meth:`SupportDesk.snapshot`) and the pure policy :func:`replies.policy.decide` returns the whole
+plan (scripts, ticket, state changes, notices, suggestions). The plan is applied in one write step:
+the replies, their message records, the ticket, the staff-topic relay, the suggestions (with a
+one-tap button) and the state changes go in one transaction into the outbox, from which
 :mod:`bot.delivery` (or the demo) delivers them. Every reply the desk writes passes the guard first
 (defence in depth): a blocked own reply is logged in ``guard_events`` and not queued.
 
@@ -10,12 +13,14 @@ Example::
 
     desk = SupportDesk(storage, settings)
     outcome = desk.on_customer_message(CustomerRef(42, 42, "张三"), "你好", at=at)
-    [r.text for r in outcome.replies]   # ['您好，本店，很高兴为您服务！']
+    [r.text for r in outcome.replies]   # ['您好，很高兴为您服务！'] (KEFU_SHOP_NAME unset)
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,13 +29,31 @@ from bot import relay
 from bot.settings import Settings
 from bot.staffgroups import StaffGroups
 from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
+from bot.telegram_kinds import SUBSTANTIVE_KINDS
 from bot.verdicts import check
 from replies import classify, render
-from replies.calendar import festival
-from replies.schedule import Schedule, reopen_text
+from replies.faq import default_faq, with_faq
+from replies.hanzi import reply_script_for, to_script
+from replies.policy import (
+    NOTICE_CLOSED_CONVERSATION,
+    NOTICE_HUMAN,
+    NOTICE_UNCIVIL_CLOSED,
+    ConversationState,
+    Message,
+    Plan,
+    Send,
+    Suggestion,
+    TicketState,
+    accept,
+    decide,
+)
+from replies.router import Intent
+from replies.schedule import Schedule
 
 __all__ = [
-    "AGENT_RECENT",
+    "NOTICE_CLOSED_CONVERSATION",
+    "NOTICE_HUMAN",
+    "NOTICE_UNCIVIL_CLOSED",
     "AgentOutcome",
     "CustomerRef",
     "Outcome",
@@ -41,34 +64,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-AGENT_RECENT = timedelta(minutes=5)  # no off-hours reply if an agent answered this recently
-ANSWER_WORKING_DAYS = 1  # 000 第一篇 第五节: "1个工作日内回复"
-SETTLE_WORKING_DAYS = 5  # 000 第一篇 第五节: "3-5个工作日内处理完毕" (the outer bound)
-UNCIVIL_STEPS = 3
-HUMAN_RETENTIONS = 2
-# Intents whose documented reply is complete: they do not start an agent's busy timer.
-SETTLED_INTENTS = frozenset(
-    {
-        "service_hours",
-        "security",
-        "out_of_scope",
-        "suggestion",
-        "thanks",
-        "praise",
-        "apology",
-        "agent_identity",
-        "goodbye",
-        "uncivil",
-    }
-)
-PLAIN_ANSWERS = frozenset(
-    {"security", "how_to", "site_problem", "out_of_scope", "suggestion", "thanks", "praise", "apology"}
-)
-
-NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语,会话已关闭;/reopen 可重新打开"
-NOTICE_HUMAN = "客户要求人工服务"
-NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭,未自动回复"
-NOTICE_DESK_FAILED = "自动处理出错,未自动回复,请人工处理"
+SUGGESTION_PREFIX = "💡 建议回复"
+BUTTON_SEND_SUGGESTION = "发送此回复"
+NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -109,7 +107,10 @@ class Outcome:
     held_back: tuple[Reply, ...] = ()
     version: int = 1
     ticket: str | None = None
+    confidence: float | None = None
+    suggestions: tuple[int, ...] = ()  # suggestion rows offered to the agents
     duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
+    banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
 
 
 @dataclass(frozen=True)
@@ -124,24 +125,21 @@ class AgentOutcome:
     error: str | None = None
 
 
-@dataclass
-class _Plan:
-    """The decisions for one message, written in one transaction."""
-
-    scripts: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    conversation: dict[str, Any] = field(default_factory=dict)
-    customer: dict[str, Any] = field(default_factory=dict)
-    ticket: str | None = None
-
-
 class SupportDesk:
     """The decision logic over one storage: customer messages, busy replies, agent answers."""
 
-    def __init__(self, storage: Storage, settings: Settings, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        schedule: Schedule | None = None,
+        *,
+        classifier: Callable[..., Intent] = classify,
+    ) -> None:
         self.storage = storage
         self.settings = settings
         self.schedule = schedule or schedule_from(settings)
+        self.classify = classifier  # replies.classify, or any (text, platforms=…) -> Intent
         self.zone = settings.zone
         self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
 
@@ -154,12 +152,20 @@ class SupportDesk:
         *,
         at: datetime,
         telegram_message_id: int | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        album: str | None = None,
+        now: datetime | None = None,
     ) -> Outcome:
         """Store, decide and queue the replies for one customer message; return what happened.
 
-        ``text`` is the message text or the media caption (None for a sticker or media without one).
-        With ``telegram_message_id`` and a staff chat configured, the message is relayed to the
-        customer's topic.
+        ``at`` is when the customer wrote, ``now`` when it is handled (later after downtime: an
+        off-hours notice is then decided for ``now``, see :func:`replies.policy.decide`).
+
+        ``text`` is the message text or the media caption (None for a sticker or media without one);
+        ``entities`` its formatting (kept in the relay). With ``telegram_message_id`` and a staff chat
+        configured, the message is relayed to the customer's topic. The items of an album (``album``: its
+        ``media_group_id``) are one message: the first item, and the first with a caption, are decided
+        on; the others are only stored and relayed (the relay copies the album in one call).
         """
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
@@ -179,11 +185,26 @@ class SupportDesk:
             stored, conv, message_id = self._store_incoming(
                 customer, text, content_kind, telegram_message_id, off_hours, at
             )
+            if stored.banned_at is not None:  # /ban: stored, neither answered nor relayed
+                return Outcome(message_id, conv.id, None, off_hours, banned=True)
+            if not self._album_decides(customer.chat_id, album, text):
+                self._relay(
+                    stored, customer.chat_id, telegram_message_id, text, content_kind, "", [], at, album=album
+                )
+                return Outcome(
+                    message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours
+                )
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
-                    intent, plan, replies, held = self._decide_and_queue(
-                        stored, conv, message_id, text, off_hours, at
+                    plan = decide(
+                        self._message(text, content_kind),
+                        self.snapshot(stored, conv, at),
+                        self.schedule,
+                        at,
+                        shop_name=self.settings.shop_name,
+                        now=now,
                     )
+                    applied = self._apply(plan, stored, conv, message_id, at)
             except Exception as exc:
                 if is_unavailable(exc):
                     raise  # the database, not the decision: the whole message is tried again later
@@ -191,21 +212,47 @@ class SupportDesk:
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id
                 )
-                intent, plan, replies, held = None, _Plan(notices=[NOTICE_DESK_FAILED]), [], []
-            header = relay.header_line(off_hours=off_hours, auto_replies=tuple(r.text for r in replies))
-            self._relay(
-                stored, customer.chat_id, telegram_message_id, text, content_kind, header, plan.notices, at
+                plan, applied = Plan(), _Applied(notices=[NOTICE_DESK_FAILED])
+            header = relay.header_line(
+                off_hours=off_hours, auto_replies=tuple(r.text for r in applied.replies)
             )
+            self._relay(
+                stored,
+                customer.chat_id,
+                telegram_message_id,
+                text,
+                content_kind,
+                header,
+                applied.notices,
+                at,
+                entities=entities,
+                album=album,
+            )
+            suggestion_rows = self._offer(plan.suggestions, applied.ticket, stored, conv.id, message_id, at)
         return Outcome(
             message_id=message_id,
             conversation_id=conv.id,
-            intent=intent.key if intent else None,
+            intent=plan.intent,
             off_hours=off_hours,
-            replies=tuple(replies),
-            notices=tuple(plan.notices),
-            held_back=tuple(held),
-            ticket=plan.ticket,
+            replies=tuple(applied.replies),
+            notices=tuple(applied.notices),
+            held_back=tuple(applied.held),
+            ticket=applied.ticket,
+            confidence=plan.confidence if plan.intent else None,
+            suggestions=tuple(suggestion_rows),
         )
+
+    def _album_decides(self, chat_id: int, album: str | None, text: str | None) -> bool:
+        """Return whether this message is decided on: not an album item, or its album's first or first
+        captioned item (noted in ``bot_state``, so the rest of the album is only relayed)."""
+        if album is None:
+            return True
+        key = f"album:{chat_id}:{album}"
+        state = self.storage.state(key)
+        if state == "captioned" or (state == "seen" and not (text or "").strip()):
+            return False
+        self.storage.set_state(key, "captioned" if (text or "").strip() else "seen")
+        return True
 
     def _store_incoming(
         self,
@@ -238,32 +285,184 @@ class SupportDesk:
         )
         return stored, conv, message_id
 
-    def _decide_and_queue(
-        self,
-        stored: Customer,
-        conv: Conversation,
-        message_id: int,
-        text: str | None,
-        off_hours: bool,
-        at: datetime,
-    ) -> tuple[Any, _Plan, list[Reply], list[Reply]]:
-        """Classify, decide, queue the replies and update the state; return (intent, plan, replies, held)."""
+    def snapshot(self, customer: Customer, conv: Conversation, at: datetime) -> ConversationState:
+        """Return the frozen state the policy decides on: the conversation, its customer, the open ticket."""
         storage = self.storage
-        intent = self._intent((text or "").strip())
-        plan = _Plan(conversation={"last_customer_at": to_iso(at)})
-        if conv.status == "closed_uncivil":
-            plan.notices.append(NOTICE_CLOSED_CONVERSATION)
-        else:
-            off_hours_sent = off_hours and self._off_hours_reply(plan, stored, at)
-            self._decide(plan, stored, conv, intent, at, skip_greeting=off_hours_sent)
-            if intent is not None and intent.key not in SETTLED_INTENTS and conv.waiting_since is None:
-                plan.conversation["waiting_since"] = to_iso(at)
-        storage.update_message(message_id, intent=intent.key if intent else None)
-        replies, held = self._queue_replies(plan, stored, conv.id, at)
-        storage.update_conversation(conv.id, **plan.conversation)
+        agent = storage.agent_by_id(conv.agent_id) if conv.agent_id else None
+        ticket = storage.open_ticket(customer.id)
+        return ConversationState(
+            status=conv.status,
+            uncivil_count=conv.uncivil_count,
+            human_requests=conv.human_requests,
+            handed_over_at=from_iso(conv.handed_over_at),
+            waiting_since=from_iso(conv.waiting_since),
+            last_agent_at=storage.last_agent_answer(customer.id),
+            agent_number=agent.number if agent else None,
+            scripts_sent=storage.scripts_sent(conv.id),
+            off_hours_stretch=from_iso(customer.off_hours_stretch),
+            open_ticket=None
+            if ticket is None
+            else TicketState(
+                number=ticket.number,
+                due_answer_at=from_iso(ticket.due_answer_at),
+                due_settle_at=from_iso(ticket.due_settle_at),
+                answered_at=from_iso(ticket.answered_at),
+                receipt_sent=storage.script_sent(ticket.conversation_id, "complaint_receipt")
+                if ticket.conversation_id is not None
+                else True,
+            ),
+        )
+
+    def _message(self, text: str | None, content_kind: str) -> Message:
+        """Return the policy's view of a customer message: its text, kind and classified intent."""
+        body = (text or "").strip()
+        if not body:
+            return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
+        if body.split(maxsplit=1)[0].split("@")[0] == "/start":
+            return Message(text, Intent("greeting", 1.0), content_kind, start=True)
+        intent = self.classify(body, platforms=self.settings.shop_platforms)
+        return Message(text, with_faq(body, intent, default_faq()), content_kind)
+
+    def _apply(
+        self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime
+    ) -> _Applied:
+        """Write a plan: the message's intent, the ticket, the guarded replies, the state changes."""
+        storage = self.storage
+        if message_id is not None and plan.intent is not None:
+            storage.update_message(message_id, intent=plan.intent)
+        ticket_number = self._ticket(plan, customer, conv, at)
+        values = {"ticket": ticket_number}
+        replies, held = self._queue_replies(
+            plan.replies, values, customer, conv.id, at, self.reply_script(customer.id)
+        )
+        changes = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.conversation.items()}
+        if changes:
+            storage.update_conversation(conv.id, **changes)
         if plan.customer:
-            storage.update_customer(stored.id, **plan.customer)
-        return intent, plan, replies, held
+            storage.update_customer(
+                customer.id,
+                **{k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.customer.items()},
+            )
+        notices = [n.replace("{ticket}", ticket_number or "") for n in plan.notices]
+        return _Applied(replies, held, notices, ticket_number)
+
+    def _ticket(self, plan: Plan, customer: Customer, conv: Conversation, at: datetime) -> str | None:
+        """Open or chase the ticket the plan orders; return its number (None without an order)."""
+        order = plan.ticket
+        if order is None:
+            return None
+        storage = self.storage
+        if order.action == "open":
+            ticket = storage.create_ticket(
+                customer.id,
+                conv.id,
+                "complaint",
+                at.astimezone(self.zone).date(),
+                at,
+                due_answer_at=order.due_answer_at,
+                due_settle_at=order.due_settle_at,
+            )
+            return ticket.number
+        ticket = storage.open_ticket(customer.id)
+        if ticket is None:
+            return None
+        if order.action == "followup":
+            storage.update_ticket(ticket.id, urgent=1, followups=ticket.followups + 1)
+        return ticket.number
+
+    def _offer(
+        self,
+        suggestions: tuple[Suggestion, ...],
+        ticket: str | None,
+        customer: Customer,
+        conversation_id: int,
+        message_id: int | None,
+        at: datetime,
+    ) -> list[int]:
+        """Store each suggestion, post it in the topic with a one-tap button; return the rows."""
+        staff = self.groups.of(customer)
+        if staff is None:
+            return []
+        rows = []
+        script = self.reply_script(customer.id) if suggestions else "simplified"
+        for suggestion in suggestions:
+            send = suggestion.send
+            values = {k: v for k, v in send.values.items() if k != "ticket"}
+            preview = to_script(
+                render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}), script
+            )
+            row = self.storage.add_suggestion(
+                customer_id=customer.id,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                intent=suggestion.intent,
+                confidence=round(suggestion.confidence, 3),
+                script_key=send.key if send.variant is None else f"{send.key}.{send.variant}",
+                values=json.dumps(values, ensure_ascii=False),
+                created_at=at,
+            )
+            sure = f"{suggestion.confidence:.0%}"
+            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
+            markup = {
+                "inline_keyboard": [[{"text": BUTTON_SEND_SUGGESTION, "callback_data": f"kefu:p:{row}"}]]
+            }
+            self.storage.enqueue(
+                staff,
+                "sendMessage",
+                {"chat_id": staff, relay.TOPIC_KEY: customer.id, "text": text, "reply_markup": markup},
+                at,
+                customer_id=customer.id,
+            )
+            rows.append(row)
+        return rows
+
+    def send_suggestion(
+        self, suggestion_id: int, agent_user_id: int, agent_name: str | None, at: datetime
+    ) -> Outcome | None:
+        """An agent pressed a suggestion's button: apply its intent's plan (script, ticket, ladders).
+
+        Returns the outcome, or None when the suggestion is unknown or already decided. The script
+        passes the guard like any bot text; the choice is stored as ``sent``.
+        """
+        storage = self.storage
+        with storage.transaction():
+            row = storage.suggestion(suggestion_id)
+            if row is None or row.status != "offered":
+                return None
+            customer = storage.customer(row.customer_id)
+            if customer is None:
+                return None
+            agent = storage.agent(agent_user_id, agent_name, at)
+            conv = storage.current_conversation(customer.id, at)
+            key, _, variant = row.script_key.partition(".")
+            values = json.loads(row.values or "{}")
+            offered = Suggestion(row.intent, row.confidence or 0.0, Send(key, variant or None, values))
+            plan = accept(
+                offered,
+                self.snapshot(customer, conv, at),
+                self.schedule,
+                at,
+                shop_name=self.settings.shop_name,
+            )
+            applied = self._apply(plan, customer, conv, None, at)
+            storage.decide_suggestions(customer.id, "sent", at, agent_id=agent.id, only=suggestion_id)
+            staff = self.groups.current(customer)
+            if staff is not None:
+                for notice in applied.notices:
+                    method, params = relay.notice_call(
+                        staff_chat_id=staff, customer_id=customer.id, text=notice
+                    )
+                    storage.enqueue(staff, method, params, at, customer_id=customer.id)
+        return Outcome(
+            message_id=row.message_id or 0,
+            conversation_id=conv.id,
+            intent=row.intent,
+            off_hours=not self.schedule.is_open(at),
+            replies=tuple(applied.replies),
+            notices=tuple(applied.notices),
+            held_back=tuple(applied.held),
+            ticket=applied.ticket,
+        )
 
     def on_customer_edit(
         self,
@@ -273,12 +472,25 @@ class SupportDesk:
         *,
         at: datetime,
         telegram_message_id: int,
+        entities: list[dict[str, Any]] | None = None,
     ) -> Outcome:
-        """Store an edited customer message as a new version and relay the edit; return the outcome."""
+        """Store an edited customer message as a new version and relay the edit; return the outcome.
+
+        An edit whose text or caption did not change (Telegram also sends edits for a moved live location,
+        a reaction, a link preview) is neither stored nor relayed: the outcome is marked ``duplicate``."""
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
         with storage.transaction():
             previous = storage.latest_version(customer.chat_id, telegram_message_id)
+            if previous is not None and (previous["text"] or None) == (text or None):
+                return Outcome(
+                    message_id=previous["id"],
+                    conversation_id=previous["conversation_id"],
+                    intent=previous["intent"],
+                    off_hours=off_hours,
+                    version=previous["version"],
+                    duplicate=True,
+                )
             version = previous["version"] + 1 if previous else 1
             stored, conv, message_id = self._store_incoming(
                 customer,
@@ -287,12 +499,23 @@ class SupportDesk:
                 telegram_message_id,
                 off_hours,
                 at,
-                intent=self._intent((text or "").strip()).key if (text or "").strip() else None,
+                intent=self._message(text, content_kind).intent.key if (text or "").strip() else None,
                 version=version,
                 edit_of=previous["id"] if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
-            self._relay(stored, customer.chat_id, telegram_message_id, text, content_kind, header, [], at)
+            if stored.banned_at is None:  # /ban: an edit is stored, not relayed
+                self._relay(
+                    stored,
+                    customer.chat_id,
+                    telegram_message_id,
+                    text,
+                    content_kind,
+                    header,
+                    [],
+                    at,
+                    entities=entities,
+                )
         return Outcome(
             message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours, version=version
         )
@@ -316,12 +539,13 @@ class SupportDesk:
             if self.schedule.business_seconds(since, at) < self.settings.busy_reply_after_s:
                 continue
             customer = self.storage.customer(conv.customer_id)
-            if customer is None or customer.blocked:
+            if customer is None or customer.blocked or customer.banned_at is not None:
                 continue
-            plan = _Plan(scripts=[("busy", None, {})], conversation={"busy_sent_at": to_iso(at)})
             with self.storage.transaction():
-                replies, held = self._queue_replies(plan, customer, conv.id, at)
-                self.storage.update_conversation(conv.id, **plan.conversation)
+                replies, held = self._queue_replies(
+                    (Send("busy"),), {}, customer, conv.id, at, self.reply_script(customer.id)
+                )
+                self.storage.update_conversation(conv.id, busy_sent_at=to_iso(at))
             outcomes.append(
                 Outcome(
                     message_id=0,
@@ -344,11 +568,14 @@ class SupportDesk:
         *,
         at: datetime,
         deliver: bool = True,
+        send_anyway: bool = False,
     ) -> AgentOutcome:
         """Check an agent's answer with the guard, log the check, and when allowed record and queue it.
 
         A guard failure holds the message back (fail closed). ``deliver=False`` records an allowed
         answer without queuing a ``sendMessage`` (for callers that deliver it themselves, e.g. by copy).
+        ``send_anyway``: the agent pressed 仍然发送 on a held message; a ``review``-level verdict (likely
+        rude, not confident) then lets it through, recorded as ``source='agent_override'`` with the agent.
         """
         agent = self.storage.agent(agent_user_id, agent_name, at)
         customer = self.storage.customer(customer_user_id)
@@ -360,18 +587,19 @@ class SupportDesk:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
         hits = verdict.to_dict()["hits"]
+        overridden = send_anyway and verdict.level == "review"
         with self.storage.transaction():
             self.storage.add_guard_event(
-                source="agent",
+                source="agent_override" if overridden else "agent",
                 agent_id=agent.id,
                 customer_id=customer.id,
                 text=text,
-                allowed=verdict.allowed,
+                allowed=verdict.allowed or overridden,
                 hits=hits,
                 suggestion=verdict.suggestion,
                 at=at,
             )
-            if not verdict.allowed:
+            if not (verdict.allowed or overridden):
                 return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
             message_id, outbox_id = self._record_agent_answer(agent.id, customer, text, at, deliver=deliver)
         return AgentOutcome(
@@ -389,125 +617,24 @@ class SupportDesk:
         self.storage.update_conversation(conv.id, status="open", uncivil_count=0, closed_at=None)
         return True
 
-    # decisions -------------------------------------------------------------------------------
-    def _intent(self, body: str) -> Any:
-        if not body:
-            return None
-        if body.split(maxsplit=1)[0].split("@")[0] == "/start":
-            return _Start()
-        return classify(body)
-
-    def _off_hours_reply(self, plan: _Plan, customer: Customer, at: datetime) -> bool:
-        stretch = to_iso(self.schedule.stretch_start(at))
-        if customer.off_hours_stretch == stretch:
-            return False
-        last_agent = self.storage.last_agent_answer(customer.id)
-        if last_agent is not None and at - last_agent < AGENT_RECENT:
-            return False
-        reopen_at = reopen_text(self.schedule.next_opening(at), at)
-        if self.schedule.off_hours_kind(at) == "lunch":
-            plan.scripts.append(("off_hours_lunch", None, {"reopen_at": reopen_at}))
-        else:
-            hours = self.settings.business_hours_text
-            plan.scripts.append(("off_hours_closed", None, {"reopen_at": reopen_at, "hours": hours}))
-        plan.customer["off_hours_stretch"] = stretch
-        return True
-
-    def _decide(
-        self,
-        plan: _Plan,
-        customer: Customer,
-        conv: Conversation,
-        intent: Any,
-        at: datetime,
-        *,
-        skip_greeting: bool,
-    ) -> None:
-        if intent is None:
-            plan.scripts.append(("no_content", None, {}))
-            return
-        key = intent.key
-        local_day = at.astimezone(self.zone).date()
-        if key == "greeting":
-            if self.storage.script_sent(conv.id, "greeting"):
-                plan.scripts.append(("ask_more", None, {}))  # greeted once per conversation
-            elif not skip_greeting:
-                plan.scripts.append(("greeting", festival(local_day), {"shop": self.settings.shop_name}))
-        elif key == "goodbye":
-            plan.scripts.append(("closing", festival(local_day), {}))
-        elif key == "service_hours":
-            plan.scripts.append(("service_hours", None, {"hours": self.settings.business_hours_text}))
-        elif key in PLAIN_ANSWERS:
-            plan.scripts.append((key, None, {}))
-        elif key == "agent_identity":
-            agent = self.storage.agent_by_id(conv.agent_id) if conv.agent_id else None
-            if agent is not None:
-                plan.scripts.append(("agent_identity", None, {"agent_no": agent.number}))
-            else:
-                plan.scripts.append(("agent_identity", "shop", {"shop": self.settings.shop_name}))
-        elif key in ("complaint", "complaint_followup"):
-            self._complaint(plan, customer, conv, at)
-        elif key == "unclear":
-            guess = getattr(intent, "guess", None)
-            if guess:
-                plan.scripts.append(("unclear", "guess", {"guess": guess}))
-            else:
-                plan.scripts.append(("unclear", None, {}))
-        elif key == "uncivil":
-            step = conv.uncivil_count + 1
-            plan.conversation["uncivil_count"] = step
-            plan.scripts.append((f"uncivil_{min(step, UNCIVIL_STEPS)}", None, {}))
-            if step >= UNCIVIL_STEPS:
-                plan.conversation.update(status="closed_uncivil", closed_at=to_iso(at), waiting_since=None)
-                plan.notices.append(NOTICE_UNCIVIL_CLOSED)
-        elif key == "human_request":
-            step = conv.human_requests + 1
-            plan.conversation["human_requests"] = step
-            if step <= HUMAN_RETENTIONS:
-                plan.scripts.append((f"human_request_{step}", None, {}))
-            else:
-                plan.scripts.append(
-                    ("human_handover" if conv.handed_over_at is None else "waiting", None, {})
-                )
-                plan.conversation.setdefault("handed_over_at", conv.handed_over_at or to_iso(at))
-                plan.notices.append(NOTICE_HUMAN)
-        else:
-            log.warning("intent %r has no rule; relayed to the staff only", key)
-
-    def _complaint(self, plan: _Plan, customer: Customer, conv: Conversation, at: datetime) -> None:
-        ticket = self.storage.open_ticket(customer.id)
-        if ticket is None:
-            start = at if self.schedule.is_open(at) else self.schedule.next_opening(at)
-            ticket = self.storage.create_ticket(
-                customer.id,
-                conv.id,
-                "complaint",
-                at.astimezone(self.zone).date(),
-                at,
-                due_answer_at=self._add_working_days(start, ANSWER_WORKING_DAYS),
-                due_settle_at=self._add_working_days(start, SETTLE_WORKING_DAYS),
-            )
-            plan.scripts.append(("complaint_receipt", None, {"ticket": ticket.number}))
-            plan.notices.append(f"新投诉工单 {ticket.number}")
-        else:
-            due = ticket.due_answer_at if ticket.answered_at is None else ticket.due_settle_at
-            overdue = due is not None and at > from_iso(due)
-            self.storage.update_ticket(ticket.id, urgent=1, followups=ticket.followups + 1)
-            plan.scripts.append(
-                ("complaint_followup", "overdue" if overdue else None, {"ticket": ticket.number})
-            )
-            plan.notices.append(
-                f"客户催办工单 {ticket.number}" + (",已超时" if overdue else "") + ",已标记加急"
-            )
-        plan.ticket = ticket.number
-
     # helpers ---------------------------------------------------------------------------------
-    def _add_working_days(self, start: datetime, days: int) -> datetime:
-        """Return the moment ``days`` working days after ``start`` (from the day its window opened)."""
-        return self.schedule.add_working_days(start, days)
+    def reply_script(self, customer_id: int) -> str:
+        """Return the script this customer's replies are written in (``KEFU_REPLY_SCRIPT``; ``auto``:
+        traditional when the customer's newest message with text is, else simplified)."""
+        setting = self.settings.reply_script
+        text = self.storage.last_customer_text(customer_id) if setting == "auto" else None
+        return reply_script_for(setting, text)
 
-    def _guarded(self, key: str, variant: str | None, values: dict[str, Any], customer_id: int, at: datetime):
-        text = render(key, variant=variant, **values)
+    def _guarded(
+        self,
+        key: str,
+        variant: str | None,
+        values: dict[str, Any],
+        customer_id: int,
+        at: datetime,
+        script: str = "simplified",
+    ):
+        text = to_script(render(key, variant=variant, **values), script)
         try:
             verdict = check(text)
         except Exception:
@@ -527,11 +654,19 @@ class SupportDesk:
         return text, verdict.allowed
 
     def _queue_replies(
-        self, plan: _Plan, customer: Customer, conversation_id: int, at: datetime
+        self,
+        sends: tuple[Send, ...],
+        filled: dict[str, Any],
+        customer: Customer,
+        conversation_id: int,
+        at: datetime,
+        script: str = "simplified",
     ) -> tuple[list[Reply], list[Reply]]:
         replies, held = [], []
-        for key, variant, values in plan.scripts:
-            text, allowed = self._guarded(key, variant, values, customer.id, at)
+        for send in sends:
+            key, variant = send.key, send.variant
+            values = {**send.values, **{k: v for k, v in filled.items() if k in send.values}}
+            text, allowed = self._guarded(key, variant, values, customer.id, at, script)
             if not allowed:
                 held.append(Reply(key, variant, text, None))
                 continue
@@ -586,6 +721,8 @@ class SupportDesk:
         ticket = self.storage.open_ticket(customer.id)
         if ticket is not None and ticket.answered_at is None:
             self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
+        # The agent answered in their own words: the scripts still offered were not their choice.
+        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
         return message_id, outbox_id
 
     def _relay(
@@ -598,6 +735,9 @@ class SupportDesk:
         header: str,
         notices: list[str],
         at: datetime,
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        album: str | None = None,
     ) -> None:
         if telegram_message_id is None:
             return
@@ -612,6 +752,8 @@ class SupportDesk:
             text=text,
             content_kind=content_kind,
             header=header,
+            entities=entities,
+            album=album,
         )
         calls += [relay.notice_call(staff_chat_id=staff, customer_id=customer.id, text=n) for n in notices]
         for method, params in calls:
@@ -619,9 +761,10 @@ class SupportDesk:
 
 
 @dataclass(frozen=True)
-class _Start:
-    """The ``/start`` command: treated as a greeting."""
+class _Applied:
+    """What writing a plan produced: replies queued, replies held by the guard, notices, ticket number."""
 
-    key: str = "greeting"
-    score: float = 1.0
-    guess: str | None = None
+    replies: list[Reply] = field(default_factory=list)
+    held: list[Reply] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    ticket: str | None = None

@@ -65,6 +65,7 @@ class Inbox:
     """The ``updates`` table: what arrived, and how far its handling got."""
 
     def __init__(self, storage: Storage) -> None:
+        self.storage = storage
         self.db = storage.db
 
     def store(self, raw_updates: Iterable[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
@@ -135,9 +136,8 @@ async def prune_forever(inbox: Inbox, keep_days: int, *, every_s: float = PRUNE_
     while True:
         pruned = 0
         try:
-            while (deleted := inbox.prune(utc_now() - timedelta(days=keep_days))) > 0:
-                pruned += deleted
-                await asyncio.sleep(0)  # in batches: handling goes on in between
+            while (deleted := await inbox.storage.run(inbox.prune, utc_now() - timedelta(keep_days))) > 0:
+                pruned += deleted  # in batches: other storage work goes on in between
         except Exception as exc:  # a locked database: next time
             log.warning("pruning old updates failed (%s); trying again later", exc)
         if pruned:
@@ -169,6 +169,16 @@ class UpdatePump:
         acknowledge the updates, so Telegram delivers them again.
         """
         fresh = self.inbox.store(raw_updates, utc_now())
+        for raw in fresh:
+            self._schedule(raw)
+        return len(fresh)
+
+    async def receive(self, raw_updates: list[dict[str, Any]]) -> int:
+        """Like :meth:`accept`, with the database work on the storage thread; return how many were new.
+
+        Storing goes before the storage thread's other queued work: Telegram is waiting for the answer.
+        """
+        fresh = await self.inbox.storage.run(self.inbox.store, raw_updates, utc_now(), urgent=True)
         for raw in fresh:
             self._schedule(raw)
         return len(fresh)
@@ -221,7 +231,7 @@ class UpdatePump:
             log.warning(
                 "update %s is malformed (%s: %s); kept in the updates table", update_id, where, first["msg"]
             )
-            return self._mark(update_id, "malformed", f"{where}: {first['msg']}")
+            return await self._mark(update_id, "malformed", f"{where}: {first['msg']}")
         try:
             update.event_type  # noqa: B018  (raises for an update type this aiogram does not know)
         except UpdateTypeLookupError:
@@ -230,18 +240,18 @@ class UpdatePump:
                 update_id,
                 _event_type(raw),
             )
-            return self._mark(update_id, "ignored", "unknown update type")
+            return await self._mark(update_id, "ignored", "unknown update type")
         try:
             result = await self._dispatch(update_id, update)
         except Exception as exc:
             log.exception("update %s failed; kept in the updates table with the error", update_id)
-            return self._mark(update_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+            return await self._mark(update_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
         if result is _LEFT_PENDING:
             return "pending"
         if result is UNHANDLED:
             log.info("update %s (%s) has no handler; ignored", update_id, _event_type(raw))
-            return self._mark(update_id, "ignored")
-        return self._mark(update_id, "done")
+            return await self._mark(update_id, "ignored")
+        return await self._mark(update_id, "done")
 
     async def _dispatch(self, update_id: int, update: Update) -> Any:
         """Return the dispatcher's result for ``update``, trying again while the database is unavailable.
@@ -267,9 +277,9 @@ class UpdatePump:
                 await sleep_or_stop(backoff.next_delay, self._stopping)
                 next(backoff)
 
-    def _mark(self, update_id: int, status: str, error: str | None = None) -> str:
+    async def _mark(self, update_id: int, status: str, error: str | None = None) -> str:
         try:
-            self.inbox.mark(update_id, status, utc_now(), error)
+            await self.inbox.storage.run(self.inbox.mark, update_id, status, utc_now(), error)
         except Exception:
             # The update is handled; if its mark is lost it is replayed at start and skipped as a duplicate.
             log.exception("could not record that update %s is %s", update_id, status)

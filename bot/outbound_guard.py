@@ -3,10 +3,14 @@
 Every outgoing Bot API call passes through ``bot.session.middleware`` (aiogram's request middlewares).
 :class:`OutboundGuard` looks at each call whose ``chat_id`` is not the staff chat, collects the words a
 customer would read (``text``, ``caption``, a poll's ``question``, the captions of a media group) and
-runs the guard on them. A copy or forward carries no text of its own, so its source is looked up
-(the agent's message as stored); a copy whose source is unknown is refused, as is everything when
-the guard itself fails (fail closed). A refusal raises :class:`OutboundBlocked` before anything
-reaches Telegram; the sender marks the delivery failed and tells the customer's topic.
+runs the guard on them. A copy or forward without a caption of its own carries whatever its source
+says when it is sent, so it passes only when the source is a stored agent message that has no words
+and cannot be edited (a sticker, a video note); a copy of a text, of media without an explicit
+caption, or of an unknown source is refused, as is everything when the guard itself fails (fail
+closed). Only a confident ``block`` verdict is refused here: a ``review``-level text (likely
+rude) is held by the desk, where an agent may send it anyway, audited. A refusal raises
+:class:`OutboundBlocked` before anything reaches Telegram; the sender marks the delivery failed and
+tells the customer's topic.
 
 Example::
 
@@ -27,6 +31,7 @@ from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMe
 from aiogram.methods.base import Response, TelegramType
 
 from bot.clock import utc_now
+from bot.relay import CAPTION_KINDS
 from bot.verdicts import check
 from guards import Verdict
 
@@ -125,7 +130,7 @@ class OutboundGuard(BaseRequestMiddleware):
                 log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
                 reason = f"{REASON_GUARD_FAILED}: {type(exc).__name__}"
                 self._refuse(OutboundBlocked(name, chat_id, reason, text=text))
-            if not verdict.allowed:
+            if verdict.level == "block":  # review-level words are the desk's call (仍然发送, audited)
                 categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
                 self._refuse(OutboundBlocked(name, chat_id, categories, verdict, text))
 
@@ -167,9 +172,15 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
         if from_chat_id not in staff:
             return None
         row = storage.staff_message(from_chat_id, message_id)
-        return None if row is None else row.text
+        if row is None or row.content_kind == "text" or row.content_kind in CAPTION_KINDS:
+            # Its words may have been edited since they were checked: only words sent with the call go.
+            return None
+        return row.text
 
     def record(blocked: OutboundBlocked) -> None:
+        storage.submit(store, blocked)  # on the storage thread; the refusal itself never waits for it
+
+    def store(blocked: OutboundBlocked) -> None:
         customer = storage.customer(blocked.chat_id) if isinstance(blocked.chat_id, int) else None
         verdict = blocked.verdict
         storage.add_guard_event(

@@ -4,21 +4,25 @@ aiogram's own polling moves the offset as soon as it has read an update, before 
 stored it; a crash then would lose it. Here each ``getUpdates`` answer is read as raw JSON (so one
 malformed update cannot make the whole batch unreadable), stored by the :class:`~bot.inbox.UpdatePump`,
 and only the next ``getUpdates`` call, whose offset is past it, acknowledges it. Network errors and
-5xx answers are retried with aiogram's :class:`~aiogram.utils.backoff.Backoff`.
+5xx answers are retried with aiogram's :class:`~aiogram.utils.backoff.Backoff`. A 409 Conflict (another
+process polls this token, or a webhook is set) stops polling with :class:`~bot.startup.AnotherPoller`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramConflictError
 from aiogram.methods.base import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.clock import sleep_or_stop
 from bot.inbox import UpdatePump
+from bot.startup import AnotherPoller
 
 __all__ = ["GetRawUpdates", "poll"]
 
@@ -47,8 +51,12 @@ async def poll(
     allowed_updates: list[str] | None = None,
     stop: asyncio.Event | None = None,
     timeout: int = POLL_TIMEOUT_S,
+    on_answer: Callable[[], None] | None = None,
 ) -> None:
-    """Fetch, store, acknowledge and hand on updates until ``stop`` is set (or the task is cancelled)."""
+    """Fetch, store, acknowledge and hand on updates until ``stop`` is set (or the task is cancelled).
+
+    ``on_answer`` is called after every answer from ``getUpdates`` (the heartbeat, :mod:`bot.heartbeat`).
+    """
     stop = stop or asyncio.Event()
     backoff = Backoff(config=BACKOFF)
     offset = pump.inbox.next_offset()
@@ -60,6 +68,9 @@ async def poll(
             updates = await bot(method, request_timeout=request_timeout)
         except asyncio.CancelledError:
             raise
+        except TelegramConflictError as exc:
+            # Two consumers of one token each lose updates to the other: never keep fighting for them.
+            raise AnotherPoller(exc.message) from None
         except Exception as exc:
             log.error(
                 "getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff.next_delay
@@ -68,11 +79,13 @@ async def poll(
             next(backoff)
             continue
         backoff.reset()
+        if on_answer is not None:
+            on_answer()
         if not updates:
             continue
         while True:
             try:
-                pump.accept(updates)
+                await pump.receive(updates)
                 break
             except Exception as exc:
                 # Not stored means not acknowledged: keep the offset and try to store the batch again.

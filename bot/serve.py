@@ -1,20 +1,22 @@
 """The HTTP check endpoint (``kefu serve``): other helpdesks ask the guard before a reply goes out.
 
 ``POST /v1/check`` with ``{"text": "…"}`` answers what one ``kefu check --jsonl`` line would:
-the request's fields, plus ``allowed``, ``hits`` and ``suggestion``. ``GET /healthz`` answers
-``{"ok": true}`` once the catalogue is loaded.
+the request's fields, plus ``allowed``, ``level`` ("block", "review" or null), ``hits`` and
+``suggestion``. The whole text is checked, however long (up to the request size limit).
+``GET /healthz`` answers ``{"ok": true}`` once the catalogue is loaded. Hostile input (a bearer header
+that is not UTF-8, JSON nested too deep, a body sent too slowly) gets a 4xx (see :mod:`bot.http_input`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from typing import Any
 
 from aiohttp import web
 
+from bot.http_input import BadJSON, header_matches, parse_json, read_body, server_options
 from bot.settings import Settings
 from guards import Guard, default_guard
 
@@ -40,8 +42,7 @@ def _dumps(value: Any) -> str:
 async def _bearer_auth(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.app[TOKEN_KEY]
     if token and request.path != "/healthz":
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        if not header_matches(request.headers.get("Authorization"), f"Bearer {token}"):
             return _error(401, "missing or wrong bearer token")
     return await handler(request)
 
@@ -49,13 +50,13 @@ async def _bearer_auth(request: web.Request, handler: Any) -> web.StreamResponse
 async def check(request: web.Request) -> web.Response:
     """Return the guard's verdict on ``{"text": …}`` merged into the request object."""
     try:
-        body = await request.read()
+        payload = parse_json(await read_body(request))
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"request larger than {MAX_REQUEST_BYTES} bytes")
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, f"body is not valid JSON: {exc}")
+    except web.HTTPRequestTimeout as exc:
+        return _error(408, exc.text or "request body too slow")
+    except BadJSON as exc:
+        return _error(400, str(exc))
     if not isinstance(payload, dict):
         return _error(400, 'body must be a JSON object like {"text": "…"}')
     text = payload.get("text")
@@ -85,4 +86,4 @@ def build_app(settings: Settings, guard: Guard | None = None) -> web.Application
 def run_server(settings: Settings, *, host: str, port: int) -> None:
     """Serve the endpoint until interrupted."""
     log.info("check endpoint on http://%s:%d/v1/check", host, port)
-    web.run_app(build_app(settings), host=host, port=port, print=None)
+    web.run_app(build_app(settings), host=host, port=port, print=None, **server_options())

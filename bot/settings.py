@@ -6,15 +6,18 @@ Build them in ``main()`` with :func:`load_settings` and pass them on; nothing he
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.proxy import Proxy, check_proxy_url, resolve_proxy
 from bot.ratelimit import Limits
 from replies.schedule import Schedule
 
@@ -23,6 +26,10 @@ __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
 TELEGRAM_API_SERVER = "https://api.telegram.org"
 SEND_CONCURRENCY = 10  # calls in flight: ~30/s reached at a 150-300 ms round trip
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The only ports Telegram posts webhook updates to (Bot API, setWebhook).
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -116,7 +123,11 @@ class Settings(BaseSettings):
     # the first (the primary), ``staff_chat_ids`` all of them in order.
     staff_chat_id: int | None = None
     _staff_chat_ids: tuple[int, ...] = PrivateAttr(default=())
-    shop_name: str = "本店"
+    shop_name: str = ""  # unset: the scripts leave the name out (「您好，很高兴为您服务！」)
+    # The shop's own folder: banned.toml (extra banned phrasings and allowed phrases) and later more.
+    shop_dir: Path | None = None
+    # The script of the bot's replies: auto (as the customer's last message), simplified, traditional, hk, tw.
+    reply_script: Literal["auto", "simplified", "traditional", "hk", "tw"] = "auto"
     timezone: str = "Asia/Shanghai"
     business_hours: Annotated[tuple[tuple[time, time], ...], NoDecode] = parse_business_hours(
         "08:00-12:00,14:00-18:00"
@@ -127,11 +138,15 @@ class Settings(BaseSettings):
     open_dates: Annotated[frozenset[date], NoDecode] = frozenset()
     db_path: Path = Path("kefu.db")
     api_server: str = TELEGRAM_API_SERVER
+    # http:// or socks5:// proxy for every Bot API call; unset = HTTPS_PROXY (see bot.proxy), else direct.
+    proxy: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8081, ge=1, le=65535)
     agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The platforms the shop sells on: a message naming one is never out of scope.
+    shop_platforms: Annotated[tuple[str, ...], NoDecode] = ("淘宝", "天猫", "京东", "拼多多", "抖音")
     busy_reply_after_s: float = Field(default=60, ge=0)
     api_token: SecretStr | None = None
     send_limits: Annotated[tuple[float, float, float], NoDecode] = (30.0, 1.0, 20.0)
@@ -142,10 +157,20 @@ class Settings(BaseSettings):
     # Days a handled raw update is kept (its message is in the messages table for good); 0 = forever.
     keep_updates_days: int = Field(default=30, ge=0)
 
-    @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", mode="before")
+    @field_validator("bot_token", "webhook_secret", "api_token", "webhook_url", "proxy", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed, not even in part: it is the bot's only credential.
+        if value is not None and not _TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "not a bot token: digits, a colon, then letters, digits, _ or - (as @BotFather gives it)"
+            )
+        return value
 
     @model_validator(mode="wrap")
     @classmethod
@@ -208,6 +233,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a list of dates like 2026-12-24,2026-12-31") from None
 
+    @field_validator("shop_platforms", mode="before")
+    @classmethod
+    def _platforms(cls, value: Any) -> Any:
+        return tuple(_split(value)) if isinstance(value, str) else value
+
     @field_validator("agent_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
@@ -238,7 +268,21 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            _ = urlsplit(value or "").port
+        except ValueError:
+            raise ValueError(f"{value!r} has an impossible port (1-65535)") from None
         return value.rstrip("/") if value else value
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_proxy_url(value)
+
+    @model_validator(mode="after")
+    def _usable_https_proxy(self) -> Settings:
+        self.bot_api_proxy  # noqa: B018 - a malformed HTTPS_PROXY stops start-up here, naming it
+        return self
 
     @model_validator(mode="after")
     def _open_or_closed(self) -> Settings:
@@ -247,12 +291,38 @@ class Settings(BaseSettings):
             raise ValueError(f"KEFU_OPEN_DATES: {both[0]} is also in KEFU_CLOSED_DATES")
         return self
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _telegram_posts_there(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        port = parts.port
+        if parts.scheme != "https":
+            raise ValueError(f"{value!r} must be https: Telegram posts updates over TLS only")
+        if port is not None and port not in WEBHOOK_PORTS:
+            raise ValueError(f"port {port} is not one Telegram posts to (443, 80, 88 or 8443)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # The value is never echoed: a wrong one may still be a real secret pasted on the wrong line.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret_token)")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
             # Without it anyone who finds the URL could post forged updates.
             raise ValueError("KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set")
         return self
+
+    @property
+    def bot_api_proxy(self) -> Proxy | None:
+        """Return the proxy for Bot API calls (KEFU_PROXY, else HTTPS_PROXY for https), or None."""
+        return resolve_proxy(self.proxy, self.api_server, os.environ)
 
     @property
     def limits(self) -> Limits:

@@ -66,6 +66,11 @@ class StaffGroups:
             return None
         if customer.staff_chat_id in self.chats:
             return customer.staff_chat_id
+        if customer.staff_chat_id is None:  # assigned since this copy was read (an offer before its relay)?
+            stored = self.storage.customer(customer.id)
+            if stored is not None and stored.staff_chat_id in self.chats:
+                return stored.staff_chat_id
+            customer = stored or customer
         if customer.staff_chat_id is None and customer.topic_id is not None:
             group = self.chats[0]  # stored before groups were assigned: its topic is in the primary group
             self.storage.update_customer(customer.id, staff_chat_id=group)

@@ -13,15 +13,23 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
 import functools
 import json
+import logging
+import os
+import queue
 import sqlite3
-from collections.abc import Collection, Iterator
+import threading
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database, Migrations
 
@@ -31,19 +39,33 @@ __all__ = [
     "Agent",
     "Conversation",
     "Customer",
+    "NotKefuDatabase",
     "OutboxRow",
     "StaffMessage",
     "Storage",
     "StorageError",
+    "StorageThread",
+    "Suggestion",
     "Ticket",
+    "create_private",
     "from_iso",
+    "is_disk_trouble",
     "is_unavailable",
     "open_storage",
     "table_counts",
     "to_iso",
 ]
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+#: After a checkpoint the WAL file is cut back to this size. Without a limit it keeps the largest size it
+#: ever reached: on a nearly full disk that is the space the next checkpoint needs.
+JOURNAL_SIZE_LIMIT = 1024 * 1024
+#: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
+#: has to copy, and the free space it needs, stay at about 1 MiB.
+WAL_AUTOCHECKPOINT_PAGES = 256
 TABLES = (
     "customers",
     "conversations",
@@ -54,6 +76,7 @@ TABLES = (
     "agents",
     "updates",
     "staff_messages",
+    "suggestions",
 )
 
 MIGRATIONS = Migrations("kefu")
@@ -271,7 +294,49 @@ def m005_updates_by_age(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m006_staff_group_per_customer(db: Database) -> None:
+def m006_suggestions(db: Database) -> None:
+    """Scripts offered to the agents instead of sent (the router was not sure, or an agent was answering).
+
+    The agent's choice is kept for retraining the intent model (``kefu train --choices``).
+    """
+    db["suggestions"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "conversation_id": int,
+            "message_id": int,  # the customer's message the script would answer
+            "intent": str,
+            "confidence": float,
+            "script_key": str,  # key or key.variant
+            "values": str,  # JSON placeholder values of the script
+            "status": str,  # offered | sent | ignored
+            "agent_id": int,  # who decided
+            "created_at": str,
+            "decided_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("customer_id", "customers", "id"),
+            ("conversation_id", "conversations", "id"),
+            ("message_id", "messages", "id"),
+        ],
+        not_null={"customer_id", "intent", "script_key", "status", "created_at"},
+        defaults={"status": "offered"},
+    )
+    db["suggestions"].create_index(["customer_id", "status"])
+
+
+@MIGRATIONS()
+def m007_bans(db: Database) -> None:
+    """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
+    stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
+    db["customers"].add_column("banned_at", str)
+    db["customers"].add_column("banned_by", int)  # the agent's Telegram user id
+    db["customers"].create_index(["banned_at"])
+
+
+@MIGRATIONS()
+def m008_staff_group_per_customer(db: Database) -> None:
     """Each customer's staff group (KEFU_STAFF_CHAT_ID may list several): assigned once, kept.
 
     Customers stored before it have none: they are in the primary group, where their topics are.
@@ -282,6 +347,33 @@ def m006_staff_group_per_customer(db: Database) -> None:
 
 class StorageError(Exception):
     """The database file cannot be used (not a database, locked, read-only …); the message names the file."""
+
+
+class NotKefuDatabase(StorageError):
+    """The file is a SQLite database, but another program's: kefu neither reads nor migrates it."""
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Raise :class:`NotKefuDatabase` when the database has tables but none of kefu's migrations.
+
+    An empty file (or a new one) is fine: kefu creates its tables there.
+    """
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    if not tables:
+        return
+    if MIGRATIONS.migrations_table in tables and conn.execute(
+        f"SELECT 1 FROM [{MIGRATIONS.migrations_table}] WHERE migration_set = ? LIMIT 1", [MIGRATIONS.name]
+    ).fetchone():
+        return
+    shown = ", ".join(tables[:5]) + (f" … ({len(tables)} tables)" if len(tables) > 5 else "")
+    raise NotKefuDatabase(
+        f"{path}: a SQLite database, but not kefu's (its tables: {shown}): check KEFU_DB_PATH"
+    )
 
 
 # SQLite errors that say the database cannot be written right now, not that the statement is wrong:
@@ -295,6 +387,12 @@ _UNAVAILABLE = (
     "database or disk is full",
     "unable to open database file",
 )
+
+
+def is_disk_trouble(exc: BaseException) -> bool:
+    """Return whether ``exc`` says the disk is full or failing (a checkpoint may give the space back)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("disk is full" in text or "disk i/o error" in text)
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -338,6 +436,8 @@ class Customer:
     blocked: int
     off_hours_stretch: str | None
     topic_name: str | None = None
+    banned_at: str | None = None
+    banned_by: int | None = None
     staff_chat_id: int | None = None  # the staff group the customer's topic is in (None: the primary)
 
 
@@ -404,6 +504,22 @@ class StaffMessage:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A script offered to the agents: the intent it answers, how sure the router was, the agent's choice."""
+
+    id: int
+    customer_id: int
+    conversation_id: int | None
+    message_id: int | None
+    intent: str
+    confidence: float | None
+    script_key: str
+    values: str | None
+    status: str
+    agent_id: int | None
+
+
+@dataclass(frozen=True)
 class OutboxRow:
     """One pending delivery: the Bot API method and its JSON parameters."""
 
@@ -423,13 +539,153 @@ class OutboxRow:
         return json.loads(self.payload)
 
 
+class StorageThread:
+    """The one thread that runs the running bot's storage work, one job at a time, in the order given.
+
+    SQLite waits up to the busy timeout for a lock another process holds (a backup, an operator's
+    ``sqlite3``, Datasette writing); on this thread that wait stalls storage work only, never the event
+    loop, so the webhook, the board and every chat's network calls go on. One thread means one writer,
+    and the order jobs are queued in is the order they run in (the inbox pump queues a chat's updates one
+    after the other). ``urgent`` jobs (storing arriving updates, which Telegram waits on) go before the
+    others already queued, in their own order.
+    """
+
+    def __init__(self) -> None:
+        # Two queues (deque appends and pops are thread-safe); one wake-up token per job queued.
+        self._urgent: collections.deque[Any] = collections.deque()
+        self._normal: collections.deque[Any] = collections.deque()
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
+        self._thread.start()
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised).
+
+        A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
+        period running out must not drop the record of a send Telegram already confirmed).
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        call = functools.partial(fn, *args, **kwargs)
+        self._put(urgent, call, functools.partial(_settle_soon, loop, waiter))
+        return await waiter
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()  # queued means it will run: it cannot be cancelled
+        self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
+        return future
+
+    def close(self) -> None:
+        """Run what is queued, then stop the thread (waits for it)."""
+        if not self._closed:
+            self._closed = True
+            self._normal.append(None)  # after everything queued so far
+            self._tokens.put(None)
+            self._thread.join()
+
+    @property
+    def backlog(self) -> int:
+        """Return how many jobs wait for the thread (the one running excluded)."""
+        return len(self._urgent) + len(self._normal)
+
+    def _put(self, urgent: bool, call: Callable[[], Any], settle: Callable[[Any, Any], None]) -> None:
+        if self._closed:
+            raise RuntimeError("the storage thread is closed")
+        (self._urgent if urgent else self._normal).append((call, settle))
+        self._tokens.put(None)
+
+    def _serve(self) -> None:
+        while True:
+            self._tokens.get()
+            job = self._urgent.popleft() if self._urgent else self._normal.popleft()
+            if job is None:
+                return
+            call, settle = job
+            try:
+                result = call()
+            except BaseException as exc:
+                settle(None, exc)
+            else:
+                settle(result, None)
+
+
+def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
+        loop.call_soon_threadsafe(_settle, waiter, result, error)
+
+
+def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if waiter.done():  # its task was cancelled; the job ran all the same
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)
+
+
+def _settle_future(future: concurrent.futures.Future[Any], result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 class Storage:
-    """The bot's database: typed reads and short write transactions over one sqlite-utils Database."""
+    """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
+
+    Its methods are synchronous. The running bot's adapters (handlers, inbox pump, sender, board) call
+    them through :meth:`run`, which runs them on the :class:`StorageThread`, off the event loop.
+    """
 
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
         self._identity = _file_identity(path) if path is not None else None
+        self._thread: StorageThread | None = None
+
+    @property
+    def thread(self) -> StorageThread:
+        """Return the storage thread (started on first use)."""
+        if self._thread is None:
+            self._thread = StorageThread()
+        return self._thread
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+        """Return ``fn(*args, **kwargs)``, run on the storage thread: the event loop never waits on SQLite.
+
+        After :meth:`finish` a new thread is started for the next call.
+
+        ``fn`` is any synchronous function that uses this storage (a desk method, an inbox write …).
+        Example: ``await storage.run(storage.mark_sent, outbox_id, telegram_id, at)``.
+        """
+        try:
+            return await self.thread.run(fn, *args, urgent=urgent, **kwargs)
+        except Exception as exc:
+            if is_disk_trouble(exc) and self._thread is not None:  # give the WAL's space back now
+                with contextlib.suppress(RuntimeError):  # the thread was closed meanwhile
+                    self.submit(self.checkpoint)
+            raise
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file and cut the WAL back (``wal_checkpoint(TRUNCATE)``).
+
+        Returns SQLite's ``(busy, wal pages, pages checkpointed)``; ``busy`` is 1 when a reader held it back.
+        """
+        busy, pages, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy, pages, done
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``fn(*args, **kwargs)`` on the storage thread without waiting (its error is logged).
+
+        For writes a synchronous caller on the event loop must not wait for, e.g. a refusal's record.
+        """
+        future = self.thread.submit(fn, *args, **kwargs)
+        future.add_done_callback(_log_failure)
 
     def file_is_lost(self) -> bool:
         """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
@@ -439,11 +695,19 @@ class Storage:
         return self._identity is not None and _file_identity(self.path) != self._identity
 
     def copy_to(self, target: Path) -> None:
-        """Write a consistent copy of everything stored to ``target``, a path that must not exist yet."""
+        """Write a consistent copy of everything stored to ``target`` (0600), which must not exist yet."""
+        create_private(target)  # VACUUM INTO fills an empty file, keeping its mode
         self.db.execute("VACUUM INTO ?", [str(target)])
 
+    def finish(self) -> None:
+        """Let the storage thread run what is queued, then stop it (the next :meth:`run` starts a new one)."""
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
+
     def close(self) -> None:
-        """Close the connection."""
+        """Finish the storage thread's queued work, then close the connection."""
+        self.finish()
         self.db.close()
 
     @contextmanager
@@ -512,6 +776,23 @@ class Storage:
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
         self._update("customers", user_id, values)
+
+    def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
+        """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
+        with self._write():
+            cursor = self.db.execute(
+                "UPDATE customers SET banned_at = ?, banned_by = ? WHERE id = ? AND "
+                + ("banned_at IS NULL" if at is not None else "banned_at IS NOT NULL"),
+                [to_iso(at) if at is not None else None, by if at is not None else None, user_id],
+            )
+        return cursor.rowcount > 0
+
+    def banned_customers(self) -> list[Customer]:
+        """Return every banned customer, the longest banned first."""
+        return [
+            _row(Customer, row)
+            for row in self.rows("SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id")
+        ]
 
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
@@ -645,6 +926,15 @@ class Storage:
             [chat_id, telegram_message_id],
         )
 
+    def last_customer_text(self, customer_id: int) -> str | None:
+        """Return the text of this customer's newest message that has any (None when none has)."""
+        row = self._one(
+            "SELECT text FROM messages WHERE customer_id = ? AND direction = 'in' "
+            "AND text IS NOT NULL AND trim(text) != '' ORDER BY id DESC LIMIT 1",
+            [customer_id],
+        )
+        return row["text"] if row else None
+
     def last_agent_answer(self, customer_id: int) -> datetime | None:
         """Return when an agent last answered this customer, or None."""
         row = self._one(
@@ -662,6 +952,49 @@ class Storage:
             [conversation_id, key, key + ".%"],
         )
         return row is not None
+
+    def scripts_sent(self, conversation_id: int) -> frozenset[str]:
+        """Return the script keys (variants dropped) the bot already sent in this conversation."""
+        cursor = self.db.execute(
+            "SELECT DISTINCT script_key FROM messages WHERE conversation_id = ? AND sender = 'bot' "
+            "AND script_key IS NOT NULL",
+            [conversation_id],
+        )
+        return frozenset(row[0].split(".", 1)[0] for row in cursor.fetchall())
+
+    # suggestions -----------------------------------------------------------------------------
+    def add_suggestion(self, **values: Any) -> int:
+        """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
+        values["created_at"] = to_iso(values["created_at"])
+        return self._insert("suggestions", values)
+
+    def suggestion(self, suggestion_id: int) -> Suggestion | None:
+        """Return one suggestion by id, or None."""
+        return _row(Suggestion, self._one("SELECT * FROM suggestions WHERE id = ?", [suggestion_id]))
+
+    def decide_suggestions(
+        self,
+        customer_id: int,
+        status: str,
+        at: datetime,
+        *,
+        agent_id: int | None = None,
+        only: int | None = None,
+    ) -> int:
+        """Mark the customer's offered suggestions (or only row ``only``) ``status``; return how many."""
+        sql = "UPDATE suggestions SET status = ?, decided_at = ?, agent_id = ? WHERE customer_id = ? "
+        sql += "AND status = 'offered'" + (" AND id = ?" if only is not None else "")
+        params = [status, to_iso(at), agent_id, customer_id] + ([only] if only is not None else [])
+        with self._write():
+            return self.db.execute(sql, params).rowcount
+
+    def suggestion_choices(self) -> list[dict[str, Any]]:
+        """Return every decided suggestion with the customer's text: the agents' choices, for retraining."""
+        return self.rows(
+            "SELECT m.text AS text, s.intent AS intent, s.status AS status, s.confidence AS confidence "
+            "FROM suggestions s JOIN messages m ON m.id = s.message_id "
+            "WHERE s.status IN ('sent', 'ignored') AND m.text IS NOT NULL ORDER BY s.id"
+        )
 
     def messages(self, customer_id: int) -> list[dict[str, Any]]:
         """Return every message of one customer, oldest first."""
@@ -904,6 +1237,11 @@ class Storage:
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
 
 
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("a storage write queued without waiting failed: %s: %s", type(exc).__name__, exc)
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -912,17 +1250,40 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def create_private(path: str | Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
+    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
+    """
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass
+
+
 def open_storage(path: str | Path) -> Storage:
     """Return the storage over ``path``: created if missing, WAL, foreign keys on, migrated.
 
-    Raises :class:`StorageError` when the file cannot be opened or migrated.
+    Raises :class:`StorageError` when the file cannot be opened or migrated, :class:`NotKefuDatabase`
+    (without touching it) when it is another program's SQLite database.
     """
     try:
+        create_private(path)
         conn = sqlite3.connect(str(path), check_same_thread=False)
+        try:
+            _refuse_foreign(conn, path)  # before WAL or a migration writes into another program's file
+        except NotKefuDatabase:
+            conn.close()
+            raise
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         db.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(db)
     except sqlite3.Error as exc:
@@ -933,12 +1294,14 @@ def open_storage(path: str | Path) -> Storage:
 def table_counts(path: str | Path) -> dict[str, int]:
     """Return ``{table: row count}`` for the bot's tables in the database at ``path``, opened read-only.
 
-    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database.
+    A table not created yet counts 0. Raises :class:`StorageError` when the file is not a usable database,
+    :class:`NotKefuDatabase` when it is another program's SQLite database.
     """
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(conn, path)
             present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             return {
                 t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] if t in present else 0

@@ -13,25 +13,37 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
-from guards import Verdict
-from guards import check as guard_check
+from guards import Guard, Verdict, default_guard
 
 __all__ = ["MEMO_SIZE", "check"]
 
 MEMO_SIZE = 4096
 _memo: OrderedDict[str, Verdict] = OrderedDict()
+_memo_guard: list[Guard | None] = [None]  # the guard the memo's verdicts are from
+_lock = threading.Lock()  # the desk checks on the storage thread, the outbound guard on the event loop
 
 
 def check(text: str) -> Verdict:
-    """Return the guard's verdict on ``text`` (:func:`guards.check`), remembered for the next time."""
-    verdict = _memo.get(text)
-    if verdict is not None:
-        _memo.move_to_end(text)
-        return verdict
-    verdict = guard_check(text)
-    _memo[text] = verdict
-    if len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
+    """Return the default guard's verdict on ``text`` (:func:`guards.check`), remembered for the next time.
+
+    A new default guard (the shop's ``banned.toml`` loaded or reloaded) starts a new memo.
+    """
+    guard = default_guard()
+    with _lock:
+        if _memo_guard[0] is not guard:
+            _memo.clear()
+            _memo_guard[0] = guard
+        verdict = _memo.get(text)
+        if verdict is not None:
+            _memo.move_to_end(text)
+            return verdict
+    verdict = guard.check(text)
+    with _lock:
+        if _memo_guard[0] is guard:
+            _memo[text] = verdict
+            if len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
     return verdict

@@ -24,6 +24,7 @@ __all__ = [
     "CatalogueError",
     "Entry",
     "load_catalogue",
+    "load_shop_catalogue",
     "pattern_text",
 ]
 
@@ -74,6 +75,8 @@ class Entry(BaseModel):
     max_edits: int | None = Field(default=None, ge=0, le=5)
     whole: bool = False
     softened_by: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
     @field_validator("category")
     @classmethod
@@ -153,14 +156,14 @@ def _describe(error: ValidationError, fallback_field: str = "") -> tuple[str, st
     return location, message
 
 
-def _parse(data: dict[str, Any], name: str) -> Catalogue:
+def _parse(data: dict[str, Any], name: str, *, require_entries: bool = True) -> Catalogue:
     """Return the catalogue described by parsed TOML ``data``; raise CatalogueError naming what is wrong."""
     unknown = set(data) - {"entry", "allow"}
     if unknown:
         raise CatalogueError(f"{name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
     raw_entries = data.get("entry", [])
     raw_allow = data.get("allow", [])
-    if not isinstance(raw_entries, list) or not raw_entries:
+    if not isinstance(raw_entries, list) or (require_entries and not raw_entries):
         raise CatalogueError(f"{name}: no [[entry]] tables")
     if not isinstance(raw_allow, list):
         raise CatalogueError(f"{name}: 'allow' must be a list of [[allow]] tables")
@@ -191,7 +194,7 @@ def _parse(data: dict[str, Any], name: str) -> Catalogue:
     return Catalogue(entries=tuple(entries), allow=tuple(allow), path=name)
 
 
-def load_catalogue(path: str | Path | None = None) -> Catalogue:
+def load_catalogue(path: str | Path | None = None, *, require_entries: bool = True) -> Catalogue:
     """Return the validated catalogue read from ``path`` (default: the packaged ``guards/banned.toml``).
 
     Raises :class:`CatalogueError` (a ``ValueError``) when the file is missing, is not valid TOML
@@ -218,4 +221,32 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
-    return _parse(data, name)
+    return _parse(data, name, require_entries=require_entries)
+
+
+def load_shop_catalogue(shop_dir: str | Path | None) -> Catalogue:
+    """Return the packaged catalogue plus the shop's own ``banned.toml`` in ``shop_dir`` (KEFU_SHOP_DIR).
+
+    The shop file has the same schema and is validated the same way (it may hold only [[allow]]); its
+    entries and allowed phrases are added to the packaged ones. No ``shop_dir``, or no ``banned.toml``
+    in it: the packaged catalogue. An entry id the package already uses is an error naming the file.
+
+    >>> len(load_shop_catalogue(None).entries) == len(load_catalogue().entries)
+    True
+    """
+    package = load_catalogue()
+    if shop_dir is None:
+        return package
+    folder = Path(shop_dir)
+    if not folder.is_dir():
+        raise CatalogueError(f"{folder}: KEFU_SHOP_DIR is not a folder")
+    path = folder / "banned.toml"
+    if not path.exists():
+        return package
+    shop = load_catalogue(path, require_entries=False)
+    known = {entry.id for entry in package.entries}
+    for entry in shop.entries:
+        if entry.id in known:
+            message = "already used by the packaged catalogue"
+            raise CatalogueError(f"{path}: entry {entry.id!r}: field 'id': {message}")
+    return Catalogue(entries=package.entries + shop.entries, allow=package.allow + shop.allow, path=str(path))

@@ -21,26 +21,40 @@ Offsets in hits are character offsets into the original message.
 from __future__ import annotations
 
 import operator
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from guards.catalogue import Catalogue, Entry, load_catalogue, pattern_text
-from guards.normalize import fold, normalize
+from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
+from guards.meaning import ConceptHit, Concepts, Keyed, compact_of, load_concepts, with_boundaries
+from guards.normalize import BOUNDARY, fold, fold_clauses, normalize
+from guards.review import ReviewModel, load_review_model
 
-__all__ = ["MAX_CHECKED_CHARS", "Guard", "Hit", "Verdict", "check", "default_guard"]
+__all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
 
-# Telegram's message limit; longer text is checked on its first MAX_CHECKED_CHARS characters.
-MAX_CHECKED_CHARS = 4096
+# Text longer than this is checked in overlapping pieces of this size (the whole text is checked).
+CHUNK_CHARS = 4096
+# How far consecutive pieces overlap, so that a phrasing across a piece border is still seen whole.
+CHUNK_OVERLAP = 200
 # Words that carry the rudeness when an entry does not name its core words itself.
 DEFAULT_CORE_MARKERS: tuple[str, ...] = ("不", "没", "别", "你", "谁", "自己")
 # Sentence-final particles ignored at the end of a message compared as a whole ("不清楚啊" = "不清楚").
 SENTENCE_PARTICLES = "啊呀呢吧嘛啦哦噢哟呗"
+# Characters that say the same thing in a banned phrasing: sentence particles (讲啊 / 讲呀, 听懂了吗 /
+# 听懂了吧, 关机了 / 关机啦), 讲 / 说. 您 stays apart from 你 (请问您叫什么名字 is the polite form).
+# Message and patterns are both read through this table (one to one).
+EQUIVALENT_CHARS = str.maketrans({**dict.fromkeys("呀吧呗哪呢啦嘛吗么哇了", "啊"), "讲": "说"})
+# The rule name a review-model hit carries (hits and guard_events say which layer held a message).
+MODEL_RULE = "review-model"
+# Patterns up to this many characters may not have a character changed, only one inserted.
+SUBSTITUTION_MIN_LENGTH = 6
 # How far before a hit a softening word ("请", "麻烦") may stand and still soften it.
 SOFTENING_REACH = 4
 
@@ -66,7 +80,10 @@ class Hit:
     score: float
     start: int
     end: int
-    method: str  # "exact" | "fuzzy"
+    method: str  # "exact" | "fuzzy" | "concept" | "model"
+    level: str = "block"  # "block" | "review"
+    rule: str | None = None  # the concept rule (concepts.toml) that made a concept hit
+    concept: str | None = None
 
     def to_dict(self) -> dict:
         """Return the hit as a JSON-ready dict."""
@@ -78,7 +95,25 @@ class Hit:
             "start": self.start,
             "end": self.end,
             "method": self.method,
+            "level": self.level,
+            "rule": self.rule,
+            "concept": self.concept,
         }
+
+    def shifted(self, by: int) -> Hit:
+        """Return this hit with its offsets moved by ``by`` characters."""
+        return Hit(
+            self.category,
+            self.phrase,
+            self.entry_id,
+            self.score,
+            self.start + by,
+            self.end + by,
+            self.method,
+            self.level,
+            self.rule,
+            self.concept,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +123,15 @@ class Verdict:
     allowed: bool
     hits: tuple[Hit, ...]
     suggestion: str | None
+    level: str | None = None  # "block" (confident, held) | "review" (likely rude, may be sent) | None
 
     def to_dict(self) -> dict:
-        """Return the verdict as a JSON-ready dict: allowed, hits (each as :meth:`Hit.to_dict`), suggestion.
-
-        Ready for ``json.dumps``.
+        """Return the verdict as a JSON-ready dict: allowed, level, hits (each as :meth:`Hit.to_dict`),
+        suggestion. Ready for ``json.dumps``.
         """
         return {
             "allowed": self.allowed,
+            "level": self.level,
             "hits": [hit.to_dict() for hit in self.hits],
             "suggestion": self.suggestion,
         }
@@ -162,14 +198,17 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
     """Return the patterns of one entry: its phrase and each clause, without duplicates."""
     texts: list[str] = []
     for raw in (entry.phrase, *entry.clauses):
-        text = pattern_text(raw)
+        text = pattern_text(raw).translate(EQUIVALENT_CHARS)
         if text and text not in texts:
             texts.append(text)
     if entry.core is None:
-        core_words: tuple[tuple[str, ...], ...] = tuple((marker,) for marker in DEFAULT_CORE_MARKERS)
+        core_words: tuple[tuple[str, ...], ...] = tuple(
+            (marker.translate(EQUIVALENT_CHARS),) for marker in DEFAULT_CORE_MARKERS
+        )
     else:
         core_words = tuple(
-            tuple(alt for alt in (fold(part) for part in word.split("|")) if alt) for word in entry.core
+            tuple(alt for alt in (fold(part).translate(EQUIVALENT_CHARS) for part in word.split("|")) if alt)
+            for word in entry.core
         )
     patterns = []
     for text in texts:
@@ -201,18 +240,38 @@ class Guard:
 
     __slots__ = (
         "_allow",
+        "_by_id",
+        "_concepts",
         "_entries",
+        "_entry_bigrams",
         "_index",
         "_keys",
         "_min_shared",
         "_patterns",
+        "_review",
         "_short",
         "_whole",
         "_whole_max",
     )
 
-    def __init__(self, entries: Iterable[Entry], allow: Iterable[str]) -> None:
+    def __init__(
+        self,
+        entries: Iterable[Entry],
+        allow: Iterable[str],
+        concepts: Concepts | bool | None = True,
+        review_model: ReviewModel | bool | None = True,
+    ) -> None:
         self._entries: tuple[Entry, ...] = tuple(entries)
+        if review_model is True:
+            review_model = default_review_model()
+        self._review: ReviewModel | None = review_model or None
+        self._entry_bigrams: tuple[frozenset[str], ...] = tuple(
+            frozenset(_bigrams(pattern_text(entry.phrase))) for entry in self._entries
+        )
+        self._by_id: dict[str, Entry] = {entry.id: entry for entry in self._entries}
+        if concepts is True:
+            concepts = default_concepts()
+        self._concepts: Concepts | None = concepts or None
         patterns: list[_Pattern] = []
         whole: list[_Pattern] = []
         for number, entry in enumerate(self._entries):
@@ -238,12 +297,24 @@ class Guard:
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
-        self._allow: tuple[str, ...] = tuple(dict.fromkeys(t for t in (pattern_text(a) for a in allow) if t))
+        self._allow: tuple[str, ...] = tuple(
+            dict.fromkeys(t for t in (pattern_text(a).translate(EQUIVALENT_CHARS) for a in allow) if t)
+        )
 
     @classmethod
-    def from_catalogue(cls, catalogue: Catalogue) -> Guard:
-        """Return a guard compiled from a loaded :class:`~guards.catalogue.Catalogue`."""
-        return cls(catalogue.entries, (item.phrase for item in catalogue.allow))
+    def from_catalogue(
+        cls,
+        catalogue: Catalogue,
+        concepts: Concepts | bool | None = True,
+        review_model: ReviewModel | bool | None = True,
+    ) -> Guard:
+        """Return a guard compiled from a loaded :class:`~guards.catalogue.Catalogue`.
+
+        ``concepts``: the concept classes and rules (default: the packaged ``concepts.toml``; False or
+        None: the catalogue phrasings only). ``review_model``: the learned review-level model (default:
+        the packaged ``review_model.json``; False or None: none).
+        """
+        return cls(catalogue.entries, (item.phrase for item in catalogue.allow), concepts, review_model)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -251,50 +322,175 @@ class Guard:
         return self._entries
 
     def check(self, text: str) -> Verdict:
-        """Return the verdict on ``text``: allowed or not, every hit, and the suggestion of the best hit.
+        """Return the verdict on ``text``: allowed or not, its level, every hit, the best hit's suggestion.
 
-        Only the first ``MAX_CHECKED_CHARS`` (4,096) characters are checked. Empty text is allowed.
+        The whole text is checked, however long (in overlapping pieces of ``CHUNK_CHARS``). Empty
+        text is allowed. A verdict is ``block`` when any hit is, else ``review``.
 
         >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
         'bukeyi-04'
         """
-        text = text[:MAX_CHECKED_CHARS]
-        folded = fold(text)
+        compacts: list[str] = []
+        if len(text) <= CHUNK_CHARS:
+            hits = self._hits(text, compacts)
+        else:
+            seen: set[tuple[str, str | None, int]] = set()
+            hits = []
+            for at in range(0, len(text), CHUNK_CHARS):
+                for hit in self._hits(text[at : at + CHUNK_CHARS + CHUNK_OVERLAP], compacts):
+                    moved = hit.shifted(at)
+                    key = (moved.entry_id, moved.rule, moved.start)
+                    if key not in seen:
+                        seen.add(key)
+                        hits.append(moved)
+                if at + CHUNK_CHARS + CHUNK_OVERLAP >= len(text):
+                    break
+        if not hits and self._review is not None:
+            hits = self._model_hits(text, compacts)
+        if not hits:
+            return ALLOWED
+        hits.sort(key=lambda hit: (hit.start, -hit.score, hit.entry_id))
+        level = "block" if any(hit.level == "block" for hit in hits) else "review"
+        best = max(
+            hits,
+            key=lambda hit: (
+                hit.level == level,
+                hit.method == "exact",  # the documented phrasing itself: its documented better wording
+                hit.method == "concept",
+                hit.score,
+                hit.end - hit.start,
+                -hit.start,
+            ),
+        )
+        return Verdict(allowed=False, hits=tuple(hits), suggestion=self._suggestion(best), level=level)
+
+    def _suggestion(self, hit: Hit) -> str | None:
+        """Return the better wording for ``hit``: its concept's, else its catalogue entry's."""
+        if hit.concept is not None and self._concepts is not None:
+            wording = self._concepts.concepts[hit.concept].suggestion
+            if wording:
+                return wording
+        entry = self._by_id.get(hit.entry_id)
+        return entry.suggestion if entry is not None else None
+
+    def _model_hits(self, text: str, compacts: list[str]) -> list[Hit]:
+        """Return the review-level hit of the learned model, naming the closest documented phrasing."""
+        model = self._review
+        assert model is not None
+        for compact in compacts:
+            if not model.flags(compact) or self._mostly_allowed(compact.translate(EQUIVALENT_CHARS)):
+                continue
+            shared = _bigrams(compact)
+            nearest = max(range(len(self._entries)), key=lambda i: len(shared & self._entry_bigrams[i]))
+            entry = self._entries[nearest]
+            score = round(100.0 * model.probability(compact), 1)
+            span = (0, len(text))
+            return [Hit(entry.category, entry.phrase, entry.id, score, *span, "model", "review", MODEL_RULE)]
+        return []
+
+    def _mostly_allowed(self, folded: str) -> bool:
+        """Return True when allowed phrases (documented polite scripts) cover half of ``folded`` or more."""
+        covered = [False] * len(folded)
+        for phrase in self._allow:
+            at = folded.find(phrase)
+            while at >= 0:
+                covered[at : at + len(phrase)] = [True] * len(phrase)
+                at = folded.find(phrase, at + 1)
+        return sum(covered) * 2 >= len(folded) > 0
+
+    def _hits(self, text: str, compacts: list[str] | None = None) -> list[Hit]:
+        """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``.
+
+        ``compacts`` collects the folded text (no boundaries) for the review model.
+        """
+        bounded = with_boundaries(text)
+        bfolded = fold_clauses(bounded)
+        # The catalogue phrasings are matched across clause boundaries (喂,大声一点儿!): without them.
+        folded = compact_of(bfolded)  # 你问我，我问谁 reads as 你问我问谁, as fold() reads it
         if not folded:
-            return ALLOWED
+            return []
+        if compacts is not None:
+            compacts.append(folded)
+        folded = folded.translate(EQUIVALENT_CHARS)
         found = self._find(folded)
-        if not found:
-            return ALLOWED
-        found = self._apply_allow_list(folded, found)
-        if not found:
-            return ALLOWED
-        norm = normalize(text)
-        hits = []
-        for item in found:
-            entry = self._entries[item.pattern.entry]
-            start, end = norm.span(item.start, item.end)
-            score = round(100.0 * (1.0 - item.distance / len(item.pattern.text)), 1)
+        if found:
+            found = self._apply_allow_list(folded, found)
+        concept_hits: list[ConceptHit] = []
+        keyed = None
+        if self._concepts is not None:
+            keyed = self._concepts.keyed(bfolded)
+            concept_hits = self._concepts.find(keyed)
+        if concept_hits:
+            concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
+        if not found and not concept_hits:
+            return []
+        norm = normalize(bounded, clauses=True)
+        hits: list[Hit] = []
+        if found:
+            where = _compact_positions(bfolded)
+            for item in found:
+                entry = self._entries[item.pattern.entry]
+                start, end = norm.span(where[item.start], where[item.end - 1] + 1)
+                score = round(100.0 * (1.0 - item.distance / len(item.pattern.text)), 1)
+                method = "exact" if item.distance == 0 else "fuzzy"
+                hits.append(Hit(entry.category, entry.phrase, entry.id, score, start, end, method))
+        for concept_hit in concept_hits:
+            assert keyed is not None
+            start, end = norm.span(*keyed.folded_span(concept_hit.start, concept_hit.end))
+            entry = self._by_id.get(concept_hit.entry)
+            phrase = entry.phrase if entry is not None else concept_hit.concept
             hits.append(
                 Hit(
-                    category=entry.category,
-                    phrase=entry.phrase,
-                    entry_id=entry.id,
-                    score=score,
-                    start=start,
-                    end=end,
-                    method="exact" if item.distance == 0 else "fuzzy",
+                    concept_hit.category,
+                    phrase,
+                    concept_hit.entry,
+                    100.0,
+                    start,
+                    end,
+                    "concept",
+                    concept_hit.level,
+                    concept_hit.rule,
+                    concept_hit.concept,
                 )
             )
-        hits.sort(key=lambda hit: (hit.start, -hit.score, hit.entry_id))
-        best = max(hits, key=lambda hit: (hit.score, -hit.start))
-        return Verdict(
-            allowed=False, hits=tuple(hits), suggestion=self._entries_by_id(best.entry_id).suggestion
-        )
+        return hits
 
     def _softened(self, folded: str, item: _Found) -> bool:
         """Return True when the entry's softening words ("请", "麻烦") make this hit a polite request."""
         entry = self._entries[item.pattern.entry]
-        return _softened_by(folded, item, tuple(fold(word) for word in entry.softened_by))
+        return _softened_by(
+            folded, item, tuple(fold(word).translate(EQUIVALENT_CHARS) for word in entry.softened_by)
+        )
+
+    def _outside_allowed(
+        self, folded: str, bfolded: str, keyed: Keyed | None, hits: list[ConceptHit]
+    ) -> list[ConceptHit]:
+        """Return the concept hits that no allowed phrase (a documented polite script) covers."""
+        spans = []
+        for phrase in self._allow:
+            at = folded.find(phrase)
+            while at >= 0:
+                spans.append((at, at + len(phrase)))
+                at = folded.find(phrase, at + 1)
+        if not spans or keyed is None:
+            return hits
+        where = _compact_positions(bfolded)
+        allowed = [(where[start], where[end - 1] + 1) for start, end in spans]
+        kept = []
+        for hit in hits:
+            start, end = keyed.folded_span(hit.start, hit.end)
+            if not any(a <= start and end <= b for a, b in allowed):
+                kept.append(hit)
+        return kept
+
+    def _other_sense(self, folded: str, item: _Found) -> bool:
+        """Return True when the words after the hit (not_before) or in the message (unless) change it."""
+        entry = self._entries[item.pattern.entry]
+        if any(
+            folded.startswith(fold(word).translate(EQUIVALENT_CHARS), item.end) for word in entry.not_before
+        ):
+            return True
+        return any(fold(word).translate(EQUIVALENT_CHARS) in folded for word in entry.unless)
 
     def _entries_by_id(self, entry_id: str) -> Entry:
         """Return the entry with this id."""
@@ -335,7 +531,9 @@ class Guard:
 
     def _apply_allow_list(self, folded: str, found: list[_Found]) -> list[_Found]:
         """Return the hits that no allowed span covers and no softening word ("请您…") turns polite."""
-        found = [item for item in found if not self._softened(folded, item)]
+        found = [
+            item for item in found if not self._softened(folded, item) and not self._other_sense(folded, item)
+        ]
         spans: list[tuple[int, int]] = []
         for phrase in self._allow:
             at = folded.find(phrase)
@@ -392,8 +590,10 @@ def _match(pattern: _Pattern, folded: str) -> _Found | None:
             return None
     edits = pattern.max_edits
     size = len(folded)
-    if edits == 0:
-        return _match_one_insertion(pattern, folded) if length <= 3 else None
+    if edits == 0 or length <= SUBSTITUTION_MIN_LENGTH:
+        # A short phrase with one character changed is another phrase (怎么搞的 / 怎么算的, 这与我无关 /
+        # 这与您无关): short patterns only tolerate one inserted character ("急什么" / "急个什么").
+        return _match_one_insertion(pattern, folded) if edits or length <= 3 else None
     if size < length - edits:
         return None
     if size <= length + edits:
@@ -438,8 +638,45 @@ def _match_one_insertion(pattern: _Pattern, folded: str) -> _Found | None:
     return None
 
 
+_REPEATS = re.compile(r"([^0-9])\1+")
+_REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
+
+
+def _compact_positions(bfolded: str) -> list[int]:
+    """Return, for each character of the folded text without boundaries (repeats collapsed), its index."""
+    if _REPEAT_ACROSS.search(bfolded) is None:
+        return [index for index, ch in enumerate(bfolded) if ch != BOUNDARY]
+    out: list[int] = []
+    previous = ""
+    for index, ch in enumerate(bfolded):
+        if ch == BOUNDARY or (ch == previous and ch not in "0123456789"):
+            continue
+        out.append(index)
+        previous = ch
+    return out
+
+
 _default: Guard | None = None
-_default_lock = threading.Lock()
+_default_concepts: Concepts | None = None
+_default_review: list[ReviewModel | None] = []
+_default_lock = threading.RLock()
+
+
+def default_review_model() -> ReviewModel | None:
+    """Return the packaged review-level model, read once on first use (None when there is none)."""
+    with _default_lock:
+        if not _default_review:
+            _default_review.append(load_review_model())
+        return _default_review[0]
+
+
+def default_concepts() -> Concepts:
+    """Return the packaged concept classes and rules, compiled once on first use (thread-safe)."""
+    global _default_concepts
+    with _default_lock:
+        if _default_concepts is None:
+            _default_concepts = load_concepts()
+        return _default_concepts
 
 
 def default_guard() -> Guard:
@@ -451,6 +688,19 @@ def default_guard() -> Guard:
             if _default is None:
                 _default = Guard.from_catalogue(load_catalogue())
             guard = _default
+    return guard
+
+
+def use_shop(shop_dir: str | Path | None) -> Guard:
+    """Make the guard of the packaged catalogue plus the shop's ``banned.toml`` the default one; return it.
+
+    Called once at start-up by every surface (the bot, ``kefu check``, ``kefu serve``) with
+    ``KEFU_SHOP_DIR``; raises :class:`~guards.catalogue.CatalogueError` for a broken shop file.
+    """
+    global _default
+    guard = Guard.from_catalogue(load_shop_catalogue(shop_dir))
+    with _default_lock:
+        _default = guard
     return guard
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import opencc
 
-__all__ = ["Normalized", "fold", "normalize"]
+__all__ = ["BOUNDARY", "Normalized", "fold", "fold_clauses", "normalize"]
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -81,6 +81,28 @@ class _CharMap(dict):
 _CHAR_MAP = _CharMap()
 for _code in range(0x80):
     _CHAR_MAP[_code]  # warm the cache for ASCII
+
+#: What punctuation, spaces and line breaks become in :func:`fold_clauses` (a CJK letter, so it is kept).
+BOUNDARY = "丨"
+
+
+class _ClauseMap(dict):
+    """Like :class:`_CharMap`, but punctuation, spaces and control characters become :data:`BOUNDARY`."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch == BOUNDARY or unicodedata.category(ch)[0] in "PZ" or unicodedata.category(ch) == "Cc":
+            value = BOUNDARY
+        else:
+            value = _fold_char(ch)
+        if len(self) < _CHAR_CACHE_LIMIT:
+            self[code] = value
+        return value
+
+
+_CLAUSE_MAP = _ClauseMap()
+for _code in range(0x80):
+    _CLAUSE_MAP[_code]
 
 
 def _traditional_chars() -> frozenset[str]:
@@ -154,7 +176,7 @@ class Normalized:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
-def normalize(text: str) -> Normalized:
+def normalize(text: str, *, clauses: bool = False) -> Normalized:
     """Return the normalised form of ``text`` with the offset of each character in the original.
 
     Never raises for any ``str``; ``normalize(text).text == fold(text)``.
@@ -165,7 +187,7 @@ def normalize(text: str) -> Normalized:
     """
     chars: list[str] = []
     offsets: list[int] = []
-    char_map = _CHAR_MAP
+    char_map = _CLAUSE_MAP if clauses else _CHAR_MAP
     for index, ch in enumerate(text):
         folded = char_map[ord(ch)]
         if folded:
@@ -192,6 +214,20 @@ def fold(text: str) -> str:
     'ok谢'
     """
     folded = _fold_parts(text)
+    if _ANY_REPEAT.search(folded) is None:
+        return folded
+    return _REPEAT_RUN.sub(r"\1", folded)
+
+
+def fold_clauses(text: str) -> str:
+    """Return :func:`fold` of ``text`` with each run of punctuation and spaces kept as one :data:`BOUNDARY`.
+
+    ``fold_clauses(text) == normalize(text, clauses=True).text``.
+
+    >>> fold_clauses("好的，谢谢谢！")
+    '好的丨谢丨'
+    """
+    folded = _variants(_t2s(text.translate(_CLAUSE_MAP)))
     if _ANY_REPEAT.search(folded) is None:
         return folded
     return _REPEAT_RUN.sub(r"\1", folded)

@@ -18,7 +18,8 @@ from replies.catalogue import (
     render,
     script_for,
 )
-from replies.router import INTENT_KEYS, Intent, IntentError, classify, load_router
+from replies.classifier import classify
+from replies.router import INTENT_KEYS, Intent, IntentError, load_router
 from replies.schedule import Schedule, reopen_text
 
 __all__ = [

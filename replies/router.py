@@ -17,7 +17,7 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +29,7 @@ from guards.normalize import fold
 
 __all__ = [
     "DEFAULT_INTENTS",
+    "DEFAULT_PLATFORMS",
     "INTENT_KEYS",
     "Intent",
     "IntentError",
@@ -58,6 +59,7 @@ INTENT_KEYS: tuple[str, ...] = (
     "uncivil",
     "goodbye",
     "unclear",
+    "other",
 )
 # The first present wins, in this order.
 _STRICT = ("uncivil", "human_request", "complaint_followup", "complaint", "security", "site_problem")
@@ -74,11 +76,21 @@ class IntentError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """A classified message: ``key`` (one of :data:`INTENT_KEYS`), ``score`` 0..1, for unclear a ``guess``."""
+    """A classified message: ``key`` (one of :data:`INTENT_KEYS`), ``score`` 0..1, for unclear a ``guess``.
+
+    ``probabilities`` (the model's, every intent; empty when the rules decided) is not part of equality.
+    """
 
     key: str
     score: float
     guess: str | None = None
+    probabilities: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def probability(self, *keys: str) -> float:
+        """Return the summed probability of ``keys`` (the score when the rules decided one of them)."""
+        if not self.probabilities:
+            return self.score if self.key in keys else 0.0
+        return sum(self.probabilities.get(k, 0.0) for k in keys)
 
 
 class _RouterConfig(BaseModel):
@@ -89,6 +101,10 @@ class _RouterConfig(BaseModel):
     fuzzy_min_length: int = Field(ge=1)
     guess_cutoff: float = Field(ge=50, le=100)
     greeting_max_rest: int = Field(default=6, ge=0)
+    # Intents where the rules beat the statistical model (measured by ``python -m replies.eval``).
+    rule_intents: tuple[str, ...] = ()
+    # Words that negate the keyword right after them (不靠谱 is not praise), for ``negatable`` intents.
+    negators: tuple[str, ...] = ()
 
 
 class _IntentEntry(BaseModel):
@@ -98,6 +114,7 @@ class _IntentEntry(BaseModel):
     patterns: dict[str, float] = {}
     examples: list[str] = []
     negative: list[str] = []
+    negatable: bool = False  # a keyword right after a negator (不, 没有 …) does not count
 
     @field_validator("keywords", "patterns")
     @classmethod
@@ -137,13 +154,48 @@ class _Rules:
     patterns: tuple[tuple[re.Pattern[str], float], ...]
     examples: tuple[str, ...]
     negative: tuple[str, ...]
+    negatable: bool = False
+
+
+# The shop's own sales platforms: never out of scope (``KEFU_SHOP_PLATFORMS``).
+DEFAULT_PLATFORMS: tuple[str, ...] = ("淘宝", "天猫", "京东", "拼多多", "抖音")
+# A link is an address, not words: its letters must not read as keywords (https is not a worry).
+_LINK = re.compile(r"https?://\S+|www\.\S+|\[链接[^\]]*\]", re.IGNORECASE)
+_PLATFORM_MASK = "Ⓟ"
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+_DIGITS = frozenset("0123456789")
+
+
+def _word_edges_ok(folded: str, start: int, word: str) -> bool:
+    """Return whether ``word`` found at ``start`` is a whole word where that matters.
+
+    A Latin keyword must not sit inside a Latin word (sb in usb); a keyword with digits must not sit
+    inside a longer number (88 in 8812); a negated keyword (不是人) must not be the second half of an
+    A-not-A question (是不是人工: 是 + 不是…).
+    """
+    end = start + len(word)
+    before = folded[start - 1] if start else ""
+    after = folded[end] if end < len(folded) else ""
+    if (word[0] in _LATIN and before in _LATIN) or (word[-1] in _LATIN and after in _LATIN):
+        return False
+    if (word[0] in _DIGITS and before in _DIGITS) or (word[-1] in _DIGITS and after in _DIGITS):
+        return False
+    return not (word[0] in "不没" and len(word) > 1 and before == word[1])
 
 
 class Router:
     """A loaded intents file; :meth:`classify` is the only question it answers."""
 
-    def __init__(self, config: _RouterConfig, rules: Mapping[str, _Rules], topics: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: _RouterConfig,
+        rules: Mapping[str, _Rules],
+        topics: Mapping[str, str],
+        platforms: tuple[str, ...] = DEFAULT_PLATFORMS,
+    ) -> None:
         self.config = config
+        self.platforms = tuple(sorted({fold(p) for p in platforms if fold(p)}, key=len, reverse=True))
+        self._negators = tuple(sorted({fold(n) for n in config.negators if fold(n)}, key=len, reverse=True))
         self._rules = MappingProxyType(dict(rules))
         self._topics = MappingProxyType(dict(topics))  # folded cue → topic phrase
         self._greeting_words = tuple(
@@ -170,22 +222,53 @@ class Router:
         self._examples = {key: tuple(sorted(rules[key].examples, key=len)) for key in _SCORED}
         self._example_lengths = {key: tuple(len(e) for e in self._examples[key]) for key in _SCORED}
 
-    def scores(self, text: str) -> dict[str, float]:
+    def scores(self, text: str, *, platforms: tuple[str, ...] | None = None) -> dict[str, float]:
         """Return every scored intent's score (0..1) for ``text`` — for diagnostics and the eval."""
-        return self._scores(fold(text))
+        return self._scores(self.fold(text, platforms=platforms))
+
+    def fold(self, text: str, *, platforms: tuple[str, ...] | None = None) -> str:
+        """Return ``text`` as the rules read it: links dropped, folded, the shop's platforms masked."""
+        folded = fold(_LINK.sub(" ", text))
+        for platform in self.platforms if platforms is None else (fold(p) for p in platforms):
+            if platform:
+                folded = folded.replace(platform, _PLATFORM_MASK)
+        return folded
+
+    def _negated(self, folded: str, start: int) -> bool:
+        """Return whether a negator (不, 没有 …) ends right before ``start``."""
+        return any(folded.startswith(n, start - len(n)) for n in self._negators if start >= len(n))
+
+    def negated(self, text: str, *, platforms: tuple[str, ...] | None = None) -> frozenset[str]:
+        """Return the negatable intents that ``text`` negates: their keywords occur only after a negator
+        (不靠谱 is no praise), or one of their negative cues occurs (服务不太好).
+        """
+        folded = self.fold(text, platforms=platforms)
+        cued = {
+            k
+            for k, rules in self._rules.items()
+            if rules.negatable and any(c in folded for c in rules.negative)
+        }
+        found: dict[str, bool] = {}
+        for index, char in enumerate(folded):
+            for word in self._by_first.get(char, ()):
+                if folded.startswith(word, index) and _word_edges_ok(folded, index, word):
+                    found[word] = found.get(word, False) or not self._negated(folded, index)
+        plain = {key for word, ok in found.items() if ok for key, _ in self._owners[word]}
+        negated = {key for word, ok in found.items() if not ok for key, _ in self._owners[word]}
+        return frozenset({k for k in negated - plain if self._rules[k].negatable} | cued)
 
     def _keyword_scores(self, folded: str) -> dict[str, float]:
-        """Return the summed weights of the distinct keywords found in ``folded``, per intent."""
-        found = {
-            word
-            for index, char in enumerate(folded)
-            for word in self._by_first.get(char, ())
-            if folded.startswith(word, index)
-        }
+        """Return the summed weights of the distinct keywords found in ``folded`` as words, per intent."""
+        found: dict[str, bool] = {}  # keyword → found at least once without a negator before it
+        for index, char in enumerate(folded):
+            for word in self._by_first.get(char, ()):
+                if folded.startswith(word, index) and _word_edges_ok(folded, index, word):
+                    found[word] = found.get(word, False) or not self._negated(folded, index)
         sums: dict[str, float] = dict.fromkeys(_SCORED, 0.0)
-        for word in found:
+        for word, plain in found.items():
             for key, weight in self._owners[word]:
-                sums[key] += weight
+                if plain or not self._rules[key].negatable:
+                    sums[key] += weight
         return sums
 
     def _fuzzy(self, key: str, folded: str) -> float:
@@ -222,16 +305,26 @@ class Router:
                 out[key] = min(1.0, max(keyword, self._fuzzy(key, folded) / 100 * weight))
         return out
 
-    def classify(self, text: str) -> Intent:
+    def classify(self, text: str, *, platforms: tuple[str, ...] | None = None) -> Intent:
         """Return the :class:`Intent` of a customer message (``unclear`` when nothing is clear enough).
+
+        ``platforms`` overrides the shop's sales platforms (never out of scope) given at load.
 
         >>> load_router().classify("我要投诉，收到的杯子是碎的").key
         'complaint'
         """
-        folded = fold(text)
+        return self.read(text, platforms=platforms)[0]
+
+    def read(self, text: str, *, platforms: tuple[str, ...] | None = None) -> tuple[Intent, dict[str, float]]:
+        """Return the rules' :class:`Intent` of a message and every intent's score, from one pass."""
+        folded = self.fold(text, platforms=platforms)
         if not folded:
-            return Intent("unclear", 0.0, None)
+            return Intent("unclear", 0.0, None), dict.fromkeys(_SCORED, 0.0)
         scores = self._scores(folded)
+        return self._pick(folded, scores), scores
+
+    def _pick(self, folded: str, scores: dict[str, float]) -> Intent:
+        """Return the intent the scores choose, by the priorities of the module docstring."""
         threshold = self.config.threshold
         for key in _STRICT:
             if scores[key] >= threshold:
@@ -244,7 +337,7 @@ class Router:
                 return Intent(best, round(scores[best], 3))
         if scores["greeting"] >= threshold and len(self._rest(folded)) <= self.config.greeting_max_rest:
             return Intent("greeting", round(scores["greeting"], 3))
-        return Intent("unclear", round(max(scores.values()), 3), self._guess(folded))
+        return Intent("unclear", round(max(scores.values()), 3), self.guess(folded))
 
     def _rest(self, folded: str) -> str:
         """Return what is left of a message once every greeting word is taken out (longest first)."""
@@ -252,7 +345,8 @@ class Router:
             folded = folded.replace(word, "")
         return folded
 
-    def _guess(self, folded: str) -> str | None:
+    def guess(self, folded: str) -> str | None:
+        """Return the likely topic phrase of a folded unclear message ("您是不是说…?"), or None."""
         for cue, phrase in self._topics.items():
             if cue in folded:
                 return phrase
@@ -268,14 +362,14 @@ class Router:
 
         The "first matching keyword wins" router most support bots use, kept for comparison in the eval.
         """
-        folded = fold(text)
+        folded = fold(text)  # deliberately naive: substrings, no word edges, no negation
         for word, key in self._first_keywords:
             if word in folded:
                 return key
         return "unclear"
 
 
-def load_router(path: str | Path | None = None) -> Router:
+def load_router(path: str | Path | None = None, *, platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> Router:
     """Return the router built from ``path`` (default: the packaged ``intents.toml``).
 
     Raises :class:`IntentError` naming the file, the entry and the field for any defect.
@@ -291,7 +385,7 @@ def load_router(path: str | Path | None = None) -> Router:
         loc = ".".join(str(p) for p in error["loc"]) or "file"
         raise IntentError(f"{path.name}: {loc}: {error['msg']}") from None
     missing = [key for key in _SCORED if key not in data.intents]
-    unknown = [key for key in data.intents if key not in INTENT_KEYS or key == "unclear"]
+    unknown = [key for key in data.intents if key not in _SCORED]
     if missing:
         raise IntentError(f"{path.name}: intents.{missing[0]}: missing")
     if unknown:
@@ -307,14 +401,14 @@ def load_router(path: str | Path | None = None) -> Router:
         examples = tuple(dict.fromkeys(f for f in (fold(e) for e in entry.examples) if f))
         negative = tuple(f for f in (fold(n) for n in entry.negative) if f)
         patterns = tuple((re.compile(pattern), weight) for pattern, weight in entry.patterns.items())
-        rules[key] = _Rules(tuple(keywords.items()), patterns, examples, negative)
+        rules[key] = _Rules(tuple(keywords.items()), patterns, examples, negative, entry.negatable)
     topics: dict[str, str] = {}
     for topic in data.topics:
         for cue in topic.cues:
             folded = fold(cue)
             if folded:
                 topics.setdefault(folded, topic.phrase)
-    return Router(data.router, rules, topics)
+    return Router(data.router, rules, topics, platforms)
 
 
 @lru_cache(maxsize=1)

@@ -63,9 +63,9 @@ class BotStack:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the developer's KEFU_* variables or a stray .env file."""
+    """No test sees the developer's KEFU_* variables, proxy variables or a stray .env file."""
     for name in list(os.environ):
-        if name.startswith("KEFU_"):
+        if name.startswith("KEFU_") or name.lower() in {"https_proxy", "no_proxy"}:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 

@@ -78,7 +78,7 @@ def test_stats_text_names_every_figure(desk):
     text = stats_text(collect(desk.storage, desk.schedule, at(10, 5)))
     for part in (
         "今日统计",
-        "会话:2",
+        "会话：2",
         "50%",
         check(RUDE).hits[0].category,
         "未关闭 1",
@@ -113,7 +113,7 @@ async def test_board_sent_pinned_then_edited_in_place(desk, settings):
         assert await board.refresh(at(10, 7), force=True) == "edited"
         edits = fake.calls("editMessageText")
         assert {e.params["message_id"] for e in edits} == {board_id}
-        assert "等待回复:2" in edits[-1].params["text"]
+        assert "等待回复：2" in edits[-1].params["text"]
         assert len(fake.calls("sendMessage")) == 1  # never re-sent while it exists
 
 

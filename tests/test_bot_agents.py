@@ -13,9 +13,12 @@ from fakeapi import FakeTelegram, as_update
 from bot import outbound_guard
 from bot.agent_desk import (
     BUTTON_EDIT,
+    BUTTON_SEND_ANYWAY,
     BUTTON_SUGGEST,
     CALLBACK_EDIT,
+    CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
+    TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HELD,
     TEXT_EDIT_HINT,
     callback_data,
@@ -143,15 +146,18 @@ async def test_customer_content_is_copied_into_the_topic(rig, kind):
 async def test_burst_from_one_customer_is_merged(fake, settings):
     rig = Rig(fake, settings, group_per_min=20)
     texts = [f"第{i}条:我的订单{i}还没到" for i in range(30)]
+    by_id = {}
     for i, text in enumerate(texts):
-        await rig.feed(fake.text_update(text, at=at(10, 0, i)))
+        update = fake.text_update(text, at=at(10, 0, i))
+        by_id[update["message"]["message_id"]] = text
+        await rig.feed(update)
     staff_sends = [c for c in fake.calls(ok=True) if c.params.get("chat_id") == settings.staff_chat_id]
     staff_sends = [c for c in staff_sends if c.method in ("sendMessage", "copyMessage")]
     assert len(staff_sends) <= 20  # the group's minute budget is never exceeded
     rig.clock.now += timedelta(minutes=1, seconds=2)  # the minute and its margin for the link's jitter
     await rig.sender.flush()
     shown = "\n".join(
-        c.params.get("text", "")
+        c.params.get("text") or by_id.get(c.params.get("message_id"), "")  # a plain copy shows the original
         for c in fake.calls(ok=True)
         if c.params.get("chat_id") == settings.staff_chat_id
     )
@@ -183,13 +189,12 @@ async def test_rude_reply_held_with_category_marks_suggestion_and_buttons(rig):
     assert [h["category"] for h in json.loads(event["hits"])] == [h.category for h in verdict.hits]
 
 
-async def test_clean_reply_copied_recorded_and_busy_timer_stopped(rig):
+async def test_clean_reply_sent_recorded_and_busy_timer_stopped(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     conv = rig.storage.current_conversation(CUSTOMER, at(10, 0))
     assert conv.waiting_since is not None
-    staff_id = await rig.agent_says(CLEAN, at(10, 1))
-    (copy,) = rig.to_customer("copyMessage")
-    assert copy.params == {"chat_id": CUSTOMER, "from_chat_id": rig.staff, "message_id": staff_id}
+    await rig.agent_says(CLEAN, at(10, 1))
+    assert rig.to_customer("sendMessage")[-1].params == {"chat_id": CUSTOMER, "text": CLEAN}
     conv = rig.storage.current_conversation(CUSTOMER, at(10, 1))
     assert conv.waiting_since is None and conv.agent_id == AGENT
     (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent"]
@@ -203,14 +208,16 @@ async def test_agent_media_without_caption_passes_and_rude_caption_is_held(rig):
     thread = await rig.customer_says("能发张图吗", at(10, 0))
     await rig.feed(rig.fake.group_photo_update(rig.staff, None, thread_id=thread, at=at(10, 1)))
     await rig.feed(rig.fake.group_photo_update(rig.staff, RUDE, thread_id=thread, at=at(10, 2)))
-    assert len(rig.to_customer("copyMessage")) == 1
+    (photo,) = rig.to_customer("sendPhoto")  # no caption: sent by file id, a copy could gain one
+    assert photo.params == {"chat_id": CUSTOMER, "photo": "agent-photo"}
+    assert rig.to_customer("copyMessage") == []
     assert "⛔" in rig.last_staff().params["text"]
 
 
 async def test_edited_reply_is_checked_again(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     staff_id = await rig.agent_says(CLEAN, at(10, 1))
-    (copy,) = rig.to_customer("copyMessage")
+    sent = rig.to_customer("sendMessage")[-1]
     copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent")["telegram_message_id"]
     thread = rig.topic()
     await rig.feed(
@@ -234,43 +241,155 @@ async def test_edited_reply_is_checked_again(rig):
         {"text": RUDE, "allowed": 0},
         {"text": better, "allowed": 1},
     ]
-    assert copy.params["message_id"] == staff_id
+    assert sent.params["text"] == CLEAN and rig.fake.shown(CUSTOMER)[-1] == better
+
+
+# the words checked are the words delivered (issue 11, item 1) ------------------------------------
+INSULT = "你问我，我问谁？"
+
+
+async def _answer_not_yet_delivered(rig, race: str, update: dict) -> None:
+    """Let the agent's answer be checked but not delivered: the send failed once (500), or it is queued."""
+    if race == "failed_once":
+        for method in ("copyMessage", "sendMessage"):
+            rig.fake.fail_next(method, 500, chat_id=CUSTOMER)
+        await rig.feed(update)
+        assert rig.storage.outbox("pending")  # the delivery is waiting for its retry
+    else:
+        await rig.dp.feed_update(rig.bot, as_update(update, rig.bot))  # checked and queued, not yet sent
+
+
+@pytest.mark.parametrize("race", ["failed_once", "queued"])
+async def test_text_edited_before_delivery_still_delivers_the_checked_words(rig, race):
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 1))
+    staff_id = update["message"]["message_id"]
+    await _answer_not_yet_delivered(rig, race, update)
+    # The agent edits it into an insult on Telegram; the bot has not seen the edit yet.
+    edit = rig.fake.edited_group_text_update(rig.staff, staff_id, INSULT, thread_id=thread, at=at(10, 2))
+    rig.clock.now += timedelta(minutes=5)  # past the retry's backoff
+    await rig.sender.flush()
+    assert rig.fake.shown(CUSTOMER)[-1] == CLEAN and INSULT not in rig.fake.shown(CUSTOMER)
+    await rig.feed(edit)  # then the edit arrives: checked, held, and the topic told the truth
+    assert INSULT not in rig.fake.shown(CUSTOMER) and rig.fake.shown(CUSTOMER)[-1] == CLEAN
+    assert rig.last_staff().params["text"].startswith(TEXT_EDIT_HELD)
+    assert rig.storage.staff_message(rig.staff, staff_id).status == "edit_held"
+
+
+@pytest.mark.parametrize(("caption", "edited"), [(CLEAN, INSULT), (None, INSULT)])
+async def test_media_edited_before_delivery_carries_the_checked_caption(rig, caption, edited):
+    thread = await rig.customer_says("能发张图吗", at(10, 0))
+    update = rig.fake.group_photo_update(rig.staff, caption, user_id=AGENT, thread_id=thread, at=at(10, 1))
+    await _answer_not_yet_delivered(rig, "queued", update)
+    rig.fake.edit_message(rig.staff, update["message"]["message_id"], caption=edited)
+    await rig.sender.flush()
+    assert rig.fake.shown(CUSTOMER)[-1] == (caption or "")
+
+
+async def test_edit_passing_while_the_answer_is_queued_reaches_the_customer(rig):
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 1))
+    await _answer_not_yet_delivered(rig, "queued", update)
+    better = "您好，订单明天上午发货，请您留意物流信息。"
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, update["message"]["message_id"], better, thread_id=thread, at=at(10, 2)
+    )
+    await rig.feed(edit)
+    assert rig.fake.shown(CUSTOMER)[-1] == better
+    assert [c.method for c in rig.to_customer()][-2:] == ["sendMessage", "editMessageText"]
+
+
+async def test_an_edit_of_an_answer_that_never_arrived_is_given_up(rig):
+    thread = await rig.customer_says("我的快递到哪了", at(10, 0))
+    rig.fake.block_user(CUSTOMER)
+    update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 1))
+    await _answer_not_yet_delivered(rig, "queued", update)
+    better = "您好，订单明天上午发货，请您留意物流信息。"
+    edit = rig.fake.edited_group_text_update(
+        rig.staff, update["message"]["message_id"], better, thread_id=thread, at=at(10, 2)
+    )
+    await rig.feed(edit)
+    assert rig.fake.calls("editMessageText") == []  # nothing to edit: the answer was refused (403)
+    failed = rig.storage.outbox("failed")
+    assert [r.method for r in failed if r.chat_id == CUSTOMER] == ["sendMessage", "editMessageText"]
 
 
 async def test_held_reply_edited_clean_is_then_delivered(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     staff_id = await rig.agent_says(RUDE, at(10, 1))
-    assert rig.to_customer("copyMessage") == []
+    sent = len(rig.to_customer())
     await rig.feed(
         rig.fake.edited_group_text_update(rig.staff, staff_id, CLEAN, thread_id=rig.topic(), at=at(10, 2))
     )
-    (copy,) = rig.to_customer("copyMessage")
-    assert copy.params["message_id"] == staff_id
+    assert len(rig.to_customer()) == sent + 1 and rig.fake.shown(CUSTOMER)[-1] == CLEAN
     assert rig.storage.staff_message(rig.staff, staff_id).status == "sent"
 
 
 async def test_suggestion_button_sends_documented_wording(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
-    await rig.agent_says(RUDE, at(10, 1))
+    staff_id = await rig.agent_says(RUDE, at(10, 1))
     notice = rig.last_staff()
     suggest = notice.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert parse_callback(suggest)[0] == CALLBACK_SUGGEST
     notice_id = rig.storage.rows(
         "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
     )[0]
-    await rig.feed(
-        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
+    press = rig.fake.callback_update(
+        rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic(), reply_to=staff_id
     )
+    await rig.feed(press)
     assert [c.params["text"] for c in rig.to_customer("sendMessage")][-1] == check(RUDE).suggestion
     (answered,) = rig.fake.calls("answerCallbackQuery")
     assert answered.params["text"] == "已发送建议话术"
     (unbuttoned,) = rig.fake.calls("editMessageReplyMarkup")
     assert unbuttoned.params["message_id"] == notice_id["telegram_message_id"]
     # a second press sends nothing more
-    await rig.feed(
-        rig.fake.callback_update(rig.staff, notice_id["telegram_message_id"], suggest, thread_id=rig.topic())
-    )
+    await rig.feed(json.loads(json.dumps(press)) | {"update_id": press["update_id"] + 1000})
     assert [c.params["text"] for c in rig.to_customer("sendMessage")].count(check(RUDE).suggestion) == 1
+
+
+# buttons nobody made (issue 11, item 8) ----------------------------------------------------------
+async def _held_with_notice(rig, text: str, minute: int) -> tuple[int, int, str]:
+    """Hold an agent message; return (its id, the id of the notice under it, the notice's suggest data)."""
+    staff_id = await rig.agent_says(text, at(10, minute))
+    data = rig.last_staff().params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    (notice,) = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC LIMIT 1"
+    )
+    return staff_id, notice["telegram_message_id"], data
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["kefu:s:" + "9" * 60, "kefu:s:" + "9" * 25, "kefu:s:²", "kefu:s:-1", "other", "kefu:" + "x" * 500],
+    ids=["over-64-bytes", "past-sqlite-integer", "unicode-digit", "negative", "foreign", "long"],
+)
+async def test_forged_button_data_is_refused_answered_and_logged(rig, caplog, data):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    staff_id, notice_id, _ = await _held_with_notice(rig, RUDE, 1)
+    sent = len(rig.to_customer())
+    await rig.feed(
+        rig.fake.callback_update(rig.staff, notice_id, data, thread_id=rig.topic(), reply_to=staff_id)
+    )
+    (answered,) = rig.fake.calls("answerCallbackQuery")  # never left spinning
+    assert answered.params["text"] == TEXT_BUTTON_REFUSED
+    assert len(rig.to_customer()) == sent and "button" in caplog.text
+
+
+async def test_a_button_acts_only_on_the_message_it_sits_under(rig, caplog):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    first_id, first_notice, _ = await _held_with_notice(rig, RUDE, 1)
+    _, _, second_data = await _held_with_notice(rig, "你怎么还不明白,我都说了三遍了", 2)
+    sent = len(rig.to_customer())
+    # The first notice's button, carrying the row id of the second held message: not tied to it.
+    await rig.feed(
+        rig.fake.callback_update(
+            rig.staff, first_notice, second_data, thread_id=rig.topic(), reply_to=first_id
+        )
+    )
+    assert len(rig.to_customer()) == sent
+    (answered,) = rig.fake.calls("answerCallbackQuery")
+    assert answered.params["text"] == TEXT_BUTTON_REFUSED and "button" in caplog.text
 
 
 async def test_edit_button_explains_how_to_resend(rig):
@@ -291,7 +410,7 @@ async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
 
     monkeypatch.setattr("bot.desk.check", broken)
     await rig.agent_says(CLEAN, at(10, 1))
-    assert rig.to_customer("copyMessage") == []
+    assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]
     assert rig.storage.rows("SELECT allowed FROM guard_events WHERE source = 'agent'") == [{"allowed": 0}]
 
@@ -423,12 +542,12 @@ async def test_outsiders_are_ignored(fake, settings, db_path):
     await rig.feed(fake.group_text_update(-100555, "/stats", user_id=AGENT, at=at(10, 2)))  # another group
     await rig.feed(fake.group_text_update(-100555, CLEAN, user_id=AGENT, thread_id=thread, at=at(10, 2)))
     await rig.feed(fake.text_update("/close", user_id=CUSTOMER, at=at(10, 3)))  # a customer, privately
-    assert all(c.method != "copyMessage" or c.params["chat_id"] != CUSTOMER for c in fake.calls()[calls:])
+    assert all(c.params.get("text") != CLEAN for c in fake.calls()[calls:])
     assert rig.storage.rows("SELECT count(*) AS n FROM guard_events") == [{"n": 0}]
     assert rig.storage.rows("SELECT count(*) AS n FROM staff_messages") == [{"n": 0}]
     assert rig.storage.current_conversation(CUSTOMER, at(10, 3)).status == "open"
     await rig.agent_says(CLEAN, at(10, 4), user_id=AGENT)
-    assert len(rig.to_customer("copyMessage")) == 1  # the listed agent gets through
+    assert rig.fake.shown(CUSTOMER).count(CLEAN) == 1  # the listed agent gets through
     rig.storage.close()
 
 
@@ -437,7 +556,7 @@ async def test_replayed_agent_update_is_not_handled_twice(rig):
     update = rig.fake.group_text_update(rig.staff, CLEAN, user_id=AGENT, thread_id=rig.topic(), at=at(10, 1))
     await rig.feed(update)
     await rig.feed(json.loads(json.dumps(update)))
-    assert len(rig.to_customer("copyMessage")) == 1
+    assert rig.fake.shown(CUSTOMER).count(CLEAN) == 1
 
 
 @pytest.mark.parametrize("command", ["/r thanks", "/close"])
@@ -477,3 +596,52 @@ async def test_no_filter_or_handler_runs_in_a_worker_thread(rig, monkeypatch):
     (answered,) = rig.fake.calls("answerCallbackQuery")
     assert answered.params["text"] == TEXT_EDIT_HINT
     assert rig.storage.counts()["messages"] >= 1
+
+
+CURT = "这个没办法修改的呢"  # a flat refusal: level review
+
+
+async def test_review_level_reply_is_held_with_send_anyway_and_sending_is_recorded(rig):
+    assert check(CURT).level == "review"
+    await rig.customer_says("能改一下地址吗", at(10, 0))
+    before = len(rig.to_customer())
+    staff_id = await rig.agent_says(CURT, at(10, 1))
+    assert len(rig.to_customer()) == before  # held like a block
+    notice = rig.last_staff()
+    buttons = notice.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == [BUTTON_SUGGEST, BUTTON_SEND_ANYWAY, BUTTON_EDIT]
+    anyway = buttons[1]["callback_data"]
+    assert parse_callback(anyway)[0] == CALLBACK_SEND_ANYWAY
+    notice_id = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
+    )[0]["telegram_message_id"]
+    press = rig.fake.callback_update(rig.staff, notice_id, anyway, thread_id=rig.topic(), reply_to=staff_id)
+    await rig.feed(press)
+    assert len(rig.to_customer()) == before + 1  # the agent's own words went out
+    assert rig.fake.shown(CUSTOMER)[-1] == CURT  # as checked, sent as text (not a copy)
+    (override,) = rig.storage.rows("SELECT * FROM guard_events WHERE source = 'agent_override'")
+    assert override["allowed"] == 1 and override["agent_id"] == AGENT and override["text"] == CURT
+    # a second press sends nothing more
+    again = rig.fake.callback_update(rig.staff, notice_id, anyway, thread_id=rig.topic(), reply_to=staff_id)
+    await rig.feed(again)
+    assert len(rig.to_customer()) == before + 1
+
+
+async def test_block_level_reply_has_no_send_anyway(rig):
+    await rig.customer_says("我的快递到哪了", at(10, 0))
+    await rig.agent_says(RUDE, at(10, 1))
+    buttons = rig.last_staff().params["reply_markup"]["inline_keyboard"][0]
+    assert BUTTON_SEND_ANYWAY not in [b["text"] for b in buttons]
+
+
+async def test_a_traditional_customer_gets_traditional_replies_end_to_end(rig):
+    """KEFU_REPLY_SCRIPT=auto (default): the auto-reply and an agent's /r script follow the customer."""
+    from replies.hanzi import is_traditional, to_script
+
+    await rig.customer_says("你們幾點上班", at(10, 0))
+    auto_reply = rig.to_customer("sendMessage")[-1].params["text"]
+    hours = rig.settings.business_hours_text
+    assert auto_reply == to_script(render("service_hours", hours=hours), "traditional")
+    await rig.agent_says("/r thanks", at(10, 1))
+    sent = rig.to_customer("sendMessage")[-1].params["text"]
+    assert sent == to_script(render("thanks"), "traditional") and is_traditional(sent)

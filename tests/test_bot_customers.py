@@ -14,7 +14,7 @@ from bot.app import build_dispatcher
 from bot.delivery import NOTICE_BLOCKED, Sender
 from bot.desk import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
 from bot.storage import open_storage
-from replies import render
+from replies import Intent, render
 
 TZ = ZoneInfo("Asia/Shanghai")
 CUSTOMER = 42
@@ -106,9 +106,15 @@ async def test_photo_caption_judged_and_copied_with_header(rig):
 
 
 async def test_traditional_characters_end_to_end(rig):
+    from replies.hanzi import to_script
+
     await rig.feed(rig.fake.text_update("我要投訴，東西壞了", at=at(10, 0)))
     ticket = rig.storage.open_ticket(CUSTOMER)
-    assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number)]
+    # understood through t2s, answered in traditional characters (KEFU_REPLY_SCRIPT=auto)
+    receipt = render("complaint_receipt", ticket=ticket.number)
+    assert rig.customer_texts() == [to_script(receipt, "traditional")]
+    staff_texts = [c.params.get("text", "") for c in rig.staff_calls()]
+    assert any(t.endswith("我要投訴，東西壞了") for t in staff_texts)  # the staff see the customer's own text
 
 
 async def test_edit_stored_as_version_and_relayed(rig):
@@ -235,3 +241,84 @@ async def test_long_polling_against_fake_get_updates(rig, settings):
     await asyncio.gather(task, sender)
     assert rig.customer_texts() == expected
     assert rig.fake.pending_updates() == 0
+
+
+# --- issue 12: a message for a person is a normal outcome ------------------------------------------
+
+
+def _topic_texts(rig) -> list[str]:
+    return [c.params.get("text", "") for c in rig.staff_calls() if c.method == "sendMessage"]
+
+
+async def test_an_acknowledgement_gets_nothing(rig):
+    await rig.feed(rig.fake.text_update("好的", at=at(10, 0)))
+    assert rig.customer_texts() == []
+    assert rig.fake.calls("copyMessage") or any("好的" in t for t in _topic_texts(rig))
+    assert rig.storage.conversation(1).waiting_since is None  # nobody waits for an answer to 好的
+
+
+async def test_an_order_question_is_relayed_silently(rig):
+    await rig.feed(rig.fake.text_update("我的快递怎么还没发货，订单号 20261123881", at=at(10, 0)))
+    assert rig.customer_texts() == []
+    copies = rig.fake.calls("copyMessage")
+    assert [c.params["chat_id"] for c in copies] == [rig.settings.staff_chat_id]
+    assert rig.storage.conversation(1).waiting_since is not None  # an agent's answer is awaited
+
+
+async def test_a_low_confidence_complaint_is_suggested_and_one_tap_sends_it(fake, settings):
+    rig = Rig(fake, settings)
+    rig.desk.classify = lambda text, platforms=None: Intent("complaint", 0.15)
+    try:
+        await rig.feed(rig.fake.text_update("收到的东西有点不对劲", at=at(10, 0)))
+        assert rig.customer_texts() == [] and rig.storage.open_ticket(CUSTOMER) is None
+        suggestion = next(c for c in rig.staff_calls() if c.params.get("reply_markup"))
+        preview = render("complaint_receipt", ticket="〈工单号〉")
+        assert preview in suggestion.params["text"]
+        button = suggestion.params["reply_markup"]["inline_keyboard"][0][0]
+        staff_message = rig.storage.outbox_row(
+            next(r.id for r in rig.storage.outbox() if r.params.get("reply_markup"))
+        )["telegram_message_id"]
+        await rig.feed(
+            rig.fake.callback_update(
+                settings.staff_chat_id,
+                staff_message,
+                button["callback_data"],
+                thread_id=rig.storage.customer(CUSTOMER).topic_id,
+            )
+        )
+        ticket = rig.storage.open_ticket(CUSTOMER)
+        assert ticket is not None
+        assert rig.customer_texts() == [render("complaint_receipt", ticket=ticket.number)]
+        choice = rig.storage.rows("SELECT intent, status FROM suggestions")
+        assert choice == [{"intent": "complaint", "status": "sent"}]
+        assert any(ticket.number in t for t in _topic_texts(rig))
+    finally:
+        rig.storage.close()
+
+
+async def test_no_script_while_an_agent_is_engaged(rig):
+    await rig.feed(rig.fake.text_update("在吗", at=at(10, 0)))
+    greeted = len(rig.customer_texts())
+    thread = rig.storage.customer(CUSTOMER).topic_id
+    rig.desk.on_agent_message(7, "小王", CUSTOMER, "您好，请问有什么可以帮您？", at=at(10, 1))
+    await rig.sender.flush()
+    await rig.feed(rig.fake.text_update("你们网站付款安全吗", at=at(10, 2)))
+    texts = rig.customer_texts()
+    assert render("security") not in texts
+    assert len(texts) == greeted + 1  # only the agent's answer
+    assert thread is not None
+
+
+async def test_an_update_kept_through_downtime_gets_no_stale_off_hours_reply(fake, settings):
+    # Written at 20:00 (closed); the bot was down and handles it at 09:00 the next day (open).
+    rig = Rig(fake, settings)
+    handled = FixedClock(at(9, 0, day=24))
+    rig.dp = build_dispatcher(settings, rig.storage, rig.desk, rig.sender, clock=handled)
+    await rig.feed(rig.fake.text_update("在吗", at=at(20, 0)))
+    assert not any("不是客服人工服务时间" in t or "明天" in t for t in rig.customer_texts())
+    # Still closed when handled (01:00): the notice says 08:00, counted from then, not 「明天08:00」.
+    handled.now = at(1, 0, day=25)
+    await rig.feed(rig.fake.text_update("在吗", at=at(20, 0, day=24), user_id=CUSTOMER + 1))
+    [notice] = [t for t in rig.customer_texts(CUSTOMER + 1) if "不是客服人工服务时间" in t]
+    assert "请您在08:00后" in notice
+    rig.storage.close()

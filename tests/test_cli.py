@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBCOMMANDS = ["run", "demo", "check", "classify", "serve", "db"]
+SUBCOMMANDS = ["run", "demo", "check", "classify", "train", "export-choices", "serve", "db", "health", "init"]
 
 
 def test_help_lists_every_subcommand() -> None:
@@ -78,10 +79,24 @@ def test_db_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert "kefu:" in result.output and "Traceback" not in result.output
 
 
-def test_run_without_a_token_starts_the_demo() -> None:
+def test_run_without_a_token_on_a_terminal_starts_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.cli._stdin_is_terminal", lambda: True)
     result = CliRunner().invoke(main, ["run"], input="/quit\n")
-    assert "KEFU_BOT_TOKEN is not set" in result.output
+    assert "KEFU_BOT_TOKEN is not set: starting the offline console demo" in result.output
     assert result.exit_code == 0
+
+
+def test_run_without_a_token_under_a_service_exits_2() -> None:
+    result = CliRunner().invoke(main, ["run"], input="")  # stdin is not a terminal: systemd, a container
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["kefu: KEFU_BOT_TOKEN is not set"]
+
+
+def test_stdin_is_terminal_asks_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cli
+
+    monkeypatch.setattr("sys.stdin", open(os.devnull))  # what systemd gives a service
+    assert cli._stdin_is_terminal() is False
 
 
 def test_run_on_a_broken_database_is_one_line(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_blocked_output_marks_words_and_shows_category_and_suggestion() -> None:
     assert result.exit_code == 1
     assert "【我不知道】" in result.output
     assert "推卸语" in result.output
-    assert "很抱歉,您这个问题我需要咨询下" in result.output
+    assert "很抱歉，这个问题我需要先咨询一下" in result.output
 
 
 def test_dash_reads_stdin() -> None:
@@ -53,11 +53,16 @@ def test_jsonl_contract() -> None:
         json.dumps({"id": 5, "text": "好的，马上为您处理", "agent": "a7"}, ensure_ascii=False),
     ]
     result = run("--jsonl", stdin="\n".join(lines) + "\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # some lines were errors
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 5
-    blocked, bad_json, no_text, not_object, clean = rows
-    assert blocked["id"] == 1 and blocked["allowed"] is False
+    assert len(rows) == 6  # one output line per input line, the blank one included
+    blocked, bad_json, no_text, not_object, blank, clean = rows
+    assert bad_json["line"] == 2 and bad_json["error"].startswith("line 2: not JSON")
+    assert no_text == {"id": 3, "line": 3, "error": "line 3: missing or non-string field 'text'"}
+    assert not_object == {"line": 4, "error": "line 4: not a JSON object"}
+    assert blank == {"line": 5, "error": "line 5: blank line"}
+    assert "line" not in blocked and "line" not in clean
+    assert blocked["id"] == 1 and blocked["allowed"] is False and blocked["level"] == "block"
     hit = blocked["hits"][0]
     assert {"category", "phrase", "score", "start", "end"} <= set(hit)
     assert "你自己去问问吧"[hit["start"] : hit["end"]] == "你自己去问问吧"
@@ -69,6 +74,7 @@ def test_jsonl_contract() -> None:
         "text": "好的，马上为您处理",
         "agent": "a7",
         "allowed": True,
+        "level": None,
         "hits": [],
         "suggestion": None,
     }
@@ -88,7 +94,7 @@ def test_jsonl_streams_line_by_line() -> None:
                 yield json.dumps({"n": number, "text": "我不知道"}) + "\n"
 
     source = Source()
-    assert _stream(default_guard(), source, source.out, None) == 3
+    assert _stream(default_guard(), source, source.out, None) == (3, 0)
     assert source.seen_before == [0, 1, 2]
 
 
@@ -100,3 +106,32 @@ def test_broken_catalogue_is_one_line_and_exit_2(tmp_path: Path) -> None:
     message = result.output.strip()  # CliRunner mixes stderr into output
     assert len(message.splitlines()) == 1
     assert "banned.toml" in message and "'x'" in message
+
+
+def test_jsonl_without_an_error_exits_0() -> None:
+    result = run("--jsonl", stdin=json.dumps({"text": "好的，收到"}, ensure_ascii=False) + "\n")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["allowed"] is True
+
+
+def test_jsonl_blank_lines_keep_output_aligned_with_input() -> None:
+    texts = ["好的", "", "我不知道", "   ", "谢谢"]
+    lines = [json.dumps({"text": t}, ensure_ascii=False) if t.strip() else t for t in texts]
+    result = run("--jsonl", stdin="\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [row.get("text") for row in rows] == ["好的", None, "我不知道", None, "谢谢"]
+    assert [row.get("line") for row in rows] == [None, 2, None, 4, None]
+    assert result.exit_code == 2
+
+
+def test_a_long_text_is_checked_to_its_end() -> None:
+    text = "您好，您的订单已经发货了，请注意查收。" * 600 + "你自己去查吧。"
+    assert run("-", stdin=text + "\n").exit_code == 1
+    row = json.loads(run("--jsonl", stdin=json.dumps({"text": text}, ensure_ascii=False) + "\n").output)
+    assert row["allowed"] is False and row["level"] == "block"
+
+
+def test_review_level_is_held_with_exit_1() -> None:
+    result = run("这个没办法修改的呢")
+    assert result.exit_code == 1
+    assert result.output.startswith("review")

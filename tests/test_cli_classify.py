@@ -24,11 +24,10 @@ def test_single_text(runner, monkeypatch):
     assert render("greeting", shop="小米粒旗舰店") in result.output
 
 
-def test_unclear_shows_guess(runner):
-    result = runner.invoke(classify_command, ["退款"])
+def test_a_message_for_a_person_gets_no_reply(runner):
+    result = runner.invoke(classify_command, ["退款什么时候到账"])
     assert result.exit_code == 0
-    assert f"guess: {classify('退款').guess}" in result.output
-    assert render("unclear", "guess", guess=classify("退款").guess) in result.output
+    assert "intent: other" in result.output and "reply: - (relayed to the agents)" in result.output
 
 
 def test_jsonl_stream(runner):
@@ -39,19 +38,26 @@ def test_jsonl_stream(runner):
         "",
         json.dumps({"id": 4, "text": "你们几点上班"}, ensure_ascii=False),
         json.dumps(["text"]),
+        json.dumps({"id": 6, "text": "好的"}, ensure_ascii=False),
     ]
     result = runner.invoke(classify_command, ["--jsonl"], input="\n".join(lines) + "\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # some lines were errors
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 5
-    first, bad, missing, hours, array = rows
+    assert len(rows) == 7  # one output line per input line, the blank one included
+    first, bad, missing, blank, hours, array, ack = rows
+    assert bad["line"] == 2 and bad["error"].startswith("line 2: not JSON")
+    assert missing == {"id": 3, "line": 3, "error": "line 3: missing or non-string field 'text'"}
+    assert blank == {"line": 4, "error": "line 4: blank line"}
+    assert array == {"line": 6, "error": "line 6: not a JSON object"}
     assert first["id"] == 1 and first["intent"] == "complaint"
+    assert 0.0 <= first["confidence"] <= 1.0 and first["confidence"] == classify(first["text"]).score
     assert first["reply"] == render(script_for("complaint"), ticket=RUNTIME_MARKERS["ticket"])
     assert "〈工单号〉" in first["reply"]
     assert "error" in bad
     assert missing["id"] == 3 and "error" in missing
     assert hours["intent"] == "service_hours" and "08:00-12:00、14:00-18:00" in hours["reply"]
     assert "error" in array
+    assert ack["intent"] == "other" and ack["reply"] is None and "confidence" in ack
 
 
 def test_config_error_exits_2(runner, monkeypatch):

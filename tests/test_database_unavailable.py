@@ -127,7 +127,7 @@ async def test_a_lock_while_handling_keeps_the_update_pending_and_retries_it(rig
 
 
 async def test_stopping_while_locked_leaves_the_update_for_the_next_start(rig):
-    update = rig.fake.text_update("几点上班?", user_id=CUSTOMER)
+    update = rig.fake.text_update("客服几点上班?", user_id=CUSTOMER)
     rig.pump.accept([update])
     rig.other.lock()
     await asyncio.sleep(0.2)
@@ -183,7 +183,7 @@ async def test_a_confirmed_send_the_database_cannot_record_is_never_sent_again(r
 
 
 async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skipping_its_reply(rig, monkeypatch):
-    real = rig.desk._decide_and_queue
+    real = rig.desk._apply
     failures = {"left": 1}
 
     def full_once(*args, **kwargs):
@@ -192,12 +192,12 @@ async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skippin
             raise sqlite3.OperationalError("database or disk is full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rig.desk, "_decide_and_queue", full_once)
-    update = rig.fake.text_update("几点上班?", user_id=CUSTOMER)
+    monkeypatch.setattr(rig.desk, "_apply", full_once)
+    update = rig.fake.text_update("客服几点上班?", user_id=CUSTOMER)
     rig.pump.accept([update])
     async with asyncio.timeout(10):
         await rig.pump.drain()
     await rig.sender.flush()
     assert failures["left"] == 0 and rig.status(update["update_id"]) == "done"
-    assert rig.stored_texts() == ["几点上班?"]
+    assert rig.stored_texts() == ["客服几点上班?"]
     assert len(rig.to_customer()) == 1  # answered, not "relayed to the staff without a reply"

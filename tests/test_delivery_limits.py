@@ -201,7 +201,7 @@ async def test_a_lane_that_never_ends_is_logged_with_where_it_waits(db_path, cap
 
         sender.call = hanging
         storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "您好"}, clock.now)
-        sender._dispatch()
+        await sender._dispatch()
         await asyncio.sleep(0)
         clock.now += timedelta(minutes=4)
         sender._report_stuck_lanes()

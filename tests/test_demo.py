@@ -13,6 +13,7 @@ from bot.demo import HELP, mark_hits, run_demo
 from bot.storage import table_counts
 from guards import check
 from replies import render
+from replies.hanzi import to_script
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -26,7 +27,8 @@ def chat(settings, *lines: str) -> str:
 def test_customer_lines_get_the_documented_replies(settings):
     out = chat(settings, "你好", "我要投訴，東西壞了", "/quit")
     assert render("greeting", shop=settings.shop_name) in out
-    assert render("complaint_receipt", ticket="T20261123-0001") in out
+    # written in traditional characters: the reply is too (KEFU_REPLY_SCRIPT=auto)
+    assert to_script(render("complaint_receipt", ticket="T20261123-0001"), "traditional") in out
     assert "[客服群] 新投诉工单 T20261123-0001" in out
 
 

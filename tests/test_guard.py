@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guards import MAX_CHECKED_CHARS, Guard, Verdict, check, default_guard, load_catalogue
+from guards import CHUNK_CHARS, Guard, Verdict, check, default_guard, load_catalogue
 from guards.matcher import default_max_edits
 
 
@@ -16,7 +16,7 @@ from guards.matcher import default_max_edits
     ("text", "entry_id"),
     [
         ("我不知道。", "tuixie-01"),
-        ("我不知到", "tuixie-01"),  # the typo that scores like the polite sentence below
+        ("我不知到", "tuixie-14"),  # the typo is read by sound (到 = 道): the ignorance concept
         ("喂，大聲一點兒！", "bukeyi-04"),  # traditional characters
         ("你 自 己 去 问 问 吧", "tuixie-08"),
         ("这\u200b与\u200b我\u200b无\u200b关", "tuixie-13"),
@@ -72,7 +72,7 @@ def test_hit_offsets_index_the_original_text(text: str, marked: str) -> None:
 
 def test_suggestion_is_the_documented_wording_of_the_best_hit() -> None:
     catalogue = load_catalogue()
-    verdict = check("喂，大声一点儿！")
+    verdict = Guard.from_catalogue(catalogue, concepts=None).check("喂，大声一点儿！")
     best = max(verdict.hits, key=lambda hit: hit.score)
     assert verdict.suggestion == catalogue.by_id(best.entry_id).suggestion
 
@@ -83,23 +83,28 @@ def test_verdict_to_dict_is_json_ready() -> None:
     assert data["allowed"] is False
     assert data["suggestion"] == verdict.suggestion
     first = data["hits"][0]
-    assert set(first) == {"category", "phrase", "entry_id", "score", "start", "end", "method"}
-    assert first["method"] in {"exact", "fuzzy"}
+    expected = {"category", "phrase", "entry_id", "score", "start", "end", "method", "level", "rule"}
+    assert expected <= set(first)
+    assert first["method"] in {"exact", "fuzzy", "concept"}
+    assert data["level"] == "block"
     assert 0 <= first["score"] <= 100
 
 
 def test_exact_and_fuzzy_methods() -> None:
     exact = check("我不知道").hits[0]
-    fuzzy = check("我不知到").hits[0]
+    fuzzy = check("你有钱就找贵的充啊").hits[0]
     assert (exact.method, exact.score) == ("exact", 100.0)
     assert fuzzy.method == "fuzzy"
     assert fuzzy.score < 100.0
 
 
-def test_only_the_first_4096_characters_are_checked() -> None:
-    padding = "您好" * (MAX_CHECKED_CHARS // 2)
-    assert check(padding[:-4] + "我不知道").allowed is False
-    assert check(padding + "我不知道").allowed is True
+@pytest.mark.parametrize("position", [10, CHUNK_CHARS - 2, CHUNK_CHARS + 1, 3 * CHUNK_CHARS + 7, 9000])
+def test_the_whole_text_is_checked_however_long(position: int) -> None:
+    padding = "您好，您的订单已发货。" * (10 * CHUNK_CHARS // 11)
+    text = padding[:position] + "。我不知道。" + padding[position:]
+    verdict = check(text)
+    assert verdict.allowed is False
+    assert any(text[hit.start : hit.end] == "我不知道" for hit in verdict.hits)
 
 
 @pytest.mark.parametrize(("length", "edits"), [(2, 0), (3, 0), (4, 1), (6, 1), (7, 2), (10, 2), (11, 3)])
@@ -114,7 +119,7 @@ def test_guard_from_custom_catalogue(tmp_path: Path) -> None:
         'source = "test"\nsuggestion = "请问还有什么可以帮您?"\n',
         encoding="utf-8",
     )
-    guard = Guard.from_catalogue(load_catalogue(path))
+    guard = Guard.from_catalogue(load_catalogue(path), concepts=None, review_model=None)
     assert [hit.entry_id for hit in guard.check("哎，烦死人了！").hits] == ["x-1"]
     assert guard.check("我不知道").allowed  # the packaged catalogue is not involved
 

@@ -62,6 +62,7 @@ async def test_rude_words_to_a_customer_are_refused_by_every_method(guarded, fak
     assert caught.value.reason == check(RUDE).hits[0].category
     assert caught.value.text == RUDE
     assert _customer_calls(fake) == [] and guard.refused == 1  # nothing reached Telegram
+    storage.finish()  # the refusal is recorded on the storage thread, without holding the call back
     (event,) = storage.rows("SELECT source, allowed, customer_id, suggestion FROM guard_events")
     assert event == {
         "source": "gate",
@@ -85,8 +86,19 @@ async def test_staff_chat_is_not_checked(guarded, fake, settings):
     assert fake.calls("sendMessage", ok=True) and guard.refused == 0
 
 
-@pytest.mark.parametrize(("stored", "allowed"), [(None, False), (CLEAN, True), (RUDE, False), ("", True)])
-async def test_copies_are_judged_by_their_stored_source(guarded, fake, storage, settings, stored, allowed):
+@pytest.mark.parametrize(
+    ("stored", "kind", "allowed"),
+    [
+        (None, None, False),  # unknown source
+        (CLEAN, "text", False),  # its words may have changed since the check: sent as sendMessage instead
+        (RUDE, "text", False),
+        ("", "photo", False),  # a copy without a caption keeps whatever caption the photo has now
+        ("", "sticker", True),  # no words, cannot be edited
+    ],
+)
+async def test_copies_are_judged_by_their_stored_source(
+    guarded, fake, storage, settings, stored, kind, allowed
+):
     bot, _ = guarded
     if stored is not None:
         storage.save_staff_message(
@@ -95,7 +107,7 @@ async def test_copies_are_judged_by_their_stored_source(guarded, fake, storage, 
             customer_id=CUSTOMER,
             agent_id=None,
             text=stored,
-            content_kind="text" if stored else "photo",
+            content_kind=kind,
             status="sent",
             at=AT,
         )
@@ -161,16 +173,47 @@ def test_outgoing_texts(method, expected):
 
 def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
     from bot import verdicts
+    from guards import default_guard
 
     calls = []
 
-    def counting(text):
-        calls.append(text)
-        return check(text)
+    class CountingGuard:
+        def check(self, text):
+            calls.append(text)
+            return default_guard().check(text)
 
-    monkeypatch.setattr(verdicts, "guard_check", counting)
+    counting = CountingGuard()
+    monkeypatch.setattr(verdicts, "default_guard", lambda: counting)
     monkeypatch.setattr(verdicts, "_memo", type(verdicts._memo)())
     text = "您好,订单T20261123-0042已为您登记"
     assert verdicts.check(text).allowed  # the desk, before queuing the script
     assert verdicts.check(text).allowed  # the outbound guard, before it leaves
     assert calls == [text]
+
+
+def test_a_new_shop_guard_starts_a_new_memo(monkeypatch):
+    from bot import verdicts
+    from guards import default_guard
+
+    calls = []
+
+    class CountingGuard:
+        def check(self, text):
+            calls.append(text)
+            return default_guard().check(text)
+
+    current = [CountingGuard()]
+    monkeypatch.setattr(verdicts, "default_guard", lambda: current[0])
+    text = "您好,订单T20261123-0042已为您登记"
+    verdicts.check(text)
+    current[0] = CountingGuard()  # KEFU_SHOP_DIR reloaded: another catalogue
+    verdicts.check(text)
+    assert calls == [text, text]
+
+
+async def test_review_level_words_pass_the_gate_the_desk_holds_them(guarded, fake):
+    bot, _ = guarded
+    curt = "这个没办法修改的呢"
+    assert check(curt).level == "review"
+    await bot(_calls(curt)[0])
+    assert [c.method for c in _customer_calls(fake)] == ["sendMessage"]

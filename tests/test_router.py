@@ -19,6 +19,7 @@ from replies.eval import (
 )
 
 INTENTS_FILE = Path(__file__).parent.parent / "replies" / "intents.toml"
+RULES = load_router()
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,9 @@ def holdout_report():
 def test_eval_sets_cover_every_intent(path, least):
     cases = load_cases(path)
     for key in INTENT_KEYS:
+        if key in ("other", "unclear"):  # issue 12 split the old unclear: acknowledgements are other
+            assert any(c.intent == key for c in cases), key
+            continue
         assert sum(c.intent == key for c in cases) >= least, key
 
 
@@ -64,11 +68,11 @@ def test_fresh_set_floor():
 
 
 def test_accuracy_target(report):
-    assert report.accuracy >= 0.92, format_report(report)
+    assert report.accuracy >= 0.95, format_report(report)
     assert report.accuracy > report.baseline_accuracy
 
 
-@pytest.mark.parametrize("key", ["complaint", "security", "human_request", "unclear"])
+@pytest.mark.parametrize("key", ["complaint", "security", "human_request", "uncivil"])
 def test_recall_targets(report, key):
     assert report.recall[key] >= 0.90, format_report(report)
 
@@ -97,14 +101,16 @@ def test_holdout_accuracy_target(holdout_report):
     ],
 )
 def test_priority(text, key):
-    assert classify(text).key == key
+    # The hand-written rules' priorities (the model decides most intents; see replies.classifier).
+    assert RULES.classify(text).key == key
 
 
 @pytest.mark.parametrize(
     "text", ["你好，我那个东西吧就是那个啥样子的", "亲在吗，关于那个事情我想了想还是那样"]
 )
 def test_greeting_only_when_nothing_else_is_said(text):
-    assert classify(text).key == "unclear"
+    assert RULES.classify(text).key == "unclear"
+    assert classify(text).key != "greeting"
 
 
 @pytest.mark.parametrize(
@@ -117,24 +123,34 @@ def test_greeting_only_when_nothing_else_is_said(text):
     ],
 )
 def test_lookalike_words_do_not_trigger(text, key):
-    assert classify(text).key == key
+    assert RULES.classify(text).key == key
 
 
-@pytest.mark.parametrize("text", ["", "   ", "？？", "😀😀", "\u200b"])
+@pytest.mark.parametrize("text", ["", "   ", "\u200b"])
 def test_nothing_to_read_is_unclear(text):
     assert classify(text) == Intent("unclear", 0.0, None)
+
+
+@pytest.mark.parametrize("text", ["？？", "😀😀", "。。。"])
+def test_no_words_is_no_topic(text):
+    assert classify(text).key in {"unclear", "other"}
 
 
 @pytest.mark.parametrize(
     ("text", "guess"), [("退款", "申请退款"), ("发票??", "开发票"), ("那个快递", "查询订单物流")]
 )
 def test_unclear_guess(text, guess):
-    intent = classify(text)
-    assert (intent.key, intent.guess) == ("unclear", guess)
+    assert load_router().guess(fold(text)) == guess
+
+
+@pytest.mark.parametrize("text", ["退款", "发票", "嗯", "好的", "1"])
+def test_topic_words_and_acknowledgements_are_other(text):
+    # tests/data/real/README.md: a topic word, an acknowledgement or a number is for a person.
+    assert classify(text).key == "other"
 
 
 def test_unclear_without_topic_has_no_guess():
-    assert classify("嗯").guess is None
+    assert load_router().guess(fold("嗯")) is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +167,8 @@ def test_normalised_forms_classify_alike(plain, variant):
 
 
 def test_negative_cue_rules_out():
-    assert classify("我不是要投诉，就是问下怎么开发票").key == "how_to"
+    assert RULES.classify("我不是要投诉，就是问下怎么开发票").key == "how_to"
+    assert classify("我不是要投诉，就是问下怎么开发票").key != "complaint"
 
 
 def test_classify_returns_known_keys_and_bounded_scores():
@@ -196,15 +213,25 @@ def test_eval_main_prints_report(capsys):
     assert main([str(DEFAULT_CASES)]) == 0
     out = capsys.readouterr().out
     assert "accuracy:" in out and "keyword-only baseline" in out and "complaint" in out
-    assert "summary:" not in out
+    assert "wrong auto-replies per message" in out and "reliability" in out
+    assert "summary:" not in out and "misses" not in out
 
 
-def test_eval_main_without_arguments_prints_every_set(capsys):
+def test_eval_lists_misses_only_when_asked(capsys):
+    assert main([str(DEFAULT_CASES), "--misses"]) == 0
+    assert "misses (" in capsys.readouterr().out
+
+
+def test_eval_main_without_arguments_prints_every_set(capsys, monkeypatch):
+    import replies.eval as eval_module
+
+    sets = tuple((kind, path) for kind, path in eval_module.DEFAULT_SETS if path.name.startswith("intent_"))
+    monkeypatch.setattr(eval_module, "DEFAULT_SETS", sets)
     assert main([]) == 0
     out = capsys.readouterr().out
     for path in (DEFAULT_CASES, DEFAULT_HOLDOUT, DEFAULT_FRESH):
         assert f"== {path.name}" in out
-    assert "summary:" in out
+    assert "[unseen written]" in out and "summary:" in out
 
 
 def test_eval_main_any_file(tmp_path, capsys):

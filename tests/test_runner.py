@@ -117,7 +117,7 @@ async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_l
     await _until(lambda: len(answered()) == 1)
     for name in (db_path.name, f"{db_path.name}-wal", f"{db_path.name}-shm"):  # rm kefu.db*
         (db_path.parent / name).unlink(missing_ok=True)
-    fake.push_update(fake.text_update("几点上班?", user_id=CUSTOMER))
+    fake.push_update(fake.text_update("客服几点上班?", user_id=CUSTOMER))
     with pytest.raises(DatabaseLost, match="written back to"):
         await asyncio.wait_for(bot_task, 10)
     assert db_path.exists()
@@ -138,7 +138,7 @@ async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_l
         "SELECT count(*) FROM outbox WHERE status = 'sent' AND chat_id = ?", [CUSTOMER]
     ).fetchone()
     check.close()
-    assert stored == ["你好", "几点上班?"]  # each once
+    assert stored == ["你好", "客服几点上班?"]  # each once
     assert len(answered()) == sent[0]  # nothing answered twice
 
 
@@ -157,3 +157,22 @@ async def test_old_raw_updates_are_pruned_in_the_background(db_path):
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     storage.close()
+
+
+async def test_sighup_does_not_stop_the_bot(fake, db_path, caplog):
+    import logging
+    import os
+    import signal
+
+    caplog.set_level(logging.INFO, logger="bot.runner")
+    settings = _settings(fake, db_path)
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(settings, stop=stop))
+    await _until(lambda: fake.calls("getUpdates"))
+    os.kill(os.getpid(), signal.SIGHUP)  # what `systemctl reload kefu` (ExecReload) sends
+    await _until(lambda: "SIGHUP: reload requested" in caplog.text)
+    assert not bot_task.done()
+    fake.push_update(fake.text_update("你好", user_id=CUSTOMER))
+    await _until(lambda: any(c.params.get("chat_id") == CUSTOMER for c in fake.calls("sendMessage", ok=True)))
+    stop.set()
+    await asyncio.wait_for(bot_task, 5)

@@ -88,3 +88,17 @@ async def test_bearer_token_required_when_configured(locked_client: TestClient) 
     response = await locked_client.post("/v1/check", json={"text": "您好"}, headers=right)
     assert response.status == 200 and (await response.json())["allowed"] is True
     assert (await locked_client.get("/healthz")).status == 200
+
+
+@pytest.mark.parametrize(("text", "level"), [("你自己去查吧", "block"), ("这个没办法修改的呢", "review")])
+async def test_the_verdict_level_is_returned(client: TestClient, text: str, level: str) -> None:
+    body = await (await client.post("/v1/check", json={"text": text})).json()
+    assert (body["allowed"], body["level"]) == (False, level)
+
+
+async def test_a_long_text_is_checked_to_its_end(client: TestClient) -> None:
+    text = "您好，您的订单已经发货了，请注意查收。" * 450 + "你自己去查吧。"
+    assert len(text) > 4096 * 2
+    body = await (await client.post("/v1/check", json={"text": text})).json()
+    assert body["allowed"] is False
+    assert any(text[hit["start"] : hit["end"]].startswith("你自己去查") for hit in body["hits"])

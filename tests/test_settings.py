@@ -16,7 +16,7 @@ def test_defaults() -> None:
     settings = load_settings()
     assert settings.bot_token is None
     assert settings.staff_chat_id is None
-    assert settings.shop_name == "本店"
+    assert settings.shop_name == ""
     assert settings.timezone == "Asia/Shanghai"
     assert settings.business_hours == ((time(8), time(12)), (time(14), time(18)))
     assert settings.working_days == frozenset(range(7))
@@ -121,6 +121,14 @@ def test_token_is_never_printed() -> None:
             "https://x.example/hook",
             "KEFU_WEBHOOK_SECRET: required when KEFU_WEBHOOK_URL is set",
         ),
+        # Telegram's own rules for setWebhook, checked before anything binds (issue 17, item 10).
+        ("KEFU_WEBHOOK_URL", "http://x.example/h", "KEFU_WEBHOOK_URL: 'http://x.example/h' must be https"),
+        (
+            "KEFU_WEBHOOK_URL",
+            "https://x.example:8080/hook",
+            "KEFU_WEBHOOK_URL: port 8080 is not one Telegram posts to (443, 80, 88 or 8443)",
+        ),
+        ("KEFU_WEBHOOK_URL", "https://x.example:99999/hook", "KEFU_WEBHOOK_URL: 'https://x.example:99999/hook'"),
     ],
 )
 def test_bad_value_is_one_clear_line(
@@ -192,3 +200,33 @@ def test_a_bad_staff_group_list_names_the_variable(monkeypatch, raw, message):
     with pytest.raises(ConfigError) as error:
         load_settings()
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("port", ["", ":443", ":80", ":88", ":8443"])
+def test_a_webhook_url_telegram_accepts(port: str) -> None:
+    url = f"https://support.example.com{port}/telegram/webhook"
+    assert load_settings(webhook_url=url, webhook_secret="s3cret").webhook_url == url
+
+
+@pytest.mark.parametrize(
+    "secret", ["", "has space", "a" * 257, "naïve", "semi;colon", "slash/", "new\nline", "\xff"]
+)
+def test_a_webhook_secret_telegram_refuses_is_one_line_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """Telegram takes 1-256 characters of A-Z a-z 0-9 _ - (issue 11, item 8); anything else stops start-up."""
+    monkeypatch.setenv("KEFU_WEBHOOK_URL", "https://support.example.com/telegram/webhook")
+    monkeypatch.setenv("KEFU_WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    text = str(caught.value)
+    assert text.startswith("KEFU_WEBHOOK_SECRET: ")
+    assert "\n" not in text
+    if len(secret) > 3:
+        assert secret not in text
+
+
+@pytest.mark.parametrize("secret", ["a", "A-z_09", "x" * 256])
+def test_a_webhook_secret_telegram_accepts(secret: str) -> None:
+    settings = load_settings(webhook_url="https://support.example.com/hook", webhook_secret=secret)
+    assert settings.webhook_secret is not None and settings.webhook_secret.get_secret_value() == secret

@@ -125,7 +125,7 @@ def test_stats_cover_every_group(db_path):
     stats = collect(storage, desk.schedule, TEN_AM + timedelta(minutes=1), settings.staff_chat_ids)
     assert stats.groups == ((-1001, 0, 1), (-1002, 0, 2))
     text = stats_text(stats)
-    assert "客服群 -1001:等待 0,待转发 1" in text and "客服群 -1002:等待 0,待转发 2" in text
+    assert "客服群 -1001：等待 0，待转发 1" in text and "客服群 -1002：等待 0，待转发 2" in text
     one = collect(storage, desk.schedule, TEN_AM, (-1001,))
     assert one.groups == () and "客服群" not in stats_text(one)
     storage.close()

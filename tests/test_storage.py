@@ -128,10 +128,21 @@ def test_not_a_database_is_one_clear_error(tmp_path, opener):
         opener(path)
 
 
-def test_counts_of_a_foreign_database_are_zero(tmp_path):
+def test_counts_of_a_foreign_database_say_it_is_not_kefus(tmp_path):
+    from bot.storage import NotKefuDatabase
+
     path = tmp_path / "other.db"
     sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.commit()
-    assert table_counts(path) == dict.fromkeys(TABLES, 0)
+    expected = r"other\.db: a SQLite database, but not kefu's \(its tables: x\): check KEFU_DB_PATH$"
+    with pytest.raises(NotKefuDatabase, match=expected):
+        table_counts(path)
+
+
+def test_counts_of_a_kefu_database_missing_a_newer_table_are_zero(tmp_path):
+    path = tmp_path / "kefu.db"
+    open_storage(path).close()
+    sqlite3.connect(path).execute("DROP TABLE staff_messages").connection.commit()
+    assert table_counts(path)["staff_messages"] == 0
 
 
 def test_ticket_numbers_keep_counting_past_9999_in_a_day(storage):
@@ -145,3 +156,81 @@ def test_ticket_numbers_keep_counting_past_9999_in_a_day(storage):
     )
     made = [storage.create_ticket(1, conv.id, "complaint", day, AT, AT, AT).number for _ in range(2)]
     assert made == ["T20261123-10000", "T20261123-10001"]
+
+
+def _foreign_database(path):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE moz_bookmarks (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def test_kefu_db_says_a_foreign_sqlite_file_is_not_kefus(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = tmp_path / "places.sqlite"
+    _foreign_database(path)
+    result = CliRunner().invoke(main, ["db", "--db", str(path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"kefu: {path}: a SQLite database, but not kefu's (its tables: moz_bookmarks, moz_places): "
+        "check KEFU_DB_PATH"
+    )
+
+
+def test_open_storage_leaves_a_foreign_sqlite_file_untouched(tmp_path):
+    from bot.storage import NotKefuDatabase
+
+    path = tmp_path / "places.sqlite"
+    _foreign_database(path)
+    before = path.read_bytes()
+    with pytest.raises(NotKefuDatabase, match="not kefu's"):
+        open_storage(path)
+    assert path.read_bytes() == before  # no kefu table, no WAL switch written into it
+    assert not (tmp_path / "places.sqlite-wal").exists()
+
+
+def test_an_empty_sqlite_file_becomes_kefus(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    storage = open_storage(path)
+    assert "customers" in storage.db.table_names()
+    storage.close()
+    assert table_counts(path)["customers"] == 0
+
+
+def test_the_database_and_its_wal_and_shm_files_are_created_0600(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)  # a usual, permissive umask: the files must still be private
+    try:
+        path = tmp_path / "kefu.db"
+        storage = open_storage(path)
+        storage.upsert_customer(1, 1, "张三", None, AT)  # a write: the WAL and shared-memory files exist now
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in (path, tmp_path / "kefu.db-wal", tmp_path / "kefu.db-shm")
+        }
+        copy = tmp_path / "copy.db"
+        storage.copy_to(copy)
+        modes[copy.name] = stat.S_IMODE(copy.stat().st_mode)
+        storage.close()
+    finally:
+        os.umask(old)
+    assert modes == {"kefu.db": 0o600, "kefu.db-wal": 0o600, "kefu.db-shm": 0o600, "copy.db": 0o600}
+
+
+def test_an_existing_database_keeps_its_mode(tmp_path):
+    import stat
+
+    path = tmp_path / "kefu.db"
+    open_storage(path).close()
+    path.chmod(0o640)  # the operator let a group read it (datasette as another user)
+    open_storage(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

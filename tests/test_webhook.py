@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -89,7 +90,7 @@ async def test_storage_failure_answers_503_so_telegram_retries(rig, fake, monkey
     client, stack = rig
 
     def locked(raw, at):
-        raise OSError("database is locked")
+        raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(stack.inbox, "store", locked)
     update = {**fake.text_update("你好", user_id=CUSTOMER), "update_id": 504}

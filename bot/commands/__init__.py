@@ -9,7 +9,7 @@ import click
 
 from bot.settings import ConfigError, Settings, load_settings
 
-__all__ = ["read_record", "settings_or_exit"]
+__all__ = ["read_numbered", "read_record", "settings_or_exit"]
 
 
 def settings_or_exit(**overrides: object) -> Settings:
@@ -40,4 +40,19 @@ def read_record(line: str) -> tuple[dict[str, Any], str | None]:
     text = row.get("text")
     if not isinstance(text, str):
         return {**row, "error": "missing or non-string field 'text'"}, None
+    return row, text
+
+
+def read_numbered(line_no: int, line: str) -> tuple[dict[str, Any], str | None]:
+    """Return :func:`read_record` of input line ``line_no`` (1-based); an error names the line number.
+
+    A blank line is an error too, so that output line N always answers input line N.
+
+    >>> read_numbered(3, "\\n")
+    ({'line': 3, 'error': 'line 3: blank line'}, None)
+    """
+    row, text = read_record(line) if line.strip() else ({"error": "blank line"}, None)
+    if text is None:
+        fields = {key: value for key, value in row.items() if key != "error"}
+        row = {**fields, "line": line_no, "error": f"line {line_no}: {row['error']}"}
     return row, text

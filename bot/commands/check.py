@@ -2,11 +2,12 @@
 
 ``kefu check "TEXT"`` (``-`` reads the text from stdin) prints the verdict with the matched words
 marked (【…】, or highlighted on a terminal), the category and the documented better wording; the
-exit status is 0 when allowed, 1 when blocked, 2 on a usage or input error (including a broken
-catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from stdin to stdout, each
-written back with ``allowed``, ``hits`` and ``suggestion`` added (other fields passed through); a
-bad line gets an ``error`` field and the batch goes on. Memory stays constant whatever the number of
-lines; progress goes to stderr only when stderr is a terminal.
+exit status is 0 when allowed, 1 when held (block or review), 2 on a usage or input error
+(including a broken catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from stdin
+to stdout, each written back with ``allowed``, ``level``, ``hits`` and ``suggestion`` added (other
+fields passed through); a
+bad or blank line gets ``line`` and an ``error`` naming it, the batch goes on, and the exit status is
+2. Memory stays constant whatever the number of lines; progress goes to stderr only on a terminal.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any, TextIO
 
 import click
 
-from bot.commands import read_record
-from guards import CatalogueError, Guard, Verdict, default_guard, load_catalogue, mark_spans
+from bot.commands import read_numbered
+from guards import CatalogueError, Guard, Verdict, load_catalogue, mark_spans, use_shop
 
 __all__ = ["check_command", "mark", "render_verdict", "result_for_line"]
 
@@ -45,46 +46,58 @@ def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[
     if verdict.allowed:
         status = click.style("allowed", fg="green", bold=True) if color else "allowed"
         return [f"{status}: {text}"]
-    status = click.style("blocked", fg="red", bold=True) if color else "blocked"
+    word = "blocked" if verdict.level == "block" else "review"
+    status = click.style(word, fg="red" if word == "blocked" else "yellow", bold=True) if color else word
     lines = [f"{status}: {mark(text, verdict, color=color)}"]
     for hit in verdict.hits:
         lines.append(
-            f"  {hit.category} [{hit.entry_id}] {hit.method} {hit.score:g}: "
+            f"  {hit.category} [{hit.entry_id}{'/' + hit.rule if hit.rule else ''}] {hit.level} {hit.method} "
+            f"{hit.score:g}: "
             f"“{text[hit.start : hit.end]}” ~ “{hit.phrase}”"
         )
-    lines.append(f"  建议: {verdict.suggestion}")
+    lines.append(f"  建议：{verdict.suggestion}")
     return lines
 
 
-def result_for_line(line: str, guard: Guard) -> dict[str, Any]:
-    """Return the output object for one input JSON line (with ``error`` when the line is unusable)."""
-    row, text = read_record(line)
+def result_for_line(line: str, guard: Guard, line_no: int = 1) -> dict[str, Any]:
+    """Return the output object for input line ``line_no`` (with ``error`` naming it when unusable)."""
+    row, text = read_numbered(line_no, line)
     return row if text is None else {**row, **guard.check(text).to_dict()}
 
 
-def _stream(guard: Guard, stdin: TextIO, stdout: TextIO, progress: TextIO | None) -> int:
-    """Check every JSON line of ``stdin`` onto ``stdout``; return the number of lines written."""
-    count = 0
-    for line in stdin:
-        if not line.strip():
-            continue
-        stdout.write(json.dumps(result_for_line(line, guard), ensure_ascii=False))
+def _stream(guard: Guard, stdin: TextIO, stdout: TextIO, progress: TextIO | None) -> tuple[int, int]:
+    """Check every line of ``stdin`` onto ``stdout``, one output line each; return (lines, errors)."""
+    count = errors = 0
+    for count, line in enumerate(stdin, start=1):
+        result = result_for_line(line, guard, count)
+        errors += "error" in result
+        stdout.write(json.dumps(result, ensure_ascii=False))
         stdout.write("\n")
-        count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress.write(f"\rchecked {count} lines")
             progress.flush()
     stdout.flush()
     if progress is not None:
         progress.write(f"\rchecked {count} lines\n")
-    return count
+    return count, errors
+
+
+def _shop_dir() -> Path | None:
+    """Return KEFU_SHOP_DIR (environment or .env), or None."""
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class _Shop(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+        shop_dir: Path | None = None
+
+    return _Shop().shop_dir
 
 
 def _guard_or_exit(catalogue: Path | None) -> Guard:
     """Return the guard for ``catalogue`` (default: packaged), or print one line and exit 2."""
     try:
         if catalogue is None:
-            return default_guard()
+            return use_shop(_shop_dir())
         return Guard.from_catalogue(load_catalogue(catalogue))
     except CatalogueError as exc:
         click.echo(f"kefu check: broken catalogue: {exc}", err=True)
@@ -105,7 +118,9 @@ def _guard_or_exit(catalogue: Path | None) -> Guard:
 def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None:
     """Check an agent's draft against the banned phrasings (TEXT, or - for stdin).
 
-    Exit status: 0 allowed, 1 blocked, 2 usage or input error.
+    Exit status: 0 allowed, 1 held (block or review), 2 usage or input error. With --jsonl: 0, or 2
+    when any input line was an error (its output line says which line, e.g. {"line": 3, "error": "line
+    3: blank line"}). The packaged catalogue plus KEFU_SHOP_DIR/banned.toml when that is set.
     """
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT (or - for stdin) or --jsonl")
@@ -113,8 +128,8 @@ def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None
     stdin = sys.stdin
     if jsonl:
         progress = sys.stderr if sys.stderr.isatty() else None
-        _stream(guard, stdin, sys.stdout, progress)
-        return
+        _, errors = _stream(guard, stdin, sys.stdout, progress)
+        sys.exit(2 if errors else 0)
     assert text is not None
     if text == "-":
         try:

@@ -1,7 +1,15 @@
-"""Customers in private chats: every message and every edit goes to the support desk, then to the sender."""
+"""Customers in private chats: every message and every edit goes to the support desk, then to the sender.
+
+Service messages (a pinned message, the auto-delete timer, a chat background …) are nobody's words: no
+handler takes them. An edit of a location (a live location moving) is not a new message: the location
+was relayed once when it was shared. A customer who writes in a topic an admin closed gets it reopened.
+
+The desk's work runs on the storage thread (:meth:`bot.storage.Storage.run`), off the event loop.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -10,6 +18,8 @@ from aiogram.types import Message
 from bot.delivery import Sender
 from bot.desk import CustomerRef, SupportDesk
 from bot.filters import Inline
+from bot.relay import reopen_closed_topic
+from bot.telegram_kinds import SERVICE_KINDS, entities_of
 
 __all__ = ["build_router", "content_of", "customer_of"]
 
@@ -36,11 +46,32 @@ def _edited_at(message: Message) -> datetime:
     return edit or message.date
 
 
-async def customer_message(message: Message, desk: SupportDesk, sender: Sender) -> None:
-    """Store and answer one customer message; the relay and replies leave through the outbox."""
+async def customer_message(
+    message: Message, desk: SupportDesk, sender: Sender, clock: Callable[[], datetime] | None = None
+) -> None:
+    """Store and answer one customer message; the relay and replies leave through the outbox.
+
+    ``clock`` (from the dispatcher) says when it is handled, for an update that waited (downtime).
+    """
     text, kind = content_of(message)
-    desk.on_customer_message(
-        customer_of(message), text, kind, at=message.date, telegram_message_id=message.message_id
+    customer = customer_of(message)
+
+    def reopen() -> None:
+        stored = desk.storage.customer(customer.user_id)
+        staff = desk.groups.current(stored) if stored is not None else desk.settings.staff_chat_id
+        reopen_closed_topic(desk.storage, staff, customer.user_id, message.date)
+
+    await desk.storage.run(reopen)  # in the customer's own staff group
+    await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
+        desk.on_customer_message,
+        customer,
+        text,
+        kind,
+        at=message.date,
+        telegram_message_id=message.message_id,
+        entities=entities_of(message),
+        album=message.media_group_id,
+        now=clock() if clock is not None else None,
     )
     sender.notify()
 
@@ -48,8 +79,14 @@ async def customer_message(message: Message, desk: SupportDesk, sender: Sender) 
 async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
     """Store an edited customer message as a new version and relay the edit to the staff topic."""
     text, kind = content_of(message)
-    desk.on_customer_edit(
-        customer_of(message), text, kind, at=_edited_at(message), telegram_message_id=message.message_id
+    await desk.storage.run(
+        desk.on_customer_edit,
+        customer_of(message),
+        text,
+        kind,
+        at=_edited_at(message),
+        telegram_message_id=message.message_id,
+        entities=entities_of(message),
     )
     sender.notify()
 
@@ -59,6 +96,6 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(Inline(F.chat.type == "private"))
     router.edited_message.filter(Inline(F.chat.type == "private"))
-    router.message()(customer_message)
-    router.edited_message()(customer_edit)
+    router.message(Inline(~F.content_type.in_(SERVICE_KINDS)))(customer_message)
+    router.edited_message(Inline(~F.location))(customer_edit)
     return router

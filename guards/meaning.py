@@ -1,0 +1,599 @@
+"""Meaning-level matching: concept classes and composition rules (``guards/concepts.toml``) on a phonetic key.
+
+How a message is read:
+
+1. :func:`guards.normalize.fold` with clause boundaries kept (punctuation and spaces become ``丨``);
+2. spelling (:class:`Spelling`): Cantonese / Taiwanese wordings, internet slang, pinyin written in
+   Latin letters (``ming白`` → 明白) and pinyin initials of a concept word (``bzd`` → 不知道) are
+   rewritten, keeping a map back to the folded text;
+3. phonetic key: every Chinese character becomes one representative of its toneless pinyin syllable
+   (尼 and 你 are the same key, 到 and 道 too), except :data:`exact_chars` that keep their own key;
+4. concepts: a prefix-tree regex finds every concept word; each rule of the word's concept decides
+   from the word's clause (``bare``: only subjects, softeners and particles around it; ``end``: it
+   ends the clause; ``any``), the words right before and after it, and the rest of the message
+   (``unless``: a follow-up commitment makes an ignorance statement a helpful answer).
+
+Every hit names its concept, the catalogue entry it enforces and the rule's level (block/review).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from guards.catalogue import CATEGORIES, CatalogueError
+from guards.normalize import BOUNDARY
+
+__all__ = [
+    "BOUNDARY",
+    "ConceptHit",
+    "Concepts",
+    "Keyed",
+    "Phonetic",
+    "compact_of",
+    "expand",
+    "load_concepts",
+    "with_boundaries",
+]
+
+LEVELS = ("block", "review")
+SHAPES = ("bare", "end", "any")
+_ALTERNATIVES = re.compile(r"\(([^()]*)\)")
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
+def expand(word: str) -> list[str]:
+    """Return every spelling of ``word`` with its ``(a|b|)`` alternatives expanded.
+
+    >>> expand("(与|和)我无关")
+    ['与我无关', '和我无关']
+    """
+    parts = _ALTERNATIVES.split(word)
+    choices = [[part] if index % 2 == 0 else part.split("|") for index, part in enumerate(parts)]
+    return ["".join(combo) for combo in itertools.product(*choices)]
+
+
+# ───────────────────────────── data model ─────────────────────────────
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ConceptSpec(_Strict):
+    """One concept class: the words that say it, the catalogue entry and category it enforces."""
+
+    id: str = Field(min_length=1)
+    entry: str = Field(min_length=1)
+    category: str
+    source: str = Field(min_length=1)
+    words: tuple[str, ...] = Field(min_length=1)
+    suggestion: str | None = None
+    suggestion_source: str | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"{value!r} is not one of {', '.join(CATEGORIES)}")
+        return value
+
+
+class RuleSpec(_Strict):
+    """How a concept becomes a verdict (see the header of ``concepts.toml``)."""
+
+    id: str = Field(min_length=1)
+    concepts: tuple[str, ...] = Field(min_length=1)
+    shape: str
+    level: str
+    reach: int = Field(default=0, ge=0, le=12)
+    unless: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+    not_after: tuple[str, ...] = ()
+    explain: str = Field(min_length=1)
+
+    @field_validator("shape")
+    @classmethod
+    def _known_shape(cls, value: str) -> str:
+        if value not in SHAPES:
+            raise ValueError(f"{value!r} is not one of {', '.join(SHAPES)}")
+        return value
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value not in LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LEVELS)}")
+        return value
+
+
+class SpellingSpec(_Strict):
+    """Wordings rewritten to one standard word before matching (dialect, slang, initials)."""
+
+    to: str = Field(min_length=1)
+    keep_tail: bool = False
+    note: str = Field(min_length=1)
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+
+
+class ConceptFile(_Strict):
+    """The whole ``concepts.toml``."""
+
+    exact_chars: str = ""
+    initials_concepts: tuple[str, ...] = ()
+    phonetic_min_length: int = Field(default=3, ge=1)
+    lists: dict[str, tuple[str, ...]]
+    concept: tuple[ConceptSpec, ...] = Field(min_length=1)
+    rule: tuple[RuleSpec, ...] = Field(min_length=1)
+    spelling: tuple[SpellingSpec, ...] = ()
+
+
+# ───────────────────────────── phonetic key ─────────────────────────────
+
+
+def _toneless(syllable: str) -> str:
+    """Return a pinyin syllable without tone marks (ü as v)."""
+    plain = unicodedata.normalize("NFKD", syllable.replace("ü", "v"))
+    return "".join(c for c in plain if not unicodedata.combining(c))
+
+
+class Phonetic:
+    """The phonetic key: each Chinese character → one representative character of its syllable."""
+
+    def __init__(self, preferred: str, exact_chars: str) -> None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        syllable_of: dict[str, str] = {}
+        for code, readings in pinyin_dict.items():
+            first = readings.split(",")[0]
+            syllable_of[chr(code)] = _toneless(first)
+        self.syllable_of = syllable_of
+        representative: dict[str, str] = {}
+        for ch in preferred:  # concept characters represent their syllable, so keys stay readable
+            syllable = syllable_of.get(ch)
+            if syllable and ch not in exact_chars:
+                representative.setdefault(syllable, ch)
+        table: dict[int, str] = {}
+        for ch, syllable in syllable_of.items():
+            if ch in exact_chars or ch == BOUNDARY:
+                continue
+            rep = representative.setdefault(syllable, ch)
+            if rep != ch:
+                table[ord(ch)] = rep
+        self.table = table
+        # Latin syllables prefer a concept character, exact ones included (zhi → 知, ming → 明).
+        latin: dict[str, str] = {}
+        for ch in preferred:
+            syllable = syllable_of.get(ch)
+            if syllable:
+                latin.setdefault(syllable, ch)
+        for syllable, rep in representative.items():
+            latin.setdefault(syllable, rep)
+        self.latin = latin
+        self.longest_syllable = max(map(len, latin))
+
+    def initials(self, word: str) -> str:
+        """Return the pinyin initials of ``word`` (不知道 → bzd), or "" when a character has no reading."""
+        out = []
+        for ch in word:
+            syllable = self.syllable_of.get(ch)
+            if not syllable:
+                return ""
+            out.append(syllable[0])
+        return "".join(out)
+
+    def segment(self, run: str) -> str | None:
+        """Return the characters for a Latin run that is wholly pinyin syllables, else None."""
+        out = []
+        at = 0
+        while at < len(run):
+            for size in range(min(self.longest_syllable, len(run) - at), 0, -1):
+                ch = self.latin.get(run[at : at + size])
+                if ch is not None:
+                    out.append(ch)
+                    at += size
+                    break
+            else:
+                return None
+        return "".join(out)
+
+
+# ───────────────────────────── spelling ─────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A text in the rules' key space, with the index in the folded text of each key character."""
+
+    text: str
+    source: tuple[int, ...] | None  # None: same length as the folded text, index i ↔ i
+    spelled: str = ""  # the text before the phonetic key (same length as ``text``)
+
+    def folded_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the folded ``[start, end)`` that produced key characters ``[start, end)``."""
+        if self.source is None:
+            return start, end
+        if start >= len(self.source):
+            last = self.source[-1] + 1 if self.source else 0
+            return last, last
+        end = max(start + 1, min(end, len(self.source)))
+        return self.source[start], self.source[end - 1] + 1
+
+
+class Spelling:
+    """Rewrite dialect, slang, pinyin and initials into standard words, keeping the map back."""
+
+    def __init__(
+        self,
+        specs: tuple[SpellingSpec, ...],
+        initials: dict[str, str],
+        phonetic: Phonetic,
+        common: str = "",
+    ) -> None:
+        from guards.normalize import fold
+
+        replace: dict[str, str] = {}
+        for spec in specs:
+            for raw in spec.from_:
+                key = fold(raw)
+                if key:
+                    replace[key] = fold(spec.to) + (key[1:] if spec.keep_tail else "")
+        self.replace = replace
+        self.initials = initials
+        self.phonetic = phonetic
+        pattern = _alternation(sorted(replace))
+        self.pattern = re.compile(f"[a-z]+|{pattern}" if pattern else "[a-z]+")
+        # A text with none of these characters has nothing to rewrite: each wording's rarest character
+        # (by how often it occurs in ``common``, the concept words and lists, and in the wordings) and
+        # the Latin letters.
+        counts: dict[str, int] = {}
+        for ch in common:
+            counts[ch] = counts.get(ch, 0) + 1
+        anchors = {min(word, key=lambda ch: (counts.get(ch, 0), ch)) for word in replace}
+        self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
+
+    def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
+        """Return ``folded`` with every known wording rewritten, and the source index of each character."""
+        if self.anchors.isdisjoint(folded) or self.pattern.search(folded) is None:
+            return folded, None
+        out: list[str] = []
+        source: list[int] = []
+        last = 0
+        for match in self.pattern.finditer(folded):
+            start, end = match.span()
+            piece = match.group()
+            if piece in self.replace:
+                new = self.replace[piece]
+            elif piece in self.initials and len(piece) >= 3:
+                new = self.initials[piece]
+            else:
+                new = self.phonetic.segment(piece) if len(piece) >= 2 else None
+                if new is None:
+                    continue
+            out.append(folded[last:start])
+            source.extend(range(last, start))
+            out.append(new)
+            # every new character points into the replaced piece (the last ones to its last character)
+            source.extend(min(start + i, end - 1) for i in range(len(new)))
+            last = end
+        out.append(folded[last:])
+        source.extend(range(last, len(folded)))
+        text = "".join(out)
+        if text == folded:
+            return folded, None
+        return text, tuple(source)
+
+
+# ───────────────────────────── concepts ─────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptHit:
+    """A concept found in the key text and the rule that made it a hit."""
+
+    concept: str
+    entry: str
+    category: str
+    rule: str
+    level: str
+    suggestion: str | None
+    start: int  # key coordinates
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    id: str
+    shape: str
+    level: str
+    reach: int
+    unless: re.Pattern[str] | None
+    not_before: tuple[str, ...]
+    not_after: tuple[str, ...]
+
+
+def _alternation(words: list[str], gap: str = "") -> str:
+    """Return a regex matching any of ``words``, factored as a prefix tree (longest match first).
+
+    ``gap`` is a regex allowed after each character (a clause boundary inside a word: 你问我，我问谁).
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + gap + render(child) for ch, child in sorted(node.items()) if ch]
+        optional = "" in node
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if optional:
+            return f"(?:{body})?"
+        return body
+
+    return render(trie)
+
+
+def _run_of(words: list[str]) -> re.Pattern[str]:
+    """Return a regex matching a run of zero or more of ``words``."""
+    if not words:
+        return re.compile("")
+    return re.compile(f"(?:{_alternation(sorted(set(words)))})*")
+
+
+class Concepts:
+    """Compiled concept classes and rules; :meth:`find` returns the concept hits of a message."""
+
+    def __init__(self, data: ConceptFile, name: str = "concepts.toml") -> None:
+        from guards.normalize import fold
+
+        self.data = data
+        preferred = "".join(
+            dict.fromkeys(
+                ch
+                for concept in data.concept
+                for word in concept.words
+                for spelled in expand(word)
+                for ch in fold(spelled)
+            )
+        )
+        self.phonetic = Phonetic(preferred, data.exact_chars)
+        initials: dict[str, str] = {}
+        for concept in data.concept:
+            if concept.id not in data.initials_concepts:
+                continue
+            for word in concept.words:
+                for spelled in expand(word):
+                    folded = fold(spelled)
+                    code = self.phonetic.initials(folded)
+                    if len(code) >= 3:
+                        initials.setdefault(code, folded)
+        common = "".join(
+            [w for c in data.concept for w in c.words] + [w for words in data.lists.values() for w in words]
+        )
+        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common))
+        self.concepts = {concept.id: concept for concept in data.concept}
+        rules_of: dict[str, list[_Rule]] = {}
+        for spec in data.rule:
+            for list_name in spec.unless:
+                if list_name not in data.lists:
+                    raise CatalogueError(f"{name}: rule {spec.id!r}: field 'unless': no list {list_name!r}")
+            unless_words = [self.key_of(w) for n in spec.unless for w in data.lists[n]]
+            for list_name in spec.unless:
+                for word in data.lists[list_name]:
+                    if len(self.key_of(word)) < 2:  # one character (试试 folds to 试) would be everywhere
+                        message = f"{word!r} is one character once folded"
+                        raise CatalogueError(f"{name}: lists.{list_name}: {message}")
+            rule = _Rule(
+                spec.id,
+                spec.shape,
+                spec.level,
+                spec.reach,
+                re.compile(_alternation(sorted(set(unless_words)))) if unless_words else None,
+                tuple(self.key_of(word) for word in spec.not_before),
+                tuple(self.key_of(word) for word in spec.not_after),
+            )
+            for concept_id in spec.concepts:
+                if concept_id not in self.concepts:
+                    raise CatalogueError(
+                        f"{name}: rule {spec.id!r}: field 'concepts': no concept {concept_id!r}"
+                    )
+                rules_of.setdefault(concept_id, []).append(rule)
+        self.rules_of = rules_of
+        # Words of phonetic_min_length characters or more are looked for by sound (尼自己 = 你自己); shorter
+        # ones by their letters only (墨迹 must not match 末级, 唉 not 爱).
+        concepts_of: dict[str, list[str]] = {}
+        literal_of: dict[str, list[str]] = {}
+        searched: dict[str, set[str]] = {}  # both spellings of a word with a doubled character
+        for concept in data.concept:
+            for word in concept.words:
+                for spelled in expand(word):
+                    literal = self.spelled_of(spelled)
+                    if len(literal) >= data.phonetic_min_length:
+                        target, key = concepts_of, self.key_of(spelled)
+                        forms = {key, self.key_of(spelled, collapse=False)}
+                    else:
+                        target, key = literal_of, literal
+                        forms = {key, self.spelled_of(spelled, collapse=False)}
+                    if key and concept.id not in target.setdefault(key, []):
+                        target[key].append(concept.id)
+                    searched.setdefault("key" if target is concepts_of else "literal", set()).update(forms)
+        self.concepts_of = concepts_of
+        self.literal_of = literal_of
+        gap = BOUNDARY + "?"
+        self.words = re.compile(_alternation(sorted(searched.get("key", ())), gap))
+        self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
+        self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
+        self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
+
+    def spelled_of(self, word: str, *, collapse: bool = True) -> str:
+        """Return a data word folded and spelled, no phonetic key (``collapse=False``: repeats kept)."""
+        from guards.normalize import _fold_parts, fold
+
+        folded = fold(word) if collapse else _fold_parts(word)
+        return self.spelling.rewrite(folded)[0].replace(BOUNDARY, "")
+
+    def key_of(self, word: str, *, collapse: bool = True) -> str:
+        """Return the key-space form of a data word (folded, spelled, phonetic)."""
+        return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
+
+    def keyed(self, folded: str) -> Keyed:
+        """Return the key text of a folded text (boundaries kept) with its map back."""
+        text, source = self.spelling.rewrite(folded)
+        return Keyed(text.translate(self.phonetic.table), source, text)
+
+    def find(self, keyed: Keyed) -> list[ConceptHit]:
+        """Return the concept hits in a keyed text (see the module docstring), in order of position.
+
+        Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
+        after each character of a word.
+        """
+        key = keyed.text
+        hits: list[ConceptHit] = []
+        unless_cache: dict[int, bool] = {}
+        for text, words, table in (
+            (key, self.words, self.concepts_of),
+            (keyed.spelled or key, self.literal_words, self.literal_of),
+        ):
+            search = words.search
+            match = search(text)
+            while match is not None:
+                start, end = match.span()
+                word = match.group()
+                if word.endswith(BOUNDARY):
+                    end -= 1
+                if end > start:
+                    found = word.replace(BOUNDARY, "")
+                    concepts = table.get(found) or table.get(_REPEATS.sub(r"\1", found), ())
+                    for concept_id in concepts:
+                        hit = self._judge(key, concept_id, start, end, unless_cache)
+                        if hit is not None:
+                            hits.append(hit)
+                            break
+                match = search(text, start + 1)
+        hits.sort(key=lambda hit: hit.start)
+        return hits
+
+    def _ends_clause(self, key: str, end: int, clause_end: int, reach: int) -> bool:
+        """Return True when only tail words (after at most ``reach`` other characters) follow ``end``."""
+        for skip in range(min(reach, clause_end - end) + 1):
+            if self.tail.fullmatch(key, end + skip, clause_end) is not None:
+                return True
+        return False
+
+    def _judge(
+        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[int, bool]
+    ) -> ConceptHit | None:
+        """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None."""
+        clause_start = key.rfind(BOUNDARY, 0, start) + 1
+        clause_end = key.find(BOUNDARY, end)
+        if clause_end < 0:
+            clause_end = len(key)
+        for rule in self.rules_of.get(concept_id, ()):
+            if rule.shape != "any" and not self._ends_clause(key, end, clause_end, rule.reach):
+                continue
+            if rule.shape == "bare" and self.lead.fullmatch(key, clause_start, start) is None:
+                continue
+            if rule.not_before and any(key.startswith(word, end) for word in rule.not_before):
+                continue
+            if rule.not_after and any(key.endswith(word, clause_start, start) for word in rule.not_after):
+                continue
+            if rule.unless is not None:
+                found = unless_cache.get(id(rule))
+                if found is None:
+                    found = rule.unless.search(key) is not None
+                    unless_cache[id(rule)] = found
+                if found:
+                    continue
+            concept = self.concepts[concept_id]
+            return ConceptHit(
+                concept_id,
+                concept.entry,
+                concept.category,
+                rule.id,
+                rule.level,
+                concept.suggestion,
+                start,
+                end,
+            )
+        return None
+
+
+_REPEATS = re.compile(r"([^0-9])\1+")
+
+
+def load_concepts(path: str | Path | None = None) -> Concepts:
+    """Return the compiled concepts read from ``path`` (default: the packaged ``guards/concepts.toml``).
+
+    Raises :class:`~guards.catalogue.CatalogueError` naming the file, the table and the field.
+    """
+    if path is None:
+        name = "concepts.toml"
+        text = resources.files("guards").joinpath(name).read_text(encoding="utf-8")
+    else:
+        name = Path(path).name
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogueError(f"{path}: cannot read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
+    try:
+        data = ConceptFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        table = ".".join(str(part) for part in loc[:2])
+        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in ("concept", "rule"):
+            entry = raw.get(loc[0], [])[loc[1]]
+            table = f"{loc[0]} {entry.get('id', loc[1])!r}" if isinstance(entry, dict) else table
+        field = ".".join(str(part) for part in loc[2:]) or str(loc[-1])
+        message = first["msg"].removeprefix("Value error, ")
+        raise CatalogueError(f"{name}: {table}: field {field!r}: {message}") from None
+    return Concepts(data, name)
+
+
+# Desensitised emoticon codes of chat exports (#E-s[数字x]) end a clause like punctuation does.
+_EMOTICON = re.compile(r"#E-[a-z]\[[^\]]*\]|#E-[a-z]\d*")
+
+
+def with_boundaries(text: str) -> str:
+    """Return ``text`` with emoticon codes of chat exports as boundaries (same length as ``text``).
+
+    Punctuation and spaces become boundaries in :func:`guards.normalize.fold_clauses`.
+
+    >>> with_boundaries("好的#E-s[数字x]谢谢")
+    '好的丨丨丨丨丨丨丨丨丨谢谢'
+    """
+    if "#E-" not in text:
+        return text
+    return _EMOTICON.sub(lambda match: BOUNDARY * len(match.group()), text)
+
+
+_REPEAT_RUN = re.compile(r"([^0-9])\1+")
+_REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
+
+
+def compact_of(bfolded: str) -> str:
+    """Return a clause-folded text without its boundaries, a repeat across one collapsed (like ``fold``).
+
+    >>> compact_of("你问我丨我问谁丨")
+    '你问我问谁'
+    """
+    compact = bfolded.replace(BOUNDARY, "")
+    if _REPEAT_ACROSS.search(bfolded) is not None:
+        compact = _REPEAT_RUN.sub(r"\1", compact)
+    return compact

@@ -1,0 +1,213 @@
+"""The figures a shop feels, on every set beyond ``guard_cases.jsonl`` (``python -m guards.eval``).
+
+Sets, each reported when its file exists:
+
+- hand-written JSONL sets (``{"text", "label": "blocked"|"allowed", "kind"}``): the meaning tuning set
+  ``tests/data/guard_meaning_tuning.jsonl`` and the unseen sets ``guard_nearmiss_unseen.jsonl`` and
+  ``guard_reworded_unseen.jsonl`` (written by others; never tuned on). A rude case is caught when the
+  guard holds it (block or review); a helpful one is wrong when it is blocked (its review rate is
+  shown too);
+- labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
+  ``blocked`` that refer to the corpus by file, line and turn): blocks a QA lead would overturn (a
+  block on an ``allowed`` reply) per 10,000, rude replies caught, review rate on civil replies, and
+  every block listed for reading;
+- every real agent reply of the corpus (``jddc/*.dec``, unlabelled): block and review rates, every
+  block listed.
+
+Targets (issue 16): overturned blocks <= 1 per 10,000 real replies; near-miss blocked <= 1%; real rude
+caught >= 90%; outside-list rude >= 80%; pinyin/homophone/dialect >= 90%; reworded caught >= 50% at
+<= 1% review rate on real civil replies. Only the hand-written sets the team wrote and tunes on count
+for the exit status; real and unseen sets are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from guards.matcher import Guard, Verdict
+
+__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+TUNING = DATA / "guard_meaning_tuning.jsonl"
+# Written after the rules, as a check of how they generalise; its misses are not tuned on.
+HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
+UNSEEN = (DATA / "guard_nearmiss_unseen.jsonl", DATA / "guard_reworded_unseen.jsonl")
+REAL_LABELS = (
+    ("tuning", DATA / "real" / "agent_tuning.jsonl"),
+    ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
+    ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
+)
+REAL_FILES = ("jddc/train.dec", "jddc/test.dec")
+
+# Hand-written kinds: the share of rude cases that must be caught (block or review) ...
+CAUGHT_TARGETS = {
+    "reworded": 0.50,
+    "outside_list": 0.80,
+    "pinyin": 0.90,
+    "homophone": 0.90,
+    "dialect": 0.90,
+    "real_style": 0.90,
+}
+# ... and the share of helpful cases that may be blocked.
+BLOCKED_AT_MOST = {"nearmiss": 0.01}
+
+Echo = Callable[[str], None]
+# How hand-written sets may spell their labels.
+LABELS = {
+    "blocked": "blocked",
+    "block": "blocked",
+    "rude": "blocked",
+    "review": "blocked",
+    "allowed": "allowed",
+    "allow": "allowed",
+    "civil": "allowed",
+    "helpful": "allowed",
+}
+
+
+def _why(verdict: Verdict) -> str:
+    """Return the rule or catalogue entry behind a verdict's first hit."""
+    return verdict.hits[0].rule or verdict.hits[0].entry_id
+
+
+def report_hand_written(guard: Guard, path: Path, echo: Echo, *, counts: bool) -> bool:
+    """Print caught / blocked rates per kind of a hand-written set; return False when a target is missed."""
+    groups: dict[tuple[str, str], list[tuple[str, Verdict]]] = {}
+    default_kind = "nearmiss" if "nearmiss" in path.name else "reworded" if "reworded" in path.name else "?"
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                label = LABELS.get(str(row.get("label", row.get("expected", ""))).lower())
+                text = row["text"]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                label, text = None, None
+            if label is None or not isinstance(text, str):
+                echo(f"== {path.name}:{number}: not a case (needs text and label blocked|allowed); skipped")
+                continue
+            key = (label, str(row.get("kind") or default_kind))
+            groups.setdefault(key, []).append((text, guard.check(text)))
+    ok = True
+    echo(f"== {path.name}" + ("" if counts else "  (reported, not tuned on)"))
+    for (label, kind), items in sorted(groups.items()):
+        total = len(items)
+        blocked = sum(v.level == "block" for _, v in items)
+        review = sum(v.level == "review" for _, v in items)
+        if label == "blocked":
+            rate = (blocked + review) / total
+            target = CAUGHT_TARGETS.get(kind, CAUGHT_TARGETS["reworded"] if "reworded" in path.name else None)
+            met = target is None or rate >= target
+            mark = "" if target is None else f"  (target >= {target:.0%}){'' if met else '  MISSED'}"
+            echo(
+                f"rude     {kind:14} caught {rate:7.1%}  (block {blocked}, review {review} of {total}){mark}"
+            )
+            if counts:
+                for text, verdict in items:
+                    if verdict.allowed:
+                        echo(f"  missed [{kind}]: {text}")
+        else:
+            rate = blocked / total
+            target = BLOCKED_AT_MOST.get(
+                kind, BLOCKED_AT_MOST["nearmiss"] if "nearmiss" in path.name else None
+            )
+            met = target is None or rate <= target
+            mark = "" if target is None else f"  (target <= {target:.0%}){'' if met else '  MISSED'}"
+            echo(f"helpful  {kind:14} blocked {rate:6.1%}  review {review / total:6.1%}  [{total}]{mark}")
+            if counts:
+                for text, verdict in items:
+                    if verdict.level is not None:
+                        echo(f"  {verdict.level} [{kind}]: {text}  <- {_why(verdict)}")
+        ok = ok and (met or not counts)
+    return ok
+
+
+def report_real_labels(guard: Guard, name: str, path: Path, echo: Echo) -> None:
+    """Print what a QA lead sees on labelled real replies, and list every block."""
+    from replies.realtext import read_labels
+
+    outcome: Counter[tuple[str, str | None]] = Counter()
+    blocks: list[str] = []
+    for ref, text, label in read_labels(path):
+        kind = label.get("label")
+        if kind is None:
+            continue
+        verdict = guard.check(text)
+        outcome[(kind, verdict.level)] += 1
+        if verdict.level == "block":
+            blocks.append(f"  block on {kind:8} {ref.key}  <- {_why(verdict)}: {text[:80]}")
+    total = sum(outcome.values())
+    by_label = Counter()
+    for (kind, _), count in outcome.items():
+        by_label[kind] += count
+    overturned = outcome[("allowed", "block")]
+    echo(f"== real agent replies, {name}: {path.name} ({total} replies: {dict(by_label)})")
+    echo(
+        f"overturned blocks (block on an allowed reply): {overturned}"
+        f"  = {overturned / total * 10000:.1f} per 10,000"
+    )
+    echo(f"blocks on borderline (review-labelled) replies: {outcome[('review', 'block')]}")
+    for kind in ("blocked", "review"):
+        n = by_label[kind]
+        if n:
+            caught = n - outcome[(kind, None)]
+            echo(
+                f"{kind}-labelled caught: {caught / n:6.1%} ({caught} of {n};"
+                f" block {outcome[(kind, 'block')]},"
+                f" review {outcome[(kind, 'review')]})"
+            )
+    civil = by_label["allowed"]
+    if civil:
+        echo(f"review rate on allowed replies: {outcome[('allowed', 'review')] / civil:.2%}")
+    for line in blocks:
+        echo(line)
+
+
+def report_real_files(guard: Guard, echo: Echo) -> None:
+    """Print block and review rates on every real agent reply of the corpus, and list every block."""
+    from replies.realtext import real_dir
+
+    for file in REAL_FILES:
+        path = real_dir() / file
+        if not path.exists():
+            echo(f"== {file}: not found (KEFU_REAL_DIR)")
+            continue
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        started = time.perf_counter()
+        verdicts = [guard.check(line) for line in lines]
+        elapsed = time.perf_counter() - started
+        levels = Counter(v.level for v in verdicts)
+        n = len(lines)
+        echo(
+            f"== all real agent answers, {file} ({n} lines, unlabelled): block {levels['block']}"
+            f" ({levels['block'] / n * 10000:.1f} per 10,000),"
+            f" review {levels['review']} ({levels['review'] / n:.2%});"
+            f" {n / elapsed:,.0f} lines/s"
+        )
+        for number, (line, verdict) in enumerate(zip(lines, verdicts, strict=True), 1):
+            if verdict.level == "block":
+                echo(f"  block {file}:{number}  <- {_why(verdict)}: {line[:80]}")
+
+
+def report_all_sets(guard: Guard, echo: Echo) -> bool:
+    """Report every set that exists; return False when a target on a set the team tunes on is missed."""
+    ok = True
+    if TUNING.exists():
+        ok = report_hand_written(guard, TUNING, echo, counts=True) and ok
+    if HOLDOUT.exists():
+        report_hand_written(guard, HOLDOUT, echo, counts=False)
+    for path in UNSEEN:
+        if path.exists():
+            report_hand_written(guard, path, echo, counts=False)
+    for name, path in REAL_LABELS:
+        if path.exists():
+            report_real_labels(guard, name, path, echo)
+    report_real_files(guard, echo)
+    return ok

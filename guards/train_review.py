@@ -1,0 +1,106 @@
+"""Train the review-level model: a character 1-3-gram logistic regression, written to ``review_model.json``.
+
+    python -m guards.train_review            # needs the real corpus beside the checkout (KEFU_REAL_DIR)
+
+Rude examples: the hand-written meaning tuning set's rude sentences, the paraphrases in
+``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
+``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases and
+the real replies labelled ``allowed`` in the same tuning file. Nothing from the report-only sets
+(``agent_eval*.jsonl``), the holdout or the unseen sets is used. Plain stochastic gradient descent with
+a fixed seed, classes weighted to balance, small L2; weights below ``MIN_WEIGHT`` are dropped. The same
+data always gives the same file. The model only ever raises ``review`` (the agent may still send).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import Counter
+from pathlib import Path
+
+from guards.review import MODEL_PATH, grams
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+EPOCHS = 15
+LEARNING_RATE = 0.2
+L2 = 1e-4
+MIN_WEIGHT = 0.02
+SEED = 0
+# Spelling variants of one catalogue phrasing (the rules catch them; as examples they teach the model
+# that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
+CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
+# Chosen on the tuning data: every answer of jddc/train.dec the rules let through. The rules already
+# send about 0.6% of them to review; at 0.8 on texts of 4 folded characters or more the model adds about
+# 0.2% (a margin above the classes' natural 0.5 boundary, which adds 0.3%). Shorter texts are the
+# bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt replies).
+THRESHOLD = 0.8
+MIN_CHARS = 4
+
+
+def training_texts() -> tuple[list[str], list[str]]:
+    """Return (rude, civil) training texts from the tuning sets only."""
+    from replies.realtext import read_labels
+
+    rude: list[str] = []
+    civil: list[str] = []
+    for name in ("guard_meaning_tuning.jsonl", "guard_cases.jsonl"):
+        with (DATA / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if row["label"] == "allowed":
+                    civil.append(row["text"])
+                elif row["kind"] not in CATALOGUE_VARIANTS:
+                    rude.append(row["text"])
+    for _, text, label in read_labels(DATA / "real" / "agent_tuning.jsonl"):
+        kind = label.get("label")
+        if kind in ("blocked", "review"):
+            rude.append(text)
+        elif kind == "allowed":
+            civil.append(text)
+    # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
+    # takes 你 itself for rudeness (你要什么颜色呀？).
+    civil += [text.replace("您", "你") for text in civil if "您" in text]
+    return rude, civil
+
+
+def train(rude: list[str], civil: list[str]) -> dict:
+    """Return the model (bias, weights, threshold) fitted to ``rude`` (1) and ``civil`` (0)."""
+    data = [(grams(text), 1) for text in rude] + [(grams(text), 0) for text in civil]
+    weights: Counter[str] = Counter()
+    bias = 0.0
+    rude_weight = len(civil) / max(1, len(rude))
+    rng = random.Random(SEED)
+    for _ in range(EPOCHS):
+        rng.shuffle(data)
+        for features, label in data:
+            z = bias + sum(weights[f] for f in features)
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            gradient = (p - label) * (rude_weight if label else 1.0)
+            for f in features:
+                weights[f] -= LEARNING_RATE * (gradient + L2 * weights[f])
+            bias -= LEARNING_RATE * gradient
+    kept = {f: round(w, 3) for f, w in sorted(weights.items()) if abs(w) >= MIN_WEIGHT}
+    return {
+        "about": "character 1-3-gram logistic regression for the review level; python -m guards.train_review",
+        "threshold": THRESHOLD,
+        "min_chars": MIN_CHARS,
+        "bias": round(bias, 4),
+        "weights": kept,
+    }
+
+
+def main() -> None:
+    """Train on the tuning sets and write ``guards/review_model.json``."""
+    rude, civil = training_texts()
+    model = train(rude, civil)
+    text = json.dumps(model, ensure_ascii=False, separators=(",", ":"))
+    MODEL_PATH.write_text(text + "\n", encoding="utf-8")
+    print(f"{len(rude)} rude, {len(civil)} civil; {len(model['weights'])} weights -> {MODEL_PATH}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The learned review-level model: light, packaged, raises only review, names a documented phrasing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guards import Guard, check, load_catalogue
+from guards.review import MODEL_PATH, load_review_model, model_text
+
+RULES_ONLY = Guard.from_catalogue(load_catalogue(), review_model=None)
+
+
+@pytest.mark.parametrize("text", ["我这边真没空管这些事情", "你这个人怎么回事啊", "少在这里跟我讲道理"])
+def test_rude_wording_no_rule_names_is_held_for_review(text: str) -> None:
+    assert RULES_ONLY.check(text).allowed
+    verdict = check(text)
+    assert (verdict.allowed, verdict.level) == (False, "review")
+    hit = verdict.hits[0]
+    assert hit.method == "model" and hit.rule == "review-model"
+    assert hit.entry_id in {entry.id for entry in load_catalogue().entries} and hit.category
+    assert verdict.suggestion
+
+
+@pytest.mark.parametrize("text", ["好的", "这样", "知道了", "您好，您的订单已经发货了，请注意查收。"])
+def test_short_replies_and_ordinary_text_are_left_alone(text: str) -> None:
+    assert check(text).allowed
+
+
+def test_model_is_light_and_packaged() -> None:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert set(data) == {"about", "threshold", "min_chars", "bias", "weights"}
+    assert all(len(gram) <= 3 for gram in data["weights"])  # character n-grams only, no text
+    assert MODEL_PATH.stat().st_size < 512 * 1024
+    model = load_review_model()
+    assert model is not None and 0.5 < model.threshold < 1.0
+
+
+def test_model_reads_what_the_guard_reads() -> None:
+    assert model_text("你问我，我问谁？#E-s[数字x]") == "你问我问谁"

@@ -1,0 +1,193 @@
+"""The event loop never waits on SQLite (issue 11, item 6). Another process holds the database locked for
+10 s (a second connection with ``BEGIN EXCLUSIVE``, the bot's busy timeout left at its real 5 s): the
+webhook and ``/healthz`` still answer within 100 ms, and once the lock is released nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack
+
+from bot.settings import load_settings
+from bot.storage import StorageThread
+from bot.webhook import HEALTHZ_PATH, SECRET_HEADER, STORE_WAIT_S, build_webhook_app
+
+SECRET = "storage-thread-secret"
+LOCK_S = 10.0  # the issue's figure
+ANSWER_WITHIN_S = 0.1  # the issue's bound for the webhook and /healthz while the lock is held
+POST_EVERY_S = 0.5
+FIRST_CUSTOMER = 7100
+
+
+class Loop:
+    """Measures how late the event loop wakes a 10 ms sleeper: the longest stall it saw."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, loop.time() - before - 0.01)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def _timed(http: aiohttp.ClientSession, method: str, url: str, **kwargs) -> tuple[int, float]:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with http.request(method, url, **kwargs) as response:
+        await response.read()
+        return response.status, loop.time() - start
+
+
+@pytest.fixture
+async def stack(fake, db_path):
+    settings = load_settings(
+        bot_token=TEST_TOKEN,
+        staff_chat_id=STAFF_CHAT_ID,
+        db_path=db_path,
+        business_hours="00:00-24:00",  # on the real clock: no off-hours reply to account for
+        send_limits="inf,inf,inf",
+    )
+    stack = BotStack(fake, settings)
+    runner = web.AppRunner(build_webhook_app(stack.pump, path="/hook", secret=SECRET), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    stack.url = f"http://{host}:{port}"
+    sender = asyncio.create_task(stack.sender.run())
+    yield stack
+    stack.sender.stop()
+    await asyncio.gather(sender, return_exceptions=True)
+    await runner.cleanup()
+    stack.close()
+
+
+async def test_a_lock_held_for_10_s_stalls_neither_the_webhook_nor_healthz_and_loses_nothing(stack, fake):
+    hook, health = f"{stack.url}/hook", f"{stack.url}{HEALTHZ_PATH}"
+    headers = {SECRET_HEADER: SECRET}
+    updates = []
+    loop_watch = Loop()
+    async with aiohttp.ClientSession() as http:
+        first = {**fake.text_update("在吗", user_id=FIRST_CUSTOMER), "update_id": 1}
+        assert (await _timed(http, "POST", hook, json=first, headers=headers))[0] == 200
+        updates.append(first)
+
+        other = sqlite3.connect(stack.settings.db_path, isolation_level=None, timeout=10)
+        other.execute("BEGIN EXCLUSIVE")  # a backup, an operator's sqlite3, a Datasette write …
+        loop_watch.start()
+        loop = asyncio.get_running_loop()
+        locked_at, refused, answers = loop.time(), [], []
+        while loop.time() - locked_at < LOCK_S:
+            update_id = len(updates) + 1
+            update = {**fake.text_update("你好", user_id=FIRST_CUSTOMER + update_id), "update_id": update_id}
+            updates.append(update)
+            status, took = await _timed(http, "POST", hook, json=update, headers=headers)
+            answers.append(("webhook", status, took))
+            if status != 200:
+                refused.append(update)
+            answers.append(("healthz", *await _timed(http, "GET", health)))
+            await asyncio.sleep(POST_EVERY_S)
+        other.execute("COMMIT")
+        other.close()
+        await loop_watch.stop()
+
+        slow = [(what, status, round(took, 3)) for what, status, took in answers if took >= ANSWER_WITHIN_S]
+        assert slow == [], f"answers slower than {ANSWER_WITHIN_S} s while the database was locked: {slow}"
+        assert {status for what, status, _ in answers if what == "webhook"} <= {200, 503}
+        assert all(status == 200 for what, status, _ in answers if what == "healthz")
+        assert refused, "the database was locked: some update must have been refused for Telegram to repeat"
+        assert loop_watch.worst < ANSWER_WITHIN_S
+
+        # Telegram repeats what got a 503; each repeat is stored (or found stored already) and acknowledged.
+        for update in refused:
+            async with asyncio.timeout(30):
+                while (await _timed(http, "POST", hook, json=update, headers=headers))[0] != 200:
+                    await asyncio.sleep(0.2)
+
+    await stack.pump.drain()
+    async with asyncio.timeout(30):
+        while stack.sender._unrecorded or stack.storage.outbox("pending"):
+            await stack.sender.flush()
+            await asyncio.sleep(0.05)
+    assert {stack.status(u["update_id"]) for u in updates} == {"done"}
+    customers = {u["message"]["chat"]["id"] for u in updates}
+    stored = {c for c in customers if any(m["direction"] == "in" for m in stack.storage.messages(c))}
+    assert stored == customers  # every message is in the database
+    answered = {c.params["chat_id"] for c in fake.calls("sendMessage", ok=True)}
+    assert customers <= answered  # and every customer got an answer
+
+
+async def test_the_storage_thread_runs_jobs_in_order_with_urgent_ones_first():
+    worker = StorageThread()
+    gate = threading.Event()
+    done: list[str] = []
+    blocker = worker.submit(gate.wait)  # holds the thread while the others queue up
+    futures = [
+        worker.submit(done.append, "a"),
+        worker.submit(done.append, "b"),
+        worker.submit(done.append, "stored-update-1", urgent=True),
+        worker.submit(done.append, "stored-update-2", urgent=True),
+    ]
+    gate.set()
+    blocker.result(5)
+    for future in futures:
+        future.result(5)
+    worker.close()
+    assert done == ["stored-update-1", "stored-update-2", "a", "b"]
+    with pytest.raises(RuntimeError):
+        worker.submit(done.append, "late")
+
+
+async def test_a_job_error_is_raised_to_the_awaiting_adapter():
+    worker = StorageThread()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        await worker.run(_locked)
+    assert await worker.run(sum, [1, 2]) == 3
+    worker.close()
+
+
+def _locked() -> None:
+    raise sqlite3.OperationalError("database is locked")
+
+
+def test_the_webhook_store_wait_is_documented_and_under_the_bound():
+    assert STORE_WAIT_S < ANSWER_WITHIN_S
+    figure = f"{STORE_WAIT_S * 1000:.0f} ms"
+    root = Path(__file__).resolve().parent.parent
+    assert figure in (root / "README.md").read_text()
+    assert figure in (root / "deploy" / "README.md").read_text()
+
+
+async def test_a_queued_job_still_runs_when_its_awaiting_task_is_cancelled(db_path):
+    """A shutdown's grace period running out must not drop the record of a send Telegram confirmed."""
+    from bot.storage import open_storage
+
+    storage = open_storage(db_path)
+    gate = threading.Event()
+    storage.thread.submit(gate.wait)  # the thread is busy: the next job waits in the queue
+    waiting = asyncio.create_task(storage.run(storage.set_state, "recorded", "yes"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    storage.finish()
+    assert storage.state("recorded") == "yes"
+    storage.close()
