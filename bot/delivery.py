@@ -353,7 +353,11 @@ class Sender:
         return row[0] if row else None
 
     def relay_budget(self, staff_chat_id: int) -> float:
-        """Return a staff group's relay budget: messages it may still take this minute minus its queue."""
+        """Return a staff group's relay budget: messages it may still take this minute minus its queue.
+
+        Called by :class:`bot.staffgroups.StaffGroups` on the storage thread (the desk's work): it reads
+        the queue there and only reads the budget's windows, which the event loop writes.
+        """
         free = self.budget.group_free(staff_chat_id, self._now())
         return free - self.storage.staff_load(staff_chat_id)
 

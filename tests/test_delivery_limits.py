@@ -209,3 +209,25 @@ async def test_a_lane_that_never_ends_is_logged_with_where_it_waits(db_path, cap
         never.set()
         await asyncio.gather(*sender._busy.values())
         storage.close()
+
+
+async def test_one_staff_group_in_trouble_holds_only_its_own_relays_and_is_told_when_back(db_path, caplog):
+    first, second = -100888, -100999
+    settings = load_settings(
+        bot_token="1:x", db_path=db_path, staff_chat_id=f"{first},{second}", send_limits="inf,inf,inf"
+    )
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = FixedClock(TEN_AM)
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        storage.enqueue(first, "sendMessage", {"chat_id": first, "text": "客户:在吗"}, clock.now)
+        storage.enqueue(second, "sendMessage", {"chat_id": second, "text": "客户:你好"}, clock.now)
+        fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found", chat_id=first)
+        assert await sender.flush() == 1  # the other group is not held back
+        assert [c.params["chat_id"] for c in fake.calls("sendMessage", ok=True)] == [second]
+        clock.now += timedelta(minutes=2)
+        assert await sender.flush() == 1  # fixed: the kept relay goes
+        assert await sender.flush() == 1  # then the group is told, in its own chat only
+        told = [c.params for c in fake.calls("sendMessage", ok=True) if "恢复可用" in c.params["text"]]
+        assert [p["chat_id"] for p in told] == [first] and "chat not found" in told[0]["text"]
+        storage.close()
