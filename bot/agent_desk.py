@@ -26,6 +26,14 @@ from datetime import datetime
 from typing import Any
 
 from bot import relay
+from bot.buttons import (  # re-exported: the routers and tests use them from here
+    CALLBACK_EDIT,
+    CALLBACK_PICK,
+    CALLBACK_SEND_ANYWAY,
+    CALLBACK_SUGGEST,
+    callback_data,
+    parse_callback,
+)
 from bot.desk import SupportDesk
 from bot.storage import Customer, StaffMessage, from_iso, to_iso
 from guards import Hit, Verdict, check, mark_spans
@@ -59,11 +67,6 @@ log = logging.getLogger(__name__)
 BUTTON_SUGGEST = "发送建议话术"
 BUTTON_EDIT = "修改后重发"
 BUTTON_SEND_ANYWAY = "仍然发送"  # only under a review-level hold (likely rude, not confident); audited
-CALLBACK_PREFIX = "kefu"
-CALLBACK_SUGGEST = "s"
-CALLBACK_EDIT = "e"
-CALLBACK_SEND_ANYWAY = "a"
-CALLBACK_PICK = "p"  # a script the desk suggested under a customer's message: send it
 MARK_OPEN, MARK_CLOSE = "【", "】"
 GUARD_ERROR_CATEGORY = "守卫故障"
 
@@ -75,33 +78,11 @@ TEXT_EDIT_HELD = "⛔ 修改未通过检查，客户看到的仍是修改前的�
 TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
 TEXT_NOTHING_TO_DO = "这条消息已处理，无需再次发送"
 TEXT_BUTTON_REFUSED = "无效的按钮，未执行"
-MAX_CALLBACK_BYTES = 64  # Telegram's limit: longer data was not made by a button
-MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
 TEXT_REVIEW_HELD = "⚠️ 可能不礼貌，已暂缓发送：可发送建议话术、修改后重发，或确认后仍然发送（会记录）"
 TEXT_SENT_ANYWAY = "✅ 已按原文发送（已记录）"
 TEXT_NOT_ALLOWED = "可以发送 ✅"
 TEXT_WOULD_BLOCK = "会被拦截 ⛔"
 TEXT_WOULD_REVIEW = "可能不礼貌 ⚠️ 会暂缓发送（可确认后仍然发送，会记录）"
-
-
-def callback_data(action: str, row_id: int) -> str:
-    """Return the callback data of a button on a held message, e.g. ``kefu:s:12`` (well under 64 bytes)."""
-    return f"{CALLBACK_PREFIX}:{action}:{row_id}"
-
-
-def parse_callback(data: str | None) -> tuple[str, int] | None:
-    """Return ``(action, staff message row id)`` for data made by :func:`callback_data`, else None.
-
-    Anything a button of ours cannot carry (over 64 bytes, a row id that is not plain ASCII digits or
-    past SQLite's range) is None.
-    """
-    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
-        return None
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not (parts[2].isascii() and parts[2].isdigit()):
-        return None
-    row_id = int(parts[2])
-    return (parts[1], row_id) if row_id <= MAX_ROW_ID else None
 
 
 def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import relay
+from bot.buttons import CALLBACK_PICK, callback_data
 from bot.settings import Settings
 from bot.staffgroups import StaffGroups
 from bot.storage import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
@@ -403,9 +404,8 @@ class SupportDesk:
             )
             sure = f"{suggestion.confidence:.0%}"
             text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
-            markup = {
-                "inline_keyboard": [[{"text": BUTTON_SEND_SUGGESTION, "callback_data": f"kefu:p:{row}"}]]
-            }
+            pick = {"text": BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
+            markup = {"inline_keyboard": [[pick]]}
             self.storage.enqueue(
                 staff,
                 "sendMessage",
