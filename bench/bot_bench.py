@@ -10,7 +10,7 @@ follow-ups, thanks, the odd rude one…), records when each update became availa
 and when each Bot API call arrived.
 
 Three bots, one after the other, each against its own fresh state:
-- kefu: exactly what ``kefu run`` runs (:func:`bot.runner.run_bot`: raw ``getUpdates`` → inbox table →
+- kefu: exactly what ``kefu run`` runs (:func:`bot.ops.runner.run_bot`: raw ``getUpdates`` → inbox table →
   dispatcher → desk (SQLite storage, guard on every reply) → outbox → sender → sendMessage /
   copyMessage / createForumTopic), with a fresh SQLite file, the staff chat set (relays to one forum
   topic per customer) and the send limits raised (``KEFU_SEND_LIMITS=1e9,1e9,1e9``; the fake does not
@@ -361,7 +361,7 @@ def _phase(records: dict[str, Any], latencies: list[float], cpu_s: float, unansw
 
 # --- the two bots -----------------------------------------------------------------------------
 class Kefu:
-    """The real bot (``bot.runner.run_bot``) over a fresh database, send limits raised."""
+    """The real bot (``bot.ops.runner.run_bot``) over a fresh database, send limits raised."""
 
     def __init__(self, url: str, workdir: Path) -> None:
         self.url = url
@@ -373,8 +373,8 @@ class Kefu:
 
     async def start(self) -> None:
         """Start ``run_bot`` with the bench's settings; return once the database exists."""
-        import bot.runner as runner
-        from bot.settings import Settings, load_settings
+        import bot.ops.runner as runner
+        from bot.ops.settings import Settings, load_settings
 
         os.environ.update(
             KEFU_BOT_TOKEN=FakeTelegram().token,
@@ -511,7 +511,7 @@ class KefuProcess(Kefu):
 
 def _raised_sender(sender_cls: type) -> type:
     """Return a Sender subclass whose send limits are raised (whatever limit parameters it takes)."""
-    from bot.ratelimit import Limits
+    from bot.telegram.ratelimit import Limits
 
     params = inspect.signature(sender_cls.__init__).parameters
     raised: dict[str, Any] = {}
@@ -787,7 +787,7 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
             await bot.start()
             if isinstance(bot, Kefu):
                 print(
-                    f"kefu: bot.runner.run_bot, db {bot.db_path}, outbound guard on the session:"
+                    f"kefu: bot.ops.runner.run_bot, db {bot.db_path}, outbound guard on the session:"
                     f" {bot.outbound_gate()}"
                 )
             phases: dict[str, Phase] = {}

@@ -8,7 +8,7 @@ The fake Bot API (tests/fakeapi.py with tests/fakelimits.py) runs in a separate 
 Telegram as it is: every call answers after ``--rtt-ms`` (150 ms: a bot in Asia) and the three send
 limits are enforced with 429 ``retry_after`` (30 messages/s per bot, 1/s per private chat, 20/min
 per group; creating, renaming or pinning in a group counts, tdlib/td#2592). kefu is exactly what
-``kefu run`` runs (:func:`bot.runner.run_bot`) with Telegram's default limits, in this process.
+``kefu run`` runs (:func:`bot.ops.runner.run_bot`) with Telegram's default limits, in this process.
 
 Scenario: ``--customers`` customers each send ``--messages`` messages at random moments within
 ``--window-s`` seconds (realistic texts: tests/data/intent_cases.jsonl, one customer's texts distinct);
@@ -443,8 +443,8 @@ def measure(records: dict[str, Any], db: Path, rtt: float, groups: int) -> dict[
 
 # --- the run --------------------------------------------------------------------------------------
 async def run(args: argparse.Namespace, server: Server) -> None:
-    import bot.runner as runner
-    from bot.settings import load_settings
+    import bot.ops.runner as runner
+    from bot.ops.settings import load_settings
 
     groups = [FIRST_GROUP - n for n in range(args.groups)]
     plan = plan_customers(args.customers, args.messages, args.window_s, args.seed)

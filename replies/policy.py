@@ -506,7 +506,7 @@ def _answer(
 ) -> tuple[list[Send], TicketOrder | None, list[str]]:
     """Return the scripts answering ``intent`` by its handler, with a complaint's ticket order and notices."""
     rule = policy.rule(intent.key)
-    if rule.handler == "faq":  # the shop's answer: script "faq", variant = the FAQ id (bot.shop)
+    if rule.handler == "faq":  # the shop's answer: script "faq", variant = the FAQ id (bot.ops.shop)
         return ([Send("faq", intent.guess)] if intent.guess else []), None, []
     script = rule.script
     if script is None:

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from fakeapi import FakeTelegram
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.polling import poll
-from bot.settings import Settings, load_settings
-from bot.storage import open_storage
+from bot.desk.customers import SupportDesk
+from bot.ops.settings import Settings, load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.app import build_dispatcher
+from bot.telegram.inbox import Inbox, UpdatePump
+from bot.telegram.polling import poll
+from bot.telegram.sender import Sender
 
 TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 STAFF_CHAT_ID = -1001234567890

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.bans import TEXT_NO_BANS
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.bans import TEXT_NO_BANS
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
 
 CUSTOMER = 8080
 AGENT = 7
@@ -110,7 +110,7 @@ async def test_ban_outside_a_customer_topic_says_where_to_use_it(fake, shop):
 async def test_a_banned_customer_gets_no_busy_reply(fake, shop, db_path):
     from datetime import UTC, datetime, timedelta
 
-    from bot.desk import CustomerRef, SupportDesk
+    from bot.desk.customers import CustomerRef, SupportDesk
 
     storage = open_storage(db_path)
     desk = SupportDesk(storage, shop)

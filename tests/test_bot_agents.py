@@ -10,8 +10,7 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot import outbound_guard
-from bot.agent_desk import (
+from bot.desk.agents import (
     BUTTON_EDIT,
     BUTTON_SEND_ANYWAY,
     BUTTON_SUGGEST,
@@ -25,11 +24,12 @@ from bot.agent_desk import (
     mark_hits,
     parse_callback,
 )
-from bot.app import build_dispatcher
-from bot.delivery import NOTICE_BLOCKED, Sender
-from bot.desk import SupportDesk
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.customers import SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.app import build_dispatcher
+from bot.telegram.sender import NOTICE_BLOCKED, Sender
 from guards import check
 from replies import render
 
@@ -408,7 +408,7 @@ async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
     def broken(text: str):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr("bot.desk.check", broken)
+    monkeypatch.setattr("bot.desk.customers.check", broken)
     await rig.agent_says(CLEAN, at(10, 1))
     assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]

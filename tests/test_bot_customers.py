@@ -10,10 +10,10 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot.app import build_dispatcher
-from bot.delivery import NOTICE_BLOCKED, Sender
-from bot.desk import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
-from bot.storage import open_storage
+from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
+from bot.store.sqlite import open_storage
+from bot.telegram.app import build_dispatcher
+from bot.telegram.sender import NOTICE_BLOCKED, Sender
 from replies import Intent, render
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -216,7 +216,7 @@ async def test_group_messages_are_not_customers(rig):
 
 
 async def test_no_staff_chat_means_no_relay(fake, db_path):
-    from bot.settings import load_settings
+    from bot.ops.settings import load_settings
 
     settings = load_settings(db_path=db_path, bot_token=fake.token)
     rig = Rig(fake, settings)

@@ -12,9 +12,9 @@ import pytest
 from aiogram.utils.backoff import BackoffConfig
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.inbox import Inbox, UpdatePump
-from bot.settings import load_settings
-from bot.storage import is_unavailable
+from bot.ops.settings import load_settings
+from bot.store.sqlite import is_unavailable
+from bot.telegram.inbox import Inbox, UpdatePump
 
 CUSTOMER = 5151
 QUICK = BackoffConfig(min_delay=0.05, max_delay=0.1, factor=1.5, jitter=0.0)
@@ -60,8 +60,8 @@ class Rig(BotStack):
 
 @pytest.fixture
 async def rig(fake, db_path, monkeypatch):
-    monkeypatch.setattr("bot.storage.BUSY_TIMEOUT_MS", 50)
-    monkeypatch.setattr("bot.polling.BACKOFF", QUICK)
+    monkeypatch.setattr("bot.store.sqlite.BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("bot.telegram.polling.BACKOFF", QUICK)
     # Open around the clock: these tests run on the real clock, and off-hours would add a reply.
     settings = load_settings(
         bot_token=TEST_TOKEN,
@@ -106,7 +106,7 @@ async def test_nothing_is_acknowledged_while_another_process_holds_the_lock(rig,
 
 
 async def test_a_lock_while_handling_keeps_the_update_pending_and_retries_it(rig, caplog):
-    caplog.set_level(logging.ERROR, logger="bot.inbox")
+    caplog.set_level(logging.ERROR, logger="bot.telegram.inbox")
     first = rig.fake.text_update("我要投诉,东西是坏的", user_id=CUSTOMER)
     second = rig.fake.text_update("谢谢", user_id=CUSTOMER)
     rig.pump.accept([first, second])  # stored; handling starts at the next await

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo import HELP, mark_hits, run_demo
-from bot.storage import table_counts
+from bot.commands.demo import HELP, mark_hits, run_demo
+from bot.store.sqlite import table_counts
 from guards import check
 from replies import render
 from replies.hanzi import to_script

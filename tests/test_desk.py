@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.desk as desk_module
-from bot.desk import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, CustomerRef, SupportDesk
-from bot.settings import load_settings
-from bot.storage import from_iso, open_storage
+import bot.desk.customers as desk_module
+from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, CustomerRef, SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import from_iso, open_storage
 from guards import Verdict, check
 from replies import classify, render
 from replies.calendar import festival
@@ -279,7 +279,7 @@ def test_acknowledgements_get_nothing(desk, text):
 
 
 def test_a_suggestion_ignored_when_the_agent_answers_in_own_words(desk, settings):
-    from bot.storage import open_storage as reopen
+    from bot.store.sqlite import open_storage as reopen
 
     staffed = SupportDesk(reopen(settings.db_path), settings.model_copy(update={"staff_chat_id": -100}))
     staffed.classify = lambda text, platforms=None: classify_as("complaint", 0.3)

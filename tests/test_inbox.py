@@ -10,8 +10,8 @@ import pytest
 from aiogram.utils.backoff import BackoffConfig
 from conftest import BotStack, poll_until
 
-from bot.inbox import Inbox, chat_key
-from bot.storage import open_storage
+from bot.store.sqlite import open_storage
+from bot.telegram.inbox import Inbox, chat_key
 
 CUSTOMER = 4242
 
@@ -61,7 +61,7 @@ async def test_nothing_is_acknowledged_while_the_database_cannot_store(rig, monk
 
     monkeypatch.setattr(rig.inbox, "store", flaky_store)
     monkeypatch.setattr(
-        "bot.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
+        "bot.telegram.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
     )
     await poll_until(rig, lambda: rig.statuses().get(update_id) == "done")
     assert failures["left"] == 0

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot import memory
+from bot.ops import memory
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")

@@ -9,10 +9,10 @@ from aiogram import methods
 from aiogram.types import InputMediaPhoto
 from fakeapi import FakeTelegram
 
-from bot import outbound_guard
-from bot.delivery import NOTICE_GUARD_BLOCKED, Sender
-from bot.outbound_guard import OutboundBlocked, OutboundGuard, outgoing_texts
-from bot.storage import open_storage
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.outbound_guard import OutboundBlocked, OutboundGuard, outgoing_texts
+from bot.telegram.sender import NOTICE_GUARD_BLOCKED, Sender
 from guards import check
 
 CUSTOMER = 42
@@ -172,7 +172,7 @@ def test_outgoing_texts(method, expected):
 
 
 def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
-    from bot import verdicts
+    from bot.desk import verdicts
     from guards import default_guard
 
     calls = []
@@ -192,7 +192,7 @@ def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
 
 
 def test_a_new_shop_guard_starts_a_new_memo(monkeypatch):
-    from bot import verdicts
+    from bot.desk import verdicts
     from guards import default_guard
 
     calls = []

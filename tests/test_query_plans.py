@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.board import collect
-from bot.desk import CustomerRef, SupportDesk
-from bot.inbox import Inbox
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.board import collect
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.inbox import Inbox
 
 CASES = Path(__file__).parent / "data" / "intent_cases.jsonl"
 # Tables that grow with the shop's history; a SCAN of any of them is a bug.

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import replies.hanzi
 from bot.commands.classify import classify_command
-from bot.desk import CustomerRef, SupportDesk
-from bot.settings import ConfigError, load_settings
-from bot.storage import open_storage
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.settings import ConfigError, load_settings
+from bot.store.sqlite import open_storage
 from replies import render
 from replies.hanzi import REPLY_SCRIPTS, is_traditional, reply_script_for, to_script
 

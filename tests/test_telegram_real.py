@@ -14,10 +14,17 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot import outbound_guard
-from bot.agent_desk import TEXT_EDIT_SYNCED
-from bot.app import build_dispatcher
-from bot.delivery import (
+from bot.desk.agents import TEXT_EDIT_SYNCED
+from bot.desk.customers import SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.app import build_dispatcher
+from bot.telegram.inbox import Inbox, UpdatePump
+from bot.telegram.kinds import utf16_len
+from bot.telegram.relay import relay_calls
+from bot.telegram.routers.chat_events import NOTICE_ANONYMOUS, NOTICE_UNBLOCKED, TEXT_NOT_AN_AGENT
+from bot.telegram.sender import (
     ALBUM_SETTLE_S,
     NOTICE_BLOCKED,
     NOTICE_DEACTIVATED,
@@ -25,13 +32,6 @@ from bot.delivery import (
     NOTICE_STAFF_BACK,
     Sender,
 )
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.relay import relay_calls
-from bot.routers.chat_events import NOTICE_ANONYMOUS, NOTICE_UNBLOCKED, TEXT_NOT_AN_AGENT
-from bot.settings import load_settings
-from bot.storage import open_storage
-from bot.telegram_kinds import utf16_len
 from guards import check
 from replies import render
 

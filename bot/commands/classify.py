@@ -23,8 +23,8 @@ from typing import Any
 import click
 
 from bot.commands import read_numbered, settings_or_exit
-from bot.settings import Settings
-from bot.shop import use_shop_folder
+from bot.ops.settings import Settings
+from bot.ops.shop import use_shop_folder
 from replies import Intent, classify, render
 from replies.faq import default_faq, with_faq
 from replies.hanzi import reply_script_for, to_script

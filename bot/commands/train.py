@@ -33,7 +33,7 @@ def choice_examples(rows: list[dict]) -> list[dict[str, str]]:
 
 
 def _db_choices(path: Path) -> list[dict[str, str]]:
-    from bot.storage import open_storage
+    from bot.store.sqlite import open_storage
 
     storage = open_storage(path)
     try:

@@ -1,0 +1,180 @@
+"""Chat events that are not messages: a customer blocking the bot, a reaction, a topic an admin closed.
+
+- ``my_chat_member`` in a private chat: the customer blocked (``kicked``) or restarted the bot; the
+  customer is marked at once (not at the next failed send) and the topic is told.
+- ``message_reaction`` in a private chat: one line in the customer's topic naming the reactions and the
+  message they are on (a queued run of such lines is merged like any text relay).
+- ``forum_topic_closed`` / ``forum_topic_reopened`` in the staff chat: remembered, so the topic is reopened
+  when its customer writes again (:func:`bot.telegram.relay.reopen_closed_topic`).
+- An admin posting anonymously in a customer's topic while ``KEFU_AGENT_IDS`` is set: nobody can tell who
+  wrote, so it is not sent, and the topic says so (with the list empty the agents router takes it).
+- :func:`build_last_router`, tried after every other router: a button press nobody handled (someone who
+  is not an agent, an unknown button) still gets ``answerCallbackQuery``, so its spinner stops.
+
+These handlers are registered, so ``Dispatcher.resolve_used_update_types`` asks Telegram for these updates
+(``allowed_updates`` of ``getUpdates`` and ``setWebhook``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, MessageReactionUpdated
+
+from bot.desk.agents import AgentDesk, AgentRef
+from bot.desk.customers import SupportDesk
+from bot.ops.settings import Settings
+from bot.store.sqlite import Storage
+from bot.telegram import relay
+from bot.telegram.callbacks import answer_query
+from bot.telegram.filters import Inline
+from bot.telegram.kinds import SERVICE_KINDS
+from bot.telegram.routers.agents import IsAgent, is_anonymous_admin
+from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.staffgroups import StaffGroups
+
+__all__ = [
+    "NOTICE_ANONYMOUS",
+    "NOTICE_UNBLOCKED",
+    "TEXT_NOT_AN_AGENT",
+    "build_last_router",
+    "build_router",
+    "reaction_line",
+]
+
+NOTICE_UNBLOCKED = "客户已重新启用机器人"
+NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服，消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
+TEXT_NOT_AN_AGENT = "只有客服可以使用这个按钮"
+SNIPPET = 20
+
+
+def _notice(db: Storage, staff: int, customer_id: int, text: str, at) -> None:
+    method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
+    db.enqueue(staff, method, params, at, customer_id=customer_id)
+
+
+async def member_changed(event: ChatMemberUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
+    """The customer blocked or restarted the bot: mark it now and tell the topic once."""
+
+    def work() -> None:
+        customer = db.customer(event.chat.id)
+        if customer is None:
+            return
+        blocked = event.new_chat_member.status == "kicked"
+        if bool(customer.blocked) == blocked:
+            return
+        with db.transaction():
+            db.update_customer(customer.id, blocked=int(blocked))
+            staff = StaffGroups(db, settings).current(customer)  # the group the customer's topic is in
+            if staff is not None:
+                text = NOTICE_BLOCKED if blocked else NOTICE_UNBLOCKED
+                _notice(db, staff, customer.id, text, event.date)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    sender.notify()
+
+
+def reaction_line(emojis: list[str], text: str | None) -> str:
+    """Return the one topic line for a customer's reaction on a message whose text is ``text``.
+
+    >>> reaction_line(["👍", "❤"], "好的")
+    '客户对「好的」回应了 👍❤'
+    """
+    body = " ".join((text or "").split())
+    target = f"「{body[:SNIPPET]}{'…' if len(body) > SNIPPET else ''}」" if body else "一条消息"
+    return f"客户对{target}回应了 {''.join(emojis)}" if emojis else f"客户撤回了对{target}的回应"
+
+
+def _emoji(reaction) -> str:
+    return getattr(reaction, "emoji", None) or ("⭐" if reaction.type == "paid" else "[自定义表情]")
+
+
+async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
+    """A customer reacted to a message in the private chat: one line in the topic (none when banned)."""
+
+    def work() -> None:
+        customer = db.customer(event.chat.id)
+        staff = StaffGroups(db, settings).current(customer) if customer is not None else None
+        if customer is None or staff is None or customer.banned_at is not None:
+            return
+        rows = db.rows(
+            "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            [event.chat.id, event.message_id],
+        )
+        line = reaction_line([_emoji(r) for r in event.new_reaction], rows[0]["text"] if rows else None)
+        params = {"chat_id": staff, relay.TOPIC_KEY: customer.id, "text": line}
+        db.enqueue(staff, "sendMessage", params, event.date, customer_id=customer.id)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    sender.notify()
+
+
+async def topic_closed(message: Message, db: Storage, settings: Settings) -> None:
+    """An admin closed or reopened a customer's topic: remember it."""
+
+    def work() -> None:
+        if message.chat.id not in settings.staff_chat_ids:
+            return
+        thread = message.message_thread_id
+        customer = db.customer_by_topic(thread, message.chat.id) if thread else None
+        if customer is not None:
+            relay.mark_topic_closed(db, customer.id, message.forum_topic_closed is not None)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+
+
+class AnonymousWhileListed(Filter):
+    """True for an anonymous admin's message in the staff chat while ``KEFU_AGENT_IDS`` is set."""
+
+    async def __call__(self, message: Message, settings: Settings) -> bool:
+        return (
+            bool(settings.agent_ids)
+            and message.chat.id in settings.staff_chat_ids
+            and is_anonymous_admin(message, message.chat.id)
+        )
+
+
+async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+    """An anonymous admin wrote in a customer's topic: not sent (who wrote is unknown); the topic is told."""
+
+    def work() -> None:
+        thread = message.message_thread_id
+        customer = db.customer_by_topic(thread, message.chat.id) if message.is_topic_message else None
+        if customer is None:
+            return
+        agents = AgentDesk(desk, message.chat.id)
+        when = (
+            message.date if isinstance(message.date, datetime) else datetime.fromtimestamp(message.date, UTC)
+        )
+        ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
+        if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
+            agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    sender.notify()
+
+
+async def unhandled_button(query: CallbackQuery, settings: Settings) -> None:
+    """A button press no other handler took: answer it, so the spinner stops."""
+    await answer_query(query, None if await IsAgent()(query, settings) else TEXT_NOT_AN_AGENT)
+
+
+def build_last_router() -> Router:
+    """Return a new router tried after all others: it answers every button press left unanswered."""
+    router = Router(name=__name__ + ".last")
+    router.callback_query()(unhandled_button)
+    return router
+
+
+def build_router() -> Router:
+    """Return a new router for chat-member, reaction and topic open/close events."""
+    router = Router(name=__name__)
+    router.my_chat_member(Inline(F.chat.type == "private"))(member_changed)
+    router.message_reaction(Inline(F.chat.type == "private"))(reacted)
+    router.message(Inline(F.forum_topic_closed | F.forum_topic_reopened))(topic_closed)
+    router.message(AnonymousWhileListed(), Inline(~F.content_type.in_(SERVICE_KINDS)))(anonymous_refused)
+    router.edited_message(AnonymousWhileListed())(anonymous_refused)
+    return router
