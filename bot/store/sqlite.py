@@ -1,9 +1,10 @@
-"""The bot's SQLite file, through sqlite-utils: schema, migrations and the few queries the bot needs.
+"""The bot's SQLite store, through sqlite-utils: every query the bot runs, in short transactions.
 
 One file holds everything (WAL, foreign keys on, busy timeout): customers, conversations, tickets,
-messages, guard_events, outbox, agents. Times are ISO-8601 UTC strings, so the file reads well in
-datasette as-is (``datasette kefu.db``). Every write is one short transaction
-(``with storage.transaction(): ...``); schema changes happen only through :data:`MIGRATIONS`.
+messages, guard_events, outbox, agents, the inbox's updates. Times are ISO-8601 UTC strings, so the file
+reads well in datasette as-is (``datasette kefu.db``). Every write is one short transaction
+(``with storage.transaction(): ...``); the tables are in :mod:`bot.store.schema`, changed only through
+its :data:`~bot.store.schema.MIGRATIONS`; reads return the records of :mod:`bot.store.records`.
 
 Example::
 
@@ -13,25 +14,34 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import concurrent.futures
 import contextlib
 import functools
 import json
 import logging
-import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from dataclasses import fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database
+
+from bot.store.files import create_private, file_identity
+from bot.store.records import (
+    Agent,
+    Conversation,
+    Customer,
+    OutboxRow,
+    StaffMessage,
+    Suggestion,
+    Ticket,
+    from_iso,
+    to_iso,
+)
+from bot.store.schema import MIGRATIONS, TABLES
+from bot.store.thread import StorageThread, log_failure
 
 __all__ = [
     "MIGRATIONS",
@@ -66,283 +76,6 @@ JOURNAL_SIZE_LIMIT = 1024 * 1024
 #: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
 #: has to copy, and the free space it needs, stay at about 1 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 256
-TABLES = (
-    "customers",
-    "conversations",
-    "tickets",
-    "messages",
-    "guard_events",
-    "outbox",
-    "agents",
-    "updates",
-    "staff_messages",
-    "suggestions",
-)
-
-MIGRATIONS = Migrations("kefu")
-
-
-@MIGRATIONS()
-def m001_initial(db: Database) -> None:
-    """Create the seven tables and their indexes."""
-    db["customers"].create(
-        {
-            "id": int,  # Telegram user id
-            "chat_id": int,
-            "name": str,
-            "username": str,
-            "topic_id": int,
-            "blocked": int,
-            "off_hours_stretch": str,  # start of the off-hours stretch already answered
-            "created_at": str,
-            "last_seen_at": str,
-        },
-        pk="id",
-        not_null={"chat_id", "created_at"},
-        defaults={"blocked": 0},
-    )
-    db["agents"].create(
-        {"id": int, "number": str, "name": str, "created_at": str},
-        pk="id",
-        not_null={"number", "created_at"},
-    )
-    db["agents"].create_index(["number"], unique=True)
-    db["conversations"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "status": str,  # open | closed | closed_uncivil
-            "uncivil_count": int,
-            "human_requests": int,
-            "handed_over_at": str,
-            "waiting_since": str,  # first customer message no agent has answered yet
-            "busy_sent_at": str,
-            "last_customer_at": str,
-            "last_agent_at": str,
-            "agent_id": int,
-            "opened_at": str,
-            "closed_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("agent_id", "agents", "id")],
-        not_null={"customer_id", "status", "opened_at"},
-        defaults={"status": "open", "uncivil_count": 0, "human_requests": 0},
-    )
-    db["conversations"].create_index(["customer_id", "status"])
-    db["conversations"].create_index(["status", "waiting_since"])
-    db["tickets"].create(
-        {
-            "id": int,
-            "number": str,
-            "customer_id": int,
-            "conversation_id": int,
-            "kind": str,
-            "status": str,  # open | closed
-            "urgent": int,
-            "followups": int,
-            "created_at": str,
-            "due_answer_at": str,
-            "due_settle_at": str,
-            "answered_at": str,
-            "closed_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("conversation_id", "conversations", "id")],
-        not_null={"number", "customer_id", "kind", "status", "created_at"},
-        defaults={"status": "open", "urgent": 0, "followups": 0},
-    )
-    db["tickets"].create_index(["number"], unique=True)
-    db["tickets"].create_index(["customer_id", "status"])
-    db["messages"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "conversation_id": int,
-            "direction": str,  # in | out
-            "sender": str,  # customer | bot | agent
-            "agent_id": int,
-            "text": str,
-            "content_kind": str,  # text | photo | sticker | ...
-            "chat_id": int,
-            "telegram_message_id": int,
-            "intent": str,
-            "script_key": str,
-            "version": int,
-            "edit_of": int,
-            "off_hours": int,
-            "at": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("customer_id", "customers", "id"),
-            ("conversation_id", "conversations", "id"),
-            ("agent_id", "agents", "id"),
-            ("edit_of", "messages", "id"),
-        ],
-        not_null={"customer_id", "direction", "sender", "at"},
-        defaults={"version": 1, "off_hours": 0, "content_kind": "text"},
-    )
-    db["messages"].create_index(["customer_id", "direction", "sender", "at"])
-    db["messages"].create_index(["chat_id", "telegram_message_id"])
-    db["guard_events"].create(
-        {
-            "id": int,
-            "agent_id": int,
-            "customer_id": int,
-            "source": str,  # agent | bot
-            "text": str,
-            "allowed": int,
-            "hits": str,  # JSON list of hits
-            "suggestion": str,
-            "at": str,
-        },
-        pk="id",
-        foreign_keys=[("agent_id", "agents", "id"), ("customer_id", "customers", "id")],
-        not_null={"source", "text", "allowed", "hits", "at"},
-    )
-    db["outbox"].create(
-        {
-            "id": int,
-            "chat_id": int,
-            "method": str,
-            "payload": str,  # JSON parameters of the Bot API method
-            "status": str,  # pending | sent | failed
-            "attempts": int,
-            "customer_id": int,
-            "message_id": int,  # the messages row this delivery belongs to
-            "created_at": str,
-            "next_attempt_at": str,
-            "sent_at": str,
-            "telegram_message_id": int,
-            "last_error": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
-        not_null={"chat_id", "method", "payload", "status", "created_at"},
-        defaults={"status": "pending", "attempts": 0},
-    )
-    db["outbox"].create_index(["status", "id"])
-
-
-@MIGRATIONS()
-def m002_inbox(db: Database) -> None:
-    """Add the ``updates`` table: every raw inbound update, stored before it is acknowledged."""
-    db["updates"].create(
-        {
-            "update_id": int,
-            "raw": str,  # the update's JSON as Telegram sent it
-            "status": str,  # pending | done | ignored | malformed | failed
-            "error": str,
-            "received_at": str,
-            "handled_at": str,
-        },
-        pk="update_id",
-        not_null={"raw", "status", "received_at"},
-        defaults={"status": "pending"},
-    )
-    db["updates"].create_index(["status"])
-
-
-@MIGRATIONS()
-def m003_agent_side(db: Database) -> None:
-    """Agent side: staff-topic messages of agents, the topic title shown, and small bot state (the board)."""
-    db["customers"].add_column("topic_name", str)
-    db["staff_messages"].create(
-        {
-            "id": int,
-            "staff_chat_id": int,
-            "staff_message_id": int,  # the agent's message in the customer's topic
-            "customer_id": int,
-            "agent_id": int,
-            "text": str,  # latest version (text or caption; "" for media without caption)
-            "content_kind": str,
-            "status": str,  # held | sent | edited
-            "message_id": int,  # messages row of the answer delivered to the customer
-            "suggestion": str,
-            "category": str,
-            "version": int,
-            "created_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
-        not_null={"staff_chat_id", "staff_message_id", "customer_id", "text", "status", "created_at"},
-        defaults={"version": 1, "content_kind": "text"},
-    )
-    db["staff_messages"].create_index(["staff_chat_id", "staff_message_id"], unique=True)
-    db["bot_state"].create({"key": str, "value": str}, pk="key")
-    db["customers"].create_index(["topic_id"])
-    db["guard_events"].create_index(["at"])
-
-
-@MIGRATIONS()
-def m004_indexes_for_history(db: Database) -> None:
-    """Indexes for the queries that otherwise read every message or ticket ever stored.
-
-    Found on a 150,000-message database: "was this script already sent in this conversation" took
-    30 ms per miss (a scan of ``messages``, on the event loop), the board's daily figures 157 ms.
-    """
-    db["messages"].create_index(["conversation_id", "sender", "script_key"])
-    db["messages"].create_index(["direction", "at", "conversation_id"])
-    db["tickets"].create_index(["status"])
-
-
-@MIGRATIONS()
-def m005_updates_by_age(db: Database) -> None:
-    """Find handled updates by age, so that the old ones can be pruned without reading them all."""
-    db["updates"].create_index(["status", "handled_at"])
-
-
-@MIGRATIONS()
-def m006_suggestions(db: Database) -> None:
-    """Scripts offered to the agents instead of sent (the router was not sure, or an agent was answering).
-
-    The agent's choice is kept for retraining the intent model (``kefu train --choices``).
-    """
-    db["suggestions"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "conversation_id": int,
-            "message_id": int,  # the customer's message the script would answer
-            "intent": str,
-            "confidence": float,
-            "script_key": str,  # key or key.variant
-            "values": str,  # JSON placeholder values of the script
-            "status": str,  # offered | sent | ignored
-            "agent_id": int,  # who decided
-            "created_at": str,
-            "decided_at": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("customer_id", "customers", "id"),
-            ("conversation_id", "conversations", "id"),
-            ("message_id", "messages", "id"),
-        ],
-        not_null={"customer_id", "intent", "script_key", "status", "created_at"},
-        defaults={"status": "offered"},
-    )
-    db["suggestions"].create_index(["customer_id", "status"])
-
-
-@MIGRATIONS()
-def m007_bans(db: Database) -> None:
-    """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
-    stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
-    db["customers"].add_column("banned_at", str)
-    db["customers"].add_column("banned_by", int)  # the agent's Telegram user id
-    db["customers"].create_index(["banned_at"])
-
-
-@MIGRATIONS()
-def m008_staff_group_per_customer(db: Database) -> None:
-    """Each customer's staff group (KEFU_STAFF_CHAT_ID may list several): assigned once, kept.
-
-    Customers stored before it have none: they are in the primary group, where their topics are.
-    """
-    db["customers"].add_column("staff_chat_id", int)
-    db["customers"].create_index(["topic_id", "staff_chat_id"])
 
 
 class StorageError(Exception):
@@ -400,18 +133,6 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
 
 
-def to_iso(at: datetime) -> str:
-    """Return ``at`` (timezone-aware) as an ISO-8601 UTC string, e.g. ``2026-11-23T02:00:00+00:00``."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware time")
-    return at.astimezone(UTC).isoformat()
-
-
-def from_iso(value: str | None) -> datetime | None:
-    """Return the aware UTC datetime stored as ``value``, or None for None."""
-    return None if value is None else datetime.fromisoformat(value)
-
-
 @functools.cache
 def _field_names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
@@ -424,217 +145,6 @@ def _row(cls: type, row: dict[str, Any] | None) -> Any:
     return cls(**{k: v for k, v in row.items() if k in names})
 
 
-@dataclass(frozen=True)
-class Customer:
-    """A customer as stored: Telegram user id, private chat id, staff topic, blocked flag."""
-
-    id: int
-    chat_id: int
-    name: str | None
-    username: str | None
-    topic_id: int | None
-    blocked: int
-    off_hours_stretch: str | None
-    topic_name: str | None = None
-    banned_at: str | None = None
-    banned_by: int | None = None
-    staff_chat_id: int | None = None  # the staff group the customer's topic is in (None: the primary)
-
-
-@dataclass(frozen=True)
-class Agent:
-    """An agent as stored: Telegram user id and the 工号 assigned on first message."""
-
-    id: int
-    number: str
-    name: str | None
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One conversation's state: status, ladders, waiting/busy markers, handling agent."""
-
-    id: int
-    customer_id: int
-    status: str
-    uncivil_count: int
-    human_requests: int
-    handed_over_at: str | None
-    waiting_since: str | None
-    busy_sent_at: str | None
-    last_customer_at: str | None
-    last_agent_at: str | None
-    agent_id: int | None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A complaint ticket: human-readable number, SLA due times, urgent flag."""
-
-    id: int
-    number: str
-    customer_id: int
-    conversation_id: int | None
-    kind: str
-    status: str
-    urgent: int
-    followups: int
-    created_at: str
-    due_answer_at: str | None
-    due_settle_at: str | None
-    answered_at: str | None
-
-
-@dataclass(frozen=True)
-class StaffMessage:
-    """An agent's message in a customer's topic: its latest text, whether it was held or sent, and to whom."""
-
-    id: int
-    staff_chat_id: int
-    staff_message_id: int
-    customer_id: int
-    agent_id: int | None
-    text: str
-    content_kind: str
-    status: str
-    message_id: int | None
-    suggestion: str | None
-    category: str | None
-    version: int
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A script offered to the agents: the intent it answers, how sure the router was, the agent's choice."""
-
-    id: int
-    customer_id: int
-    conversation_id: int | None
-    message_id: int | None
-    intent: str
-    confidence: float | None
-    script_key: str
-    values: str | None
-    status: str
-    agent_id: int | None
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """One pending delivery: the Bot API method and its JSON parameters."""
-
-    id: int
-    chat_id: int
-    method: str
-    payload: str
-    status: str
-    attempts: int
-    customer_id: int | None
-    message_id: int | None
-    created_at: str | None = None
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Return the decoded parameters of the call."""
-        return json.loads(self.payload)
-
-
-class StorageThread:
-    """The one thread that runs the running bot's storage work, one job at a time, in the order given.
-
-    SQLite waits up to the busy timeout for a lock another process holds (a backup, an operator's
-    ``sqlite3``, Datasette writing); on this thread that wait stalls storage work only, never the event
-    loop, so the webhook, the board and every chat's network calls go on. One thread means one writer,
-    and the order jobs are queued in is the order they run in (the inbox pump queues a chat's updates one
-    after the other). ``urgent`` jobs (storing arriving updates, which Telegram waits on) go before the
-    others already queued, in their own order.
-    """
-
-    def __init__(self) -> None:
-        # Two queues (deque appends and pops are thread-safe); one wake-up token per job queued.
-        self._urgent: collections.deque[Any] = collections.deque()
-        self._normal: collections.deque[Any] = collections.deque()
-        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._closed = False
-        self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
-        self._thread.start()
-
-    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
-        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised).
-
-        A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
-        period running out must not drop the record of a send Telegram already confirmed).
-        """
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[T] = loop.create_future()
-        call = functools.partial(fn, *args, **kwargs)
-        self._put(urgent, call, functools.partial(_settle_soon, loop, waiter))
-        return await waiter
-
-    def submit(
-        self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
-    ) -> concurrent.futures.Future[T]:
-        """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        future.set_running_or_notify_cancel()  # queued means it will run: it cannot be cancelled
-        self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
-        return future
-
-    def close(self) -> None:
-        """Run what is queued, then stop the thread (waits for it)."""
-        if not self._closed:
-            self._closed = True
-            self._normal.append(None)  # after everything queued so far
-            self._tokens.put(None)
-            self._thread.join()
-
-    @property
-    def backlog(self) -> int:
-        """Return how many jobs wait for the thread (the one running excluded)."""
-        return len(self._urgent) + len(self._normal)
-
-    def _put(self, urgent: bool, call: Callable[[], Any], settle: Callable[[Any, Any], None]) -> None:
-        if self._closed:
-            raise RuntimeError("the storage thread is closed")
-        (self._urgent if urgent else self._normal).append((call, settle))
-        self._tokens.put(None)
-
-    def _serve(self) -> None:
-        while True:
-            self._tokens.get()
-            job = self._urgent.popleft() if self._urgent else self._normal.popleft()
-            if job is None:
-                return
-            call, settle = job
-            try:
-                result = call()
-            except BaseException as exc:
-                settle(None, exc)
-            else:
-                settle(result, None)
-
-
-def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
-        loop.call_soon_threadsafe(_settle, waiter, result, error)
-
-
-def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if waiter.done():  # its task was cancelled; the job ran all the same
-        return
-    if error is not None:
-        waiter.set_exception(error)
-    else:
-        waiter.set_result(result)
-
-
-def _settle_future(future: concurrent.futures.Future[Any], result: Any, error: BaseException | None) -> None:
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
 class Storage:
     """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
 
@@ -645,7 +155,7 @@ class Storage:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
-        self._identity = _file_identity(path) if path is not None else None
+        self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
 
     @property
@@ -685,14 +195,14 @@ class Storage:
         For writes a synchronous caller on the event loop must not wait for, e.g. a refusal's record.
         """
         future = self.thread.submit(fn, *args, **kwargs)
-        future.add_done_callback(_log_failure)
+        future.add_done_callback(log_failure)
 
     def file_is_lost(self) -> bool:
         """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
 
         The connection keeps working on the old file, so writes go on, into a file no one will find again.
         """
-        return self._identity is not None and _file_identity(self.path) != self._identity
+        return self._identity is not None and file_identity(self.path) != self._identity
 
     def copy_to(self, target: Path) -> None:
         """Write a consistent copy of everything stored to ``target`` (0600), which must not exist yet."""
@@ -1235,33 +745,6 @@ class Storage:
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
-
-
-def _log_failure(future: concurrent.futures.Future[Any]) -> None:
-    if not future.cancelled() and (exc := future.exception()) is not None:
-        log.error("a storage write queued without waiting failed: %s: %s", type(exc).__name__, exc)
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
-def create_private(path: str | Path) -> None:
-    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
-
-    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
-    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
-    """
-    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
-        return
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except (FileExistsError, FileNotFoundError):
-        pass
 
 
 def open_storage(path: str | Path) -> Storage:
