@@ -177,10 +177,10 @@ class SupportDesk:
                 known = storage.latest_version(customer.chat_id, telegram_message_id)
                 if known is not None:  # a replay after a crash: already stored and answered
                     return Outcome(
-                        message_id=known["id"],
-                        conversation_id=known["conversation_id"],
-                        intent=known["intent"],
-                        off_hours=bool(known["off_hours"]),
+                        message_id=known.id,
+                        conversation_id=known.conversation_id,
+                        intent=known.intent,
+                        off_hours=bool(known.off_hours),
                         duplicate=True,
                     )
             stored, conv, message_id = self._store_incoming(
@@ -482,16 +482,16 @@ class SupportDesk:
         off_hours = not self.schedule.is_open(at)
         with storage.transaction():
             previous = storage.latest_version(customer.chat_id, telegram_message_id)
-            if previous is not None and (previous["text"] or None) == (text or None):
+            if previous is not None and (previous.text or None) == (text or None):
                 return Outcome(
-                    message_id=previous["id"],
-                    conversation_id=previous["conversation_id"],
-                    intent=previous["intent"],
+                    message_id=previous.id,
+                    conversation_id=previous.conversation_id,
+                    intent=previous.intent,
                     off_hours=off_hours,
-                    version=previous["version"],
+                    version=previous.version,
                     duplicate=True,
                 )
-            version = previous["version"] + 1 if previous else 1
+            version = previous.version + 1 if previous else 1
             stored, conv, message_id = self._store_incoming(
                 customer,
                 text,
@@ -501,7 +501,7 @@ class SupportDesk:
                 at,
                 intent=self._message(text, content_kind).intent.key if (text or "").strip() else None,
                 version=version,
-                edit_of=previous["id"] if previous else None,
+                edit_of=previous.id if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
             if stored.banned_at is None:  # /ban: an edit is stored, not relayed

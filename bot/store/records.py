@@ -15,10 +15,16 @@ __all__ = [
     "Agent",
     "Conversation",
     "Customer",
+    "DayConversation",
+    "HeldCheck",
+    "Message",
     "OutboxRow",
     "StaffMessage",
     "Suggestion",
+    "SuggestionChoice",
     "Ticket",
+    "TicketFigures",
+    "WaitingCustomer",
     "from_iso",
     "to_iso",
 ]
@@ -51,6 +57,8 @@ class Customer:
     banned_at: str | None = None
     banned_by: int | None = None
     staff_chat_id: int | None = None  # the staff group the customer's topic is in (None: the primary)
+    created_at: str | None = None
+    last_seen_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class Agent:
     id: int
     number: str
     name: str | None
+    created_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,8 @@ class Conversation:
     last_customer_at: str | None
     last_agent_at: str | None
     agent_id: int | None
+    opened_at: str | None = None
+    closed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class Ticket:
     due_answer_at: str | None
     due_settle_at: str | None
     answered_at: str | None
+    closed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,8 @@ class StaffMessage:
     suggestion: str | None
     category: str | None
     version: int
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,11 +143,13 @@ class Suggestion:
     values: str | None
     status: str
     agent_id: int | None
+    created_at: str | None = None
+    decided_at: str | None = None
 
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One pending delivery: the Bot API method and its JSON parameters."""
+    """One delivery in the outbox: the Bot API method, its JSON parameters, and how sending it went."""
 
     id: int
     chat_id: int
@@ -144,8 +160,80 @@ class OutboxRow:
     customer_id: int | None
     message_id: int | None
     created_at: str | None = None
+    next_attempt_at: str | None = None
+    sent_at: str | None = None
+    telegram_message_id: int | None = None
+    last_error: str | None = None
 
     @property
     def params(self) -> dict[str, Any]:
         """Return the decoded parameters of the call."""
         return json.loads(self.payload)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One stored message, inbound or outbound: who sent it, its text, and what the bot made of it."""
+
+    id: int
+    customer_id: int
+    conversation_id: int | None
+    direction: str  # in | out
+    sender: str  # customer | bot | agent
+    agent_id: int | None
+    text: str | None
+    content_kind: str
+    chat_id: int | None
+    telegram_message_id: int | None
+    intent: str | None
+    script_key: str | None
+    version: int
+    edit_of: int | None
+    off_hours: int
+    at: str
+
+
+@dataclass(frozen=True)
+class SuggestionChoice:
+    """An agent's decision on an offered script, with the customer's text: one example for retraining."""
+
+    text: str
+    intent: str
+    status: str  # sent | ignored
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class DayConversation:
+    """A conversation the customer wrote in on a given day: whether an agent and whether the bot answered."""
+
+    conversation_id: int
+    by_agent: int
+    by_bot: int
+
+
+@dataclass(frozen=True)
+class HeldCheck:
+    """An agent message the guard held back: its hits (JSON list) and the agent's 工号 (``?`` if unknown)."""
+
+    hits: str | None
+    agent: str
+
+
+@dataclass(frozen=True)
+class TicketFigures:
+    """How many tickets are open, and how many of them are past an answer or settle due time."""
+
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class WaitingCustomer:
+    """A customer whose open conversation waits for an agent: since when, and who it is."""
+
+    waiting_since: str
+    name: str | None
+    username: str | None
+    id: int
+

@@ -133,7 +133,7 @@ def m001_initial(db: Database) -> None:
             "id": int,
             "agent_id": int,
             "customer_id": int,
-            "source": str,  # agent | bot
+            "source": str,  # agent | agent_override | bot | draft | gate
             "text": str,
             "allowed": int,
             "hits": str,  # JSON list of hits
@@ -200,7 +200,7 @@ def m003_agent_side(db: Database) -> None:
             "agent_id": int,
             "text": str,  # latest version (text or caption; "" for media without caption)
             "content_kind": str,
-            "status": str,  # held | sent | edited
+            "status": str,  # held | edit_held | sent | suggested | command
             "message_id": int,  # messages row of the answer delivered to the customer
             "suggestion": str,
             "category": str,

@@ -15,13 +15,11 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,9 +31,11 @@ from bot.store.records import (
     Agent,
     Conversation,
     Customer,
+    Message,
     OutboxRow,
     StaffMessage,
     Suggestion,
+    SuggestionChoice,
     Ticket,
     from_iso,
     to_iso,
@@ -67,6 +67,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+R = TypeVar("R")  # a record type of bot.store.records
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -132,17 +133,6 @@ def is_unavailable(exc: BaseException) -> bool:
     """Return whether ``exc`` means the database cannot be written for now (locked, read-only, full)."""
     return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
 
-
-@functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
-
-
-def _row(cls: type, row: dict[str, Any] | None) -> Any:
-    if row is None:
-        return None
-    names = _field_names(cls)
-    return cls(**{k: v for k, v in row.items() if k in names})
 
 
 class Storage:
@@ -240,28 +230,19 @@ class Storage:
             with self.db.atomic():
                 yield
 
-    def _one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
-        cursor = self.db.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+    def _first(self, record: type[R], sql: str, params: tuple | list = ()) -> R | None:
+        """Return the first row of ``sql`` (``db.query``) as a ``record``, or None when there is none."""
+        row = next(self.db.query(sql, params), None)
+        return None if row is None else record(**row)
 
-    def _insert(self, table: str, record: dict[str, Any]) -> int:
-        cols = ", ".join(f"[{k}]" for k in record)
-        marks = ", ".join("?" for _ in record)
-        with self._write():
-            cursor = self.db.execute(
-                f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(record.values())
-            )
-        return int(cursor.lastrowid)
+    def _all(self, record: type[R], sql: str, params: tuple | list = ()) -> list[R]:
+        """Return every row of ``sql`` (``db.query``) as a ``record``, in the query's order."""
+        return [record(**row) for row in self.db.query(sql, params)]
 
-    def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
-        if not values:
-            return
-        sets = ", ".join(f"[{k}] = ?" for k in values)
-        with self._write():
-            self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])
+    def _value(self, sql: str, params: tuple | list = ()) -> Any:
+        """Return the first column of the first row of ``sql``, or None when there is no row."""
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
 
     # customers -------------------------------------------------------------------------------
     def upsert_customer(
@@ -281,11 +262,11 @@ class Storage:
 
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
-        return _row(Customer, self._one("SELECT * FROM customers WHERE id = ?", [user_id]))
+        return self._first(Customer, "SELECT * FROM customers WHERE id = ?", [user_id])
 
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
-        self._update("customers", user_id, values)
+        self.db["customers"].update(user_id, values)
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
@@ -299,28 +280,26 @@ class Storage:
 
     def banned_customers(self) -> list[Customer]:
         """Return every banned customer, the longest banned first."""
-        return [
-            _row(Customer, row)
-            for row in self.rows("SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id")
-        ]
+        return self._all(
+            Customer, "SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id"
+        )
 
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
         """Return the agent, assigning the next 工号 (``001``, ``002`` …) on first sight."""
         with self._write():
-            row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
-            if row is None:
-                count = self._one("SELECT count(*) AS n FROM agents")["n"]
-                self._insert(
-                    "agents",
-                    {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)},
+            agent = self.agent_by_id(user_id)
+            if agent is None:
+                count = self._value("SELECT count(*) FROM agents")
+                self.db["agents"].insert(
+                    {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)}
                 )
-                row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
-        return _row(Agent, row)
+                agent = self.agent_by_id(user_id)
+        return agent
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
         """Return the agent with this id, or None."""
-        return _row(Agent, self._one("SELECT * FROM agents WHERE id = ?", [agent_id]))
+        return self._first(Agent, "SELECT * FROM agents WHERE id = ?", [agent_id])
 
     # conversations ---------------------------------------------------------------------------
     def current_conversation(self, customer_id: int, at: datetime) -> Conversation:
@@ -330,34 +309,33 @@ class Storage:
             "ORDER BY id DESC LIMIT 1"
         )
         with self._write():
-            row = self._one(sql, [customer_id])
-            if row is None:
-                self._insert(
-                    "conversations", {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
+            conversation = self._first(Conversation, sql, [customer_id])
+            if conversation is None:
+                self.db["conversations"].insert(
+                    {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
                 )
-                row = self._one(sql, [customer_id])
-        return _row(Conversation, row)
+                conversation = self._first(Conversation, sql, [customer_id])
+        return conversation
 
     def conversation(self, conversation_id: int) -> Conversation | None:
         """Return one conversation by id, or None."""
-        return _row(Conversation, self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id]))
+        return self._first(Conversation, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
 
     def update_conversation(self, conversation_id: int, **values: Any) -> None:
         """Set columns of one conversation."""
-        self._update("conversations", conversation_id, values)
+        self.db["conversations"].update(conversation_id, values)
 
     def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
         """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
 
         With ``since_before``, only those waiting since before that moment.
         """
-        cursor = self.db.execute(
+        return self._all(
+            Conversation,
             "SELECT * FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL "
             "AND busy_sent_at IS NULL AND waiting_since <= ? ORDER BY waiting_since",
             [to_iso(since_before) if since_before is not None else "9999"],
         )
-        cols = [c[0] for c in cursor.description]
-        return [_row(Conversation, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 
     # tickets ---------------------------------------------------------------------------------
     def create_ticket(
@@ -375,14 +353,13 @@ class Storage:
         with self._write():
             # A range (not LIKE, which cannot use the index) over the day's numbers; longest first, so
             # that -10000 comes after -9999.
-            last = self._one(
+            last = self._value(
                 "SELECT number FROM tickets WHERE number >= ? AND number < ? "
                 "ORDER BY length(number) DESC, number DESC LIMIT 1",
                 [prefix, prefix + "~"],
             )
-            seq = int(last["number"].rsplit("-", 1)[1]) + 1 if last else 1
-            ticket_id = self._insert(
-                "tickets",
+            seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+            ticket_id = self.db["tickets"].insert(
                 {
                     "number": f"{prefix}{seq:04d}",
                     "customer_id": customer_id,
@@ -392,45 +369,44 @@ class Storage:
                     "created_at": to_iso(at),
                     "due_answer_at": to_iso(due_answer_at),
                     "due_settle_at": to_iso(due_settle_at),
-                },
-            )
+                }
+            ).last_pk
         return self.ticket(ticket_id)
 
     def ticket(self, ticket_id: int) -> Ticket | None:
         """Return one ticket by id, or None."""
-        return _row(Ticket, self._one("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+        return self._first(Ticket, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
 
     def open_ticket(self, customer_id: int) -> Ticket | None:
         """Return the customer's most recent open ticket, or None."""
-        return _row(
+        return self._first(
             Ticket,
-            self._one(
-                "SELECT * FROM tickets WHERE customer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
-                [customer_id],
-            ),
+            "SELECT * FROM tickets WHERE customer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            [customer_id],
         )
 
     def update_ticket(self, ticket_id: int, **values: Any) -> None:
         """Set columns of one ticket."""
-        self._update("tickets", ticket_id, values)
+        self.db["tickets"].update(ticket_id, values)
 
     # messages --------------------------------------------------------------------------------
     def add_message(self, **values: Any) -> int:
         """Store one inbound or outbound message (``at`` as datetime); return its row id."""
         values["at"] = to_iso(values["at"])
-        return self._insert("messages", values)
+        return self.db["messages"].insert(values).last_pk
 
     def update_message(self, message_id: int, **values: Any) -> None:
         """Set columns of one message row (e.g. the intent once classified)."""
-        self._update("messages", message_id, values)
+        self.db["messages"].update(message_id, values)
 
-    def message(self, message_id: int) -> dict[str, Any] | None:
-        """Return one message row as a dict, or None."""
-        return self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+    def message(self, message_id: int) -> Message | None:
+        """Return one stored message, or None."""
+        return self._first(Message, "SELECT * FROM messages WHERE id = ?", [message_id])
 
-    def latest_version(self, chat_id: int, telegram_message_id: int) -> dict[str, Any] | None:
+    def latest_version(self, chat_id: int, telegram_message_id: int) -> Message | None:
         """Return the newest stored version of the inbound message with these Telegram ids, or None."""
-        return self._one(
+        return self._first(
+            Message,
             "SELECT * FROM messages WHERE chat_id = ? AND telegram_message_id = ? AND direction = 'in' "
             "ORDER BY version DESC LIMIT 1",
             [chat_id, telegram_message_id],
@@ -438,30 +414,30 @@ class Storage:
 
     def last_customer_text(self, customer_id: int) -> str | None:
         """Return the text of this customer's newest message that has any (None when none has)."""
-        row = self._one(
+        return self._value(
             "SELECT text FROM messages WHERE customer_id = ? AND direction = 'in' "
             "AND text IS NOT NULL AND trim(text) != '' ORDER BY id DESC LIMIT 1",
             [customer_id],
         )
-        return row["text"] if row else None
 
     def last_agent_answer(self, customer_id: int) -> datetime | None:
         """Return when an agent last answered this customer, or None."""
-        row = self._one(
-            "SELECT max(at) AS at FROM messages "
-            "WHERE customer_id = ? AND direction = 'out' AND sender = 'agent'",
-            [customer_id],
+        return from_iso(
+            self._value(
+                "SELECT max(at) FROM messages "
+                "WHERE customer_id = ? AND direction = 'out' AND sender = 'agent'",
+                [customer_id],
+            )
         )
-        return from_iso(row["at"]) if row else None
 
     def script_sent(self, conversation_id: int, key: str) -> bool:
         """Return whether the bot already sent script ``key`` (any variant) in this conversation."""
-        row = self._one(
-            "SELECT 1 AS x FROM messages WHERE conversation_id = ? AND sender = 'bot' "
+        sent = self._value(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND sender = 'bot' "
             "AND (script_key = ? OR script_key LIKE ?) LIMIT 1",
             [conversation_id, key, key + ".%"],
         )
-        return row is not None
+        return sent is not None
 
     def scripts_sent(self, conversation_id: int) -> frozenset[str]:
         """Return the script keys (variants dropped) the bot already sent in this conversation."""
@@ -476,11 +452,11 @@ class Storage:
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
         values["created_at"] = to_iso(values["created_at"])
-        return self._insert("suggestions", values)
+        return self.db["suggestions"].insert(values).last_pk
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         """Return one suggestion by id, or None."""
-        return _row(Suggestion, self._one("SELECT * FROM suggestions WHERE id = ?", [suggestion_id]))
+        return self._first(Suggestion, "SELECT * FROM suggestions WHERE id = ?", [suggestion_id])
 
     def decide_suggestions(
         self,
@@ -498,19 +474,18 @@ class Storage:
         with self._write():
             return self.db.execute(sql, params).rowcount
 
-    def suggestion_choices(self) -> list[dict[str, Any]]:
+    def suggestion_choices(self) -> list[SuggestionChoice]:
         """Return every decided suggestion with the customer's text: the agents' choices, for retraining."""
-        return self.rows(
+        return self._all(
+            SuggestionChoice,
             "SELECT m.text AS text, s.intent AS intent, s.status AS status, s.confidence AS confidence "
             "FROM suggestions s JOIN messages m ON m.id = s.message_id "
             "WHERE s.status IN ('sent', 'ignored') AND m.text IS NOT NULL ORDER BY s.id"
         )
 
-    def messages(self, customer_id: int) -> list[dict[str, Any]]:
+    def messages(self, customer_id: int) -> list[Message]:
         """Return every message of one customer, oldest first."""
-        cursor = self.db.execute("SELECT * FROM messages WHERE customer_id = ? ORDER BY id", [customer_id])
-        cols = [c[0] for c in cursor.description]
-        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+        return self._all(Message, "SELECT * FROM messages WHERE customer_id = ? ORDER BY id", [customer_id])
 
     # guard events ----------------------------------------------------------------------------
     def add_guard_event(
@@ -526,8 +501,7 @@ class Storage:
         customer_id: int | None = None,
     ) -> int:
         """Store one guard check (hits as JSON); return its row id."""
-        return self._insert(
-            "guard_events",
+        return self.db["guard_events"].insert(
             {
                 "agent_id": agent_id,
                 "customer_id": customer_id,
@@ -537,8 +511,8 @@ class Storage:
                 "hits": json.dumps(hits, ensure_ascii=False),
                 "suggestion": suggestion,
                 "at": to_iso(at),
-            },
-        )
+            }
+        ).last_pk
 
     # outbox ----------------------------------------------------------------------------------
     def enqueue(
@@ -552,8 +526,7 @@ class Storage:
         message_id: int | None = None,
     ) -> int:
         """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
-        return self._insert(
-            "outbox",
+        return self.db["outbox"].insert(
             {
                 "chat_id": chat_id,
                 "method": method,
@@ -562,8 +535,8 @@ class Storage:
                 "customer_id": customer_id,
                 "message_id": message_id,
                 "created_at": to_iso(at),
-            },
-        )
+            }
+        ).last_pk
 
     def pending_outbox(self, limit: int = 100, *, skip_chats: Collection[int] = ()) -> list[OutboxRow]:
         """Return the oldest pending deliveries, in queue order (none to the chats in ``skip_chats``).
@@ -571,42 +544,34 @@ class Storage:
         Skipping the chats that must wait keeps a long queue for one group from hiding everyone else's.
         """
         if skip_chats:
-            cursor = self.db.execute(
+            return self._all(
+                OutboxRow,
                 "SELECT * FROM outbox WHERE status = 'pending' "
                 "AND chat_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
                 [json.dumps(sorted(skip_chats)), limit],
             )
-        else:
-            cursor = self.db.execute(
-                "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
-            )
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+        return self._all(
+            OutboxRow, "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
+        )
 
     def pending_for_customer(self, chat_id: int, customer_id: int) -> list[OutboxRow]:
         """Return every pending delivery to ``chat_id`` for one customer, in queue order (a topic's queue)."""
-        cursor = self.db.execute(
+        return self._all(
+            OutboxRow,
             "SELECT * FROM outbox WHERE status = 'pending' AND chat_id = ? AND customer_id = ? ORDER BY id",
             [chat_id, customer_id],
         )
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 
     def outbox(self, status: str | None = None) -> list[OutboxRow]:
         """Return every outbox row (optionally of one status), in queue order."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        cursor = self.db.execute(f"SELECT * FROM outbox {where} ORDER BY id", params)
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+        return self._all(OutboxRow, f"SELECT * FROM outbox {where} ORDER BY id", params)
 
     def mark_sent(self, outbox_id: int, telegram_message_id: int | None, at: datetime) -> None:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
         with self._write():
-            self._update(
-                "outbox",
-                outbox_id,
-                {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id},
-            )
+            sent = {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id}
+            self.db["outbox"].update(outbox_id, sent)
             self.db.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = "
                 "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
@@ -629,14 +594,12 @@ class Storage:
         Topic ids are per group; a customer stored with no group is in the primary one.
         """
         if staff_chat_id is None:
-            return _row(Customer, self._one("SELECT * FROM customers WHERE topic_id = ?", [topic_id]))
-        return _row(
+            return self._first(Customer, "SELECT * FROM customers WHERE topic_id = ?", [topic_id])
+        return self._first(
             Customer,
-            self._one(
-                "SELECT * FROM customers WHERE topic_id = ? AND (staff_chat_id = ? OR staff_chat_id IS NULL) "
-                "ORDER BY staff_chat_id IS NULL LIMIT 1",
-                [topic_id, staff_chat_id],
-            ),
+            "SELECT * FROM customers WHERE topic_id = ? AND (staff_chat_id = ? OR staff_chat_id IS NULL) "
+            "ORDER BY staff_chat_id IS NULL LIMIT 1",
+            [topic_id, staff_chat_id],
         )
 
     def staff_load(self, staff_chat_id: int) -> int:
@@ -645,13 +608,16 @@ class Storage:
         One per customer with queued relays (they merge into one when the group is short), one more for
         each of them whose topic is still to be created, and one per queued row of no customer.
         """
-        return self._one(
-            "SELECT count(DISTINCT o.customer_id) + count(DISTINCT CASE WHEN c.topic_id IS NULL "
-            "THEN o.customer_id END) + sum(o.customer_id IS NULL) AS n "
-            "FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id "
-            "WHERE o.status = 'pending' AND o.chat_id = ?",
-            [staff_chat_id],
-        )["n"] or 0
+        return (
+            self._value(
+                "SELECT count(DISTINCT o.customer_id) + count(DISTINCT CASE WHEN c.topic_id IS NULL "
+                "THEN o.customer_id END) + sum(o.customer_id IS NULL) "
+                "FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id "
+                "WHERE o.status = 'pending' AND o.chat_id = ?",
+                [staff_chat_id],
+            )
+            or 0
+        )
 
     def save_staff_message(
         self,
@@ -699,30 +665,27 @@ class Storage:
 
     def staff_message(self, staff_chat_id: int, staff_message_id: int) -> StaffMessage | None:
         """Return an agent's stored topic message by its Telegram ids, or None."""
-        return _row(
+        return self._first(
             StaffMessage,
-            self._one(
-                "SELECT * FROM staff_messages WHERE staff_chat_id = ? AND staff_message_id = ?",
-                [staff_chat_id, staff_message_id],
-            ),
+            "SELECT * FROM staff_messages WHERE staff_chat_id = ? AND staff_message_id = ?",
+            [staff_chat_id, staff_message_id],
         )
 
     def staff_message_by_id(self, row_id: int) -> StaffMessage | None:
         """Return an agent's stored topic message by row id, or None."""
-        return _row(StaffMessage, self._one("SELECT * FROM staff_messages WHERE id = ?", [row_id]))
+        return self._first(StaffMessage, "SELECT * FROM staff_messages WHERE id = ?", [row_id])
 
     def update_staff_message(self, row_id: int, **values: Any) -> None:
         """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
-        self._update("staff_messages", row_id, values)
+        self.db["staff_messages"].update(row_id, values)
 
-    def outbox_row(self, outbox_id: int) -> dict[str, Any] | None:
-        """Return one outbox row as a dict (status, telegram_message_id …), or None."""
-        return self._one("SELECT * FROM outbox WHERE id = ?", [outbox_id])
+    def outbox_row(self, outbox_id: int) -> OutboxRow | None:
+        """Return one outbox row (status, telegram_message_id, last_error …), or None."""
+        return self._first(OutboxRow, "SELECT * FROM outbox WHERE id = ?", [outbox_id])
 
     def state(self, key: str) -> str | None:
         """Return a small piece of bot state (e.g. the pinned board's message id), or None."""
-        row = self._one("SELECT value FROM bot_state WHERE key = ?", [key])
-        return row["value"] if row else None
+        return self._value("SELECT value FROM bot_state WHERE key = ?", [key])
 
     def set_state(self, key: str, value: str | None) -> None:
         """Store (or with None, forget) a small piece of bot state."""
@@ -737,10 +700,11 @@ class Storage:
                 )
 
     def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        """Return the rows of a read-only query as dicts (for reports such as the dashboard)."""
-        cursor = self.db.execute(sql, params)
-        cols = [c[0] for c in cursor.description]
-        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+        """Return the rows of a read-only query as dicts (``db.query``): for ad-hoc reports and tests.
+
+        The bot itself asks named methods that return records; this one is outside the :class:`Store` seam.
+        """
+        return list(self.db.query(sql, params))
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
