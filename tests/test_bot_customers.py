@@ -10,10 +10,11 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
+from bot.desk.customers import SupportDesk
+from bot.desk.texts import NOTICE_BLOCKED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.store.sqlite import open_storage
 from bot.telegram.app import build_dispatcher
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from replies import Intent, render
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.desk.customers as desk_module
-from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, CustomerRef, SupportDesk
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.desk.texts import NOTICE_DESK_FAILED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.ops.settings import load_settings
 from bot.store.sqlite import from_iso, open_storage
 from guards import Verdict, check
@@ -384,7 +385,7 @@ def test_message_stored_before_deciding(desk, monkeypatch):
     desk.classify = explode
     outcome = say(desk, "你好", at(10, 0))
     assert [m["text"] for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
-    assert outcome.replies == () and outcome.notices == (desk_module.NOTICE_DESK_FAILED,)
+    assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
 
 
 def test_a_replayed_update_is_not_answered_twice(desk):

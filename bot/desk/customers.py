@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.desk.verdicts import check
+from bot.desk import texts
+from bot.desk.verdicts import check, guard_event
 from bot.ops.settings import Settings
 from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from bot.telegram import relay
@@ -36,9 +37,6 @@ from replies import classify, render
 from replies.faq import default_faq, with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
-    NOTICE_CLOSED_CONVERSATION,
-    NOTICE_HUMAN,
-    NOTICE_UNCIVIL_CLOSED,
     ConversationState,
     Message,
     Plan,
@@ -52,9 +50,6 @@ from replies.router import Intent
 from replies.schedule import Schedule
 
 __all__ = [
-    "NOTICE_CLOSED_CONVERSATION",
-    "NOTICE_HUMAN",
-    "NOTICE_UNCIVIL_CLOSED",
     "AgentOutcome",
     "CustomerRef",
     "Outcome",
@@ -65,9 +60,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SUGGESTION_PREFIX = "💡 建议回复"
-BUTTON_SEND_SUGGESTION = "发送此回复"
-NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -213,7 +205,7 @@ class SupportDesk:
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id
                 )
-                plan, applied = Plan(), _Applied(notices=[NOTICE_DESK_FAILED])
+                plan, applied = Plan(), _Applied(notices=[texts.NOTICE_DESK_FAILED])
             header = relay.header_line(
                 off_hours=off_hours, auto_replies=tuple(r.text for r in applied.replies)
             )
@@ -344,7 +336,7 @@ class SupportDesk:
                 customer.id,
                 **{k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.customer.items()},
             )
-        notices = [n.replace("{ticket}", ticket_number or "") for n in plan.notices]
+        notices = [texts.plan_notice(n, ticket_number) for n in plan.notices]
         return _Applied(replies, held, notices, ticket_number)
 
     def _ticket(self, plan: Plan, customer: Customer, conv: Conversation, at: datetime) -> str | None:
@@ -390,7 +382,7 @@ class SupportDesk:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
             preview = to_script(
-                render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}), script
+                render(send.key, send.variant, **{**values, "ticket": ticket or texts.TICKET_MARKER}), script
             )
             row = self.storage.add_suggestion(
                 customer_id=customer.id,
@@ -403,8 +395,8 @@ class SupportDesk:
                 created_at=at,
             )
             sure = f"{suggestion.confidence:.0%}"
-            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
-            pick = {"text": BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
+            text = texts.SUGGESTION_NOTICE.format(intent=suggestion.intent, sure=sure, preview=preview)
+            pick = {"text": texts.BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
             markup = {"inline_keyboard": [[pick]]}
             self.storage.enqueue(
                 staff,
@@ -586,18 +578,14 @@ class SupportDesk:
         except Exception as exc:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
-        hits = verdict.to_dict()["hits"]
         overridden = send_anyway and verdict.level == "review"
+        source = "agent_override" if overridden else "agent"
         with self.storage.transaction():
             self.storage.add_guard_event(
-                source="agent_override" if overridden else "agent",
-                agent_id=agent.id,
-                customer_id=customer.id,
-                text=text,
-                allowed=verdict.allowed or overridden,
-                hits=hits,
-                suggestion=verdict.suggestion,
-                at=at,
+                **guard_event(
+                    source, text, verdict, at, agent_id=agent.id, customer_id=customer.id,
+                    allowed=verdict.allowed or overridden,
+                )
             )
             if not (verdict.allowed or overridden):
                 return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
@@ -642,15 +630,7 @@ class SupportDesk:
             return text, False
         if not verdict.allowed:
             log.warning("the bot's own reply %s was blocked by the guard; held back", key)
-            self.storage.add_guard_event(
-                source="bot",
-                customer_id=customer_id,
-                text=text,
-                allowed=False,
-                hits=verdict.to_dict()["hits"],
-                suggestion=verdict.suggestion,
-                at=at,
-            )
+            self.storage.add_guard_event(**guard_event("bot", text, verdict, at, customer_id=customer_id))
         return text, verdict.allowed
 
     def _queue_replies(

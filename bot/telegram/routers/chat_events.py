@@ -23,6 +23,7 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, MessageReactionUpdated
 
+from bot.desk import texts
 from bot.desk.agents import AgentDesk, AgentRef
 from bot.desk.customers import SupportDesk
 from bot.ops.settings import Settings
@@ -32,21 +33,11 @@ from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS
 from bot.telegram.routers.agents import IsAgent, is_anonymous_admin
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from bot.telegram.staffgroups import StaffGroups
 
-__all__ = [
-    "NOTICE_ANONYMOUS",
-    "NOTICE_UNBLOCKED",
-    "TEXT_NOT_AN_AGENT",
-    "build_last_router",
-    "build_router",
-    "reaction_line",
-]
+__all__ = ["build_last_router", "build_router", "reaction_line"]
 
-NOTICE_UNBLOCKED = "客户已重新启用机器人"
-NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服，消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
-TEXT_NOT_AN_AGENT = "只有客服可以使用这个按钮"
 SNIPPET = 20
 
 
@@ -69,7 +60,7 @@ async def member_changed(event: ChatMemberUpdated, db: Storage, settings: Settin
             db.update_customer(customer.id, blocked=int(blocked))
             staff = StaffGroups(db, settings).current(customer)  # the group the customer's topic is in
             if staff is not None:
-                text = NOTICE_BLOCKED if blocked else NOTICE_UNBLOCKED
+                text = texts.NOTICE_BLOCKED if blocked else texts.NOTICE_UNBLOCKED
                 _notice(db, staff, customer.id, text, event.date)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
@@ -83,12 +74,15 @@ def reaction_line(emojis: list[str], text: str | None) -> str:
     '客户对「好的」回应了 👍❤'
     """
     body = " ".join((text or "").split())
-    target = f"「{body[:SNIPPET]}{'…' if len(body) > SNIPPET else ''}」" if body else "一条消息"
-    return f"客户对{target}回应了 {''.join(emojis)}" if emojis else f"客户撤回了对{target}的回应"
+    snippet = body[:SNIPPET] + ("…" if len(body) > SNIPPET else "")
+    target = texts.REACTION_QUOTED.format(snippet=snippet) if body else texts.REACTION_SOME_MESSAGE
+    if emojis:
+        return texts.REACTION_ON.format(target=target, emojis="".join(emojis))
+    return texts.REACTION_TAKEN_BACK.format(target=target)
 
 
 def _emoji(reaction) -> str:
-    return getattr(reaction, "emoji", None) or ("⭐" if reaction.type == "paid" else "[自定义表情]")
+    return getattr(reaction, "emoji", None) or ("⭐" if reaction.type == "paid" else texts.CUSTOM_EMOJI)
 
 
 async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
@@ -151,7 +145,8 @@ async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, se
         )
         ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
         if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
-            agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+            reply_to = message.message_id
+            agents.feedback(texts.NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=reply_to)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
     sender.notify()
@@ -159,7 +154,7 @@ async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, se
 
 async def unhandled_button(query: CallbackQuery, settings: Settings) -> None:
     """A button press no other handler took: answer it, so the spinner stops."""
-    await answer_query(query, None if await IsAgent()(query, settings) else TEXT_NOT_AN_AGENT)
+    await answer_query(query, None if await IsAgent()(query, settings) else texts.TEXT_NOT_AN_AGENT)
 
 
 def build_last_router() -> Router:
