@@ -411,7 +411,7 @@ async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
     def broken(text: str):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr("bot.desk.customers.check", broken)
+    monkeypatch.setattr("bot.desk.agents.check", broken)
     await rig.agent_says(CLEAN, at(10, 1))
     assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from bot.desk import texts
+from bot.desk.agents import AgentDesk
 from bot.desk.customers import CustomerRef, Outcome, SupportDesk
 from bot.ops.settings import Settings
 from bot.store.sqlite import Storage, open_storage
@@ -84,7 +85,7 @@ class _Demo:
         self.storage.upsert_customer(
             DEMO_CUSTOMER.user_id, DEMO_CUSTOMER.chat_id, DEMO_CUSTOMER.name, DEMO_CUSTOMER.username, at
         )
-        result = self.desk.on_agent_message(*DEMO_AGENT, DEMO_CUSTOMER.user_id, text, at=at)
+        result = AgentDesk(self.desk).on_agent_message(*DEMO_AGENT, DEMO_CUSTOMER.user_id, text, at=at)
         if result.allowed:
             self.say(f"  [客服{result.agent_no}号 · 已通过检查，已发送]")
             self.deliver()

@@ -2,7 +2,7 @@
 
 Every method takes the time as ``at`` and writes into the outbox (never calls Telegram): deliveries to
 the customer and the bot's feedback in the customer's topic. Every agent message is checked by the
-guard (through :meth:`bot.desk.customers.SupportDesk.on_agent_message`, which logs ``guard_events`` and fails
+guard (:meth:`AgentDesk.on_agent_message`, which logs ``guard_events`` and fails
 closed). An allowed message goes to the customer in exactly the words that were checked: a text is
 sent again (``sendMessage`` with the checked text and entities), media are copied from the topic with
 the checked caption passed explicitly (so a photo, document or voice goes as it is, but never with a
@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "CALLBACK_SEND_ANYWAY",
     "CALLBACK_SUGGEST",
     "AgentDesk",
+    "AgentOutcome",
     "AgentRef",
     "AgentResult",
     "blocked_text",
@@ -166,6 +167,18 @@ class AgentResult:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class AgentOutcome:
+    """An agent's words after the guard: the verdict, and the stored/queued rows when they were allowed."""
+
+    allowed: bool
+    verdict: Verdict | None  # None when the guard failed (fail closed)
+    agent_no: str
+    message_id: int | None = None
+    outbox_id: int | None = None
+    error: str | None = None
+
+
 class AgentDesk:
     """Agent actions over the customer desk's storage and settings (see the module docstring)."""
 
@@ -218,6 +231,100 @@ class AgentDesk:
             params["reply_markup"] = markup
         return params
 
+    # an agent's words: checked, logged, recorded -----------------------------------------------
+    def on_agent_message(
+        self,
+        agent_user_id: int,
+        agent_name: str | None,
+        customer_user_id: int,
+        text: str,
+        *,
+        at: datetime,
+        send_anyway: bool = False,
+    ) -> AgentOutcome:
+        """Check an agent's answer with the guard and log the check; when allowed, record it and queue it
+        for the customer as ``sendMessage`` in the checked words. Return the outcome.
+
+        A guard failure holds the message back (fail closed). ``send_anyway``: the agent pressed 仍然发送
+        on a held message; a ``review``-level verdict (likely rude, not confident) then lets it through,
+        recorded as ``source='agent_override'`` with the agent.
+        """
+        with self.storage.transaction():
+            outcome, customer = self._checked(
+                agent_user_id, agent_name, customer_user_id, text, at, send_anyway
+            )
+            if not outcome.allowed:
+                return outcome
+            outbox_id = self.storage.enqueue(
+                customer.chat_id,
+                "sendMessage",
+                {"chat_id": customer.chat_id, "text": text},
+                at,
+                customer_id=customer.id,
+                message_id=outcome.message_id,
+            )
+        return replace(outcome, outbox_id=outbox_id)
+
+    def _checked(
+        self,
+        agent_user_id: int,
+        agent_name: str | None,
+        customer_user_id: int,
+        text: str,
+        at: datetime,
+        send_anyway: bool = False,
+    ) -> tuple[AgentOutcome, Customer]:
+        """Check and log an agent's words; when allowed, record them as the agent's answer (the caller
+        queues the delivery: a text again, or media by copy with the checked caption)."""
+        agent = self.storage.agent(agent_user_id, agent_name, at)
+        customer = self.storage.customer(customer_user_id)
+        if customer is None:
+            raise LookupError(f"unknown customer {customer_user_id}")
+        try:
+            verdict = check(text)
+        except Exception as exc:
+            log.exception("guard failed on an agent message; held back")
+            return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc)), customer
+        overridden = send_anyway and verdict.level == "review"
+        source = "agent_override" if overridden else "agent"
+        allowed = verdict.allowed or overridden
+        with self.storage.transaction():
+            self.storage.add_guard_event(
+                **guard_event(
+                    source, text, verdict, at, agent_id=agent.id, customer_id=customer.id, allowed=allowed
+                )
+            )
+            if not allowed:
+                return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number), customer
+            message_id = self._record_answer(agent.id, customer, text, at)
+        return AgentOutcome(
+            allowed=True, verdict=verdict, agent_no=agent.number, message_id=message_id
+        ), customer
+
+    def _record_answer(self, agent_id: int, customer: Customer, text: str, at: datetime) -> int:
+        """Store the agent's answer and what it changes (the customer no longer waits, a ticket is answered,
+        the scripts still offered are ignored); return the stored message's id."""
+        conv = self.storage.current_conversation(customer.id, at)
+        message_id = self.storage.add_message(
+            customer_id=customer.id,
+            conversation_id=conv.id,
+            direction="out",
+            sender="agent",
+            agent_id=agent_id,
+            text=text,
+            chat_id=customer.chat_id,
+            at=at,
+        )
+        self.storage.update_conversation(
+            conv.id, last_agent_at=to_iso(at), waiting_since=None, busy_sent_at=None, agent_id=agent_id
+        )
+        ticket = self.storage.open_ticket(customer.id)
+        if ticket is not None and ticket.answered_at is None:
+            self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
+        # The agent answered in their own words: the scripts still offered were not their choice.
+        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
+        return message_id
+
     # an agent's message in a customer's topic ------------------------------------------------
     def answer(
         self,
@@ -245,9 +352,7 @@ class AgentDesk:
             return AgentResult(allowed=known.status == "sent", staff_row=known, duplicate=True)
         customer = self._customer(customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(
-                agent.user_id, agent.name, customer.id, body, at=at, deliver=False
-            )
+            outcome, _ = self._checked(agent.user_id, agent.name, customer.id, body, at)
             if outcome.allowed:
                 row = self.storage.save_staff_message(
                     staff_chat_id=self.staff,
@@ -427,9 +532,7 @@ class AgentDesk:
             return AgentResult(False, text=texts.TEXT_NOTHING_TO_DO)
         customer = self._customer(row.customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(
-                agent.user_id, agent.name, customer.id, row.text, at=at, deliver=False, send_anyway=True
-            )
+            outcome, _ = self._checked(agent.user_id, agent.name, customer.id, row.text, at, send_anyway=True)
             if not outcome.allowed:
                 return AgentResult(False, outcome.verdict, text=texts.TEXT_NOTHING_TO_DO)
             self.storage.update_staff_message(
@@ -643,7 +746,7 @@ class AgentDesk:
         """Send bot-composed words for the agent (a script, a suggestion): guarded, recorded, queued."""
         self._customer(customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(agent.user_id, agent.name, customer_id, text, at=at)
+            outcome = self.on_agent_message(agent.user_id, agent.name, customer_id, text, at=at)
             if not outcome.allowed:
                 notice = blocked_text(text, outcome.verdict) if outcome.verdict else texts.TEXT_GUARD_FAILED
                 fid = self.feedback(notice, at, customer_id=customer_id)

@@ -50,7 +50,6 @@ from replies.router import Intent
 from replies.schedule import Schedule
 
 __all__ = [
-    "AgentOutcome",
     "CustomerRef",
     "Outcome",
     "Reply",
@@ -104,18 +103,6 @@ class Outcome:
     suggestions: tuple[int, ...] = ()  # suggestion rows offered to the agents
     duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
     banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
-
-
-@dataclass(frozen=True)
-class AgentOutcome:
-    """An agent's message after the guard: the verdict, and the stored/queued rows when it was allowed."""
-
-    allowed: bool
-    verdict: Any  # guards.Verdict, or None when the guard failed (fail closed)
-    agent_no: str
-    message_id: int | None = None
-    outbox_id: int | None = None
-    error: str | None = None
 
 
 class SupportDesk:
@@ -550,50 +537,6 @@ class SupportDesk:
             )
         return outcomes
 
-    # agent side ------------------------------------------------------------------------------
-    def on_agent_message(
-        self,
-        agent_user_id: int,
-        agent_name: str | None,
-        customer_user_id: int,
-        text: str,
-        *,
-        at: datetime,
-        deliver: bool = True,
-        send_anyway: bool = False,
-    ) -> AgentOutcome:
-        """Check an agent's answer with the guard, log the check, and when allowed record and queue it.
-
-        A guard failure holds the message back (fail closed). ``deliver=False`` records an allowed
-        answer without queuing a ``sendMessage`` (for callers that deliver it themselves, e.g. by copy).
-        ``send_anyway``: the agent pressed 仍然发送 on a held message; a ``review``-level verdict (likely
-        rude, not confident) then lets it through, recorded as ``source='agent_override'`` with the agent.
-        """
-        agent = self.storage.agent(agent_user_id, agent_name, at)
-        customer = self.storage.customer(customer_user_id)
-        if customer is None:
-            raise LookupError(f"unknown customer {customer_user_id}")
-        try:
-            verdict = check(text)
-        except Exception as exc:
-            log.exception("guard failed on an agent message; held back")
-            return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
-        overridden = send_anyway and verdict.level == "review"
-        source = "agent_override" if overridden else "agent"
-        with self.storage.transaction():
-            self.storage.add_guard_event(
-                **guard_event(
-                    source, text, verdict, at, agent_id=agent.id, customer_id=customer.id,
-                    allowed=verdict.allowed or overridden,
-                )
-            )
-            if not (verdict.allowed or overridden):
-                return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
-            message_id, outbox_id = self._record_agent_answer(agent.id, customer, text, at, deliver=deliver)
-        return AgentOutcome(
-            allowed=True, verdict=verdict, agent_no=agent.number, message_id=message_id, outbox_id=outbox_id
-        )
-
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""
         customer = self.storage.customer(customer_user_id)
@@ -670,40 +613,6 @@ class SupportDesk:
             )
             replies.append(Reply(key, variant, text, outbox_id))
         return replies, held
-
-    def _record_agent_answer(
-        self, agent_id: int, customer: Customer, text: str, at: datetime, *, deliver: bool
-    ) -> tuple[int, int | None]:
-        conv = self.storage.current_conversation(customer.id, at)
-        message_id = self.storage.add_message(
-            customer_id=customer.id,
-            conversation_id=conv.id,
-            direction="out",
-            sender="agent",
-            agent_id=agent_id,
-            text=text,
-            chat_id=customer.chat_id,
-            at=at,
-        )
-        outbox_id = None
-        if deliver:
-            outbox_id = self.storage.enqueue(
-                customer.chat_id,
-                "sendMessage",
-                {"chat_id": customer.chat_id, "text": text},
-                at,
-                customer_id=customer.id,
-                message_id=message_id,
-            )
-        self.storage.update_conversation(
-            conv.id, last_agent_at=to_iso(at), waiting_since=None, busy_sent_at=None, agent_id=agent_id
-        )
-        ticket = self.storage.open_ticket(customer.id)
-        if ticket is not None and ticket.answered_at is None:
-            self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
-        # The agent answered in their own words: the scripts still offered were not their choice.
-        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
-        return message_id, outbox_id
 
     def _relay(
         self,
