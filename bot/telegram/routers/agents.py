@@ -15,7 +15,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.desk import texts
+from bot.desk import events, texts
 from bot.desk.agents import (
     CALLBACK_EDIT,
     CALLBACK_PICK,
@@ -167,7 +167,6 @@ async def check_draft(
         _reply(agents, message, db, notice)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
 async def send_script(
@@ -191,10 +190,9 @@ async def send_script(
                 _reply(agents, message, db, result.text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_scripts(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
 
     def work() -> None:
@@ -202,10 +200,9 @@ async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender:
         _reply(agents, message, db, agents.scripts_text())
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def close(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
 
     def work() -> None:
@@ -219,10 +216,9 @@ async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender
             agents.close(_agent(message), customer_id, _at(message))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def reopen(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
 
     def work() -> None:
@@ -236,10 +232,9 @@ async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sende
         )
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ticket(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
 
     def work() -> None:
@@ -249,10 +244,9 @@ async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sende
         _reply(agents, message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def stats(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/stats``: today's dashboard figures."""
 
     def work() -> None:
@@ -261,10 +255,9 @@ async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender
         _reply(agents, message, db, stats_text(figures))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
 
     def work() -> None:
@@ -275,10 +268,9 @@ async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender:
         _reply(AgentDesk(desk, message.chat.id), message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/unban``: lift the topic's customer's ban."""
 
     def work() -> None:
@@ -287,20 +279,18 @@ async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sende
         _reply(AgentDesk(desk, message.chat.id), message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_bans(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/bans``: every banned customer, since when and by whom."""
 
     def work() -> None:
         _reply(AgentDesk(desk, message.chat.id), message, db, bans_text(db, desk.zone))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unknown_command(message: Message, desk: SupportDesk, db: Storage) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
 
     def work() -> None:
@@ -308,10 +298,9 @@ async def unknown_command(message: Message, desk: SupportDesk, db: Storage, send
         _reply(agents, message, db, texts.commands_help())
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def answer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
 
     def work() -> None:
@@ -337,10 +326,9 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
             )
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def unknown_topic(message: Message, desk: SupportDesk) -> None:
     """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
 
     def work() -> None:
@@ -352,10 +340,9 @@ async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> 
         )
 
     await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def edited(message: Message, desk: SupportDesk) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
 
     def work() -> None:
@@ -370,7 +357,6 @@ async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
         )
 
     await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
 def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
@@ -403,12 +389,11 @@ async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: i
         answer = sent if result.allowed else (result.text or texts.TEXT_NOT_SENT)
     notice = query.message
     if done and notice is not None:
-        clear = {"chat_id": notice.chat.id, "message_id": notice.message_id}
-        await desk.storage.run(desk.storage.enqueue, notice.chat.id, "editMessageReplyMarkup", clear, at)
+        await desk.storage.run(events.clear_buttons, desk.storage, notice.chat.id, notice.message_id, at)
     return done, answer
 
 
-async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
+async def button(query: CallbackQuery, desk: SupportDesk) -> None:
     """The buttons under a held message or a suggested script: send the suggestion, send the held words
     anyway (review level, audited), send the suggested script, or how to edit and resend.
 
@@ -428,7 +413,6 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     else:
         log.warning("button press refused: unknown action in %.80r", query.data)
         await answer_query(query, texts.TEXT_BUTTON_REFUSED)
-    sender.notify()
 
 
 def build_router() -> Router:
