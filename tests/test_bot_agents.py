@@ -11,25 +11,28 @@ from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
 from bot.desk.agents import (
-    BUTTON_EDIT,
-    BUTTON_SEND_ANYWAY,
-    BUTTON_SUGGEST,
     CALLBACK_EDIT,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
-    TEXT_BUTTON_REFUSED,
-    TEXT_EDIT_HELD,
-    TEXT_EDIT_HINT,
     callback_data,
-    mark_hits,
     parse_callback,
 )
 from bot.desk.customers import SupportDesk
+from bot.desk.texts import (
+    BUTTON_EDIT,
+    BUTTON_SEND_ANYWAY,
+    BUTTON_SUGGEST,
+    NOTICE_BLOCKED,
+    TEXT_BUTTON_REFUSED,
+    TEXT_EDIT_HELD,
+    TEXT_EDIT_HINT,
+    mark_hits,
+)
 from bot.ops.settings import load_settings
 from bot.store.sqlite import open_storage
 from bot.telegram import outbound_guard
 from bot.telegram.app import build_dispatcher
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from guards import check
 from replies import render
 
@@ -408,7 +411,7 @@ async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
     def broken(text: str):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr("bot.desk.customers.check", broken)
+    monkeypatch.setattr("bot.desk.agents.check", broken)
     await rig.agent_says(CLEAN, at(10, 1))
     assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.desk.verdicts import check
+from bot.desk import texts
+from bot.desk.verdicts import check, guard_event
 from bot.ops.settings import Settings
 from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from bot.telegram import relay
@@ -36,9 +37,6 @@ from replies import classify, render
 from replies.faq import default_faq, with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
-    NOTICE_CLOSED_CONVERSATION,
-    NOTICE_HUMAN,
-    NOTICE_UNCIVIL_CLOSED,
     ConversationState,
     Message,
     Plan,
@@ -52,10 +50,6 @@ from replies.router import Intent
 from replies.schedule import Schedule
 
 __all__ = [
-    "NOTICE_CLOSED_CONVERSATION",
-    "NOTICE_HUMAN",
-    "NOTICE_UNCIVIL_CLOSED",
-    "AgentOutcome",
     "CustomerRef",
     "Outcome",
     "Reply",
@@ -65,9 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SUGGESTION_PREFIX = "💡 建议回复"
-BUTTON_SEND_SUGGESTION = "发送此回复"
-NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
 
 
 def schedule_from(settings: Settings) -> Schedule:
@@ -112,18 +103,6 @@ class Outcome:
     suggestions: tuple[int, ...] = ()  # suggestion rows offered to the agents
     duplicate: bool = False  # the message was already stored (a replayed update): nothing new happened
     banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
-
-
-@dataclass(frozen=True)
-class AgentOutcome:
-    """An agent's message after the guard: the verdict, and the stored/queued rows when it was allowed."""
-
-    allowed: bool
-    verdict: Any  # guards.Verdict, or None when the guard failed (fail closed)
-    agent_no: str
-    message_id: int | None = None
-    outbox_id: int | None = None
-    error: str | None = None
 
 
 class SupportDesk:
@@ -213,7 +192,7 @@ class SupportDesk:
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id
                 )
-                plan, applied = Plan(), _Applied(notices=[NOTICE_DESK_FAILED])
+                plan, applied = Plan(), _Applied(notices=[texts.NOTICE_DESK_FAILED])
             header = relay.header_line(
                 off_hours=off_hours, auto_replies=tuple(r.text for r in applied.replies)
             )
@@ -344,7 +323,7 @@ class SupportDesk:
                 customer.id,
                 **{k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.customer.items()},
             )
-        notices = [n.replace("{ticket}", ticket_number or "") for n in plan.notices]
+        notices = [texts.plan_notice(n, ticket_number) for n in plan.notices]
         return _Applied(replies, held, notices, ticket_number)
 
     def _ticket(self, plan: Plan, customer: Customer, conv: Conversation, at: datetime) -> str | None:
@@ -390,7 +369,7 @@ class SupportDesk:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
             preview = to_script(
-                render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}), script
+                render(send.key, send.variant, **{**values, "ticket": ticket or texts.TICKET_MARKER}), script
             )
             row = self.storage.add_suggestion(
                 customer_id=customer.id,
@@ -403,8 +382,8 @@ class SupportDesk:
                 created_at=at,
             )
             sure = f"{suggestion.confidence:.0%}"
-            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
-            pick = {"text": BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
+            text = texts.SUGGESTION_NOTICE.format(intent=suggestion.intent, sure=sure, preview=preview)
+            pick = {"text": texts.BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
             markup = {"inline_keyboard": [[pick]]}
             self.storage.enqueue(
                 staff,
@@ -558,54 +537,6 @@ class SupportDesk:
             )
         return outcomes
 
-    # agent side ------------------------------------------------------------------------------
-    def on_agent_message(
-        self,
-        agent_user_id: int,
-        agent_name: str | None,
-        customer_user_id: int,
-        text: str,
-        *,
-        at: datetime,
-        deliver: bool = True,
-        send_anyway: bool = False,
-    ) -> AgentOutcome:
-        """Check an agent's answer with the guard, log the check, and when allowed record and queue it.
-
-        A guard failure holds the message back (fail closed). ``deliver=False`` records an allowed
-        answer without queuing a ``sendMessage`` (for callers that deliver it themselves, e.g. by copy).
-        ``send_anyway``: the agent pressed 仍然发送 on a held message; a ``review``-level verdict (likely
-        rude, not confident) then lets it through, recorded as ``source='agent_override'`` with the agent.
-        """
-        agent = self.storage.agent(agent_user_id, agent_name, at)
-        customer = self.storage.customer(customer_user_id)
-        if customer is None:
-            raise LookupError(f"unknown customer {customer_user_id}")
-        try:
-            verdict = check(text)
-        except Exception as exc:
-            log.exception("guard failed on an agent message; held back")
-            return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
-        hits = verdict.to_dict()["hits"]
-        overridden = send_anyway and verdict.level == "review"
-        with self.storage.transaction():
-            self.storage.add_guard_event(
-                source="agent_override" if overridden else "agent",
-                agent_id=agent.id,
-                customer_id=customer.id,
-                text=text,
-                allowed=verdict.allowed or overridden,
-                hits=hits,
-                suggestion=verdict.suggestion,
-                at=at,
-            )
-            if not (verdict.allowed or overridden):
-                return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
-            message_id, outbox_id = self._record_agent_answer(agent.id, customer, text, at, deliver=deliver)
-        return AgentOutcome(
-            allowed=True, verdict=verdict, agent_no=agent.number, message_id=message_id, outbox_id=outbox_id
-        )
-
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""
         customer = self.storage.customer(customer_user_id)
@@ -642,15 +573,7 @@ class SupportDesk:
             return text, False
         if not verdict.allowed:
             log.warning("the bot's own reply %s was blocked by the guard; held back", key)
-            self.storage.add_guard_event(
-                source="bot",
-                customer_id=customer_id,
-                text=text,
-                allowed=False,
-                hits=verdict.to_dict()["hits"],
-                suggestion=verdict.suggestion,
-                at=at,
-            )
+            self.storage.add_guard_event(**guard_event("bot", text, verdict, at, customer_id=customer_id))
         return text, verdict.allowed
 
     def _queue_replies(
@@ -690,40 +613,6 @@ class SupportDesk:
             )
             replies.append(Reply(key, variant, text, outbox_id))
         return replies, held
-
-    def _record_agent_answer(
-        self, agent_id: int, customer: Customer, text: str, at: datetime, *, deliver: bool
-    ) -> tuple[int, int | None]:
-        conv = self.storage.current_conversation(customer.id, at)
-        message_id = self.storage.add_message(
-            customer_id=customer.id,
-            conversation_id=conv.id,
-            direction="out",
-            sender="agent",
-            agent_id=agent_id,
-            text=text,
-            chat_id=customer.chat_id,
-            at=at,
-        )
-        outbox_id = None
-        if deliver:
-            outbox_id = self.storage.enqueue(
-                customer.chat_id,
-                "sendMessage",
-                {"chat_id": customer.chat_id, "text": text},
-                at,
-                customer_id=customer.id,
-                message_id=message_id,
-            )
-        self.storage.update_conversation(
-            conv.id, last_agent_at=to_iso(at), waiting_since=None, busy_sent_at=None, agent_id=agent_id
-        )
-        ticket = self.storage.open_ticket(customer.id)
-        if ticket is not None and ticket.answered_at is None:
-            self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
-        # The agent answered in their own words: the scripts still offered were not their choice.
-        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
-        return message_id, outbox_id
 
     def _relay(
         self,

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import datetime
+from typing import Any
 
 from guards import Guard, Verdict, default_guard
 
-__all__ = ["MEMO_SIZE", "check"]
+__all__ = ["MEMO_SIZE", "check", "guard_event"]
 
 MEMO_SIZE = 4096
 _memo: OrderedDict[str, Verdict] = OrderedDict()
@@ -47,3 +49,30 @@ def check(text: str) -> Verdict:
             if len(_memo) > MEMO_SIZE:
                 _memo.popitem(last=False)
     return verdict
+
+
+def guard_event(
+    source: str,
+    text: str,
+    verdict: Verdict | None,
+    at: datetime,
+    *,
+    agent_id: int | None = None,
+    customer_id: int | None = None,
+    allowed: bool | None = None,
+) -> dict[str, Any]:
+    """Return the ``guard_events`` fields recording one check of ``text`` (``storage.add_guard_event(**…)``).
+
+    ``verdict`` None means the guard failed: the words were held, with no hits. ``allowed`` overrides
+    the verdict's own answer (an agent's audited 仍然发送 on a review-level hold).
+    """
+    return {
+        "source": source,
+        "text": text,
+        "allowed": (verdict is not None and verdict.allowed) if allowed is None else allowed,
+        "hits": verdict.to_dict()["hits"] if verdict else [],
+        "suggestion": verdict.suggestion if verdict else None,
+        "at": at,
+        "agent_id": agent_id,
+        "customer_id": customer_id,
+    }

@@ -15,14 +15,12 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
+from bot.desk import events, texts
 from bot.desk.agents import (
     CALLBACK_EDIT,
     CALLBACK_PICK,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
-    TEXT_BUTTON_REFUSED,
-    TEXT_EDIT_HINT,
-    TEXT_SENT_ANYWAY,
     AgentDesk,
     AgentRef,
     parse_callback,
@@ -35,26 +33,13 @@ from bot.ops.settings import Settings
 from bot.store.sqlite import Storage
 from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
-from bot.telegram.kinds import SERVICE_KINDS, entities_of, kind_name
+from bot.telegram.kinds import SERVICE_KINDS, entities_of
 from bot.telegram.sender import Sender
 
-__all__ = ["COMMANDS", "UNKNOWN_TOPIC", "InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
+__all__ = ["InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
 
 log = logging.getLogger(__name__)
 
-# Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
-COMMANDS = {
-    "check": "检查草稿，不发送：/check 文本",
-    "r": "发送话术：/r 键名",
-    "scripts": "列出话术键名",
-    "close": "发送结束语并关闭工单",
-    "reopen": "重新打开因不文明用语关闭的会话",
-    "ticket": "查看工单及期限",
-    "stats": "今日统计",
-    "ban": "封禁本话题的客户：消息只保存，不回复、不转发",
-    "unban": "解除本话题客户的封禁",
-    "bans": "列出被封禁的客户",
-}
 # Content an agent can send a customer (copied as it is); service messages are not relayed, and anything
 # else (a game, an invoice, a story …) is named in the topic as not sent.
 RELAYABLE = frozenset(
@@ -75,9 +60,6 @@ RELAYABLE = frozenset(
         "dice",
     }
 )
-NEEDS_TOPIC = "请在客户的话题里使用此命令"
-TEXT_NOT_RELAYABLE = "⚠️ 此类消息（{kind}）无法发送给客户，未发送"
-UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题（没有对应的客户），这里的消息不会发给任何客户"
 
 
 def is_anonymous_admin(message: Message, staff_chat_id: int | None) -> bool:
@@ -181,11 +163,10 @@ async def check_draft(
     def work() -> None:
         agents = AgentDesk(desk, message.chat.id)
         text = (command.args or "").strip()
-        notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
+        notice = agents.draft(_agent(message), text, _at(message)) if text else texts.USAGE_CHECK
         _reply(agents, message, db, notice)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
 async def send_script(
@@ -199,7 +180,7 @@ async def send_script(
         key = (command.args or "").strip()
         if customer_id is None or not key:
             _reply(
-                agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）"
+                agents, message, db, texts.NEEDS_TOPIC if customer_id is None else texts.USAGE_SCRIPT
             )
         elif agents.first_time(
             _agent(message), customer_id, message.message_id, message.text or "", _at(message)
@@ -209,10 +190,9 @@ async def send_script(
                 _reply(agents, message, db, result.text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_scripts(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
 
     def work() -> None:
@@ -220,27 +200,25 @@ async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender:
         _reply(agents, message, db, agents.scripts_text())
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def close(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
 
     def work() -> None:
         agents = AgentDesk(desk, message.chat.id)
         customer_id = _customer_id(message, db)
         if customer_id is None:
-            _reply(agents, message, db, NEEDS_TOPIC)
+            _reply(agents, message, db, texts.NEEDS_TOPIC)
         elif agents.first_time(
             _agent(message), customer_id, message.message_id, message.text or "", _at(message)
         ):
             agents.close(_agent(message), customer_id, _at(message))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def reopen(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
 
     def work() -> None:
@@ -250,27 +228,25 @@ async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sende
             agents,
             message,
             db,
-            NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message)),
+            texts.NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message)),
         )
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ticket(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
 
     def work() -> None:
         agents = AgentDesk(desk, message.chat.id)
         customer_id = _customer_id(message, db)
-        text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
+        text = texts.NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
         _reply(agents, message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def stats(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/stats``: today's dashboard figures."""
 
     def work() -> None:
@@ -279,56 +255,52 @@ async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender
         _reply(agents, message, db, stats_text(figures))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
 
     def work() -> None:
         customer_id = _customer_id(message, db)
         agent_id = message.from_user.id
-        text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
+        at = _at(message)
+        text = texts.NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, at, desk.zone)
         _reply(AgentDesk(desk, message.chat.id), message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/unban``: lift the topic's customer's ban."""
 
     def work() -> None:
         customer_id = _customer_id(message, db)
-        text = NEEDS_TOPIC if customer_id is None else unban(db, customer_id)
+        text = texts.NEEDS_TOPIC if customer_id is None else unban(db, customer_id)
         _reply(AgentDesk(desk, message.chat.id), message, db, text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_bans(message: Message, desk: SupportDesk, db: Storage) -> None:
     """``/bans``: every banned customer, since when and by whom."""
 
     def work() -> None:
         _reply(AgentDesk(desk, message.chat.id), message, db, bans_text(db, desk.zone))
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unknown_command(message: Message, desk: SupportDesk, db: Storage) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
 
     def work() -> None:
         agents = AgentDesk(desk, message.chat.id)
-        _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
+        _reply(agents, message, db, texts.commands_help())
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def answer(message: Message, desk: SupportDesk, db: Storage) -> None:
     """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
 
     def work() -> None:
@@ -339,7 +311,7 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
         agents = AgentDesk(desk, message.chat.id)
         if kind not in RELAYABLE:
             if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
-                _reply(agents, message, db, TEXT_NOT_RELAYABLE.format(kind=kind_name(kind)))
+                _reply(agents, message, db, texts.TEXT_NOT_RELAYABLE.format(kind=texts.kind_name(kind)))
         else:
             agents.answer(
                 _agent(message),
@@ -354,22 +326,23 @@ async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sende
             )
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def unknown_topic(message: Message, desk: SupportDesk) -> None:
     """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
 
     def work() -> None:
         AgentDesk(desk, message.chat.id).feedback(
-            UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
+            texts.UNKNOWN_TOPIC,
+            _at(message),
+            thread_id=message.message_thread_id,
+            reply_to=message.message_id,
         )
 
     await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def edited(message: Message, desk: SupportDesk) -> None:
     """An agent edited a topic message: checked again before the edit reaches the customer."""
 
     def work() -> None:
@@ -384,7 +357,6 @@ async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
         )
 
     await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
 def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
@@ -392,11 +364,6 @@ def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
     notice = query.message
     replied = notice.reply_to_message if isinstance(notice, Message) else None
     return (notice.chat.id if notice else None, replied.message_id if replied else None)
-
-
-TEXT_SUGGESTION_PICKED = "已发送建议回复"
-TEXT_SUGGESTION_HELD = "建议回复未通过检查，未发送"
-TEXT_SUGGESTION_DONE = "这条建议已处理"
 
 
 async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: int) -> tuple[bool, str]:
@@ -411,23 +378,22 @@ async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: i
         outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
         done = outcome is not None
         if outcome is None:
-            answer = TEXT_SUGGESTION_DONE
+            answer = texts.TEXT_SUGGESTION_DONE
         else:
-            answer = TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD
+            answer = texts.TEXT_SUGGESTION_PICKED if outcome.replies else texts.TEXT_SUGGESTION_HELD
     else:
         act = agents.send_suggestion if action == CALLBACK_SUGGEST else agents.send_anyway
         result = await desk.storage.run(act, agent, row_id, at, under=_under(query))
         done = result.allowed
-        sent = "已发送建议话术" if action == CALLBACK_SUGGEST else TEXT_SENT_ANYWAY
-        answer = sent if result.allowed else (result.text or "未发送")
+        sent = texts.TEXT_SUGGESTED_WORDING_SENT if action == CALLBACK_SUGGEST else texts.TEXT_SENT_ANYWAY
+        answer = sent if result.allowed else (result.text or texts.TEXT_NOT_SENT)
     notice = query.message
     if done and notice is not None:
-        clear = {"chat_id": notice.chat.id, "message_id": notice.message_id}
-        await desk.storage.run(desk.storage.enqueue, notice.chat.id, "editMessageReplyMarkup", clear, at)
+        await desk.storage.run(events.clear_buttons, desk.storage, notice.chat.id, notice.message_id, at)
     return done, answer
 
 
-async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
+async def button(query: CallbackQuery, desk: SupportDesk) -> None:
     """The buttons under a held message or a suggested script: send the suggestion, send the held words
     anyway (review level, audited), send the suggested script, or how to edit and resend.
 
@@ -436,18 +402,17 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     parsed = parse_callback(query.data)
     if parsed is None:
         log.warning("button press refused: data %.80r is not from a kefu button", query.data)
-        await answer_query(query, TEXT_BUTTON_REFUSED)
+        await answer_query(query, texts.TEXT_BUTTON_REFUSED)
         return
     action, row_id = parsed
     if action in (CALLBACK_SUGGEST, CALLBACK_SEND_ANYWAY, CALLBACK_PICK):
         _, answer = await _press(query, desk, action, row_id)
         await answer_query(query, answer)
     elif action == CALLBACK_EDIT:
-        await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
+        await answer_query(query, texts.TEXT_EDIT_HINT, show_alert=True)
     else:
         log.warning("button press refused: unknown action in %.80r", query.data)
-        await answer_query(query, TEXT_BUTTON_REFUSED)
-    sender.notify()
+        await answer_query(query, texts.TEXT_BUTTON_REFUSED)
 
 
 def build_router() -> Router:

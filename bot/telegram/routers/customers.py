@@ -19,7 +19,6 @@ from bot.desk.customers import CustomerRef, SupportDesk
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
 from bot.telegram.relay import reopen_closed_topic
-from bot.telegram.sender import Sender
 
 __all__ = ["build_router", "content_of", "customer_of"]
 
@@ -47,7 +46,7 @@ def _edited_at(message: Message) -> datetime:
 
 
 async def customer_message(
-    message: Message, desk: SupportDesk, sender: Sender, clock: Callable[[], datetime] | None = None
+    message: Message, desk: SupportDesk, clock: Callable[[], datetime] | None = None
 ) -> None:
     """Store and answer one customer message; the relay and replies leave through the outbox.
 
@@ -73,10 +72,9 @@ async def customer_message(
         album=message.media_group_id,
         now=clock() if clock is not None else None,
     )
-    sender.notify()
 
 
-async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def customer_edit(message: Message, desk: SupportDesk) -> None:
     """Store an edited customer message as a new version and relay the edit to the staff topic."""
     text, kind = content_of(message)
     await desk.storage.run(
@@ -88,7 +86,6 @@ async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> 
         telegram_message_id=message.message_id,
         entities=entities_of(message),
     )
-    sender.notify()
 
 
 def build_router() -> Router:
