@@ -59,7 +59,7 @@ def bans_text(storage: Storage, zone: ZoneInfo) -> str:
     banned = storage.banned_customers()
     if not banned:
         return texts.TEXT_NO_BANS
-    numbers = {row["id"]: row["number"] for row in storage.rows("SELECT id, number FROM agents")}
+    numbers = storage.agent_numbers()
     lines = [texts.BANS_HEADER.format(count=len(banned))]
     for customer in banned:
         by = (

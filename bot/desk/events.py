@@ -57,11 +57,7 @@ def customer_reacted(
     staff = StaffGroups(storage, settings).current(customer) if customer is not None else None
     if customer is None or staff is None or customer.banned_at is not None:
         return
-    rows = storage.rows(
-        "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
-        [chat_id, message_id],
-    )
-    line = reaction_line(emojis, rows[0]["text"] if rows else None)
+    line = reaction_line(emojis, storage.text_of(chat_id, message_id))
     params = {"chat_id": staff, relay.TOPIC_KEY: customer.id, "text": line}
     storage.enqueue(staff, "sendMessage", params, at, customer_id=customer.id)
 

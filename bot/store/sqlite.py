@@ -31,12 +31,16 @@ from bot.store.records import (
     Agent,
     Conversation,
     Customer,
+    DayConversation,
+    HeldCheck,
     Message,
     OutboxRow,
     StaffMessage,
     Suggestion,
     SuggestionChoice,
     Ticket,
+    TicketFigures,
+    WaitingCustomer,
     from_iso,
     to_iso,
 )
@@ -698,6 +702,126 @@ class Storage:
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     [key, value],
                 )
+
+    def agent_numbers(self) -> dict[int, str]:
+        """Return every agent's 工号 by Telegram user id."""
+        return {row["id"]: row["number"] for row in self.db.query("SELECT id, number FROM agents")}
+
+    def outbox_status(self, outbox_id: int) -> str | None:
+        """Return the status of one outbox row (pending, sent, failed), or None when there is no such row."""
+        return self._value("SELECT status FROM outbox WHERE id = ?", [outbox_id])
+
+    def text_of(self, chat_id: int, telegram_message_id: int) -> str | None:
+        """Return the text stored for the message with these Telegram ids (its newest row), or None."""
+        return self._value(
+            "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [chat_id, telegram_message_id],
+        )
+
+    # the inbox: raw updates ------------------------------------------------------------------
+    def add_update(self, update_id: int, raw: str, at: datetime) -> bool:
+        """Store one raw update (its JSON) as pending; return False when ``update_id`` was stored before."""
+        with self._write():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO updates (update_id, raw, status, received_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [update_id, raw, to_iso(at)],
+            )
+        return cursor.rowcount > 0
+
+    def last_update_id(self) -> int | None:
+        """Return the highest update id stored, or None when none is."""
+        return self._value("SELECT max(update_id) FROM updates")
+
+    def pending_updates(self) -> list[str]:
+        """Return the raw JSON of the updates stored but not handled yet, oldest first."""
+        sql = "SELECT raw FROM updates WHERE status = 'pending' ORDER BY update_id"
+        return [row["raw"] for row in self.db.query(sql)]
+
+    def mark_update(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
+        """Record how handling of ``update_id`` ended (done, ignored, malformed, failed) and when."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE updates SET status = ?, error = ?, handled_at = ? WHERE update_id = ?",
+                [status, error, to_iso(at), update_id],
+            )
+
+    def prune_updates(self, before: datetime, batch: int) -> int:
+        """Delete up to ``batch`` updates handled (done or ignored) before ``before``; return how many.
+
+        The newest update stays whatever its age: the next ``getUpdates`` offset is computed from it.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM updates WHERE update_id IN ("
+                "  SELECT update_id FROM updates WHERE status IN ('done', 'ignored') AND handled_at < ?"
+                "  AND update_id < (SELECT max(update_id) FROM updates) LIMIT ?)",
+                [to_iso(before), batch],
+            )
+        return cursor.rowcount
+
+    def update_counts(self) -> dict[str, int]:
+        """Return how many updates are stored in each status."""
+        return dict(self.db.execute("SELECT status, count(*) FROM updates GROUP BY status").fetchall())
+
+    def update_status(self, update_id: int) -> str | None:
+        """Return the status of one stored update, or None when it was never stored."""
+        return self._value("SELECT status FROM updates WHERE update_id = ?", [update_id])
+
+    # the board's figures ---------------------------------------------------------------------
+    def waiting_by_group(self, primary: int) -> dict[int, int]:
+        """Return how many open conversations wait for an agent, per staff group (no group: ``primary``)."""
+        return {
+            row["g"]: row["n"]
+            for row in self.db.query(
+                "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
+                "JOIN customers cu ON cu.id = c.customer_id "
+                "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
+                [primary],
+            )
+        }
+
+    def day_conversations(self, start: datetime, end: datetime) -> list[DayConversation]:
+        """Return the conversations a customer wrote in between ``start`` and ``end``, and who answered."""
+        return self._all(
+            DayConversation,
+            "SELECT conversation_id, "
+            "max(sender = 'agent') AS by_agent, max(sender = 'bot') AS by_bot "
+            "FROM messages WHERE conversation_id IN ("
+            "  SELECT DISTINCT conversation_id FROM messages WHERE direction = 'in' AND at >= ? AND at < ?) "
+            "GROUP BY conversation_id",
+            [to_iso(start), to_iso(end)],
+        )
+
+    def held_checks(self, start: datetime, end: datetime) -> list[HeldCheck]:
+        """Return the agent messages the guard held back between ``start`` and ``end``, with the agent."""
+        return self._all(
+            HeldCheck,
+            "SELECT g.hits, coalesce(a.number, '?') AS agent FROM guard_events g "
+            "LEFT JOIN agents a ON a.id = g.agent_id "
+            "WHERE g.source = 'agent' AND g.allowed = 0 AND g.at >= ? AND g.at < ?",
+            [to_iso(start), to_iso(end)],
+        )
+
+    def ticket_figures(self, at: datetime) -> TicketFigures:
+        """Return how many tickets are open, and how many of them are overdue at ``at``."""
+        now = to_iso(at)
+        return self._first(
+            TicketFigures,
+            "SELECT count(*) AS open, coalesce(sum((answered_at IS NULL AND due_answer_at < ?) "
+            "OR due_settle_at < ?), 0) AS overdue FROM tickets WHERE status = 'open'",
+            [now, now],
+        )
+
+    def waiting_customers(self) -> list[WaitingCustomer]:
+        """Return the customers whose open conversation waits for an agent, the longest waiting first."""
+        return self._all(
+            WaitingCustomer,
+            "SELECT c.waiting_since, cu.name, cu.username, cu.id FROM conversations c "
+            "JOIN customers cu ON cu.id = c.customer_id "
+            "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL ORDER BY c.waiting_since",
+        )
 
     def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         """Return the rows of a read-only query as dicts (``db.query``): for ad-hoc reports and tests.

@@ -343,8 +343,7 @@ class Sender:
 
     def storage_status(self, outbox_id: int) -> str | None:
         """Return the status of one outbox row."""
-        row = self.storage.db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
-        return row[0] if row else None
+        return self.storage.outbox_status(outbox_id)
 
     def relay_budget(self, staff_chat_id: int) -> float:
         """Return a staff group's relay budget: messages it may still take this minute minus its queue.
