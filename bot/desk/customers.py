@@ -54,16 +54,10 @@ __all__ = [
     "Outcome",
     "Reply",
     "SupportDesk",
-    "schedule_from",
 ]
 
 log = logging.getLogger(__name__)
 
-
-
-def schedule_from(settings: Settings) -> Schedule:
-    """Return the business-hours schedule configured in ``settings``."""
-    return Schedule.from_settings(settings)
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,7 @@ class SupportDesk:
     ) -> None:
         self.storage = storage
         self.settings = settings
-        self.schedule = schedule or schedule_from(settings)
+        self.schedule = schedule or Schedule.from_settings(settings)
         self.classify = classifier  # replies.classify, or any (text, platforms=…) -> Intent
         self.zone = settings.zone
         self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
