@@ -531,6 +531,13 @@ class SupportDesk:
             )
         return outcomes
 
+    def reopen_topic(self, customer_user_id: int, at: datetime) -> None:
+        """Queue the reopening of the customer's forum topic when an admin closed it (the customer wrote
+        again), in the customer's own staff group, ahead of the relay."""
+        stored = self.storage.customer(customer_user_id)
+        staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
+        relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
+
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""
         customer = self.storage.customer(customer_user_id)
