@@ -594,7 +594,7 @@ class AgentDesk:
         ticket = self.storage.open_ticket(customer_id)
         return {
             "shop": self.settings.shop_name,
-            "hours": self.settings.business_hours_text,
+            "hours": self.desk.schedule.hours_text,
             "agent_no": self.storage.agent(agent.user_id, agent.name, at).number,
             "ticket": ticket.number if ticket else None,
         }

@@ -11,7 +11,7 @@ Example::
 
     stats = collect(storage, schedule, at)
     print(stats_text(stats))
-    board = Board(storage, settings, sender.call, schedule)
+    board = Board(storage, staff_chat_id, sender.call, schedule)
     await board.refresh(at)
 """
 

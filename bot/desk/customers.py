@@ -54,16 +54,10 @@ __all__ = [
     "Outcome",
     "Reply",
     "SupportDesk",
-    "schedule_from",
 ]
 
 log = logging.getLogger(__name__)
 
-
-
-def schedule_from(settings: Settings) -> Schedule:
-    """Return the business-hours schedule configured in ``settings``."""
-    return Schedule.from_settings(settings)
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,7 @@ class SupportDesk:
     ) -> None:
         self.storage = storage
         self.settings = settings
-        self.schedule = schedule or schedule_from(settings)
+        self.schedule = schedule or Schedule.from_settings(settings)
         self.classify = classifier  # replies.classify, or any (text, platforms=…) -> Intent
         self.zone = settings.zone
         self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
@@ -536,6 +530,13 @@ class SupportDesk:
                 )
             )
         return outcomes
+
+    def reopen_topic(self, customer_user_id: int, at: datetime) -> None:
+        """Queue the reopening of the customer's forum topic when an admin closed it (the customer wrote
+        again), in the customer's own staff group, ahead of the relay."""
+        stored = self.storage.customer(customer_user_id)
+        staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
+        relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
 
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""

@@ -2,14 +2,14 @@
 
 The whole router is fenced by one filter (:class:`IsAgent`): only the staff chat, only people (no bots),
 and, when ``KEFU_AGENT_IDS`` is set, only those ids. Customers write in private chats and never reach it;
-anyone else in any group is ignored. Handlers are thin: find the customer of the topic, call
-:class:`bot.desk.agents.AgentDesk`, wake the sender.
+anyone else in any group is ignored. Handlers are thin: :class:`~bot.telegram.middlewares.InTopic` gives
+each its :class:`~bot.telegram.middlewares.Topic` (the agent desk, the topic's customer resolved once, who
+and when); the handler calls the desk on the storage thread, and the sender is woken by middleware.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
@@ -22,7 +22,6 @@ from bot.desk.agents import (
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
     AgentDesk,
-    AgentRef,
     parse_callback,
 )
 from bot.desk.bans import ban, bans_text, unban
@@ -34,7 +33,7 @@ from bot.store.sqlite import Storage
 from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
-from bot.telegram.sender import Sender
+from bot.telegram.middlewares import InTopic, Topic, agent_of
 
 __all__ = ["InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
 
@@ -99,12 +98,6 @@ class InUnknownTopic(Filter):
         return await db.run(db.customer_by_topic, thread, message.chat.id) is None
 
 
-def _agent(event: Message | CallbackQuery) -> AgentRef:
-    user = event.from_user
-    signature = getattr(event, "author_signature", None)  # an anonymous admin's custom title, if any
-    return AgentRef(user.id, signature or user.full_name)
-
-
 def _words(message: Message) -> str | None:
     """Return what a customer would read in an agent's message: text, caption, or a poll's question and
     options, a venue's title and address (the guard checks them all)."""
@@ -115,19 +108,6 @@ def _words(message: Message) -> str | None:
     if message.venue is not None:
         return f"{message.venue.title}\n{message.venue.address}"
     return None
-
-
-def _at(message: Message) -> datetime:
-    edit = message.edit_date
-    when = edit or message.date
-    return datetime.fromtimestamp(when, UTC) if isinstance(when, int) else when
-
-
-def _customer_id(message: Message, db: Storage) -> int | None:
-    if not message.is_topic_message or message.message_thread_id is None:
-        return None
-    customer = db.customer_by_topic(message.message_thread_id, message.chat.id)
-    return customer.id if customer else None
 
 
 def _file_id(message: Message) -> str | None:
@@ -143,220 +123,134 @@ def _kind(message: Message) -> str:
     return str(getattr(kind, "value", kind))
 
 
-def _reply(agents: AgentDesk, message: Message, db: Storage, text: str) -> None:
-    """Queue the bot's answer to a command where it was asked (the customer's topic or the thread)."""
-    customer_id = _customer_id(message, db)
-    agents.feedback(
-        text,
-        _at(message),
-        customer_id=customer_id,
-        thread_id=None if customer_id is not None else message.message_thread_id,
-        reply_to=message.message_id,
-    )
-
-
-async def check_draft(
-    message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
-) -> None:
+async def check_draft(message: Message, command: CommandObject, topic: Topic, db: Storage) -> None:
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        text = (command.args or "").strip()
-        notice = agents.draft(_agent(message), text, _at(message)) if text else texts.USAGE_CHECK
-        _reply(agents, message, db, notice)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    text = (command.args or "").strip()
+    if not text:
+        await db.run(topic.reply, texts.USAGE_CHECK)
+        return
+    await db.run(lambda: topic.reply(topic.agents.draft(topic.agent, text, topic.at)))
 
 
-async def send_script(
-    message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
-) -> None:
+async def send_script(message: Message, command: CommandObject, topic: Topic, db: Storage) -> None:
     """``/r KEY``: send a documented script with its placeholders filled to the topic's customer."""
+    key = (command.args or "").strip()
 
     def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        key = (command.args or "").strip()
-        if customer_id is None or not key:
-            _reply(
-                agents, message, db, texts.NEEDS_TOPIC if customer_id is None else texts.USAGE_SCRIPT
-            )
-        elif agents.first_time(
-            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-        ):
-            result = agents.send_script(_agent(message), customer_id, key, _at(message))
+        if topic.customer_id is None or not key:
+            topic.reply(texts.NEEDS_TOPIC if topic.customer_id is None else texts.USAGE_SCRIPT)
+        elif topic.first_time():
+            result = topic.agents.send_script(topic.agent, topic.customer_id, key, topic.at)
             if result.feedback_id is None and result.text:
-                _reply(agents, message, db, result.text)
+                topic.reply(result.text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
 
 
-async def list_scripts(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def list_scripts(message: Message, topic: Topic, db: Storage) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        _reply(agents, message, db, agents.scripts_text())
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(lambda: topic.reply(topic.agents.scripts_text()))
 
 
-async def close(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def close(message: Message, topic: Topic, db: Storage) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
 
     def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        if customer_id is None:
-            _reply(agents, message, db, texts.NEEDS_TOPIC)
-        elif agents.first_time(
-            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-        ):
-            agents.close(_agent(message), customer_id, _at(message))
+        if topic.customer_id is None:
+            topic.reply(texts.NEEDS_TOPIC)
+        elif topic.first_time():
+            topic.agents.close(topic.agent, topic.customer_id, topic.at)
 
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(work)
 
 
-async def reopen(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def reopen(message: Message, topic: Topic, db: Storage) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        _reply(
-            agents,
-            message,
-            db,
-            texts.NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message)),
-        )
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(topic.for_customer, lambda customer_id: topic.agents.reopen(customer_id, topic.at))
 
 
-async def ticket(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def ticket(message: Message, topic: Topic, db: Storage) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        text = texts.NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
-        _reply(agents, message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(topic.for_customer, lambda customer_id: topic.agents.ticket_text(customer_id, topic.at))
 
 
-async def stats(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def stats(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/stats``: today's dashboard figures."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        figures = collect(db, desk.schedule, _at(message), desk.settings.staff_chat_ids)
-        _reply(agents, message, db, stats_text(figures))
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    groups = desk.settings.staff_chat_ids
+    await db.run(lambda: topic.reply(stats_text(collect(db, desk.schedule, topic.at, groups))))
 
 
-async def ban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def ban_customer(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
-
-    def work() -> None:
-        customer_id = _customer_id(message, db)
-        agent_id = message.from_user.id
-        at = _at(message)
-        text = texts.NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, at, desk.zone)
-        _reply(AgentDesk(desk, message.chat.id), message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    agent_id = message.from_user.id
+    await db.run(topic.for_customer, lambda customer_id: ban(db, customer_id, agent_id, topic.at, desk.zone))
 
 
-async def unban_customer(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def unban_customer(message: Message, topic: Topic, db: Storage) -> None:
     """``/unban``: lift the topic's customer's ban."""
-
-    def work() -> None:
-        customer_id = _customer_id(message, db)
-        text = texts.NEEDS_TOPIC if customer_id is None else unban(db, customer_id)
-        _reply(AgentDesk(desk, message.chat.id), message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(topic.for_customer, lambda customer_id: unban(db, customer_id))
 
 
-async def list_bans(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def list_bans(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/bans``: every banned customer, since when and by whom."""
-
-    def work() -> None:
-        _reply(AgentDesk(desk, message.chat.id), message, db, bans_text(db, desk.zone))
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(lambda: topic.reply(bans_text(db, desk.zone)))
 
 
-async def unknown_command(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def unknown_command(message: Message, topic: Topic, db: Storage) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        _reply(agents, message, db, texts.commands_help())
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(topic.reply, texts.commands_help())
 
 
-async def answer(message: Message, desk: SupportDesk, db: Storage) -> None:
+async def answer(message: Message, topic: Topic, db: Storage) -> None:
     """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
+    kind = _kind(message)
 
     def work() -> None:
-        customer_id = _customer_id(message, db)
-        kind = _kind(message)
-        if customer_id is None or kind in SERVICE_KINDS:
+        if topic.customer_id is None or kind in SERVICE_KINDS:
             return
-        agents = AgentDesk(desk, message.chat.id)
         if kind not in RELAYABLE:
-            if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
-                _reply(agents, message, db, texts.TEXT_NOT_RELAYABLE.format(kind=texts.kind_name(kind)))
-        else:
-            agents.answer(
-                _agent(message),
-                customer_id,
-                message.message_id,
-                _words(message),
-                _at(message),
-                content_kind=kind,
-                entities=entities_of(message) or None,
-                file_id=_file_id(message),
-                album=message.media_group_id,
-            )
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-
-
-async def unknown_topic(message: Message, desk: SupportDesk) -> None:
-    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
-
-    def work() -> None:
-        AgentDesk(desk, message.chat.id).feedback(
-            texts.UNKNOWN_TOPIC,
-            _at(message),
-            thread_id=message.message_thread_id,
-            reply_to=message.message_id,
-        )
-
-    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-
-
-async def edited(message: Message, desk: SupportDesk) -> None:
-    """An agent edited a topic message: checked again before the edit reaches the customer."""
-
-    def work() -> None:
-        AgentDesk(desk, message.chat.id).edit(
-            _agent(message),
+            if topic.first_time(""):
+                topic.reply(texts.TEXT_NOT_RELAYABLE.format(kind=texts.kind_name(kind)))
+            return
+        topic.agents.answer(
+            topic.agent,
+            topic.customer_id,
             message.message_id,
             _words(message),
-            _at(message),
-            content_kind=_kind(message),
-            entities=entities_of(message),
+            topic.at,
+            content_kind=kind,
+            entities=entities_of(message) or None,
             file_id=_file_id(message),
+            album=message.media_group_id,
         )
 
-    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+
+
+async def unknown_topic(message: Message, topic: Topic, db: Storage) -> None:
+    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
+    thread = message.message_thread_id
+    reply_to = message.message_id
+    await db.run(
+        lambda: topic.agents.feedback(texts.UNKNOWN_TOPIC, topic.at, thread_id=thread, reply_to=reply_to)
+    )
+
+
+async def edited(message: Message, topic: Topic, db: Storage) -> None:
+    """An agent edited a topic message: checked again before the edit reaches the customer."""
+    words, kind = _words(message), _kind(message)
+    entities, file_id = entities_of(message), _file_id(message)
+    await db.run(
+        lambda: topic.agents.edit(
+            topic.agent,
+            message.message_id,
+            words,
+            topic.at,
+            content_kind=kind,
+            entities=entities,
+            file_id=file_id,
+        )
+    )
 
 
 def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
@@ -372,7 +266,7 @@ async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: i
     When something was sent, the notice's buttons are removed so they cannot be pressed again.
     """
     at = utc_now()
-    agent = _agent(query)
+    agent = agent_of(query)
     agents = AgentDesk(desk, query.message.chat.id if query.message else None)
     if action == CALLBACK_PICK:
         outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
@@ -421,6 +315,8 @@ def build_router() -> Router:
     router.message.filter(IsAgent())
     router.edited_message.filter(IsAgent())
     router.callback_query.filter(IsAgent())
+    router.message.middleware(InTopic())
+    router.edited_message.middleware(InTopic())
     router.message(Command("check"))(check_draft)
     router.message(Command("r"))(send_script)
     router.message(Command("scripts"))(list_scripts)
