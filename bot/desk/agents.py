@@ -28,7 +28,7 @@ from typing import Any
 from bot.desk import texts
 from bot.desk.customers import SupportDesk
 from bot.desk.verdicts import guard_event
-from bot.store.sqlite import Customer, StaffMessage, from_iso, to_iso
+from bot.store.records import Customer, StaffMessage, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import (  # re-exported: the routers and tests use them from here
     CALLBACK_EDIT,

@@ -27,7 +27,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.desk import texts
-from bot.store.sqlite import Storage, from_iso
+from bot.store.protocol import Store
+from bot.store.records import from_iso
 from replies.schedule import Schedule
 
 __all__ = [
@@ -85,7 +86,7 @@ def _day_bounds(schedule: Schedule, at: datetime) -> tuple[str, datetime, dateti
     return local.date().isoformat(), start, start + timedelta(days=1)
 
 
-def group_figures(storage: Storage, groups: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
+def group_figures(storage: Store, groups: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
     """Return ``(group, customers waiting, deliveries queued)`` per staff group; () for one group or none."""
     if len(groups) < 2:
         return ()
@@ -93,7 +94,7 @@ def group_figures(storage: Storage, groups: Sequence[int]) -> tuple[tuple[int, i
     return tuple((g, waiting.get(g, 0), storage.staff_load(g)) for g in groups)
 
 
-def collect(storage: Storage, schedule: Schedule, at: datetime, groups: Sequence[int] = ()) -> Stats:
+def collect(storage: Store, schedule: Schedule, at: datetime, groups: Sequence[int] = ()) -> Stats:
     """Return today's dashboard figures as of ``at`` (today = the shop's local day containing ``at``).
 
     The figures cover every staff group; with several (``groups``), each one's waiting customers and
@@ -203,7 +204,7 @@ class Board:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         staff_chat_id: int,
         call: Call,
         schedule: Schedule,

@@ -28,7 +28,8 @@ from typing import Any
 from bot.desk import texts
 from bot.desk.verdicts import check, guard_event
 from bot.ops.settings import Settings
-from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
+from bot.store.protocol import Store
+from bot.store.records import Conversation, Customer, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import CALLBACK_PICK, callback_data
 from bot.telegram.kinds import SUBSTANTIVE_KINDS
@@ -104,7 +105,7 @@ class SupportDesk:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         settings: Settings,
         schedule: Schedule | None = None,
         *,
@@ -180,7 +181,7 @@ class SupportDesk:
                     )
                     applied = self._apply(plan, stored, conv, message_id, at)
             except Exception as exc:
-                if is_unavailable(exc):
+                if storage.unavailable(exc):
                     raise  # the database, not the decision: the whole message is tried again later
                 # The message stays stored and still reaches the staff topic; an agent answers it.
                 log.exception(

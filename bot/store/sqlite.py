@@ -175,6 +175,10 @@ class Storage:
                     self.submit(self.checkpoint)
             raise
 
+    def unavailable(self, exc: BaseException) -> bool:
+        """Return whether ``exc`` means the database cannot be written for now (:func:`is_unavailable`)."""
+        return is_unavailable(exc)
+
     def checkpoint(self) -> tuple[int, int, int]:
         """Copy the WAL into the database file and cut the WAL back (``wal_checkpoint(TRUNCATE)``).
 

@@ -19,7 +19,8 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bot.ops.settings import Settings
-from bot.store.sqlite import Customer, Storage
+from bot.store.protocol import Store
+from bot.store.records import Customer
 
 __all__ = ["StaffGroups", "choose_group"]
 
@@ -41,7 +42,7 @@ class StaffGroups:
     """The staff groups of ``KEFU_STAFF_CHAT_ID`` and each customer's assignment to one of them."""
 
     def __init__(
-        self, storage: Storage, settings: Settings, *, budget: Callable[[int], float] | None = None
+        self, storage: Store, settings: Settings, *, budget: Callable[[int], float] | None = None
     ) -> None:
         self.storage = storage
         self.settings = settings
