@@ -142,6 +142,9 @@ def is_unavailable(exc: BaseException) -> bool:
 class Storage:
     """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
 
+    It implements :class:`bot.store.protocol.Store` (what the desk uses) and, besides, what the adapters
+    and operations need: the inbox's updates, the sender's outbox, checkpoints and the file's identity.
+
     Its methods are synchronous. The running bot's adapters (handlers, inbox pump, sender, board) call
     them through :meth:`run`, which runs them on the :class:`StorageThread`, off the event loop.
     """
@@ -149,6 +152,8 @@ class Storage:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        # sqlite-utils' Table objects, made once: ``db[name]`` looks the name up in sqlite_master each time.
+        self._tables = {name: db.table(name) for name in TABLES}
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
 
@@ -274,7 +279,7 @@ class Storage:
 
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
-        self.db["customers"].update(user_id, values)
+        self._tables["customers"].update(user_id, values)
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
@@ -299,7 +304,7 @@ class Storage:
             agent = self.agent_by_id(user_id)
             if agent is None:
                 count = self._value("SELECT count(*) FROM agents")
-                self.db["agents"].insert(
+                self._tables["agents"].insert(
                     {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)}
                 )
                 agent = self.agent_by_id(user_id)
@@ -319,7 +324,7 @@ class Storage:
         with self._write():
             conversation = self._first(Conversation, sql, [customer_id])
             if conversation is None:
-                self.db["conversations"].insert(
+                self._tables["conversations"].insert(
                     {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
                 )
                 conversation = self._first(Conversation, sql, [customer_id])
@@ -331,7 +336,7 @@ class Storage:
 
     def update_conversation(self, conversation_id: int, **values: Any) -> None:
         """Set columns of one conversation."""
-        self.db["conversations"].update(conversation_id, values)
+        self._tables["conversations"].update(conversation_id, values)
 
     def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
         """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
@@ -367,7 +372,7 @@ class Storage:
                 [prefix, prefix + "~"],
             )
             seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-            ticket_id = self.db["tickets"].insert(
+            ticket_id = self._tables["tickets"].insert(
                 {
                     "number": f"{prefix}{seq:04d}",
                     "customer_id": customer_id,
@@ -395,17 +400,17 @@ class Storage:
 
     def update_ticket(self, ticket_id: int, **values: Any) -> None:
         """Set columns of one ticket."""
-        self.db["tickets"].update(ticket_id, values)
+        self._tables["tickets"].update(ticket_id, values)
 
     # messages --------------------------------------------------------------------------------
     def add_message(self, **values: Any) -> int:
         """Store one inbound or outbound message (``at`` as datetime); return its row id."""
         values["at"] = to_iso(values["at"])
-        return self.db["messages"].insert(values).last_pk
+        return self._tables["messages"].insert(values).last_pk
 
     def update_message(self, message_id: int, **values: Any) -> None:
         """Set columns of one message row (e.g. the intent once classified)."""
-        self.db["messages"].update(message_id, values)
+        self._tables["messages"].update(message_id, values)
 
     def message(self, message_id: int) -> Message | None:
         """Return one stored message, or None."""
@@ -460,7 +465,7 @@ class Storage:
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
         values["created_at"] = to_iso(values["created_at"])
-        return self.db["suggestions"].insert(values).last_pk
+        return self._tables["suggestions"].insert(values).last_pk
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         """Return one suggestion by id, or None."""
@@ -509,7 +514,7 @@ class Storage:
         customer_id: int | None = None,
     ) -> int:
         """Store one guard check (hits as JSON); return its row id."""
-        return self.db["guard_events"].insert(
+        return self._tables["guard_events"].insert(
             {
                 "agent_id": agent_id,
                 "customer_id": customer_id,
@@ -534,7 +539,7 @@ class Storage:
         message_id: int | None = None,
     ) -> int:
         """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
-        return self.db["outbox"].insert(
+        return self._tables["outbox"].insert(
             {
                 "chat_id": chat_id,
                 "method": method,
@@ -579,7 +584,7 @@ class Storage:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
         with self._write():
             sent = {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id}
-            self.db["outbox"].update(outbox_id, sent)
+            self._tables["outbox"].update(outbox_id, sent)
             self.db.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = "
                 "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
@@ -685,7 +690,7 @@ class Storage:
 
     def update_staff_message(self, row_id: int, **values: Any) -> None:
         """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
-        self.db["staff_messages"].update(row_id, values)
+        self._tables["staff_messages"].update(row_id, values)
 
     def outbox_row(self, outbox_id: int) -> OutboxRow | None:
         """Return one outbox row (status, telegram_message_id, last_error …), or None."""
