@@ -243,14 +243,28 @@ class Storage:
             with self.db.atomic():
                 yield
 
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        """Return every row of ``sql`` as a dict of column → value: the store's one row mapping.
+
+        Not sqlite-utils' ``db.query``: since 4.0 it wraps each SELECT in a SAVEPOINT. The running bot
+        reads on the event loop too (the polling offset, the replay at start) while the storage thread
+        writes on the same connection; there a SAVEPOINT fails ("cannot open savepoint - SQL statements
+        in progress") or begins a transaction the other thread's writes then land in.
+        """
+        cursor = self.db.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def _first(self, record: type[R], sql: str, params: tuple | list = ()) -> R | None:
-        """Return the first row of ``sql`` (``db.query``) as a ``record``, or None when there is none."""
-        row = next(self.db.query(sql, params), None)
-        return None if row is None else record(**row)
+        """Return the first row of ``sql`` as a ``record``, or None when there is none."""
+        cursor = self.db.execute(sql, params)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+        return None if row is None else record(**dict(zip(names, row, strict=True)))
 
     def _all(self, record: type[R], sql: str, params: tuple | list = ()) -> list[R]:
-        """Return every row of ``sql`` (``db.query``) as a ``record``, in the query's order."""
-        return [record(**row) for row in self.db.query(sql, params)]
+        """Return every row of ``sql`` as a ``record``, in the query's order."""
+        return [record(**row) for row in self._rows(sql, params)]
 
     def _value(self, sql: str, params: tuple | list = ()) -> Any:
         """Return the first column of the first row of ``sql``, or None when there is no row."""
@@ -714,7 +728,7 @@ class Storage:
 
     def agent_numbers(self) -> dict[int, str]:
         """Return every agent's 工号 by Telegram user id."""
-        return {row["id"]: row["number"] for row in self.db.query("SELECT id, number FROM agents")}
+        return {row["id"]: row["number"] for row in self._rows("SELECT id, number FROM agents")}
 
     def outbox_status(self, outbox_id: int) -> str | None:
         """Return the status of one outbox row (pending, sent, failed), or None when there is no such row."""
@@ -746,7 +760,7 @@ class Storage:
     def pending_updates(self) -> list[str]:
         """Return the raw JSON of the updates stored but not handled yet, oldest first."""
         sql = "SELECT raw FROM updates WHERE status = 'pending' ORDER BY update_id"
-        return [row["raw"] for row in self.db.query(sql)]
+        return [row["raw"] for row in self._rows(sql)]
 
     def mark_update(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
         """Record how handling of ``update_id`` ended (done, ignored, malformed, failed) and when."""
@@ -783,7 +797,7 @@ class Storage:
         """Return how many open conversations wait for an agent, per staff group (no group: ``primary``)."""
         return {
             row["g"]: row["n"]
-            for row in self.db.query(
+            for row in self._rows(
                 "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
                 "JOIN customers cu ON cu.id = c.customer_id "
                 "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
@@ -833,11 +847,11 @@ class Storage:
         )
 
     def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        """Return the rows of a read-only query as dicts (``db.query``): for ad-hoc reports and tests.
+        """Return the rows of a read-only query as dicts: for ad-hoc reports and tests.
 
         The bot itself asks named methods that return records; this one is outside the :class:`Store` seam.
         """
-        return list(self.db.query(sql, params))
+        return self._rows(sql, params)
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
