@@ -2,7 +2,7 @@
 
     python -m guards.train_review            # needs the real corpus beside the checkout (KEFU_REAL_DIR)
 
-Rude examples: the hand-written meaning tuning set's rude sentences, the paraphrases in
+Rude examples: the hand-written meaning tuning sets' rude sentences, the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
 ``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases and
 the real replies labelled ``allowed`` in the same tuning file. Nothing from the report-only sets
@@ -45,7 +45,7 @@ def training_texts() -> tuple[list[str], list[str]]:
 
     rude: list[str] = []
     civil: list[str] = []
-    for name in ("guard_meaning_tuning.jsonl", "guard_cases.jsonl"):
+    for name in ("guard_meaning_tuning.jsonl", "guard_meaning_tuning2.jsonl", "guard_cases.jsonl"):
         with (DATA / name).open(encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
