@@ -169,8 +169,15 @@ class Phonetic:
             if rep != ch:
                 table[ord(ch)] = rep
         self.table = table
-        # Latin syllables prefer a concept character, exact ones included (zhi → 知, ming → 明).
+        # Latin syllables prefer an exact concept character (fan → 烦, ji → 急, zhi → 知), else a concept
+        # character (ming → 明). A syllable that is both an exact character and other characters (ji: 急 and
+        # 自己's 己) is read a second time as its other key (:attr:`latin_other`): pinyin has no tones to
+        # tell them apart.
         latin: dict[str, str] = {}
+        for ch in preferred:
+            syllable = syllable_of.get(ch)
+            if syllable and ch in exact_chars:
+                latin.setdefault(syllable, ch)
         for ch in preferred:
             syllable = syllable_of.get(ch)
             if syllable:
@@ -178,6 +185,11 @@ class Phonetic:
         for syllable, rep in representative.items():
             latin.setdefault(syllable, rep)
         self.latin = latin
+        self.latin_other = {
+            ch: representative[syllable]
+            for syllable, ch in latin.items()
+            if ch in exact_chars and syllable in representative
+        }
         self.longest_syllable = max(map(len, latin))
 
     def initials(self, word: str) -> str:
@@ -216,6 +228,9 @@ class Keyed:
     text: str
     source: tuple[int, ...] | None  # None: same length as the folded text, index i ↔ i
     spelled: str = ""  # the text before the phonetic key (same length as ``text``)
+    # ``text`` with its pinyin syllables read the other way (ji as 己 instead of 急), "" when none is
+    # ambiguous; searched as well (see :meth:`Concepts.keyed`).
+    other_reading: str = ""
 
     def folded_span(self, start: int, end: int) -> tuple[int, int]:
         """Return the folded ``[start, end)`` that produced key characters ``[start, end)``."""
@@ -449,9 +464,25 @@ class Concepts:
         return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
 
     def keyed(self, folded: str) -> Keyed:
-        """Return the key text of a folded text (boundaries kept) with its map back."""
+        """Return the key text of a folded text (boundaries kept) with its map back.
+
+        Pinyin written in Latin letters whose syllable is an exact character (ji: 急) and other characters
+        (ji: 己) gets a second reading, ``other_reading``, with the other key: ``你自ji去看`` and ``你ji什么``
+        are both found.
+        """
         text, source = self.spelling.rewrite(folded)
-        return Keyed(text.translate(self.phonetic.table), source, text)
+        key = text.translate(self.phonetic.table)
+        other = ""
+        if source is not None:
+            other_of = self.phonetic.latin_other
+            chars = list(key)
+            for index, ch in enumerate(chars):
+                if ch in other_of and folded[source[index]].isascii():
+                    chars[index] = other_of[ch]
+            swapped = "".join(chars)
+            if swapped != key:
+                other = swapped
+        return Keyed(key, source, text, other)
 
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
@@ -459,12 +490,22 @@ class Concepts:
         Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
         after each character of a word.
         """
-        key = keyed.text
+        hits = self._search(keyed.text, keyed.spelled or keyed.text)
+        if keyed.other_reading:
+            seen = {(hit.concept, hit.start) for hit in hits}
+            for hit in self._search(keyed.other_reading, keyed.other_reading):
+                if (hit.concept, hit.start) not in seen:
+                    hits.append(hit)
+            hits.sort(key=lambda hit: hit.start)
+        return hits
+
+    def _search(self, key: str, spelled: str) -> list[ConceptHit]:
+        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[int, bool] = {}
         for text, words, table in (
             (key, self.words, self.concepts_of),
-            (keyed.spelled or key, self.literal_words, self.literal_of),
+            (spelled, self.literal_words, self.literal_of),
         ):
             search = words.search
             match = search(text)
