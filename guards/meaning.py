@@ -502,7 +502,7 @@ class Concepts:
     def _search(self, key: str, spelled: str) -> list[ConceptHit]:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
-        unless_cache: dict[int, bool] = {}
+        unless_cache: dict[tuple[int, int], bool] = {}
         for text, words, table in (
             (key, self.words, self.concepts_of),
             (spelled, self.literal_words, self.literal_of),
@@ -534,7 +534,7 @@ class Concepts:
         return False
 
     def _judge(
-        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[int, bool]
+        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[tuple[int, int], bool]
     ) -> ConceptHit | None:
         """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None."""
         clause_start = key.rfind(BOUNDARY, 0, start) + 1
@@ -551,10 +551,18 @@ class Concepts:
             if rule.not_after and any(key.endswith(word, clause_start, start) for word in rule.not_after):
                 continue
             if rule.unless is not None:
-                found = unless_cache.get(id(rule))
+                # A bare clause holds only lead and tail words besides the concept: its own 目前/暂时 are
+                # subjects and softeners there, not a reason given, so a bare rule looks outside it.
+                outside = rule.shape == "bare"
+                cache_key = (id(rule), clause_start if outside else -1)
+                found = unless_cache.get(cache_key)
                 if found is None:
-                    found = rule.unless.search(key) is not None
-                    unless_cache[id(rule)] = found
+                    if outside:
+                        look = rule.unless.search
+                        found = look(key, 0, clause_start) is not None or look(key, clause_end) is not None
+                    else:
+                        found = rule.unless.search(key) is not None
+                    unless_cache[cache_key] = found
                 if found:
                     continue
             concept = self.concepts[concept_id]
