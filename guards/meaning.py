@@ -435,6 +435,9 @@ class Concepts:
             for word in concept.words:
                 for spelled in expand(word):
                     literal = self.spelled_of(spelled)
+                    if len(literal) < 2 < len(spelled):  # 行行行 folds to 行, which is in every 银行 and 就行
+                        message = f"{spelled!r} is one character once folded (repeats collapse)"
+                        raise CatalogueError(f"{name}: concept {concept.id!r}: field 'words': {message}")
                     if len(literal) >= data.phonetic_min_length:
                         target, key = concepts_of, self.key_of(spelled)
                         forms = {key, self.key_of(spelled, collapse=False)}

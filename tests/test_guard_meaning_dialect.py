@@ -122,3 +122,21 @@ def test_any_bare_ignorance_clause_is_held_and_a_follow_up_clears_the_rules(
     helped = check(clause + "，我马上帮您核实一下")
     assert helped.level != "block", clause  # the review model may still ask a person
     assert not [hit for hit in helped.hits if hit.method == "concept"], clause
+
+
+def test_a_concept_word_that_folds_to_one_character_is_refused(tmp_path) -> None:
+    from guards.catalogue import CatalogueError
+    from guards.meaning import load_concepts
+
+    text = resources_text().replace('words = ["我不管", ', 'words = ["行行行", "我不管", ', 1)
+    path = tmp_path / "concepts.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError, match="concept 'not-my-business-short': field 'words'"):
+        load_concepts(path)
+
+
+def resources_text() -> str:
+    """Return the packaged concepts.toml."""
+    from importlib import resources
+
+    return resources.files("guards").joinpath("concepts.toml").read_text(encoding="utf-8")
