@@ -130,6 +130,7 @@ class ConceptFile(_Strict):
     exact_chars: str = ""
     initials_concepts: tuple[str, ...] = ()
     phonetic_min_length: int = Field(default=3, ge=1)
+    marker_chars: str = ""
     lists: dict[str, tuple[str, ...]]
     concept: tuple[ConceptSpec, ...] = Field(min_length=1)
     rule: tuple[RuleSpec, ...] = Field(min_length=1)
@@ -252,6 +253,7 @@ class Spelling:
         initials: dict[str, str],
         phonetic: Phonetic,
         common: str = "",
+        markers: str = "",
     ) -> None:
         from guards.normalize import fold
 
@@ -272,7 +274,13 @@ class Spelling:
         counts: dict[str, int] = {}
         for ch in common:
             counts[ch] = counts.get(ch, 0) + 1
-        anchors = {min(word, key=lambda ch: (counts.get(ch, 0), ch)) for word in replace}
+        # A wording holding a marker character (one only dialect or slang writes: 唔, 冇, 咗) is anchored
+        # on it.
+        def anchor(word: str) -> str:
+            marked = [ch for ch in word if ch in markers]
+            return marked[0] if marked else min(word, key=lambda ch: (counts.get(ch, 0), ch))
+
+        anchors = {anchor(word) for word in replace}
         self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
 
     def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
@@ -331,8 +339,10 @@ class _Rule:
     level: str
     reach: int
     unless: re.Pattern[str] | None
-    not_before: tuple[str, ...]
-    not_after: tuple[str, ...]
+    not_before: frozenset[str]
+    not_after: frozenset[str]
+    before_lengths: tuple[int, ...] = ()  # the lengths of the not_before words, to slice once per length
+    after_lengths: tuple[int, ...] = ()
 
 
 def _alternation(words: list[str], gap: str = "") -> str:
@@ -397,7 +407,8 @@ class Concepts:
         common = "".join(
             [w for c in data.concept for w in c.words] + [w for words in data.lists.values() for w in words]
         )
-        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common))
+        markers = fold(data.marker_chars)
+        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common), markers)
         self.concepts = {concept.id: concept for concept in data.concept}
         rules_of: dict[str, list[_Rule]] = {}
         for spec in data.rule:
@@ -405,6 +416,8 @@ class Concepts:
                 if list_name not in data.lists:
                     raise CatalogueError(f"{name}: rule {spec.id!r}: field 'unless': no list {list_name!r}")
             unless_words = [self.key_of(w) for n in spec.unless for w in data.lists[n]]
+            before = [self.key_of(word) for word in spec.not_before]
+            after = [self.key_of(word) for word in spec.not_after]
             for list_name in spec.unless:
                 for word in data.lists[list_name]:
                     if len(self.key_of(word)) < 2:  # one character (试试 folds to 试) would be everywhere
@@ -416,8 +429,10 @@ class Concepts:
                 spec.level,
                 spec.reach,
                 re.compile(_alternation(sorted(set(unless_words)))) if unless_words else None,
-                tuple(self.key_of(word) for word in spec.not_before),
-                tuple(self.key_of(word) for word in spec.not_after),
+                frozenset(before),
+                frozenset(after),
+                tuple(sorted({len(word) for word in before})),
+                tuple(sorted({len(word) for word in after})),
             )
             for concept_id in spec.concepts:
                 if concept_id not in self.concepts:
@@ -549,9 +564,13 @@ class Concepts:
                 continue
             if rule.shape == "bare" and self.lead.fullmatch(key, clause_start, start) is None:
                 continue
-            if rule.not_before and any(key.startswith(word, end) for word in rule.not_before):
+            not_before = rule.not_before
+            if not_before and any(key[end : end + size] in not_before for size in rule.before_lengths):
                 continue
-            if rule.not_after and any(key.endswith(word, clause_start, start) for word in rule.not_after):
+            if rule.not_after and any(
+                start - size >= clause_start and key[start - size : start] in rule.not_after
+                for size in rule.after_lengths
+            ):
                 continue
             if rule.unless is not None:
                 # A bare clause holds only lead and tail words besides the concept: its own 目前/暂时 are
