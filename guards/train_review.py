@@ -32,10 +32,11 @@ SEED = 0
 # that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
 CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
 # Chosen on the tuning data: every answer of jddc/train.dec the rules let through. The rules already
-# send about 0.6% of them to review; at 0.8 on texts of 4 folded characters or more the model adds about
-# 0.2% (a margin above the classes' natural 0.5 boundary, which adds 0.3%). Shorter texts are the
-# bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt replies).
-THRESHOLD = 0.8
+# send about 0.6% of them to review; at 0.9 on texts of 4 folded characters or more the model adds about
+# 0.3% (0.8 added 0.2% before the second tuning set; with it, 0.8 adds 0.4% and holds 快递怎么说的呢亲).
+# Shorter texts are the bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt
+# replies).
+THRESHOLD = 0.9
 MIN_CHARS = 4
 
 
