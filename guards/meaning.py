@@ -274,6 +274,7 @@ class Spelling:
         counts: dict[str, int] = {}
         for ch in common:
             counts[ch] = counts.get(ch, 0) + 1
+
         # A wording holding a marker character (one only dialect or slang writes: 唔, 冇, 咗) is anchored
         # on it.
         def anchor(word: str) -> str:

@@ -140,3 +140,52 @@ def resources_text() -> str:
     from importlib import resources
 
     return resources.files("guards").joinpath("concepts.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", ["不知道什么时候到呢", "这个不清楚为什么呢", "我们也不清楚怎么回事"])
+def test_ignorance_of_when_or_why_with_nothing_offered_is_held_for_review(text: str) -> None:
+    verdict = check(text)
+    assert (verdict.allowed, verdict.level) == (False, "review"), verdict.hits
+    assert verdict.hits[0].rule == "ignorance-of-what"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["不知道您什么时候方便收货呢", "不清楚具体时间的话，我帮您问一下快递", "不知道什么时候到，我帮您催一下"],
+)
+def test_asking_the_customer_or_offering_to_find_out_passes(text: str) -> None:
+    assert check(text).allowed, text
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        ("说清楚点", False),
+        ("你说清楚点啊", False),
+        ("没有为什么", False),
+        ("这个问题说清楚一点就是运费险只赔首重", True),
+        ("没有为什么不能开发票的，都可以开", True),
+    ],
+)
+def test_orders_and_retorts_count_only_at_the_end_of_a_clause(text: str, allowed: bool) -> None:
+    assert check(text).allowed is allowed, check(text).hits
+
+
+@pytest.mark.parametrize(
+    "text", ["您好，请问有什么可以帮您？", "手表的表带可以单独买", "介绍一下这款的功能", "这个颜色卖得最好呢"]
+)
+def test_ordinary_mandarin_does_not_wake_the_spelling_pass(text: str) -> None:
+    from guards.normalize import fold
+
+    spelling = default_concepts().spelling
+    assert spelling.anchors.isdisjoint(fold(text))
+    assert spelling.rewrite(fold(text)) == (fold(text), None)
+
+
+def test_every_dialect_marker_anchors_its_wordings() -> None:
+    concepts = default_concepts()
+    markers = set(concepts.data.marker_chars)
+    for wording in concepts.spelling.replace:
+        marked = [ch for ch in wording if ch in markers]
+        if marked:
+            assert marked[0] in concepts.spelling.anchors, wording
