@@ -189,3 +189,15 @@ def test_every_dialect_marker_anchors_its_wordings() -> None:
         marked = [ch for ch in wording if ch in markers]
         if marked:
             assert marked[0] in concepts.spelling.anchors, wording
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("不好意思，这个不清楚呢", "review"),  # 不清楚 with only an apology: a person decides
+        ("抱歉，这个我们也不知道", "review"),
+        ("不好意思，不清楚，我帮您问一下", None),  # with a commitment it is an answer
+    ],
+)
+def test_an_apology_alone_does_not_make_ignorance_an_answer(text: str, level: str | None) -> None:
+    assert check(text).level == level, check(text).hits
