@@ -201,3 +201,16 @@ def test_every_dialect_marker_anchors_its_wordings() -> None:
 )
 def test_an_apology_alone_does_not_make_ignorance_an_answer(text: str, level: str | None) -> None:
     assert check(text).level == level, check(text).hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "快点的话，今天下午就到",
+        "说重点的话，就是明天到",
+        "大声点说也没关系，我听得到",
+        "您真烦心的话我们给您换新",
+    ],
+)
+def test_a_conditional_or_a_worry_is_not_an_order_or_annoyance(text: str) -> None:
+    assert check(text).level != "block", check(text).hits
