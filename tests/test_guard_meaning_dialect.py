@@ -34,6 +34,9 @@ from guards import check, default_concepts, fold_clauses
         ("酱紫的话偶也木办法", "推卸语"),  # 木 = 没
         ("介个不归偶管", "推卸语"),
         ("尼玛烦不烦", "埋怨语"),
+        ("咪嘈啦", "埋怨语"),  # 咪嘈 = 别吵
+        ("我冇空", "埋怨语"),
+        ("唔理你", "烦躁语"),
     ],
 )
 def test_dialect_and_slang_wordings_are_held_naming_the_category(text: str, category: str) -> None:
