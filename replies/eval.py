@@ -65,6 +65,7 @@ DEFAULT_SETS: tuple[tuple[str, Path], ...] = (
     ("tuning", DEFAULT_CASES),
     ("tuning", DEFAULT_HOLDOUT),
     ("tuning", _DATA / "intent_train.jsonl"),
+    ("tuning", _DATA / "intent_train_real_style.jsonl"),
     ("tuning", _DATA / "real" / "customer_train.jsonl"),
     ("unseen written", DEFAULT_FRESH),
     ("unseen written", _DATA / "intent_unseen.jsonl"),

@@ -64,7 +64,15 @@ class Example:
 
 def default_sources() -> tuple[list[Path], list[Path]]:
     """Return ``(written JSONL files, real label files)`` that ``kefu train`` reads by default."""
-    written = [_DATA / name for name in ("intent_cases.jsonl", "intent_holdout.jsonl", "intent_train.jsonl")]
+    written = [
+        _DATA / name
+        for name in (
+            "intent_cases.jsonl",
+            "intent_holdout.jsonl",
+            "intent_train.jsonl",
+            "intent_train_real_style.jsonl",
+        )
+    ]
     real = [_DATA / "real" / "customer_train.jsonl"]
     return [p for p in written if p.exists()], [p for p in real if p.exists()]
 

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     """Train with folds on the default sources, print the out-of-fold figures; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m replies.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--ticket", type=float, nargs="*", default=[], help="ticket_threshold values to try")
-    parser.add_argument("--cache", help="keep the fold scores in this file (reused while the data is the same)")
+    parser.add_argument("--cache", help="keep the fold scores here (reused while the data is the same)")
     args = parser.parse_args(argv)
     written, real = default_sources()
     examples: list[Example] = []
