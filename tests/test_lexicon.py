@@ -149,3 +149,17 @@ INSULTS = [
 @pytest.mark.parametrize("text", INSULTS)
 def test_an_insult_gets_the_civility_rules(text):
     assert RULES.classify(text).key == "uncivil"
+
+
+@pytest.mark.parametrize(
+    "text", ["靠！", "草", "日", "卧槽！！", "握草", "妈的", "他妈的", "woc", "tnnd", "damn"]
+)
+def test_a_bare_expletive_as_the_whole_message_is_uncivil(text):
+    assert RULES.classify(text).key == "uncivil"
+
+
+@pytest.mark.parametrize(
+    "text", ["三八节有活动吗", "靠谱吗", "我靠窗坐", "日期改一下", "草莓有货吗", "我妈的电话"]
+)
+def test_an_expletive_inside_a_civil_word_is_not_one(text):
+    assert RULES.classify(text).key != "uncivil"
