@@ -85,7 +85,7 @@ def test_a_confident_script_is_sent():
 
 
 def test_below_threshold_the_script_is_suggested_not_sent():
-    plan = plan_for("收到就是碎的", "complaint", 0.15)
+    plan = plan_for("收到就是碎的", "complaint", 0.1)  # below the receipt and the silent ticket
     assert plan.replies == () and plan.ticket is None
     assert [(s.intent, s.send.key) for s in plan.suggestions] == [("complaint", "complaint_receipt")]
     assert plan.conversation["waiting_since"] == at(10)
