@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -267,7 +268,7 @@ async def test_an_order_question_is_relayed_silently(rig):
 
 async def test_a_low_confidence_complaint_is_suggested_and_one_tap_sends_it(fake, settings):
     rig = Rig(fake, settings)
-    rig.desk.classify = lambda text, platforms=None: Intent("complaint", 0.15)
+    rig.desk.cores = replace(rig.desk.cores, classify=lambda text, platforms=None: Intent("complaint", 0.15))
     try:
         await rig.feed(rig.fake.text_update("收到的东西有点不对劲", at=at(10, 0)))
         assert rig.customer_texts() == [] and rig.storage.open_ticket(CUSTOMER) is None

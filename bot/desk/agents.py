@@ -36,10 +36,9 @@ from bot.telegram.buttons import (  # re-exported: the routers and tests use the
     callback_data,
     parse_callback,
 )
-from guards import Hit, Verdict, check, mark_spans
-from replies import render
+from guards import Hit, Verdict, mark_spans
 from replies.calendar import festival
-from replies.catalogue import MissingValue, default_scripts
+from replies.catalogue import MissingValue
 from replies.hanzi import to_script
 
 __all__ = [
@@ -510,7 +509,7 @@ class AgentDesk:
         """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice."""
         stored = self.storage.agent(agent.user_id, agent.name, at)
         try:
-            verdict = check(text)
+            verdict = self.desk.cores.guard.check(text)
         except Exception as exc:
             log.exception("guard failed on a draft")
             return f"{TEXT_GUARD_FAILED} ({type(exc).__name__})"
@@ -543,7 +542,9 @@ class AgentDesk:
         customer's reply script (``KEFU_REPLY_SCRIPT``); return what happened."""
         key, _, variant = spec.strip().partition(".")
         try:
-            text = render(key, variant=variant or None, **self.script_values(agent, customer_id, at))
+            text = self.desk.cores.render(
+                key, variant=variant or None, **self.script_values(agent, customer_id, at)
+            )
             text = to_script(text, self.desk.reply_script(customer_id))
         except MissingValue as exc:
             return AgentResult(False, text=f"无法发送「{spec}」：缺少 {exc}")
@@ -554,7 +555,7 @@ class AgentDesk:
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
         lines = ["话术列表（/r 键名 发送，变体用 键名.变体）："]
-        for script in default_scripts():
+        for script in self.desk.cores.scripts:
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
             lines.append(f"{script.key}{variants} — {preview}")
@@ -562,7 +563,9 @@ class AgentDesk:
 
     def close(self, agent: AgentRef, customer_id: int, at: datetime) -> AgentResult:
         """Send the documented closing (festival variant on festival days); close ticket and conversation."""
-        closing = render("closing", variant=festival(at.astimezone(self.settings.zone).date()))
+        closing = self.desk.cores.render(
+            "closing", variant=festival(at.astimezone(self.settings.zone).date())
+        )
         closing = to_script(closing, self.desk.reply_script(customer_id))
         with self.storage.transaction():
             result = self._send_text(agent, customer_id, closing, at, label="📤 已发送结束语")
@@ -671,7 +674,7 @@ class AgentDesk:
     def _check_logged(self, agent: AgentRef, customer_id: int, text: str, at: datetime) -> Verdict | None:
         stored = self.storage.agent(agent.user_id, agent.name, at)
         try:
-            verdict = check(text)
+            verdict = self.desk.cores.guard.check(text)
         except Exception:
             log.exception("guard failed on an edited agent message; held back")
             verdict = None

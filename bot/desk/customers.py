@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.desk.verdicts import check
+from bot.desk.cores import Cores
 from bot.ops.settings import Settings
 from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import CALLBACK_PICK, callback_data
 from bot.telegram.kinds import SUBSTANTIVE_KINDS
 from bot.telegram.staffgroups import StaffGroups
-from replies import classify, render
-from replies.faq import default_faq, with_faq
+from replies.faq import with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
     NOTICE_CLOSED_CONVERSATION,
@@ -135,12 +133,13 @@ class SupportDesk:
         settings: Settings,
         schedule: Schedule | None = None,
         *,
-        classifier: Callable[..., Intent] = classify,
+        cores: Cores | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings
         self.schedule = schedule or schedule_from(settings)
-        self.classify = classifier  # replies.classify, or any (text, platforms=…) -> Intent
+        # The guard, classifier, scripts, FAQ and policy (the installed ones by default); a reload swaps it.
+        self.cores = cores or Cores.installed()
         self.zone = settings.zone
         self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
 
@@ -203,6 +202,7 @@ class SupportDesk:
                         self.schedule,
                         at,
                         shop_name=self.settings.shop_name,
+                        policy=self.cores.policy,
                         now=now,
                     )
                     applied = self._apply(plan, stored, conv, message_id, at)
@@ -321,8 +321,8 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        intent = self.classify(body, platforms=self.settings.shop_platforms)
-        return Message(text, with_faq(body, intent, default_faq()), content_kind)
+        intent = self.cores.classify(body, platforms=self.settings.shop_platforms)
+        return Message(text, with_faq(body, intent, self.cores.faq), content_kind)
 
     def _apply(
         self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime
@@ -390,7 +390,8 @@ class SupportDesk:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
             preview = to_script(
-                render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}), script
+                self.cores.render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}),
+                script,
             )
             row = self.storage.add_suggestion(
                 customer_id=customer.id,
@@ -443,6 +444,7 @@ class SupportDesk:
                 self.schedule,
                 at,
                 shop_name=self.settings.shop_name,
+                policy=self.cores.policy,
             )
             applied = self._apply(plan, customer, conv, None, at)
             storage.decide_suggestions(customer.id, "sent", at, agent_id=agent.id, only=suggestion_id)
@@ -582,7 +584,7 @@ class SupportDesk:
         if customer is None:
             raise LookupError(f"unknown customer {customer_user_id}")
         try:
-            verdict = check(text)
+            verdict = self.cores.check(text)
         except Exception as exc:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
@@ -634,9 +636,9 @@ class SupportDesk:
         at: datetime,
         script: str = "simplified",
     ):
-        text = to_script(render(key, variant=variant, **values), script)
+        text = to_script(self.cores.render(key, variant=variant, **values), script)
         try:
-            verdict = check(text)
+            verdict = self.cores.check(text)
         except Exception:
             log.exception("guard failed on the bot's own reply %s; held back", key)
             return text, False

@@ -21,6 +21,7 @@ from datetime import date
 from aiohttp import web
 
 from bot.desk.board import Board, run_board
+from bot.desk.cores import Cores
 from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
 from bot.ops.diskspace import look_after_disk
@@ -62,11 +63,13 @@ def load_catalogues(settings: Settings) -> None:
     render("greeting", shop=settings.shop_name)
 
 
-def reload_shop(settings: Settings) -> bool:
+def reload_shop(settings: Settings, use_cores: Callable[[Cores], None] | None = None) -> bool:
     """Reload ``KEFU_SHOP_DIR`` (SIGHUP, ``systemctl reload kefu``); return whether the new files are in use.
 
     Every file is validated before anything is swapped, so a broken edit keeps the old catalogues and is
     logged as one line; the bot keeps running and no update is dropped (polling and the webhook go on).
+    The new catalogues are installed for every surface and handed, as one :class:`Cores`, to
+    ``use_cores`` (the running bot's desk and outbound guard).
     """
     from guards import CatalogueError
     from replies import ScriptError
@@ -77,6 +80,8 @@ def reload_shop(settings: Settings) -> bool:
     except (CatalogueError, ScriptError, FaqError) as exc:
         log.error("SIGHUP: reload of KEFU_SHOP_DIR failed, the old catalogue stays: %s", exc)
         return False
+    if use_cores is not None:
+        use_cores(Cores.installed())
     log.info(
         "SIGHUP: reload requested; KEFU_SHOP_DIR reloaded (%s FAQ, %s scripts); the bot keeps running",
         len(shop.faq),
@@ -153,8 +158,17 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     log.info("kefu is @%s; staff chat(s) %s", me.username, ",".join(map(str, settings.staff_chat_ids)))
     for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
         log.warning(warning)
-    outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
-    desk = SupportDesk(storage, settings)
+    cores = Cores.installed()  # what load_catalogues installed: the package plus KEFU_SHOP_DIR
+    # One chokepoint: every call to a customer is checked (with the desk's cores: one verdict memo).
+    gate = outbound_guard.install(bot, storage, settings, cores=cores)
+    desk = SupportDesk(storage, settings, cores=cores)
+
+    def use_cores(new: Cores) -> None:
+        desk.cores = new
+        gate.checker = new.check
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # SIGHUP now swaps this bot's cores too
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_shop, settings, use_cores)
     sender = Sender(bot, storage, settings)
     dp = build_dispatcher(settings, storage, desk, sender, clock=utc_now)
     inbox = Inbox(storage)
