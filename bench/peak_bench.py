@@ -466,14 +466,8 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     settings = load_settings()
     stop = asyncio.Event()
     senders: list[Any] = []
-    sender_cls = runner.Sender
-
-    def capture(*a: Any, **kw: Any) -> Any:
-        senders.append(sender_cls(*a, **kw))
-        return senders[-1]
-
-    runner.Sender = capture
-    task = asyncio.create_task(runner.run_bot(settings, stop=stop))
+    watch = lambda stack: senders.append(stack.sender)  # noqa: E731 (the sender, for the report)
+    task = asyncio.create_task(runner.run_bot(settings, stop=stop, on_stack=watch))
     while not db.exists():
         await asyncio.sleep(POLL_S)
     await asyncio.sleep(1.0)  # start-up done (migrations, first getUpdates)

@@ -22,7 +22,6 @@ from aiohttp import web
 
 from bot.desk.board import Board, run_board
 from bot.desk.cores import Cores
-from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
 from bot.ops.diskspace import look_after_disk
 from bot.ops.heartbeat import Heartbeat, beat_while_listening, heartbeat_path
@@ -31,11 +30,11 @@ from bot.ops.memory import run_heap_trimmer
 from bot.ops.proxy import check_reachable, through_proxy
 from bot.ops.settings import Settings
 from bot.ops.shop import use_shop_folder
+from bot.ops.stack import Stack, build_stack
 from bot.store import files as dbfile
 from bot.store.sqlite import open_storage
-from bot.telegram import outbound_guard
-from bot.telegram.app import build_bot, build_dispatcher, sweep_busy
-from bot.telegram.inbox import Inbox, UpdatePump, prune_forever
+from bot.telegram.app import build_bot, sweep_busy
+from bot.telegram.inbox import prune_forever
 from bot.telegram.menus import publish_menus
 from bot.telegram.polling import poll
 from bot.telegram.sender import Sender
@@ -99,8 +98,19 @@ def calendar_warnings(today: date) -> list[str]:
     ]
 
 
-async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
+async def run_bot(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    cores: Cores | None = None,
+    on_stack: Callable[[Stack], object] | None = None,
+) -> None:
+    """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives.
+
+    ``cores``: the guard, classifier, scripts, FAQ and policy (default: the package plus ``KEFU_SHOP_DIR``).
+    ``on_stack`` is called with the wired :class:`~bot.ops.stack.Stack` once it is built (the bench watches
+    its sender).
+    """
     load_catalogues(settings)
     if settings.bot_api_proxy is not None:
         await check_reachable(settings.bot_api_proxy)  # an unreachable proxy is one line naming KEFU_PROXY
@@ -114,7 +124,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
 
     lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
     try:
-        await _serve(settings, stop)
+        await _serve(settings, stop, cores, on_stack)
     finally:
         lock.release()
 
@@ -135,7 +145,12 @@ def _staff_teller(sender: Sender, settings: Settings) -> Callable[[str], Awaitab
     return tell
 
 
-async def _serve(settings: Settings, stop: asyncio.Event) -> None:
+async def _serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    cores: Cores | None,
+    on_stack: Callable[[Stack], object] | None,
+) -> None:
     is_new = not settings.db_path.exists()
     storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
     bot = build_bot(settings)
@@ -158,21 +173,13 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     log.info("kefu is @%s; staff chat(s) %s", me.username, ",".join(map(str, settings.staff_chat_ids)))
     for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
         log.warning(warning)
-    cores = Cores.installed()  # what load_catalogues installed: the package plus KEFU_SHOP_DIR
-    # One chokepoint: every call to a customer is checked (with the desk's cores: one verdict memo).
-    gate = outbound_guard.install(bot, storage, settings, cores=cores)
-    desk = SupportDesk(storage, settings, cores=cores)
-
-    def use_cores(new: Cores) -> None:
-        desk.cores = new
-        gate.checker = new.check
-
+    # Cores: what load_catalogues installed (the package plus KEFU_SHOP_DIR), unless the caller gave its own.
+    stack = build_stack(settings, cores=cores, bot=bot, storage=storage, clock=utc_now)
+    desk, sender, dp, inbox, pump = stack.desk, stack.sender, stack.dispatcher, stack.inbox, stack.pump
     with contextlib.suppress(NotImplementedError, RuntimeError):  # SIGHUP now swaps this bot's cores too
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_shop, settings, use_cores)
-    sender = Sender(bot, storage, settings)
-    dp = build_dispatcher(settings, storage, desk, sender, clock=utc_now)
-    inbox = Inbox(storage)
-    pump = UpdatePump(dp, bot, inbox)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_shop, settings, stack.use_cores)
+    if on_stack is not None:
+        on_stack(stack)
     allowed = dp.resolve_used_update_types()
     background = [
         asyncio.create_task(sender.run()),
@@ -183,7 +190,6 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     background.append(asyncio.create_task(look_after_disk(storage, _staff_teller(sender, settings))))
     if settings.keep_updates_days:
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
-    desk.groups.budget = sender.relay_budget  # a new customer goes to the group with the most budget
     for n, staff_chat_id in enumerate(settings.staff_chat_ids):  # one pinned board per staff group
         board = Board(
             storage, staff_chat_id, sender.call, desk.schedule, primary=n == 0, groups=settings.staff_chat_ids
