@@ -40,8 +40,6 @@ from bot.telegram.polling import poll
 from bot.telegram.sender import Sender
 from bot.telegram.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.telegram.webhook import build_webhook_app, webhook_path
-from guards import check
-from replies import classify, render
 from replies.calendar import missing_official_years
 
 __all__ = ["calendar_warnings", "load_catalogues", "reload_shop", "run_bot"]
@@ -51,15 +49,19 @@ log = logging.getLogger(__name__)
 SENDER_GRACE_S = 5.0
 
 
-def load_catalogues(settings: Settings) -> None:
+def load_catalogues(settings: Settings, cores: Cores | None = None) -> Cores:
     """Load and validate every catalogue now, so a broken file stops start-up rather than a handler.
 
-    Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
+    Returns the cores the bot will use: ``cores``, or the package plus ``KEFU_SHOP_DIR`` (installed for
+    every surface). Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file
+    and entry.
     """
     use_shop_folder(settings.shop_dir)  # the package plus KEFU_SHOP_DIR's banned.toml and scripts.toml
-    check("您好")
-    classify("您好")
-    render("greeting", shop=settings.shop_name)
+    cores = cores or Cores.installed()
+    cores.check("您好")
+    cores.classify("您好")
+    cores.render("greeting", shop=settings.shop_name)
+    return cores
 
 
 def reload_shop(settings: Settings, use_cores: Callable[[Cores], None] | None = None) -> bool:
@@ -111,7 +113,7 @@ async def run_bot(
     ``on_stack`` is called with the wired :class:`~bot.ops.stack.Stack` once it is built (the bench watches
     its sender).
     """
-    load_catalogues(settings)
+    cores = load_catalogues(settings, cores)
     if settings.bot_api_proxy is not None:
         await check_reachable(settings.bot_api_proxy)  # an unreachable proxy is one line naming KEFU_PROXY
     stop = stop or asyncio.Event()
