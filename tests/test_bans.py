@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.desk.bans import TEXT_NO_BANS
+from bot.desk.texts import TEXT_NO_BANS
 from bot.ops.settings import load_settings
 from bot.store.sqlite import open_storage
 

@@ -13,25 +13,28 @@ from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
 from bot.desk.agents import (
-    BUTTON_EDIT,
-    BUTTON_SEND_ANYWAY,
-    BUTTON_SUGGEST,
     CALLBACK_EDIT,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
-    TEXT_BUTTON_REFUSED,
-    TEXT_EDIT_HELD,
-    TEXT_EDIT_HINT,
     callback_data,
-    mark_hits,
     parse_callback,
 )
 from bot.desk.customers import SupportDesk
+from bot.desk.texts import (
+    BUTTON_EDIT,
+    BUTTON_SEND_ANYWAY,
+    BUTTON_SUGGEST,
+    NOTICE_BLOCKED,
+    TEXT_BUTTON_REFUSED,
+    TEXT_EDIT_HELD,
+    TEXT_EDIT_HINT,
+    mark_hits,
+)
 from bot.ops.settings import load_settings
 from bot.store.sqlite import open_storage
 from bot.telegram import outbound_guard
 from bot.telegram.app import build_dispatcher
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from guards import check
 from replies import render
 

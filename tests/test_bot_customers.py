@@ -11,10 +11,12 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, SupportDesk
+from bot.desk.agents import AgentDesk
+from bot.desk.customers import SupportDesk
+from bot.desk.texts import NOTICE_BLOCKED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.store.sqlite import open_storage
 from bot.telegram.app import build_dispatcher
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from replies import Intent, render
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -301,7 +303,7 @@ async def test_no_script_while_an_agent_is_engaged(rig):
     await rig.feed(rig.fake.text_update("在吗", at=at(10, 0)))
     greeted = len(rig.customer_texts())
     thread = rig.storage.customer(CUSTOMER).topic_id
-    rig.desk.on_agent_message(7, "小王", CUSTOMER, "您好，请问有什么可以帮您？", at=at(10, 1))
+    AgentDesk(rig.desk).on_agent_message(7, "小王", CUSTOMER, "您好，请问有什么可以帮您？", at=at(10, 1))
     await rig.sender.flush()
     await rig.feed(rig.fake.text_update("你们网站付款安全吗", at=at(10, 2)))
     texts = rig.customer_texts()

@@ -10,10 +10,11 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram
 
+from bot.desk.texts import NOTICE_REPEATED_FAILURES
 from bot.ops.settings import load_settings
 from bot.store.sqlite import open_storage
 from bot.telegram.relay import TOPIC_KEY
-from bot.telegram.sender import NOTICE_REPEATED_FAILURES, REPEATED_FAILURES, Sender
+from bot.telegram.sender import REPEATED_FAILURES, Sender
 
 TZ = ZoneInfo("Asia/Shanghai")
 CUSTOMER = 31337

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.desk.customers as desk_module
+from bot.desk.agents import AgentDesk
 from bot.desk.cores import Cores
-from bot.desk.customers import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, CustomerRef, SupportDesk
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.desk.texts import NOTICE_DESK_FAILED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.ops.settings import load_settings
 from bot.store.sqlite import from_iso, open_storage
 from guards import Verdict, check
@@ -102,7 +103,7 @@ def test_off_hours_per_customer(desk):
 
 def test_no_off_hours_reply_right_after_an_agent_answer(desk):
     say(desk, "你好", at(11, 50))
-    assert desk.on_agent_message(
+    assert AgentDesk(desk).on_agent_message(
         AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58)
     ).allowed
     assert not any(k.startswith("off_hours") for k in keys(say(desk, "好的", at(12, 2))))
@@ -147,7 +148,8 @@ def test_immediate_answers(desk, text, key, values):
 
 def test_agent_identity_names_the_handling_agent(desk):
     say(desk, "你好", at(10, 0))
-    answer = desk.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 1))
+    agents = AgentDesk(desk)
+    answer = agents.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 1))
     engaged = say(desk, "你的工号是多少", at(10, 2))
     assert engaged.replies == ()  # the agent is answering: no script, the agent decides
     outcome = say(desk, "你的工号是多少", at(10, 20))
@@ -292,7 +294,9 @@ def test_a_suggestion_ignored_when_the_agent_answers_in_own_words(desk, settings
     )
     outcome = staffed.on_customer_message(ALICE, "东西好像不太对", at=at(10, 0), telegram_message_id=9)
     assert outcome.replies == () and len(outcome.suggestions) == 1
-    staffed.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请您拍张照片给我看看", at=at(10, 1))
+    AgentDesk(staffed).on_agent_message(
+        AGENT, "小王", ALICE.user_id, "您好，请您拍张照片给我看看", at=at(10, 1)
+    )
     rows = staffed.storage.rows("SELECT intent, status FROM suggestions")
     assert rows == [{"intent": "complaint", "status": "ignored"}]
     assert staffed.send_suggestion(outcome.suggestions[0], AGENT, "小王", at(10, 2)) is None
@@ -330,7 +334,9 @@ def test_busy_reply_once_after_business_seconds(desk, written, swept, busy):
 
 def test_busy_reply_cancelled_by_agent_answer(desk):
     say(desk, "你好", at(10, 0))
-    desk.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 0, 30))
+    AgentDesk(desk).on_agent_message(
+        AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 0, 30)
+    )
     assert desk.due_busy_replies(at(10, 5)) == []
     say(desk, "我要投诉", at(10, 6))
     assert len(desk.due_busy_replies(at(10, 7))) == 1
@@ -353,7 +359,7 @@ def test_busy_state_survives_a_restart(settings):
 def test_agent_message_blocked_by_the_guard(desk):
     say(desk, "你好", at(10, 0))
     text = "喂，大声一点儿！"
-    result = desk.on_agent_message(AGENT, "小王", ALICE.user_id, text, at=at(10, 1))
+    result = AgentDesk(desk).on_agent_message(AGENT, "小王", ALICE.user_id, text, at=at(10, 1))
     verdict = check(text)
     assert not result.allowed and result.verdict == verdict
     event = desk.storage.db.execute("SELECT allowed, hits, source, text FROM guard_events").fetchone()
@@ -380,7 +386,7 @@ def test_failing_guard_holds_the_agent_message(desk):
         raise RuntimeError("catalogue gone")
 
     desk.cores = replace(desk.cores, guard=SimpleNamespace(check=broken))
-    result = desk.on_agent_message(AGENT, "小王", ALICE.user_id, "好的", at=at(10, 1))
+    result = AgentDesk(desk).on_agent_message(AGENT, "小王", ALICE.user_id, "好的", at=at(10, 1))
     assert not result.allowed and result.verdict is None and "catalogue gone" in result.error
 
 
@@ -391,7 +397,7 @@ def test_message_stored_before_deciding(desk):
     desk.cores = replace(desk.cores, classify=explode)
     outcome = say(desk, "你好", at(10, 0))
     assert [m["text"] for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
-    assert outcome.replies == () and outcome.notices == (desk_module.NOTICE_DESK_FAILED,)
+    assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
 
 
 def test_a_replayed_update_is_not_answered_twice(desk):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.diskspace import LOW_FREE_BYTES, NOTICE_LOW_DISK, look_after_disk
+from bot.desk.texts import NOTICE_LOW_DISK
+from bot.ops.diskspace import LOW_FREE_BYTES, look_after_disk
 from bot.store.sqlite import JOURNAL_SIZE_LIMIT, Storage, is_disk_trouble, open_storage
 
 ROW_TEXT = "x" * 2000  # an outbox row of about 2 KB

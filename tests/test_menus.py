@@ -7,10 +7,10 @@ import asyncio
 
 from conftest import STAFF_CHAT_ID
 
+from bot.desk.texts import COMMANDS
 from bot.ops.runner import run_bot
 from bot.ops.settings import load_settings
 from bot.telegram.menus import CUSTOMER_COMMANDS, publish_menus
-from bot.telegram.routers.agents import COMMANDS
 
 
 def _menus(fake) -> dict[str, list[str]]:

@@ -11,10 +11,11 @@ from aiogram.types import InputMediaPhoto
 from fakeapi import FakeTelegram
 
 from bot.desk.cores import Cores
+from bot.desk.texts import NOTICE_GUARD_BLOCKED
 from bot.store.sqlite import open_storage
 from bot.telegram import outbound_guard
 from bot.telegram.outbound_guard import OutboundBlocked, OutboundGuard, outgoing_texts
-from bot.telegram.sender import NOTICE_GUARD_BLOCKED, Sender
+from bot.telegram.sender import Sender
 from guards import check
 
 CUSTOMER = 42

@@ -14,8 +14,17 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot.desk.agents import TEXT_EDIT_SYNCED
 from bot.desk.customers import SupportDesk
+from bot.desk.texts import (
+    NOTICE_ANONYMOUS,
+    NOTICE_BLOCKED,
+    NOTICE_DEACTIVATED,
+    NOTICE_REJECTED,
+    NOTICE_STAFF_BACK,
+    NOTICE_UNBLOCKED,
+    TEXT_EDIT_SYNCED,
+    TEXT_NOT_AN_AGENT,
+)
 from bot.ops.settings import load_settings
 from bot.store.sqlite import open_storage
 from bot.telegram import outbound_guard
@@ -23,15 +32,7 @@ from bot.telegram.app import build_dispatcher
 from bot.telegram.inbox import Inbox, UpdatePump
 from bot.telegram.kinds import utf16_len
 from bot.telegram.relay import relay_calls
-from bot.telegram.routers.chat_events import NOTICE_ANONYMOUS, NOTICE_UNBLOCKED, TEXT_NOT_AN_AGENT
-from bot.telegram.sender import (
-    ALBUM_SETTLE_S,
-    NOTICE_BLOCKED,
-    NOTICE_DEACTIVATED,
-    NOTICE_REJECTED,
-    NOTICE_STAFF_BACK,
-    Sender,
-)
+from bot.telegram.sender import ALBUM_SETTLE_S, Sender
 from guards import check
 from replies import render
 

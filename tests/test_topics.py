@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 
+from bot.desk.texts import UNKNOWN_TOPIC
 from bot.ops.clock import utc_now
 from bot.ops.settings import load_settings
-from bot.telegram.routers.agents import UNKNOWN_TOPIC
 
 CUSTOMER = 6161
 

@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from bot.commands import read_numbered, settings_or_exit
+from bot.desk import texts
 from bot.ops.settings import Settings
 from bot.ops.shop import use_shop_folder
 from replies import Intent, classify, render
@@ -35,9 +36,9 @@ __all__ = ["RUNTIME_MARKERS", "classify_command", "reply_for"]
 
 # Values the bot fills in at run time; the CLI shows these markers instead.
 RUNTIME_MARKERS: dict[str, str] = {
-    "ticket": "〈工单号〉",
-    "agent_no": "〈工号〉",
-    "reopen_at": "〈开门时间〉",
+    "ticket": texts.TICKET_MARKER,
+    "agent_no": texts.AGENT_NO_MARKER,
+    "reopen_at": texts.REOPEN_MARKER,
 }
 
 

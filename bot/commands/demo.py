@@ -16,12 +16,13 @@ import re
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from bot.desk import texts
+from bot.desk.agents import AgentDesk
 from bot.desk.customers import CustomerRef, Outcome, SupportDesk
 from bot.ops.settings import Settings
 from bot.store.sqlite import Storage, open_storage
-from guards import mark_spans
 
-__all__ = ["DEMO_AGENT", "DEMO_CUSTOMER", "HELP", "mark_hits", "run_demo"]
+__all__ = ["DEMO_AGENT", "DEMO_CUSTOMER", "HELP", "run_demo"]
 
 DEMO_CUSTOMER = CustomerRef(user_id=10001, chat_id=10001, name="演示客户", username="demo_customer")
 DEMO_AGENT = (20001, "演示客服")
@@ -34,11 +35,6 @@ HELP = """\
   /help                 显示本帮助
   /quit                 退出（or end of input）"""
 _TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}):(\d{2})$")
-
-
-def mark_hits(text: str, spans: list[tuple[int, int]]) -> str:
-    """Return ``text`` with each ``(start, end)`` span wrapped in 【】 (overlapping spans merged)."""
-    return mark_spans(text, spans)
 
 
 class _Demo:
@@ -89,7 +85,7 @@ class _Demo:
         self.storage.upsert_customer(
             DEMO_CUSTOMER.user_id, DEMO_CUSTOMER.chat_id, DEMO_CUSTOMER.name, DEMO_CUSTOMER.username, at
         )
-        result = self.desk.on_agent_message(*DEMO_AGENT, DEMO_CUSTOMER.user_id, text, at=at)
+        result = AgentDesk(self.desk).on_agent_message(*DEMO_AGENT, DEMO_CUSTOMER.user_id, text, at=at)
         if result.allowed:
             self.say(f"  [客服{result.agent_no}号 · 已通过检查，已发送]")
             self.deliver()
@@ -97,8 +93,8 @@ class _Demo:
         if result.verdict is None:
             self.say(f"  [检查失败，消息已扣留：{result.error}]")
             return
-        categories = "、".join(dict.fromkeys(hit.category for hit in result.verdict.hits))
-        marked = mark_hits(text, [(hit.start, hit.end) for hit in result.verdict.hits])
+        categories = texts.categories_text(result.verdict)
+        marked = texts.mark_hits(text, result.verdict.hits)
         held = "已拦截，未发送" if result.verdict.level == "block" else "可能不礼貌，暂缓发送（review）"
         self.say(f"  [{held}] 类别：{categories}")
         self.say(f"  原文：{marked}")

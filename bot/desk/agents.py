@@ -2,7 +2,7 @@
 
 Every method takes the time as ``at`` and writes into the outbox (never calls Telegram): deliveries to
 the customer and the bot's feedback in the customer's topic. Every agent message is checked by the
-guard (through :meth:`bot.desk.customers.SupportDesk.on_agent_message`, which logs ``guard_events`` and fails
+guard (:meth:`AgentDesk.on_agent_message`, which logs ``guard_events`` and fails
 closed). An allowed message goes to the customer in exactly the words that were checked: a text is
 sent again (``sendMessage`` with the checked text and entities), media are copied from the topic with
 the checked caption passed explicitly (so a photo, document or voice goes as it is, but never with a
@@ -21,11 +21,13 @@ Example::
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot.desk import texts
 from bot.desk.customers import SupportDesk
+from bot.desk.verdicts import guard_event
 from bot.store.sqlite import Customer, StaffMessage, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import (  # re-exported: the routers and tests use them from here
@@ -36,74 +38,34 @@ from bot.telegram.buttons import (  # re-exported: the routers and tests use the
     callback_data,
     parse_callback,
 )
-from guards import Hit, Verdict, mark_spans
+from guards import Verdict
 from replies.calendar import festival
 from replies.catalogue import MissingValue
 from replies.hanzi import to_script
 
 __all__ = [
-    "BUTTON_EDIT",
-    "BUTTON_SEND_ANYWAY",
-    "BUTTON_SUGGEST",
     "CALLBACK_EDIT",
     "CALLBACK_PICK",
     "CALLBACK_SEND_ANYWAY",
     "CALLBACK_SUGGEST",
-    "TEXT_BUTTON_REFUSED",
     "AgentDesk",
+    "AgentOutcome",
     "AgentRef",
     "AgentResult",
     "blocked_text",
     "callback_data",
     "checked_call",
     "edit_call",
-    "mark_hits",
     "parse_callback",
 ]
 
 log = logging.getLogger(__name__)
 
-BUTTON_SUGGEST = "发送建议话术"
-BUTTON_EDIT = "修改后重发"
-BUTTON_SEND_ANYWAY = "仍然发送"  # only under a review-level hold (likely rude, not confident); audited
-MARK_OPEN, MARK_CLOSE = "【", "】"
-GUARD_ERROR_CATEGORY = "守卫故障"
-
-TEXT_HELD = "⛔ 已拦截，未发送给客户"
-TEXT_GUARD_FAILED = "⛔ 守卫检查失败，消息已拦截，未发送给客户。请稍后重发，或先用 /check 检查。"
-TEXT_EDIT_HINT = "请直接编辑您被拦截的那条消息，修改后的内容会重新检查，通过后自动发送给客户。"
-TEXT_EDIT_SYNCED = "✏️ 修改已通过检查并同步给客户"
-TEXT_EDIT_HELD = "⛔ 修改未通过检查，客户看到的仍是修改前的内容"
-TEXT_SUGGESTION_SENT = "✅ 已改为发送建议话术"
-TEXT_NOTHING_TO_DO = "这条消息已处理，无需再次发送"
-TEXT_BUTTON_REFUSED = "无效的按钮，未执行"
-TEXT_REVIEW_HELD = "⚠️ 可能不礼貌，已暂缓发送：可发送建议话术、修改后重发，或确认后仍然发送（会记录）"
-TEXT_SENT_ANYWAY = "✅ 已按原文发送（已记录）"
-TEXT_NOT_ALLOWED = "可以发送 ✅"
-TEXT_WOULD_BLOCK = "会被拦截 ⛔"
-TEXT_WOULD_REVIEW = "可能不礼貌 ⚠️ 会暂缓发送（可确认后仍然发送，会记录）"
 
 
-def mark_hits(text: str, hits: tuple[Hit, ...] | list[Hit]) -> str:
-    """Return ``text`` with every matched span wrapped in 【】 (overlapping spans merged).
-
-    >>> mark_hits("这个我不知道啊", [Hit("推卸语", "我不知道", "x", 100.0, 2, 6, "exact")])
-    '这个【我不知道】啊'
-    """
-    return mark_spans(text, [(h.start, h.end) for h in hits], lambda piece: f"{MARK_OPEN}{piece}{MARK_CLOSE}")
-
-
-def categories(verdict: Verdict) -> str:
-    """Return the categories a verdict hit, in order of appearance, joined with 、."""
-    return "、".join(dict.fromkeys(h.category for h in verdict.hits))
-
-
-def blocked_text(text: str, verdict: Verdict, *, title: str = TEXT_HELD) -> str:
-    """Return the topic notice for a held-back message: category, the marked text, the better wording."""
-    lines = [title, f"类别：{categories(verdict)}", f"原文：{mark_hits(text, verdict.hits)}"]
-    if verdict.suggestion:
-        lines.append(f"建议话术：{verdict.suggestion}")
-    return "\n".join(lines)[: relay.MAX_TEXT]
+def blocked_text(text: str, verdict: Verdict, *, title: str = texts.TEXT_HELD) -> str:
+    """Return the topic notice for a held-back message, cut to what one Telegram message holds."""
+    return texts.held_notice(text, verdict, title=title)[: relay.MAX_TEXT]
 
 
 def checked_call(
@@ -174,11 +136,12 @@ def edit_call(
 def _keyboard(row_id: int, suggestion: str | None, *, review: bool = False) -> dict[str, Any]:
     buttons = []
     if suggestion:
-        buttons.append({"text": BUTTON_SUGGEST, "callback_data": callback_data(CALLBACK_SUGGEST, row_id)})
+        suggest = callback_data(CALLBACK_SUGGEST, row_id)
+        buttons.append({"text": texts.BUTTON_SUGGEST, "callback_data": suggest})
     if review:
         anyway = callback_data(CALLBACK_SEND_ANYWAY, row_id)
-        buttons.append({"text": BUTTON_SEND_ANYWAY, "callback_data": anyway})
-    buttons.append({"text": BUTTON_EDIT, "callback_data": callback_data(CALLBACK_EDIT, row_id)})
+        buttons.append({"text": texts.BUTTON_SEND_ANYWAY, "callback_data": anyway})
+    buttons.append({"text": texts.BUTTON_EDIT, "callback_data": callback_data(CALLBACK_EDIT, row_id)})
     return {"inline_keyboard": [buttons]}
 
 
@@ -201,6 +164,18 @@ class AgentResult:
     staff_row: StaffMessage | None = None
     text: str | None = None
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    """An agent's words after the guard: the verdict, and the stored/queued rows when they were allowed."""
+
+    allowed: bool
+    verdict: Verdict | None  # None when the guard failed (fail closed)
+    agent_no: str
+    message_id: int | None = None
+    outbox_id: int | None = None
+    error: str | None = None
 
 
 class AgentDesk:
@@ -255,6 +230,100 @@ class AgentDesk:
             params["reply_markup"] = markup
         return params
 
+    # an agent's words: checked, logged, recorded -----------------------------------------------
+    def on_agent_message(
+        self,
+        agent_user_id: int,
+        agent_name: str | None,
+        customer_user_id: int,
+        text: str,
+        *,
+        at: datetime,
+        send_anyway: bool = False,
+    ) -> AgentOutcome:
+        """Check an agent's answer with the guard and log the check; when allowed, record it and queue it
+        for the customer as ``sendMessage`` in the checked words. Return the outcome.
+
+        A guard failure holds the message back (fail closed). ``send_anyway``: the agent pressed 仍然发送
+        on a held message; a ``review``-level verdict (likely rude, not confident) then lets it through,
+        recorded as ``source='agent_override'`` with the agent.
+        """
+        with self.storage.transaction():
+            outcome, customer = self._checked(
+                agent_user_id, agent_name, customer_user_id, text, at, send_anyway
+            )
+            if not outcome.allowed:
+                return outcome
+            outbox_id = self.storage.enqueue(
+                customer.chat_id,
+                "sendMessage",
+                {"chat_id": customer.chat_id, "text": text},
+                at,
+                customer_id=customer.id,
+                message_id=outcome.message_id,
+            )
+        return replace(outcome, outbox_id=outbox_id)
+
+    def _checked(
+        self,
+        agent_user_id: int,
+        agent_name: str | None,
+        customer_user_id: int,
+        text: str,
+        at: datetime,
+        send_anyway: bool = False,
+    ) -> tuple[AgentOutcome, Customer]:
+        """Check and log an agent's words; when allowed, record them as the agent's answer (the caller
+        queues the delivery: a text again, or media by copy with the checked caption)."""
+        agent = self.storage.agent(agent_user_id, agent_name, at)
+        customer = self.storage.customer(customer_user_id)
+        if customer is None:
+            raise LookupError(f"unknown customer {customer_user_id}")
+        try:
+            verdict = self.desk.cores.check(text)  # remembered: the outbound guard checks it again
+        except Exception as exc:
+            log.exception("guard failed on an agent message; held back")
+            return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc)), customer
+        overridden = send_anyway and verdict.level == "review"
+        source = "agent_override" if overridden else "agent"
+        allowed = verdict.allowed or overridden
+        with self.storage.transaction():
+            self.storage.add_guard_event(
+                **guard_event(
+                    source, text, verdict, at, agent_id=agent.id, customer_id=customer.id, allowed=allowed
+                )
+            )
+            if not allowed:
+                return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number), customer
+            message_id = self._record_answer(agent.id, customer, text, at)
+        return AgentOutcome(
+            allowed=True, verdict=verdict, agent_no=agent.number, message_id=message_id
+        ), customer
+
+    def _record_answer(self, agent_id: int, customer: Customer, text: str, at: datetime) -> int:
+        """Store the agent's answer and what it changes (the customer no longer waits, a ticket is answered,
+        the scripts still offered are ignored); return the stored message's id."""
+        conv = self.storage.current_conversation(customer.id, at)
+        message_id = self.storage.add_message(
+            customer_id=customer.id,
+            conversation_id=conv.id,
+            direction="out",
+            sender="agent",
+            agent_id=agent_id,
+            text=text,
+            chat_id=customer.chat_id,
+            at=at,
+        )
+        self.storage.update_conversation(
+            conv.id, last_agent_at=to_iso(at), waiting_since=None, busy_sent_at=None, agent_id=agent_id
+        )
+        ticket = self.storage.open_ticket(customer.id)
+        if ticket is not None and ticket.answered_at is None:
+            self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
+        # The agent answered in their own words: the scripts still offered were not their choice.
+        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
+        return message_id
+
     # an agent's message in a customer's topic ------------------------------------------------
     def answer(
         self,
@@ -282,9 +351,7 @@ class AgentDesk:
             return AgentResult(allowed=known.status == "sent", staff_row=known, duplicate=True)
         customer = self._customer(customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(
-                agent.user_id, agent.name, customer.id, body, at=at, deliver=False
-            )
+            outcome, _ = self._checked(agent.user_id, agent.name, customer.id, body, at)
             if outcome.allowed:
                 row = self.storage.save_staff_message(
                     staff_chat_id=self.staff,
@@ -342,7 +409,7 @@ class AgentDesk:
         if body == row.text:
             return AgentResult(allowed=row.status == "sent", staff_row=row, duplicate=True)
         if row.status == "suggested":  # the documented wording went instead: nothing more to send
-            return AgentResult(False, staff_row=row, text=TEXT_NOTHING_TO_DO)
+            return AgentResult(False, staff_row=row, text=texts.TEXT_NOTHING_TO_DO)
         if row.message_id is None:  # held back so far: the edit is a new attempt
             return self.answer(
                 agent,
@@ -369,7 +436,7 @@ class AgentDesk:
                     verdict,
                     at,
                     status="edit_held",
-                    title=TEXT_EDIT_HELD,
+                    title=texts.TEXT_EDIT_HELD,
                     log_failure=False,
                 )
             previous = self.storage.message(row.message_id) if row.message_id else None
@@ -404,7 +471,7 @@ class AgentDesk:
                 method, params = edit_call(customer.chat_id, target, body, content_kind, entities)
                 # 「修改已同步」 only once Telegram confirmed the edit: the sender queues it then.
                 synced = self._feedback_params(
-                    TEXT_EDIT_SYNCED, customer_id=customer.id, reply_to=staff_message_id
+                    texts.TEXT_EDIT_SYNCED, customer_id=customer.id, reply_to=staff_message_id
                 )
                 if synced is not None:
                     params[relay.AFTER_KEY] = {
@@ -416,7 +483,9 @@ class AgentDesk:
                     customer.chat_id, method, params, at, customer_id=customer.id, message_id=message_id
                 )
             else:
-                fid = self.feedback(TEXT_EDIT_SYNCED, at, customer_id=customer.id, reply_to=staff_message_id)
+                fid = self.feedback(
+                    texts.TEXT_EDIT_SYNCED, at, customer_id=customer.id, reply_to=staff_message_id
+                )
             return AgentResult(
                 True, verdict, delivery_id=delivery, feedback_id=fid, staff_row=saved, text=body
             )
@@ -434,10 +503,10 @@ class AgentDesk:
             log.warning(
                 "button press refused: row %s is not the message its notice replies to (%s)", row_id, under
             )
-            return AgentResult(False, text=TEXT_BUTTON_REFUSED)
+            return AgentResult(False, text=texts.TEXT_BUTTON_REFUSED)
         if row is None or row.status not in ("held", "edit_held") or not row.suggestion:
-            return AgentResult(False, text=TEXT_NOTHING_TO_DO)
-        result = self._send_text(agent, row.customer_id, row.suggestion, at, label=TEXT_SUGGESTION_SENT)
+            return AgentResult(False, text=texts.TEXT_NOTHING_TO_DO)
+        result = self._send_text(agent, row.customer_id, row.suggestion, at, label=texts.TEXT_SUGGESTION_SENT)
         if result.allowed:
             self.storage.update_staff_message(row.id, status="suggested", updated_at=to_iso(at))
         return result
@@ -457,16 +526,14 @@ class AgentDesk:
             log.warning(
                 "button press refused: row %s is not the message its notice replies to (%s)", row_id, under
             )
-            return AgentResult(False, text=TEXT_BUTTON_REFUSED)
+            return AgentResult(False, text=texts.TEXT_BUTTON_REFUSED)
         if row is None or row.status != "held" or row.message_id is not None:
-            return AgentResult(False, text=TEXT_NOTHING_TO_DO)
+            return AgentResult(False, text=texts.TEXT_NOTHING_TO_DO)
         customer = self._customer(row.customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(
-                agent.user_id, agent.name, customer.id, row.text, at=at, deliver=False, send_anyway=True
-            )
+            outcome, _ = self._checked(agent.user_id, agent.name, customer.id, row.text, at, send_anyway=True)
             if not outcome.allowed:
-                return AgentResult(False, outcome.verdict, text=TEXT_NOTHING_TO_DO)
+                return AgentResult(False, outcome.verdict, text=texts.TEXT_NOTHING_TO_DO)
             self.storage.update_staff_message(
                 row.id, status="sent", message_id=outcome.message_id, updated_at=to_iso(at)
             )
@@ -480,7 +547,9 @@ class AgentDesk:
             delivery = self.storage.enqueue(
                 customer.chat_id, method, params, at, customer_id=customer.id, message_id=outcome.message_id
             )
-            fid = self.feedback(TEXT_SENT_ANYWAY, at, customer_id=customer.id, reply_to=row.staff_message_id)
+            fid = self.feedback(
+                texts.TEXT_SENT_ANYWAY, at, customer_id=customer.id, reply_to=row.staff_message_id
+            )
         return AgentResult(True, outcome.verdict, delivery_id=delivery, feedback_id=fid, text=row.text)
 
     # commands --------------------------------------------------------------------------------
@@ -512,19 +581,11 @@ class AgentDesk:
             verdict = self.desk.cores.guard.check(text)
         except Exception as exc:
             log.exception("guard failed on a draft")
-            return f"{TEXT_GUARD_FAILED} ({type(exc).__name__})"
-        self.storage.add_guard_event(
-            source="draft",
-            agent_id=stored.id,
-            text=text,
-            allowed=verdict.allowed,
-            hits=verdict.to_dict()["hits"],
-            suggestion=verdict.suggestion,
-            at=at,
-        )
+            return f"{texts.TEXT_GUARD_FAILED} ({type(exc).__name__})"
+        self.storage.add_guard_event(**guard_event("draft", text, verdict, at, agent_id=stored.id))
         if verdict.allowed:
-            return TEXT_NOT_ALLOWED
-        title = TEXT_WOULD_REVIEW if verdict.level == "review" else TEXT_WOULD_BLOCK
+            return texts.TEXT_ALLOWED
+        title = texts.TEXT_WOULD_REVIEW if verdict.level == "review" else texts.TEXT_WOULD_BLOCK
         return blocked_text(text, verdict, title=title)
 
     def script_values(self, agent: AgentRef, customer_id: int, at: datetime) -> dict[str, Any]:
@@ -532,7 +593,7 @@ class AgentDesk:
         ticket = self.storage.open_ticket(customer_id)
         return {
             "shop": self.settings.shop_name,
-            "hours": self.settings.business_hours_text,
+            "hours": self.desk.schedule.hours_text,
             "agent_no": self.storage.agent(agent.user_id, agent.name, at).number,
             "ticket": ticket.number if ticket else None,
         }
@@ -547,14 +608,14 @@ class AgentDesk:
             )
             text = to_script(text, self.desk.reply_script(customer_id))
         except MissingValue as exc:
-            return AgentResult(False, text=f"无法发送「{spec}」：缺少 {exc}")
+            return AgentResult(False, text=texts.SCRIPT_MISSING_VALUE.format(spec=spec, missing=exc))
         except KeyError:
-            return AgentResult(False, text=f"没有话术「{spec}」，/scripts 查看全部")
-        return self._send_text(agent, customer_id, text, at, label=f"📤 已发送话术「{spec}」")
+            return AgentResult(False, text=texts.SCRIPT_UNKNOWN.format(spec=spec))
+        return self._send_text(agent, customer_id, text, at, label=texts.SCRIPT_SENT.format(spec=spec))
 
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
-        lines = ["话术列表（/r 键名 发送，变体用 键名.变体）："]
+        lines = [texts.SCRIPTS_HEADER]
         for script in self.desk.cores.scripts:
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
@@ -568,7 +629,7 @@ class AgentDesk:
         )
         closing = to_script(closing, self.desk.reply_script(customer_id))
         with self.storage.transaction():
-            result = self._send_text(agent, customer_id, closing, at, label="📤 已发送结束语")
+            result = self._send_text(agent, customer_id, closing, at, label=texts.CLOSING_SENT)
             if not result.allowed:
                 return result
             closed = []
@@ -579,38 +640,43 @@ class AgentDesk:
             self.storage.update_conversation(
                 conv.id, status="closed", closed_at=to_iso(at), waiting_since=None, busy_sent_at=None
             )
-            note = "会话已关闭" + (f"，工单 {'、'.join(closed)} 已关闭" if closed else "")
+            note = texts.CONVERSATION_CLOSED + (
+                texts.TICKETS_CLOSED.format(numbers="、".join(closed)) if closed else ""
+            )
             fid = self.feedback(f"✅ {note}", at, customer_id=customer_id)
         return AgentResult(True, result.verdict, delivery_id=result.delivery_id, feedback_id=fid, text=note)
 
     def reopen(self, customer_id: int, at: datetime) -> str:
         """Reopen a conversation the uncivil ladder closed (``/reopen``); return the notice for the topic."""
         if self.desk.reopen(customer_id, at):
-            return "✅ 会话已重新打开，机器人恢复自动回复"
-        return "当前会话未因不文明用语关闭，无需重新打开"
+            return texts.REOPENED
+        return texts.NOT_CLOSED_FOR_INCIVILITY
 
     def ticket_text(self, customer_id: int, at: datetime) -> str:
         """Return the customer's open ticket with its due times (``/ticket``), or say there is none."""
         ticket = self.storage.open_ticket(customer_id)
         if ticket is None:
-            return "该客户没有未关闭的工单"
+            return texts.NO_OPEN_TICKET
         zone = self.settings.zone
 
         def local(value: str | None) -> str:
             when = from_iso(value)
-            return "—" if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            return texts.NO_TIME if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-        lines = [f"工单 {ticket.number}（{'加急' if ticket.urgent else '普通'}，催办 {ticket.followups} 次）"]
-        lines.append(f"创建：{local(ticket.created_at)}")
+        urgency = texts.TICKET_URGENT if ticket.urgent else texts.TICKET_NORMAL
+        lines = [
+            texts.TICKET_HEADER.format(number=ticket.number, urgency=urgency, followups=ticket.followups)
+        ]
+        lines.append(texts.TICKET_CREATED.format(at=local(ticket.created_at)))
         if ticket.answered_at is None:
             due = from_iso(ticket.due_answer_at)
-            late = " ⚠️已超时" if due is not None and at > due else ""
-            lines.append(f"答复期限：{local(ticket.due_answer_at)}{late}")
+            late = texts.OVERDUE if due is not None and at > due else ""
+            lines.append(texts.TICKET_DUE_ANSWER.format(at=local(ticket.due_answer_at), late=late))
         else:
-            lines.append(f"已答复：{local(ticket.answered_at)}")
+            lines.append(texts.TICKET_ANSWERED.format(at=local(ticket.answered_at)))
         settle = from_iso(ticket.due_settle_at)
-        late = " ⚠️已超时" if settle is not None and at > settle else ""
-        lines.append(f"处理完毕期限：{local(ticket.due_settle_at)}{late}")
+        late = texts.OVERDUE if settle is not None and at > settle else ""
+        lines.append(texts.TICKET_DUE_SETTLE.format(at=local(ticket.due_settle_at), late=late))
         return "\n".join(lines)
 
     # internals -------------------------------------------------------------------------------
@@ -631,21 +697,13 @@ class AgentDesk:
         at: datetime,
         *,
         status: str = "held",
-        title: str = TEXT_HELD,
+        title: str = texts.TEXT_HELD,
         log_failure: bool = True,
     ) -> AgentResult:
         """Keep an agent message back: record it, and tell the topic why with the better wording."""
         if verdict is None and log_failure:  # the guard failed: held back, and the failure on record
-            self.storage.add_guard_event(
-                source="agent",
-                agent_id=agent.user_id,
-                customer_id=customer.id,
-                text=text,
-                allowed=False,
-                hits=[],
-                suggestion=None,
-                at=at,
-            )
+            event = guard_event("agent", text, None, at, agent_id=agent.user_id, customer_id=customer.id)
+            self.storage.add_guard_event(**event)
         row = self.storage.save_staff_message(
             staff_chat_id=self.staff,
             staff_message_id=staff_message_id,
@@ -655,15 +713,17 @@ class AgentDesk:
             content_kind=content_kind,
             status=status,
             suggestion=verdict.suggestion if verdict else None,
-            category=categories(verdict) if verdict else GUARD_ERROR_CATEGORY,
+            category=texts.categories_text(verdict) if verdict else texts.GUARD_ERROR_CATEGORY,
             at=at,
         )
         if verdict is None:
-            fid = self.feedback(TEXT_GUARD_FAILED, at, customer_id=customer.id, reply_to=staff_message_id)
+            fid = self.feedback(
+                texts.TEXT_GUARD_FAILED, at, customer_id=customer.id, reply_to=staff_message_id
+            )
         else:
             review = verdict.level == "review" and status == "held"
             fid = self.feedback(
-                blocked_text(text, verdict, title=TEXT_REVIEW_HELD if review else title),
+                blocked_text(text, verdict, title=texts.TEXT_REVIEW_HELD if review else title),
                 at,
                 customer_id=customer.id,
                 reply_to=staff_message_id,
@@ -679,14 +739,7 @@ class AgentDesk:
             log.exception("guard failed on an edited agent message; held back")
             verdict = None
         self.storage.add_guard_event(
-            source="agent",
-            agent_id=stored.id,
-            customer_id=customer_id,
-            text=text,
-            allowed=bool(verdict and verdict.allowed),
-            hits=verdict.to_dict()["hits"] if verdict else [],
-            suggestion=verdict.suggestion if verdict else None,
-            at=at,
+            **guard_event("agent", text, verdict, at, agent_id=stored.id, customer_id=customer_id)
         )
         return verdict
 
@@ -696,9 +749,9 @@ class AgentDesk:
         """Send bot-composed words for the agent (a script, a suggestion): guarded, recorded, queued."""
         self._customer(customer_id)
         with self.storage.transaction():
-            outcome = self.desk.on_agent_message(agent.user_id, agent.name, customer_id, text, at=at)
+            outcome = self.on_agent_message(agent.user_id, agent.name, customer_id, text, at=at)
             if not outcome.allowed:
-                notice = blocked_text(text, outcome.verdict) if outcome.verdict else TEXT_GUARD_FAILED
+                notice = blocked_text(text, outcome.verdict) if outcome.verdict else texts.TEXT_GUARD_FAILED
                 fid = self.feedback(notice, at, customer_id=customer_id)
                 return AgentResult(False, outcome.verdict, feedback_id=fid, text=text)
             fid = self.feedback(f"{label}:\n{text}", at, customer_id=customer_id)

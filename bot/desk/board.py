@@ -11,7 +11,7 @@ Example::
 
     stats = collect(storage, schedule, at)
     print(stats_text(stats))
-    board = Board(storage, settings, sender.call, schedule)
+    board = Board(storage, staff_chat_id, sender.call, schedule)
     await board.refresh(at)
 """
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from bot.desk import texts
 from bot.store.sqlite import Storage, from_iso, to_iso
 from replies.schedule import Schedule
 
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 BOARD_EVERY_S = 60.0
 STATE_KEY = "board_message_id"
 STATE_TEXT = "board_text"
-UNKNOWN_CATEGORY = "守卫故障"
 
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -126,7 +126,7 @@ def collect(storage: Storage, schedule: Schedule, at: datetime, groups: Sequence
     by_agent: Counter[str] = Counter()
     for row in held:
         hits = json.loads(row["hits"] or "[]")
-        by_category[hits[0]["category"] if hits else UNKNOWN_CATEGORY] += 1
+        by_category[hits[0]["category"] if hits else texts.GUARD_ERROR_CATEGORY] += 1
         by_agent[row["agent"]] += 1
     now = to_iso(at)
     tickets = storage.rows(
@@ -168,53 +168,60 @@ def wait_text(seconds: float | None) -> str:
     ('1小时02分', '3分20秒')
     """
     if seconds is None:
-        return "—"
+        return texts.NO_TIME
     total = int(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}小时{minutes:02d}分" if hours else f"{minutes}分{secs:02d}秒"
+    if hours:
+        return texts.WAIT_HOURS.format(hours=hours, minutes=minutes)
+    return texts.WAIT_MINUTES.format(minutes=minutes, seconds=secs)
 
 
 def _pairs(pairs: tuple[tuple[str, int], ...]) -> str:
-    return "、".join(f"{k} {n}" for k, n in pairs) or "无"
+    return "、".join(f"{k} {n}" for k, n in pairs) or texts.NOTHING
 
 
 def stats_text(stats: Stats) -> str:
     """Return the ``/stats`` answer: today's conversations, auto share, held back, tickets, waiting."""
-    return "\n".join(
-        [
-            f"📊 今日统计（{stats.day}）",
-            f"会话：{stats.conversations}，机器人独立处理 {stats.auto_answered}（{stats.auto_share:.0%}）",
-            f"拦截的客服消息：{stats.held}",
-            f"  按类别：{_pairs(stats.held_by_category)}",
-            f"  按工号：{_pairs(stats.held_by_agent)}",
-            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
-            f"等待回复的客户：{stats.waiting}，最久已等 {wait_text(stats.oldest_wait_s)}（营业时间）",
-            *_group_lines(stats),
-        ]
-    )
+    values = {
+        "day": stats.day,
+        "conversations": stats.conversations,
+        "auto_answered": stats.auto_answered,
+        "auto_share": stats.auto_share,
+        "held": stats.held,
+        "by_category": _pairs(stats.held_by_category),
+        "by_agent": _pairs(stats.held_by_agent),
+        "tickets_open": stats.tickets_open,
+        "tickets_overdue": stats.tickets_overdue,
+        "waiting": stats.waiting,
+        "oldest_wait": wait_text(stats.oldest_wait_s),
+    }
+    return "\n".join([line.format(**values) for line in texts.STATS_LINES] + _group_lines(stats))
 
 
 def _group_lines(stats: Stats) -> list[str]:
-    return [f"  客服群 {g}：等待 {waiting}，待转发 {queued}" for g, waiting, queued in stats.groups]
+    return [texts.GROUP_LINE.format(group=g, waiting=w, queued=q) for g, w, q in stats.groups]
 
 
 def board_text(stats: Stats) -> str:
     """Return the pinned board's text (without a clock, so an unchanged board is not edited)."""
     if stats.oldest_wait_s is None:
-        waiting = "✅ 没有等待回复的客户"
+        waiting = texts.BOARD_NOBODY_WAITING
     else:
         minute_wait = (stats.oldest_wait_s // 60) * 60  # shown by the minute: one edit a minute at most
-        waiting = (
-            f"⏳ 等待回复：{stats.waiting} 位，最久 {stats.oldest_customer} 已等 "
-            f"{wait_text(minute_wait)}（营业时间）"
+        waiting = texts.BOARD_WAITING.format(
+            waiting=stats.waiting, oldest=stats.oldest_customer, wait=wait_text(minute_wait)
         )
     return "\n".join(
         [
-            "📌 客服看板",
+            texts.BOARD_TITLE,
             waiting,
-            f"工单：未关闭 {stats.tickets_open}，已超时 {stats.tickets_overdue}",
-            f"今日会话 {stats.conversations}，自动处理 {stats.auto_share:.0%}，拦截 {stats.held}",
+            texts.BOARD_TICKETS.format(
+                tickets_open=stats.tickets_open, tickets_overdue=stats.tickets_overdue
+            ),
+            texts.BOARD_TODAY.format(
+                conversations=stats.conversations, auto_share=stats.auto_share, held=stats.held
+            ),
             *_group_lines(stats),
         ]
     )

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.desk import texts
 from bot.desk.cores import Cores
+from bot.desk.verdicts import guard_event
 from bot.ops.settings import Settings
 from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from bot.telegram import relay
@@ -34,9 +36,6 @@ from bot.telegram.staffgroups import StaffGroups
 from replies.faq import with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
-    NOTICE_CLOSED_CONVERSATION,
-    NOTICE_HUMAN,
-    NOTICE_UNCIVIL_CLOSED,
     ConversationState,
     Message,
     Plan,
@@ -50,27 +49,14 @@ from replies.router import Intent
 from replies.schedule import Schedule
 
 __all__ = [
-    "NOTICE_CLOSED_CONVERSATION",
-    "NOTICE_HUMAN",
-    "NOTICE_UNCIVIL_CLOSED",
-    "AgentOutcome",
     "CustomerRef",
     "Outcome",
     "Reply",
     "SupportDesk",
-    "schedule_from",
 ]
 
 log = logging.getLogger(__name__)
 
-SUGGESTION_PREFIX = "💡 建议回复"
-BUTTON_SEND_SUGGESTION = "发送此回复"
-NOTICE_DESK_FAILED = "自动处理出错，未自动回复，请人工处理"
-
-
-def schedule_from(settings: Settings) -> Schedule:
-    """Return the business-hours schedule configured in ``settings``."""
-    return Schedule.from_settings(settings)
 
 
 @dataclass(frozen=True)
@@ -112,18 +98,6 @@ class Outcome:
     banned: bool = False  # the customer is banned (/ban): stored only, neither answered nor relayed
 
 
-@dataclass(frozen=True)
-class AgentOutcome:
-    """An agent's message after the guard: the verdict, and the stored/queued rows when it was allowed."""
-
-    allowed: bool
-    verdict: Any  # guards.Verdict, or None when the guard failed (fail closed)
-    agent_no: str
-    message_id: int | None = None
-    outbox_id: int | None = None
-    error: str | None = None
-
-
 class SupportDesk:
     """The decision logic over one storage: customer messages, busy replies, agent answers."""
 
@@ -137,7 +111,7 @@ class SupportDesk:
     ) -> None:
         self.storage = storage
         self.settings = settings
-        self.schedule = schedule or schedule_from(settings)
+        self.schedule = schedule or Schedule.from_settings(settings)
         # The guard, classifier, scripts, FAQ and policy (the installed ones by default); a reload swaps it.
         self.cores = cores or Cores.installed()
         self.zone = settings.zone
@@ -213,7 +187,7 @@ class SupportDesk:
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id
                 )
-                plan, applied = Plan(), _Applied(notices=[NOTICE_DESK_FAILED])
+                plan, applied = Plan(), _Applied(notices=[texts.NOTICE_DESK_FAILED])
             header = relay.header_line(
                 off_hours=off_hours, auto_replies=tuple(r.text for r in applied.replies)
             )
@@ -344,7 +318,7 @@ class SupportDesk:
                 customer.id,
                 **{k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.customer.items()},
             )
-        notices = [n.replace("{ticket}", ticket_number or "") for n in plan.notices]
+        notices = [texts.plan_notice(n, ticket_number) for n in plan.notices]
         return _Applied(replies, held, notices, ticket_number)
 
     def _ticket(self, plan: Plan, customer: Customer, conv: Conversation, at: datetime) -> str | None:
@@ -390,7 +364,9 @@ class SupportDesk:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
             preview = to_script(
-                self.cores.render(send.key, send.variant, **{**values, "ticket": ticket or "〈工单号〉"}),
+                self.cores.render(
+                    send.key, send.variant, **{**values, "ticket": ticket or texts.TICKET_MARKER}
+                ),
                 script,
             )
             row = self.storage.add_suggestion(
@@ -404,8 +380,8 @@ class SupportDesk:
                 created_at=at,
             )
             sure = f"{suggestion.confidence:.0%}"
-            text = f"{SUGGESTION_PREFIX}（{suggestion.intent}，把握 {sure}）：\n{preview}"
-            pick = {"text": BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
+            text = texts.SUGGESTION_NOTICE.format(intent=suggestion.intent, sure=sure, preview=preview)
+            pick = {"text": texts.BUTTON_SEND_SUGGESTION, "callback_data": callback_data(CALLBACK_PICK, row)}
             markup = {"inline_keyboard": [[pick]]}
             self.storage.enqueue(
                 staff,
@@ -560,53 +536,12 @@ class SupportDesk:
             )
         return outcomes
 
-    # agent side ------------------------------------------------------------------------------
-    def on_agent_message(
-        self,
-        agent_user_id: int,
-        agent_name: str | None,
-        customer_user_id: int,
-        text: str,
-        *,
-        at: datetime,
-        deliver: bool = True,
-        send_anyway: bool = False,
-    ) -> AgentOutcome:
-        """Check an agent's answer with the guard, log the check, and when allowed record and queue it.
-
-        A guard failure holds the message back (fail closed). ``deliver=False`` records an allowed
-        answer without queuing a ``sendMessage`` (for callers that deliver it themselves, e.g. by copy).
-        ``send_anyway``: the agent pressed 仍然发送 on a held message; a ``review``-level verdict (likely
-        rude, not confident) then lets it through, recorded as ``source='agent_override'`` with the agent.
-        """
-        agent = self.storage.agent(agent_user_id, agent_name, at)
-        customer = self.storage.customer(customer_user_id)
-        if customer is None:
-            raise LookupError(f"unknown customer {customer_user_id}")
-        try:
-            verdict = self.cores.check(text)
-        except Exception as exc:
-            log.exception("guard failed on an agent message; held back")
-            return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc))
-        hits = verdict.to_dict()["hits"]
-        overridden = send_anyway and verdict.level == "review"
-        with self.storage.transaction():
-            self.storage.add_guard_event(
-                source="agent_override" if overridden else "agent",
-                agent_id=agent.id,
-                customer_id=customer.id,
-                text=text,
-                allowed=verdict.allowed or overridden,
-                hits=hits,
-                suggestion=verdict.suggestion,
-                at=at,
-            )
-            if not (verdict.allowed or overridden):
-                return AgentOutcome(allowed=False, verdict=verdict, agent_no=agent.number)
-            message_id, outbox_id = self._record_agent_answer(agent.id, customer, text, at, deliver=deliver)
-        return AgentOutcome(
-            allowed=True, verdict=verdict, agent_no=agent.number, message_id=message_id, outbox_id=outbox_id
-        )
+    def reopen_topic(self, customer_user_id: int, at: datetime) -> None:
+        """Queue the reopening of the customer's forum topic when an admin closed it (the customer wrote
+        again), in the customer's own staff group, ahead of the relay."""
+        stored = self.storage.customer(customer_user_id)
+        staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
+        relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
 
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""
@@ -644,15 +579,7 @@ class SupportDesk:
             return text, False
         if not verdict.allowed:
             log.warning("the bot's own reply %s was blocked by the guard; held back", key)
-            self.storage.add_guard_event(
-                source="bot",
-                customer_id=customer_id,
-                text=text,
-                allowed=False,
-                hits=verdict.to_dict()["hits"],
-                suggestion=verdict.suggestion,
-                at=at,
-            )
+            self.storage.add_guard_event(**guard_event("bot", text, verdict, at, customer_id=customer_id))
         return text, verdict.allowed
 
     def _queue_replies(
@@ -692,40 +619,6 @@ class SupportDesk:
             )
             replies.append(Reply(key, variant, text, outbox_id))
         return replies, held
-
-    def _record_agent_answer(
-        self, agent_id: int, customer: Customer, text: str, at: datetime, *, deliver: bool
-    ) -> tuple[int, int | None]:
-        conv = self.storage.current_conversation(customer.id, at)
-        message_id = self.storage.add_message(
-            customer_id=customer.id,
-            conversation_id=conv.id,
-            direction="out",
-            sender="agent",
-            agent_id=agent_id,
-            text=text,
-            chat_id=customer.chat_id,
-            at=at,
-        )
-        outbox_id = None
-        if deliver:
-            outbox_id = self.storage.enqueue(
-                customer.chat_id,
-                "sendMessage",
-                {"chat_id": customer.chat_id, "text": text},
-                at,
-                customer_id=customer.id,
-                message_id=message_id,
-            )
-        self.storage.update_conversation(
-            conv.id, last_agent_at=to_iso(at), waiting_since=None, busy_sent_at=None, agent_id=agent_id
-        )
-        ticket = self.storage.open_ticket(customer.id)
-        if ticket is not None and ticket.answered_at is None:
-            self.storage.update_ticket(ticket.id, answered_at=to_iso(at))
-        # The agent answered in their own words: the scripts still offered were not their choice.
-        self.storage.decide_suggestions(customer.id, "ignored", at, agent_id=agent_id)
-        return message_id, outbox_id
 
     def _relay(
         self,

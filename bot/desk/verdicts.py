@@ -1,4 +1,4 @@
-"""A memo of one guard's verdicts: a text checked once is not checked again.
+"""A memo of one guard's verdicts (a text checked once is not checked again), and how a check is recorded.
 
 The desk checks every script it renders before queuing it, and the outbound guard checks every call
 to a customer before it leaves: the same text, twice. Both check through the same
@@ -11,17 +11,20 @@ Example::
     memo = VerdictMemo(default_guard())
     verdict = memo.check("您好,请问有什么可以帮您?")   # the guard runs
     verdict = memo.check("您好,请问有什么可以帮您?")   # remembered
+
+:func:`guard_event` returns the ``guard_events`` fields of one check, for every place that records one.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from guards import Verdict
 
-__all__ = ["MEMO_SIZE", "Checks", "VerdictMemo"]
+__all__ = ["MEMO_SIZE", "Checks", "VerdictMemo", "guard_event"]
 
 MEMO_SIZE = 4096
 
@@ -58,3 +61,30 @@ class VerdictMemo:
             if len(self._memo) > self.size:
                 self._memo.popitem(last=False)
         return verdict
+
+
+def guard_event(
+    source: str,
+    text: str,
+    verdict: Verdict | None,
+    at: datetime,
+    *,
+    agent_id: int | None = None,
+    customer_id: int | None = None,
+    allowed: bool | None = None,
+) -> dict[str, Any]:
+    """Return the ``guard_events`` fields recording one check of ``text`` (``storage.add_guard_event(**…)``).
+
+    ``verdict`` None means the guard failed: the words were held, with no hits. ``allowed`` overrides
+    the verdict's own answer (an agent's audited 仍然发送 on a review-level hold).
+    """
+    return {
+        "source": source,
+        "text": text,
+        "allowed": (verdict is not None and verdict.allowed) if allowed is None else allowed,
+        "hits": verdict.to_dict()["hits"] if verdict else [],
+        "suggestion": verdict.suggestion if verdict else None,
+        "at": at,
+        "agent_id": agent_id,
+        "customer_id": customer_id,
+    }

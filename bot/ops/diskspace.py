@@ -16,16 +16,16 @@ import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.desk import texts
 from bot.store.sqlite import Storage
 
-__all__ = ["CHECK_EVERY_S", "LOW_FREE_BYTES", "NOTICE_LOW_DISK", "free_bytes", "look_after_disk"]
+__all__ = ["CHECK_EVERY_S", "LOW_FREE_BYTES", "free_bytes", "look_after_disk"]
 
 log = logging.getLogger(__name__)
 
 #: Below this much free space on the database's file system kefu warns (log and staff chat).
 LOW_FREE_BYTES = 64 * 1024 * 1024
 CHECK_EVERY_S = 60.0
-NOTICE_LOW_DISK = "⚠️ 数据库所在磁盘仅剩 {free}，低于 {low}：请尽快清理空间，磁盘写满后客户消息将无法保存"
 
 
 def free_bytes(path: Path) -> int:
@@ -77,7 +77,7 @@ async def look_after_disk(
             )
             if tell_staff is not None:
                 try:
-                    await tell_staff(NOTICE_LOW_DISK.format(free=_mib(free), low=_mib(LOW_FREE_BYTES)))
+                    await tell_staff(texts.NOTICE_LOW_DISK.format(free=_mib(free), low=_mib(LOW_FREE_BYTES)))
                 except Exception as exc:
                     log.error("telling the staff chat that the disk is low failed: %s", exc)
         elif free >= LOW_FREE_BYTES and low:

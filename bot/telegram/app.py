@@ -23,6 +23,7 @@ from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, Settings
 from bot.store.sqlite import Storage
+from bot.telegram.middlewares import WakeSender
 from bot.telegram.routers import setup_routers
 from bot.telegram.sender import Sender
 from bot.telegram.startup import NotBotApiAnswer
@@ -90,6 +91,7 @@ def build_dispatcher(
     # No aiogram FSM: conversation state lives in the database. (Its default in-memory storage also
     # keeps an entry for every chat it ever saw: memory that grows with the number of customers.)
     dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings, clock=clock)
+    dp.update.outer_middleware(WakeSender(sender))  # every handler's queued calls leave at once
     dp.include_router(setup_routers())
     return dp
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.desk import texts
+from bot.desk.texts import kind_name
+
 __all__ = [
-    "KIND_NAMES",
     "SERVICE_KINDS",
     "SUBSTANTIVE_KINDS",
     "entities_of",
-    "kind_name",
     "shift_entities",
     "uncopyable_text",
     "utf16_len",
@@ -91,40 +92,11 @@ SUBSTANTIVE_KINDS = frozenset(
         "poll",
     }
 )
-KIND_NAMES = {
-    "text": "文字",
-    "photo": "图片",
-    "video": "视频",
-    "document": "文件",
-    "audio": "音频",
-    "voice": "语音",
-    "animation": "动图",
-    "video_note": "视频留言",
-    "sticker": "贴纸",
-    "location": "位置",
-    "venue": "地点",
-    "contact": "联系人",
-    "poll": "投票",
-    "dice": "骰子",
-    "game": "游戏",
-    "story": "动态",
-    "invoice": "账单",
-    "giveaway": "抽奖",
-    "giveaway_winners": "抽奖结果",
-    "paid_media": "付费媒体",
-    "live_photo": "实况照片",
-    "checklist": "清单",
-}
-
-
-def kind_name(content_kind: str | None) -> str:
-    """Return the Chinese name of a content kind for staff notices (``"photo"`` → ``"图片"``)."""
-    return KIND_NAMES.get(content_kind or "", "特殊")
 
 
 def uncopyable_text(content_kind: str | None) -> str:
     """Return the words that stand in the topic for a customer message Telegram refused to copy."""
-    return f"[客户发送了一条无法转发的{kind_name(content_kind)}消息]"
+    return texts.UNCOPYABLE.format(kind=kind_name(content_kind))
 
 
 def utf16_len(text: str) -> int:

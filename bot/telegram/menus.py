@@ -11,8 +11,8 @@ import logging
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
+from bot.desk.texts import COMMANDS
 from bot.ops.settings import Settings
-from bot.telegram.routers.agents import COMMANDS
 
 __all__ = ["CUSTOMER_COMMANDS", "publish_menus"]
 

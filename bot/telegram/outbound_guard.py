@@ -30,7 +30,9 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMessages, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
+from bot.desk import texts
 from bot.desk.cores import Cores
+from bot.desk.verdicts import guard_event
 from bot.ops.clock import utc_now
 from bot.telegram.relay import CAPTION_KINDS
 from guards import Verdict
@@ -41,8 +43,6 @@ log = logging.getLogger(__name__)
 
 CACHE_SIZE = 1024  # verdicts kept by text: the desk and the gate often check the same words
 TEXT_FIELDS = ("text", "caption", "question", "explanation")
-REASON_GUARD_FAILED = "守卫检查失败"
-REASON_UNKNOWN_SOURCE = "无法确认转发内容"
 
 SourceText = Callable[[Any, int], str | None]
 Checker = Callable[[str], Verdict]
@@ -118,27 +118,27 @@ class OutboundGuard(BaseRequestMiddleware):
         """Raise :class:`OutboundBlocked` when ``method`` must not reach its (customer) chat; return None."""
         name = type(method).__name__
         chat_id = getattr(method, "chat_id", None)
-        texts = outgoing_texts(method)
+        words = outgoing_texts(method)
         if isinstance(method, CopyMessage | ForwardMessage) and getattr(method, "caption", None) is None:
-            texts.append(self._source(name, chat_id, method.from_chat_id, method.message_id))
+            words.append(self._source(name, chat_id, method.from_chat_id, method.message_id))
         elif isinstance(method, CopyMessages | ForwardMessages):
-            texts.extend(self._source(name, chat_id, method.from_chat_id, m) for m in method.message_ids)
-        for text in texts:
+            words.extend(self._source(name, chat_id, method.from_chat_id, m) for m in method.message_ids)
+        for text in words:
             self.checked += 1
             try:
                 verdict = self._verdict(text)
             except Exception as exc:
                 log.exception("outbound guard failed on %s to chat %s; refused", name, chat_id)
-                reason = f"{REASON_GUARD_FAILED}: {type(exc).__name__}"
+                reason = f"{texts.REASON_GUARD_FAILED}: {type(exc).__name__}"
                 self._refuse(OutboundBlocked(name, chat_id, reason, text=text))
             if verdict.level == "block":  # review-level words are the desk's call (仍然发送, audited)
-                categories = "、".join(dict.fromkeys(h.category for h in verdict.hits))
-                self._refuse(OutboundBlocked(name, chat_id, categories, verdict, text))
+                reason = texts.categories_text(verdict)
+                self._refuse(OutboundBlocked(name, chat_id, reason, verdict, text))
 
     def _source(self, name: str, chat_id: Any, from_chat_id: Any, message_id: int) -> str:
         text = self.source_text(from_chat_id, message_id) if self.source_text else None
         if text is None:
-            self._refuse(OutboundBlocked(name, chat_id, REASON_UNKNOWN_SOURCE))
+            self._refuse(OutboundBlocked(name, chat_id, texts.REASON_UNKNOWN_SOURCE))
         return text
 
     def _verdict(self, text: str) -> Verdict:
@@ -191,16 +191,10 @@ def install(bot: Bot, storage: Any, settings: Any, *, cores: Cores | None = None
 
     def store(blocked: OutboundBlocked) -> None:
         customer = storage.customer(blocked.chat_id) if isinstance(blocked.chat_id, int) else None
-        verdict = blocked.verdict
-        storage.add_guard_event(
-            source="gate",
-            customer_id=customer.id if customer else None,
-            text=blocked.text if blocked.text is not None else f"{blocked.method}: {blocked.reason}",
-            allowed=False,
-            hits=verdict.to_dict()["hits"] if verdict else [],
-            suggestion=verdict.suggestion if verdict else None,
-            at=utc_now(),
-        )
+        text = blocked.text if blocked.text is not None else f"{blocked.method}: {blocked.reason}"
+        customer_id = customer.id if customer else None
+        event = guard_event("gate", text, blocked.verdict, utc_now(), customer_id=customer_id)
+        storage.add_guard_event(**event)
 
     checker = cores.check if cores is not None else None
     guard = OutboundGuard(staff, source_text=source_text, checker=checker, on_block=record)

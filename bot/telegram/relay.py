@@ -24,6 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.desk import texts
 from bot.store.sqlite import Storage
 from bot.telegram.budget import NotYet
 from bot.telegram.kinds import shift_entities, utf16_len
@@ -77,7 +78,9 @@ def topic_name(name: str | None, username: str | None, user_id: int, ticket: str
 
     At most 128 characters; the ticket number is kept whole when the name must be shortened.
     """
-    parts = [p for p in (name, f"@{username}" if username else None) if p] or [f"客户 {user_id}"]
+    parts = [p for p in (name, f"@{username}" if username else None) if p] or [
+        texts.TOPIC_UNNAMED.format(user_id=user_id)
+    ]
     suffix = f" · {ticket}" if ticket else ""
     return _short(" ".join(parts), MAX_TOPIC_NAME - len(suffix)) + suffix
 
@@ -86,11 +89,11 @@ def header_line(*, off_hours: bool = False, auto_replies: tuple[str, ...] = (), 
     """Return the one-line header shown above a relayed message, or "" when none is needed."""
     parts = []
     if version > 1:
-        parts.append(f"✏️ 客户修改了消息（第{version}版）")
+        parts.append(texts.HEADER_EDITED.format(version=version))
     if off_hours:
-        parts.append("🌙 非工作时间")
+        parts.append(texts.HEADER_OFF_HOURS)
     if auto_replies:
-        parts.append("🤖 已自动回复「" + _short(" / ".join(auto_replies), 40) + "」")
+        parts.append(texts.HEADER_AUTO_REPLIED.format(replies=_short(" / ".join(auto_replies), 40)))
     return " · ".join(parts)
 
 

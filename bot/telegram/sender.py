@@ -79,6 +79,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
+from bot.desk import texts
 from bot.ops.clock import utc_now
 from bot.ops.settings import Settings
 from bot.store.sqlite import OutboxRow, Storage, from_iso, is_unavailable
@@ -128,17 +129,7 @@ DEACTIVATED = "user is deactivated"
 # A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
 # an album within a fraction of a second, as separate messages).
 ALBUM_SETTLE_S = 1.5
-NOTICE_BLOCKED = "客户已屏蔽机器人，消息无法送达"
-NOTICE_DEACTIVATED = "客户的Telegram账号已注销，消息无法送达"
-NOTICE_REJECTED = "Telegram拒绝了发给客户的消息，未送达"
-NOTICE_STAFF_BACK = "✅ 客服群恢复可用，暂停期间排队的消息已补发。此前的问题："
-NOTICE_MIGRATED = (
-    "⚠️ 客服群已升级为超级群组，新的群ID是 {new}：请把 KEFU_STAFF_CHAT_ID 中的 {old} 换成 {new}，"
-    "开启话题后重启机器人"
-)
-NOTICE_GUARD_BLOCKED = "发往客户的消息被守卫拦截，未送达"
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
-NOTICE_REPEATED_FAILURES = "消息多次发送失败（网络或Telegram故障），仍在重试，未丢失"
 
 
 class NeverDelivered(Exception):
@@ -798,7 +789,7 @@ class Sender:
                 and row.chat_id not in self.settings.staff_chat_ids
                 and row.customer_id is not None
             ):
-                text = f"{NOTICE_REJECTED}({getattr(exc, 'message', exc)})"
+                text = f"{texts.NOTICE_REJECTED}({getattr(exc, 'message', exc)})"
                 method, params = relay.notice_call(
                     staff_chat_id=staff, customer_id=row.customer_id, text=text
                 )
@@ -827,14 +818,14 @@ class Sender:
         Runs on the storage thread; the trouble was cleared on the event loop.
         """
         log.info("the staff chat %s takes relays again (it had: %s)", row.chat_id, trouble)
-        params = {"chat_id": row.chat_id, "text": f"{NOTICE_STAFF_BACK}{trouble}"}
+        params = {"chat_id": row.chat_id, "text": f"{texts.NOTICE_STAFF_BACK}{trouble}"}
         self.storage.enqueue(row.chat_id, "sendMessage", params, self.clock())
 
     async def _staff_migrated(self, row: OutboxRow, exc: TelegramMigrateToChat) -> None:
         """The staff group became a supergroup: relays wait; the new id is logged and posted there once."""
         new = exc.migrate_to_chat_id
         await self._staff_unreachable_now(row, exc)
-        self._staff_trouble[row.chat_id] = f"群已升级为超级群组 {new}"
+        self._staff_trouble[row.chat_id] = texts.TROUBLE_MIGRATED.format(new=new)
         log.error(
             "the staff group %s was upgraded to a supergroup: set KEFU_STAFF_CHAT_ID=%s (in its place in "
             "the list) and restart",
@@ -845,7 +836,7 @@ class Sender:
             return
         self._migrated_told.add(new)
         try:
-            text = NOTICE_MIGRATED.format(old=row.chat_id, new=new)
+            text = texts.NOTICE_MIGRATED.format(old=row.chat_id, new=new)
             await self.call("sendMessage", {"chat_id": new, "text": text})
         except Exception as tell:
             log.warning("telling the new supergroup %s failed: %s", new, tell)
@@ -923,7 +914,7 @@ class Sender:
             staff = self._staff_of(row.customer_id)
             if staff is not None and row.chat_id != staff and row.customer_id is not None:
                 method, params = relay.notice_call(
-                    staff_chat_id=staff, customer_id=row.customer_id, text=NOTICE_REPEATED_FAILURES
+                    staff_chat_id=staff, customer_id=row.customer_id, text=texts.NOTICE_REPEATED_FAILURES
                 )
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)
 
@@ -940,7 +931,7 @@ class Sender:
             log.warning("customer %s deleted their Telegram account", customer.id)
             if staff is not None:
                 method, params = relay.notice_call(
-                    staff_chat_id=staff, customer_id=customer.id, text=NOTICE_DEACTIVATED
+                    staff_chat_id=staff, customer_id=customer.id, text=texts.NOTICE_DEACTIVATED
                 )
                 self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
             return
@@ -951,7 +942,7 @@ class Sender:
                 staff = self._staff_of(customer.id)
                 if staff is not None:
                     method, params = relay.notice_call(
-                        staff_chat_id=staff, customer_id=customer.id, text=NOTICE_BLOCKED
+                        staff_chat_id=staff, customer_id=customer.id, text=texts.NOTICE_BLOCKED
                     )
                     self.storage.enqueue(staff, method, params, now, customer_id=customer.id)
 
@@ -966,7 +957,7 @@ class Sender:
             self.storage.mark_attempt(row.id, f"refused by the outbound guard: {exc}", now, failed=True)
             staff = self._staff_of(row.customer_id)
             if staff is not None and row.customer_id is not None and self.storage.customer(row.customer_id):
-                text = f"{NOTICE_GUARD_BLOCKED}({exc.reason})"
+                text = f"{texts.NOTICE_GUARD_BLOCKED}({exc.reason})"
                 customer_id = row.customer_id
                 method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
                 self.storage.enqueue(staff, method, params, now, customer_id=row.customer_id)

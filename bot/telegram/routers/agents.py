@@ -2,29 +2,26 @@
 
 The whole router is fenced by one filter (:class:`IsAgent`): only the staff chat, only people (no bots),
 and, when ``KEFU_AGENT_IDS`` is set, only those ids. Customers write in private chats and never reach it;
-anyone else in any group is ignored. Handlers are thin: find the customer of the topic, call
-:class:`bot.desk.agents.AgentDesk`, wake the sender.
+anyone else in any group is ignored. Handlers are thin: :class:`~bot.telegram.middlewares.InTopic` gives
+each its :class:`~bot.telegram.middlewares.Topic` (the agent desk, the topic's customer resolved once, who
+and when); the handler calls the desk on the storage thread, and the sender is woken by middleware.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
+from bot.desk import events, texts
 from bot.desk.agents import (
     CALLBACK_EDIT,
     CALLBACK_PICK,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
-    TEXT_BUTTON_REFUSED,
-    TEXT_EDIT_HINT,
-    TEXT_SENT_ANYWAY,
     AgentDesk,
-    AgentRef,
     parse_callback,
 )
 from bot.desk.bans import ban, bans_text, unban
@@ -35,26 +32,13 @@ from bot.ops.settings import Settings
 from bot.store.sqlite import Storage
 from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
-from bot.telegram.kinds import SERVICE_KINDS, entities_of, kind_name
-from bot.telegram.sender import Sender
+from bot.telegram.kinds import SERVICE_KINDS, entities_of
+from bot.telegram.middlewares import InTopic, Topic, agent_of
 
-__all__ = ["COMMANDS", "UNKNOWN_TOPIC", "InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
+__all__ = ["InUnknownTopic", "IsAgent", "build_router", "is_anonymous_admin"]
 
 log = logging.getLogger(__name__)
 
-# Commands an agent can use, with the help shown by Telegram (setMyCommands) and /help.
-COMMANDS = {
-    "check": "检查草稿，不发送：/check 文本",
-    "r": "发送话术：/r 键名",
-    "scripts": "列出话术键名",
-    "close": "发送结束语并关闭工单",
-    "reopen": "重新打开因不文明用语关闭的会话",
-    "ticket": "查看工单及期限",
-    "stats": "今日统计",
-    "ban": "封禁本话题的客户：消息只保存，不回复、不转发",
-    "unban": "解除本话题客户的封禁",
-    "bans": "列出被封禁的客户",
-}
 # Content an agent can send a customer (copied as it is); service messages are not relayed, and anything
 # else (a game, an invoice, a story …) is named in the topic as not sent.
 RELAYABLE = frozenset(
@@ -75,9 +59,6 @@ RELAYABLE = frozenset(
         "dice",
     }
 )
-NEEDS_TOPIC = "请在客户的话题里使用此命令"
-TEXT_NOT_RELAYABLE = "⚠️ 此类消息（{kind}）无法发送给客户，未发送"
-UNKNOWN_TOPIC = "⚠️ 机器人不认识这个话题（没有对应的客户），这里的消息不会发给任何客户"
 
 
 def is_anonymous_admin(message: Message, staff_chat_id: int | None) -> bool:
@@ -117,12 +98,6 @@ class InUnknownTopic(Filter):
         return await db.run(db.customer_by_topic, thread, message.chat.id) is None
 
 
-def _agent(event: Message | CallbackQuery) -> AgentRef:
-    user = event.from_user
-    signature = getattr(event, "author_signature", None)  # an anonymous admin's custom title, if any
-    return AgentRef(user.id, signature or user.full_name)
-
-
 def _words(message: Message) -> str | None:
     """Return what a customer would read in an agent's message: text, caption, or a poll's question and
     options, a venue's title and address (the guard checks them all)."""
@@ -133,19 +108,6 @@ def _words(message: Message) -> str | None:
     if message.venue is not None:
         return f"{message.venue.title}\n{message.venue.address}"
     return None
-
-
-def _at(message: Message) -> datetime:
-    edit = message.edit_date
-    when = edit or message.date
-    return datetime.fromtimestamp(when, UTC) if isinstance(when, int) else when
-
-
-def _customer_id(message: Message, db: Storage) -> int | None:
-    if not message.is_topic_message or message.message_thread_id is None:
-        return None
-    customer = db.customer_by_topic(message.message_thread_id, message.chat.id)
-    return customer.id if customer else None
 
 
 def _file_id(message: Message) -> str | None:
@@ -161,230 +123,134 @@ def _kind(message: Message) -> str:
     return str(getattr(kind, "value", kind))
 
 
-def _reply(agents: AgentDesk, message: Message, db: Storage, text: str) -> None:
-    """Queue the bot's answer to a command where it was asked (the customer's topic or the thread)."""
-    customer_id = _customer_id(message, db)
-    agents.feedback(
-        text,
-        _at(message),
-        customer_id=customer_id,
-        thread_id=None if customer_id is not None else message.message_thread_id,
-        reply_to=message.message_id,
-    )
-
-
-async def check_draft(
-    message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
-) -> None:
+async def check_draft(message: Message, command: CommandObject, topic: Topic, db: Storage) -> None:
     """``/check TEXT``: the verdict only, nothing sent to anyone but the agent."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        text = (command.args or "").strip()
-        notice = agents.draft(_agent(message), text, _at(message)) if text else "用法：/check 要检查的文字"
-        _reply(agents, message, db, notice)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    text = (command.args or "").strip()
+    if not text:
+        await db.run(topic.reply, texts.USAGE_CHECK)
+        return
+    await db.run(lambda: topic.reply(topic.agents.draft(topic.agent, text, topic.at)))
 
 
-async def send_script(
-    message: Message, command: CommandObject, desk: SupportDesk, db: Storage, sender: Sender
-) -> None:
+async def send_script(message: Message, command: CommandObject, topic: Topic, db: Storage) -> None:
     """``/r KEY``: send a documented script with its placeholders filled to the topic's customer."""
+    key = (command.args or "").strip()
 
     def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        key = (command.args or "").strip()
-        if customer_id is None or not key:
-            _reply(
-                agents, message, db, NEEDS_TOPIC if customer_id is None else "用法：/r 键名（/scripts 查看）"
-            )
-        elif agents.first_time(
-            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-        ):
-            result = agents.send_script(_agent(message), customer_id, key, _at(message))
+        if topic.customer_id is None or not key:
+            topic.reply(texts.NEEDS_TOPIC if topic.customer_id is None else texts.USAGE_SCRIPT)
+        elif topic.first_time():
+            result = topic.agents.send_script(topic.agent, topic.customer_id, key, topic.at)
             if result.feedback_id is None and result.text:
-                _reply(agents, message, db, result.text)
+                topic.reply(result.text)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
-async def list_scripts(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_scripts(message: Message, topic: Topic, db: Storage) -> None:
     """``/scripts``: the script keys an agent can send with ``/r``."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        _reply(agents, message, db, agents.scripts_text())
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(lambda: topic.reply(topic.agents.scripts_text()))
 
 
-async def close(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def close(message: Message, topic: Topic, db: Storage) -> None:
     """``/close``: the documented closing to the customer, then the ticket and conversation are closed."""
 
     def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        if customer_id is None:
-            _reply(agents, message, db, NEEDS_TOPIC)
-        elif agents.first_time(
-            _agent(message), customer_id, message.message_id, message.text or "", _at(message)
-        ):
-            agents.close(_agent(message), customer_id, _at(message))
+        if topic.customer_id is None:
+            topic.reply(texts.NEEDS_TOPIC)
+        elif topic.first_time():
+            topic.agents.close(topic.agent, topic.customer_id, topic.at)
 
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(work)
 
 
-async def reopen(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def reopen(message: Message, topic: Topic, db: Storage) -> None:
     """``/reopen``: reopen a conversation the uncivil ladder closed."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        _reply(
-            agents,
-            message,
-            db,
-            NEEDS_TOPIC if customer_id is None else agents.reopen(customer_id, _at(message)),
-        )
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(topic.for_customer, lambda customer_id: topic.agents.reopen(customer_id, topic.at))
 
 
-async def ticket(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ticket(message: Message, topic: Topic, db: Storage) -> None:
     """``/ticket``: the customer's open ticket and its due times."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        customer_id = _customer_id(message, db)
-        text = NEEDS_TOPIC if customer_id is None else agents.ticket_text(customer_id, _at(message))
-        _reply(agents, message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(topic.for_customer, lambda customer_id: topic.agents.ticket_text(customer_id, topic.at))
 
 
-async def stats(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def stats(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/stats``: today's dashboard figures."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        figures = collect(db, desk.schedule, _at(message), desk.settings.staff_chat_ids)
-        _reply(agents, message, db, stats_text(figures))
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    groups = desk.settings.staff_chat_ids
+    await db.run(lambda: topic.reply(stats_text(collect(db, desk.schedule, topic.at, groups))))
 
 
-async def ban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def ban_customer(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/ban``: the topic's customer is banned (stored, neither answered nor relayed); says what it did."""
-
-    def work() -> None:
-        customer_id = _customer_id(message, db)
-        agent_id = message.from_user.id
-        text = NEEDS_TOPIC if customer_id is None else ban(db, customer_id, agent_id, _at(message), desk.zone)
-        _reply(AgentDesk(desk, message.chat.id), message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    agent_id = message.from_user.id
+    await db.run(topic.for_customer, lambda customer_id: ban(db, customer_id, agent_id, topic.at, desk.zone))
 
 
-async def unban_customer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unban_customer(message: Message, topic: Topic, db: Storage) -> None:
     """``/unban``: lift the topic's customer's ban."""
-
-    def work() -> None:
-        customer_id = _customer_id(message, db)
-        text = NEEDS_TOPIC if customer_id is None else unban(db, customer_id)
-        _reply(AgentDesk(desk, message.chat.id), message, db, text)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(topic.for_customer, lambda customer_id: unban(db, customer_id))
 
 
-async def list_bans(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def list_bans(message: Message, topic: Topic, desk: SupportDesk, db: Storage) -> None:
     """``/bans``: every banned customer, since when and by whom."""
-
-    def work() -> None:
-        _reply(AgentDesk(desk, message.chat.id), message, db, bans_text(db, desk.zone))
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(lambda: topic.reply(bans_text(db, desk.zone)))
 
 
-async def unknown_command(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def unknown_command(message: Message, topic: Topic, db: Storage) -> None:
     """Any other ``/command`` in the staff chat: list the commands (never relayed to a customer)."""
-
-    def work() -> None:
-        agents = AgentDesk(desk, message.chat.id)
-        _reply(agents, message, db, "可用命令：\n" + "\n".join(f"/{k} — {v}" for k, v in COMMANDS.items()))
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(topic.reply, texts.commands_help())
 
 
-async def answer(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def answer(message: Message, topic: Topic, db: Storage) -> None:
     """An agent's message in a customer's topic: checked, then sent (as checked) or held back."""
+    kind = _kind(message)
 
     def work() -> None:
-        customer_id = _customer_id(message, db)
-        kind = _kind(message)
-        if customer_id is None or kind in SERVICE_KINDS:
+        if topic.customer_id is None or kind in SERVICE_KINDS:
             return
-        agents = AgentDesk(desk, message.chat.id)
         if kind not in RELAYABLE:
-            if agents.first_time(_agent(message), customer_id, message.message_id, "", _at(message)):
-                _reply(agents, message, db, TEXT_NOT_RELAYABLE.format(kind=kind_name(kind)))
-        else:
-            agents.answer(
-                _agent(message),
-                customer_id,
-                message.message_id,
-                _words(message),
-                _at(message),
-                content_kind=kind,
-                entities=entities_of(message) or None,
-                file_id=_file_id(message),
-                album=message.media_group_id,
-            )
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
-
-
-async def unknown_topic(message: Message, desk: SupportDesk, sender: Sender) -> None:
-    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
-
-    def work() -> None:
-        AgentDesk(desk, message.chat.id).feedback(
-            UNKNOWN_TOPIC, _at(message), thread_id=message.message_thread_id, reply_to=message.message_id
-        )
-
-    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
-
-
-async def edited(message: Message, desk: SupportDesk, sender: Sender) -> None:
-    """An agent edited a topic message: checked again before the edit reaches the customer."""
-
-    def work() -> None:
-        AgentDesk(desk, message.chat.id).edit(
-            _agent(message),
+            if topic.first_time(""):
+                topic.reply(texts.TEXT_NOT_RELAYABLE.format(kind=texts.kind_name(kind)))
+            return
+        topic.agents.answer(
+            topic.agent,
+            topic.customer_id,
             message.message_id,
             _words(message),
-            _at(message),
-            content_kind=_kind(message),
-            entities=entities_of(message),
+            topic.at,
+            content_kind=kind,
+            entities=entities_of(message) or None,
             file_id=_file_id(message),
+            album=message.media_group_id,
         )
 
-    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
+
+
+async def unknown_topic(message: Message, topic: Topic, db: Storage) -> None:
+    """An agent writing in a topic the bot does not know: a one-line answer there, nothing sent to anyone."""
+    thread = message.message_thread_id
+    reply_to = message.message_id
+    await db.run(
+        lambda: topic.agents.feedback(texts.UNKNOWN_TOPIC, topic.at, thread_id=thread, reply_to=reply_to)
+    )
+
+
+async def edited(message: Message, topic: Topic, db: Storage) -> None:
+    """An agent edited a topic message: checked again before the edit reaches the customer."""
+    words, kind = _words(message), _kind(message)
+    entities, file_id = entities_of(message), _file_id(message)
+    await db.run(
+        lambda: topic.agents.edit(
+            topic.agent,
+            message.message_id,
+            words,
+            topic.at,
+            content_kind=kind,
+            entities=entities,
+            file_id=file_id,
+        )
+    )
 
 
 def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
@@ -394,40 +260,34 @@ def _under(query: CallbackQuery) -> tuple[int | None, int | None]:
     return (notice.chat.id if notice else None, replied.message_id if replied else None)
 
 
-TEXT_SUGGESTION_PICKED = "已发送建议回复"
-TEXT_SUGGESTION_HELD = "建议回复未通过检查，未发送"
-TEXT_SUGGESTION_DONE = "这条建议已处理"
-
-
 async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: int) -> tuple[bool, str]:
     """Run a sending button's action on the storage thread; return (whether it sent, the answer text).
 
     When something was sent, the notice's buttons are removed so they cannot be pressed again.
     """
     at = utc_now()
-    agent = _agent(query)
+    agent = agent_of(query)
     agents = AgentDesk(desk, query.message.chat.id if query.message else None)
     if action == CALLBACK_PICK:
         outcome = await desk.storage.run(desk.send_suggestion, row_id, agent.user_id, agent.name, at)
         done = outcome is not None
         if outcome is None:
-            answer = TEXT_SUGGESTION_DONE
+            answer = texts.TEXT_SUGGESTION_DONE
         else:
-            answer = TEXT_SUGGESTION_PICKED if outcome.replies else TEXT_SUGGESTION_HELD
+            answer = texts.TEXT_SUGGESTION_PICKED if outcome.replies else texts.TEXT_SUGGESTION_HELD
     else:
         act = agents.send_suggestion if action == CALLBACK_SUGGEST else agents.send_anyway
         result = await desk.storage.run(act, agent, row_id, at, under=_under(query))
         done = result.allowed
-        sent = "已发送建议话术" if action == CALLBACK_SUGGEST else TEXT_SENT_ANYWAY
-        answer = sent if result.allowed else (result.text or "未发送")
+        sent = texts.TEXT_SUGGESTED_WORDING_SENT if action == CALLBACK_SUGGEST else texts.TEXT_SENT_ANYWAY
+        answer = sent if result.allowed else (result.text or texts.TEXT_NOT_SENT)
     notice = query.message
     if done and notice is not None:
-        clear = {"chat_id": notice.chat.id, "message_id": notice.message_id}
-        await desk.storage.run(desk.storage.enqueue, notice.chat.id, "editMessageReplyMarkup", clear, at)
+        await desk.storage.run(events.clear_buttons, desk.storage, notice.chat.id, notice.message_id, at)
     return done, answer
 
 
-async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> None:
+async def button(query: CallbackQuery, desk: SupportDesk) -> None:
     """The buttons under a held message or a suggested script: send the suggestion, send the held words
     anyway (review level, audited), send the suggested script, or how to edit and resend.
 
@@ -436,18 +296,17 @@ async def button(query: CallbackQuery, desk: SupportDesk, sender: Sender) -> Non
     parsed = parse_callback(query.data)
     if parsed is None:
         log.warning("button press refused: data %.80r is not from a kefu button", query.data)
-        await answer_query(query, TEXT_BUTTON_REFUSED)
+        await answer_query(query, texts.TEXT_BUTTON_REFUSED)
         return
     action, row_id = parsed
     if action in (CALLBACK_SUGGEST, CALLBACK_SEND_ANYWAY, CALLBACK_PICK):
         _, answer = await _press(query, desk, action, row_id)
         await answer_query(query, answer)
     elif action == CALLBACK_EDIT:
-        await answer_query(query, TEXT_EDIT_HINT, show_alert=True)
+        await answer_query(query, texts.TEXT_EDIT_HINT, show_alert=True)
     else:
         log.warning("button press refused: unknown action in %.80r", query.data)
-        await answer_query(query, TEXT_BUTTON_REFUSED)
-    sender.notify()
+        await answer_query(query, texts.TEXT_BUTTON_REFUSED)
 
 
 def build_router() -> Router:
@@ -456,6 +315,8 @@ def build_router() -> Router:
     router.message.filter(IsAgent())
     router.edited_message.filter(IsAgent())
     router.callback_query.filter(IsAgent())
+    router.message.middleware(InTopic())
+    router.edited_message.middleware(InTopic())
     router.message(Command("check"))(check_draft)
     router.message(Command("r"))(send_script)
     router.message(Command("scripts"))(list_scripts)

@@ -23,6 +23,7 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, MessageReactionUpdated
 
+from bot.desk import events, texts
 from bot.desk.agents import AgentDesk, AgentRef
 from bot.desk.customers import SupportDesk
 from bot.ops.settings import Settings
@@ -32,84 +33,25 @@ from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS
 from bot.telegram.routers.agents import IsAgent, is_anonymous_admin
-from bot.telegram.sender import NOTICE_BLOCKED, Sender
-from bot.telegram.staffgroups import StaffGroups
 
-__all__ = [
-    "NOTICE_ANONYMOUS",
-    "NOTICE_UNBLOCKED",
-    "TEXT_NOT_AN_AGENT",
-    "build_last_router",
-    "build_router",
-    "reaction_line",
-]
-
-NOTICE_UNBLOCKED = "客户已重新启用机器人"
-NOTICE_ANONYMOUS = "⛔ 匿名发言无法确认是哪位客服，消息未发送给客户。请在群组设置中关闭「匿名发言」后重发。"
-TEXT_NOT_AN_AGENT = "只有客服可以使用这个按钮"
-SNIPPET = 20
+__all__ = ["build_last_router", "build_router"]
 
 
-def _notice(db: Storage, staff: int, customer_id: int, text: str, at) -> None:
-    method, params = relay.notice_call(staff_chat_id=staff, customer_id=customer_id, text=text)
-    db.enqueue(staff, method, params, at, customer_id=customer_id)
 
-
-async def member_changed(event: ChatMemberUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
+async def member_changed(event: ChatMemberUpdated, db: Storage, settings: Settings) -> None:
     """The customer blocked or restarted the bot: mark it now and tell the topic once."""
-
-    def work() -> None:
-        customer = db.customer(event.chat.id)
-        if customer is None:
-            return
-        blocked = event.new_chat_member.status == "kicked"
-        if bool(customer.blocked) == blocked:
-            return
-        with db.transaction():
-            db.update_customer(customer.id, blocked=int(blocked))
-            staff = StaffGroups(db, settings).current(customer)  # the group the customer's topic is in
-            if staff is not None:
-                text = NOTICE_BLOCKED if blocked else NOTICE_UNBLOCKED
-                _notice(db, staff, customer.id, text, event.date)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
-
-
-def reaction_line(emojis: list[str], text: str | None) -> str:
-    """Return the one topic line for a customer's reaction on a message whose text is ``text``.
-
-    >>> reaction_line(["👍", "❤"], "好的")
-    '客户对「好的」回应了 👍❤'
-    """
-    body = " ".join((text or "").split())
-    target = f"「{body[:SNIPPET]}{'…' if len(body) > SNIPPET else ''}」" if body else "一条消息"
-    return f"客户对{target}回应了 {''.join(emojis)}" if emojis else f"客户撤回了对{target}的回应"
+    blocked = event.new_chat_member.status == "kicked"
+    await db.run(events.customer_blocked, db, settings, event.chat.id, blocked, event.date)
 
 
 def _emoji(reaction) -> str:
-    return getattr(reaction, "emoji", None) or ("⭐" if reaction.type == "paid" else "[自定义表情]")
+    return getattr(reaction, "emoji", None) or ("⭐" if reaction.type == "paid" else texts.CUSTOM_EMOJI)
 
 
-async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings, sender: Sender) -> None:
+async def reacted(event: MessageReactionUpdated, db: Storage, settings: Settings) -> None:
     """A customer reacted to a message in the private chat: one line in the topic (none when banned)."""
-
-    def work() -> None:
-        customer = db.customer(event.chat.id)
-        staff = StaffGroups(db, settings).current(customer) if customer is not None else None
-        if customer is None or staff is None or customer.banned_at is not None:
-            return
-        rows = db.rows(
-            "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            [event.chat.id, event.message_id],
-        )
-        line = reaction_line([_emoji(r) for r in event.new_reaction], rows[0]["text"] if rows else None)
-        params = {"chat_id": staff, relay.TOPIC_KEY: customer.id, "text": line}
-        db.enqueue(staff, "sendMessage", params, event.date, customer_id=customer.id)
-
-    await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
+    emojis = [_emoji(r) for r in event.new_reaction]
+    await db.run(events.customer_reacted, db, settings, event.chat.id, event.message_id, emojis, event.date)
 
 
 async def topic_closed(message: Message, db: Storage, settings: Settings) -> None:
@@ -137,7 +79,7 @@ class AnonymousWhileListed(Filter):
         )
 
 
-async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, sender: Sender) -> None:
+async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage) -> None:
     """An anonymous admin wrote in a customer's topic: not sent (who wrote is unknown); the topic is told."""
 
     def work() -> None:
@@ -151,15 +93,15 @@ async def anonymous_refused(message: Message, desk: SupportDesk, db: Storage, se
         )
         ref = AgentRef(message.from_user.id if message.from_user else 0, message.author_signature)
         if agents.first_time(ref, customer.id, message.message_id, message.text or "", when):
-            agents.feedback(NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=message.message_id)
+            reply_to = message.message_id
+            agents.feedback(texts.NOTICE_ANONYMOUS, when, customer_id=customer.id, reply_to=reply_to)
 
     await db.run(work)  # on the storage thread: the event loop never waits on SQLite
-    sender.notify()
 
 
 async def unhandled_button(query: CallbackQuery, settings: Settings) -> None:
     """A button press no other handler took: answer it, so the spinner stops."""
-    await answer_query(query, None if await IsAgent()(query, settings) else TEXT_NOT_AN_AGENT)
+    await answer_query(query, None if await IsAgent()(query, settings) else texts.TEXT_NOT_AN_AGENT)
 
 
 def build_last_router() -> Router:

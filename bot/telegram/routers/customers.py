@@ -10,7 +10,7 @@ The desk's work runs on the storage thread (:meth:`bot.store.sqlite.Storage.run`
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.types import Message
@@ -18,8 +18,7 @@ from aiogram.types import Message
 from bot.desk.customers import CustomerRef, SupportDesk
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
-from bot.telegram.relay import reopen_closed_topic
-from bot.telegram.sender import Sender
+from bot.telegram.middlewares import time_of
 
 __all__ = ["build_router", "content_of", "customer_of"]
 
@@ -39,15 +38,8 @@ def content_of(message: Message) -> tuple[str | None, str]:
     return text, str(getattr(kind, "value", kind))
 
 
-def _edited_at(message: Message) -> datetime:
-    edit = message.edit_date
-    if isinstance(edit, int):
-        return datetime.fromtimestamp(edit, UTC)
-    return edit or message.date
-
-
 async def customer_message(
-    message: Message, desk: SupportDesk, sender: Sender, clock: Callable[[], datetime] | None = None
+    message: Message, desk: SupportDesk, clock: Callable[[], datetime] | None = None
 ) -> None:
     """Store and answer one customer message; the relay and replies leave through the outbox.
 
@@ -56,12 +48,7 @@ async def customer_message(
     text, kind = content_of(message)
     customer = customer_of(message)
 
-    def reopen() -> None:
-        stored = desk.storage.customer(customer.user_id)
-        staff = desk.groups.current(stored) if stored is not None else desk.settings.staff_chat_id
-        reopen_closed_topic(desk.storage, staff, customer.user_id, message.date)
-
-    await desk.storage.run(reopen)  # in the customer's own staff group
+    await desk.storage.run(desk.reopen_topic, customer.user_id, message.date)
     await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
         desk.on_customer_message,
         customer,
@@ -73,10 +60,9 @@ async def customer_message(
         album=message.media_group_id,
         now=clock() if clock is not None else None,
     )
-    sender.notify()
 
 
-async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> None:
+async def customer_edit(message: Message, desk: SupportDesk) -> None:
     """Store an edited customer message as a new version and relay the edit to the staff topic."""
     text, kind = content_of(message)
     await desk.storage.run(
@@ -84,11 +70,10 @@ async def customer_edit(message: Message, desk: SupportDesk, sender: Sender) -> 
         customer_of(message),
         text,
         kind,
-        at=_edited_at(message),
+        at=time_of(message),
         telegram_message_id=message.message_id,
         entities=entities_of(message),
     )
-    sender.notify()
 
 
 def build_router() -> Router:
