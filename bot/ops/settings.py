@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.ops.limits import Limits
 from bot.ops.proxy import Proxy, check_proxy_url, resolve_proxy
-from bot.telegram.ratelimit import Limits
 from replies.schedule import Schedule
 
 __all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]

@@ -81,13 +81,13 @@ from aiogram.exceptions import (
 
 from bot.desk import texts
 from bot.ops.clock import utc_now
+from bot.ops.limits import Limits
 from bot.ops.settings import Settings
 from bot.store.sqlite import OutboxRow, Storage, from_iso, is_unavailable
 from bot.telegram import relay
 from bot.telegram.budget import NotYet, SendBudget, counts
 from bot.telegram.kinds import uncopyable_text
 from bot.telegram.outbound_guard import OutboundBlocked
-from bot.telegram.ratelimit import Limits
 from bot.telegram.staffgroups import StaffGroups
 
 T = TypeVar("T")
