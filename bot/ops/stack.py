@@ -25,7 +25,7 @@ from aiogram import Bot, Dispatcher
 from bot.desk.cores import Cores
 from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
-from bot.ops.settings import Settings
+from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import Storage, open_storage
 from bot.telegram import outbound_guard
 from bot.telegram.app import build_bot, build_dispatcher
@@ -87,7 +87,7 @@ def build_stack(
     # One chokepoint: every call to a customer is checked (with the desk's cores: one verdict memo).
     gate = outbound_guard.install(bot, storage, settings, cores=cores) if outbound else None
     desk = SupportDesk(storage, settings, cores=cores)
-    sender = Sender(bot, storage, settings, clock=clock or utc_now)
+    sender = Sender(bot, storage, SenderSettings.of(settings), clock=clock or utc_now)  # what it reads
     desk.groups.budget = sender.relay_budget  # a new customer goes to the group with the most budget
     dispatcher = build_dispatcher(settings, storage, desk, sender, clock=clock)
     inbox = Inbox(storage)

@@ -82,7 +82,7 @@ from aiogram.exceptions import (
 from bot.desk import texts
 from bot.ops.clock import utc_now
 from bot.ops.limits import Limits
-from bot.ops.settings import Settings
+from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import OutboxRow, Storage, from_iso, is_unavailable
 from bot.telegram import relay
 from bot.telegram.budget import NotYet, SendBudget, counts
@@ -187,7 +187,7 @@ class Sender:
         self,
         bot: Bot,
         storage: Storage,
-        settings: Settings,
+        settings: Settings | SenderSettings,
         *,
         clock: Callable[[], datetime] = utc_now,
         batch: int = 100,
@@ -196,7 +196,8 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.storage = storage
-        self.settings = settings
+        settings = SenderSettings.of(settings)
+        self.settings = settings  # only what the sender reads: limits, concurrency, staff groups, zone
         self.clock = clock
         self.batch = batch
         self._wake = asyncio.Event()

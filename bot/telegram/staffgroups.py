@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from bot.ops.settings import Settings
+from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import Customer, Storage
 
 __all__ = ["StaffGroups", "choose_group"]
@@ -41,7 +41,11 @@ class StaffGroups:
     """The staff groups of ``KEFU_STAFF_CHAT_ID`` and each customer's assignment to one of them."""
 
     def __init__(
-        self, storage: Storage, settings: Settings, *, budget: Callable[[int], float] | None = None
+        self,
+        storage: Storage,
+        settings: Settings | SenderSettings,
+        *,
+        budget: Callable[[int], float] | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings
