@@ -106,9 +106,11 @@ async def run_bot(
     stop: asyncio.Event | None = None,
     cores: Cores | None = None,
     on_stack: Callable[[Stack], object] | None = None,
+    grace_s: float = SENDER_GRACE_S,
 ) -> None:
     """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives.
 
+    On the way out the sender has ``grace_s`` seconds to deliver what Telegram's pace allows.
     ``cores``: the guard, classifier, scripts, FAQ and policy (default: the package plus ``KEFU_SHOP_DIR``).
     ``on_stack`` is called with the wired :class:`~bot.ops.stack.Stack` once it is built (the bench watches
     its sender).
@@ -126,7 +128,7 @@ async def run_bot(
 
     lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
     try:
-        await _serve(settings, stop, cores, on_stack)
+        await _serve(settings, stop, cores, on_stack, grace_s)
     finally:
         lock.release()
 
@@ -152,6 +154,7 @@ async def _serve(
     stop: asyncio.Event,
     cores: Cores | None,
     on_stack: Callable[[Stack], object] | None,
+    grace_s: float,
 ) -> None:
     is_new = not settings.db_path.exists()
     storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
@@ -241,7 +244,7 @@ async def _serve(
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)
         await pump.drain()
-        await sender.drain(SENDER_GRACE_S)  # the grace period: send what Telegram's pace allows
+        await sender.drain(grace_s)  # the grace period: send what Telegram's pace allows
         sender.stop()
         for task in background[1:]:
             task.cancel()
