@@ -372,6 +372,11 @@ class Sender:
         """Return the lanes running now by chat id (read-only; a lane sends one chat's rows in order)."""
         return MappingProxyType(self._busy)
 
+    @property
+    def unrecorded(self) -> int:
+        """Return how many sends Telegram confirmed that the database has not recorded yet (0 when none)."""
+        return len(self._unrecorded)
+
     def lane_state(self) -> LaneState:
         """Return where the lanes stand now: chats sent to, chats held (and for how long), chats locked."""
         now = self._now()
