@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.desk.cores import Cores
-from bot.ops.settings import SenderSettings
+from bot.ops.settings import DeskSettings, SenderSettings
 from bot.ops.shop import use_shop_folder
 from bot.ops.stack import build_stack
 from guards import default_guard
@@ -34,6 +34,7 @@ async def test_the_desk_and_the_outbound_guard_check_with_the_same_cores(fake, s
         assert stack.gate.checker(TEXT).allowed  # the outbound guard: remembered
         assert counting.texts == [TEXT]
         assert stack.sender.settings == SenderSettings.of(settings)  # the sender gets what it reads
+        assert stack.desk.settings == DeskSettings.of(settings)  # and so does the desk
     finally:
         stack.close()
         await stack.bot.session.close()

@@ -27,7 +27,7 @@ from typing import Any
 from bot.desk import texts
 from bot.desk.cores import Cores
 from bot.desk.verdicts import guard_event
-from bot.ops.settings import Settings
+from bot.ops.settings import DeskSettings, Settings
 from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import CALLBACK_PICK, callback_data
@@ -104,14 +104,14 @@ class SupportDesk:
     def __init__(
         self,
         storage: Storage,
-        settings: Settings,
+        settings: Settings | DeskSettings,
         schedule: Schedule | None = None,
         *,
         cores: Cores | None = None,
     ) -> None:
         self.storage = storage
-        self.settings = settings
-        self.schedule = schedule or Schedule.from_settings(settings)
+        self.settings = settings = DeskSettings.of(settings)  # only what the desk reads
+        self.schedule = schedule or settings.schedule
         # The guard, classifier, scripts, FAQ and policy (the installed ones by default); a reload swaps it.
         self.cores = cores or Cores.installed()
         self.zone = settings.zone

@@ -17,13 +17,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import Customer, Storage
 
-__all__ = ["StaffGroups", "choose_group"]
+__all__ = ["StaffChats", "StaffGroups", "choose_group"]
 
 log = logging.getLogger(__name__)
+
+
+class StaffChats(Protocol):
+    """What staff groups read of the settings: every staff group, and the primary one."""
+
+    @property
+    def staff_chat_ids(self) -> tuple[int, ...]: ...
+
+    @property
+    def staff_chat_id(self) -> int | None: ...
 
 
 def choose_group(groups: Sequence[int], budget: Callable[[int], float]) -> int:
@@ -43,7 +53,7 @@ class StaffGroups:
     def __init__(
         self,
         storage: Storage,
-        settings: Settings | SenderSettings,
+        settings: StaffChats,
         *,
         budget: Callable[[int], float] | None = None,
     ) -> None:
