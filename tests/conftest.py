@@ -49,10 +49,7 @@ class BotStack:
 
     def status(self, update_id: int) -> str | None:
         """Return the stored status of one update (None when it was never stored)."""
-        row = self.storage.db.execute(
-            "SELECT status FROM updates WHERE update_id = ?", [update_id]
-        ).fetchone()
-        return row[0] if row else None
+        return self.storage.update_status(update_id)
 
     def close(self) -> None:
         """Close the database."""

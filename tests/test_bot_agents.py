@@ -202,8 +202,8 @@ async def test_clean_reply_sent_recorded_and_busy_timer_stopped(rig):
     assert rig.to_customer("sendMessage")[-1].params == {"chat_id": CUSTOMER, "text": CLEAN}
     conv = rig.storage.current_conversation(CUSTOMER, at(10, 1))
     assert conv.waiting_since is None and conv.agent_id == AGENT
-    (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent"]
-    assert answer["text"] == CLEAN and answer["telegram_message_id"] is not None
+    (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m.sender == "agent"]
+    assert answer.text == CLEAN and answer.telegram_message_id is not None
     rig.desk.due_busy_replies(at(10, 5))
     await rig.sender.flush()
     assert render("busy") not in [c.params.get("text") for c in rig.to_customer()]
@@ -223,7 +223,7 @@ async def test_edited_reply_is_checked_again(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     staff_id = await rig.agent_says(CLEAN, at(10, 1))
     sent = rig.to_customer("sendMessage")[-1]
-    copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent")["telegram_message_id"]
+    copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m.sender == "agent").telegram_message_id
     thread = rig.topic()
     await rig.feed(
         rig.fake.edited_group_text_update(rig.staff, staff_id, RUDE, thread_id=thread, at=at(10, 2))

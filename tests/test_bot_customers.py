@@ -63,7 +63,7 @@ async def rig(fake, settings):
 async def test_greeting_reaches_customer_and_staff_topic(rig, settings):
     await rig.feed(rig.fake.text_update("你好", user_id=CUSTOMER, at=at(10, 0)))
     assert rig.customer_texts() == [render("greeting", shop=settings.shop_name)]
-    kinds = [m["content_kind"] for m in rig.storage.messages(CUSTOMER)]
+    kinds = [m.content_kind for m in rig.storage.messages(CUSTOMER)]
     assert kinds == ["text", "text"]
     topics = rig.fake.calls("createForumTopic")
     assert [c.params["name"] for c in topics] == ["张三 @zhangsan"]
@@ -72,8 +72,8 @@ async def test_greeting_reaches_customer_and_staff_topic(rig, settings):
     assert relayed and all(c.params["message_thread_id"] == thread for c in relayed)
     assert "你好" in relayed[0].params["text"] and "自动回复" in relayed[0].params["text"]
     assert {r.status for r in rig.storage.outbox()} == {"sent"}
-    bot_rows = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "bot"]
-    assert all(m["telegram_message_id"] for m in bot_rows)
+    bot_rows = [m for m in rig.storage.messages(CUSTOMER) if m.sender == "bot"]
+    assert all(m.telegram_message_id for m in bot_rows)
 
 
 async def test_start_command_greets(rig, settings):
@@ -125,7 +125,7 @@ async def test_edit_stored_as_version_and_relayed(rig):
     await rig.feed(update)
     message_id = update["message"]["message_id"]
     await rig.feed(rig.fake.edited_text_update(message_id, "我要退货", at=at(10, 1), sent_at=at(10, 0)))
-    versions = [(m["version"], m["text"]) for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    versions = [(m.version, m.text) for m in rig.storage.messages(CUSTOMER) if m.direction == "in"]
     assert versions == [(1, "我要退"), (2, "我要退货")]
     assert any(
         "修改" in c.params.get("text", "") and "我要退货" in c.params["text"] for c in rig.staff_calls()
@@ -280,7 +280,7 @@ async def test_a_low_confidence_complaint_is_suggested_and_one_tap_sends_it(fake
         button = suggestion.params["reply_markup"]["inline_keyboard"][0][0]
         staff_message = rig.storage.outbox_row(
             next(r.id for r in rig.storage.outbox() if r.params.get("reply_markup"))
-        )["telegram_message_id"]
+        ).telegram_message_id
         await rig.feed(
             rig.fake.callback_update(
                 settings.staff_chat_id,

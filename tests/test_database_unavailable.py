@@ -55,7 +55,7 @@ class Rig(BotStack):
         ]
 
     def stored_texts(self) -> list[str]:
-        return [m["text"] for m in self.storage.messages(CUSTOMER) if m["direction"] == "in"]
+        return [m.text for m in self.storage.messages(CUSTOMER) if m.direction == "in"]
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ async def test_a_confirmed_send_the_database_cannot_record_is_never_sent_again(r
     await rig.sender.flush()
     assert rig.to_customer() == ["第一条", "第二条"]
     assert rig.storage.outbox("pending") == []
-    assert rig.storage.outbox_row(first)["telegram_message_id"] is not None
+    assert rig.storage.outbox_row(first).telegram_message_id is not None
 
 
 async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skipping_its_reply(rig, monkeypatch):

@@ -224,7 +224,7 @@ def test_traditional_characters(desk):
     text = "我要投訴，東西壞了"
     outcome = say(desk, text, at(10, 0))
     assert outcome.intent == "complaint" and keys(outcome) == ["complaint_receipt"]
-    assert desk.storage.message(outcome.message_id)["text"] == text
+    assert desk.storage.message(outcome.message_id).text == text
 
 
 @pytest.mark.parametrize(("text", "kind"), [(None, "sticker"), ("", "text"), ("   ", "text")])
@@ -232,7 +232,7 @@ def test_no_content_reply(desk, text, kind):
     outcome = say(desk, text, at(10, 0), kind=kind)
     assert outcome.intent is None
     assert [r.text for r in outcome.replies] == [render("no_content")]
-    assert desk.storage.message(outcome.message_id)["content_kind"] == kind
+    assert desk.storage.message(outcome.message_id).content_kind == kind
 
 
 @pytest.mark.parametrize("kind", ["photo", "video", "document", "voice", "video_note", "location", "contact"])
@@ -255,7 +255,7 @@ def test_uncivil_ladder_closes_and_agent_reopens(desk):
     assert desk.storage.conversation(steps[2].conversation_id).status == "closed_uncivil"
     after = say(desk, "你好", at(10, 5))
     assert after.replies == () and after.notices
-    assert desk.storage.message(after.message_id)["text"] == "你好"  # still stored
+    assert desk.storage.message(after.message_id).text == "你好"  # still stored
     assert desk.reopen(ALICE.user_id, at(10, 6))
     assert keys(say(desk, "傻逼", at(10, 7))) == ["uncivil_1"]
 
@@ -307,8 +307,8 @@ def test_edit_is_a_new_version(desk):
     edit = desk.on_customer_edit(ALICE, "我要投诉", at=at(10, 1), telegram_message_id=5)
     again = desk.on_customer_edit(ALICE, "我要投诉!", at=at(10, 2), telegram_message_id=5)
     assert (edit.version, again.version) == (2, 3) and edit.replies == ()
-    rows = [m for m in desk.storage.messages(ALICE.user_id) if m["direction"] == "in"]
-    assert [(m["version"], m["edit_of"], m["text"]) for m in rows] == [
+    rows = [m for m in desk.storage.messages(ALICE.user_id) if m.direction == "in"]
+    assert [(m.version, m.edit_of, m.text) for m in rows] == [
         (1, None, "我要退"),
         (2, first.message_id, "我要投诉"),
         (3, edit.message_id, "我要投诉!"),
@@ -396,7 +396,7 @@ def test_message_stored_before_deciding(desk):
 
     desk.cores = replace(desk.cores, classify=explode)
     outcome = say(desk, "你好", at(10, 0))
-    assert [m["text"] for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
+    assert [m.text for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
     assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
 
 

@@ -104,7 +104,7 @@ def test_traditional_customer_gets_traditional_reply_and_staff_see_the_original(
     outbox = desk.storage.outbox()
     staff_topic = [row.params.get("text", "") for row in outbox if row.chat_id != ALICE.chat_id]
     assert any(text.endswith(TRADITIONAL_ASK) for text in staff_topic)  # under the header, as written
-    assert desk.storage.message(outcome.message_id)["text"] == TRADITIONAL_ASK
+    assert desk.storage.message(outcome.message_id).text == TRADITIONAL_ASK
 
 
 def test_auto_follows_the_last_message(desk_with):

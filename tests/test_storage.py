@@ -103,7 +103,7 @@ def test_outbox_order_and_confirmation(storage):
     storage.mark_attempt(ids[2], "400", AT, failed=True)
     assert [r.id for r in storage.pending_outbox()] == [ids[1]]
     assert storage.pending_outbox()[0].attempts == 1
-    assert storage.message(message)["telegram_message_id"] == 321
+    assert storage.message(message).telegram_message_id == 321
     assert [r.status for r in storage.outbox()] == ["sent", "pending", "failed"]
 
 

@@ -128,7 +128,7 @@ async def test_a_lock_held_for_10_s_stalls_neither_the_webhook_nor_healthz_and_l
             await asyncio.sleep(0.05)
     assert {stack.status(u["update_id"]) for u in updates} == {"done"}
     customers = {u["message"]["chat"]["id"] for u in updates}
-    stored = {c for c in customers if any(m["direction"] == "in" for m in stack.storage.messages(c))}
+    stored = {c for c in customers if any(m.direction == "in" for m in stack.storage.messages(c))}
     assert stored == customers  # every message is in the database
     answered = {c.params["chat_id"] for c in fake.calls("sendMessage", ok=True)}
     assert customers <= answered  # and every customer got an answer

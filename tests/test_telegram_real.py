@@ -99,7 +99,7 @@ async def test_item1_edit_that_changes_nothing_is_not_relayed(rig):
     message_id = update["message"]["message_id"]
     await rig.feed(rig.fake.edited_text_update(message_id, "我的快递到哪了", at=at(10, 1), sent_at=at(10, 0)))
     assert len(rig.staff_calls()) == before
-    versions = [m["version"] for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    versions = [m.version for m in rig.storage.messages(CUSTOMER) if m.direction == "in"]
     assert versions == [1]
 
 
@@ -236,7 +236,7 @@ async def test_item4_group_upgraded_to_supergroup_is_named_not_retried_forever(r
         await rig.sender.flush()  # paused: no hammering
     assert len(rig.fake.calls("createForumTopic")) == 1
     (row,) = rig.storage.outbox("pending")
-    assert "migrated to a supergroup" in rig.storage.outbox_row(row.id)["last_error"]
+    assert "migrated to a supergroup" in rig.storage.outbox_row(row.id).last_error
     assert f"KEFU_STAFF_CHAT_ID={NEW_SUPERGROUP}" in caplog.text
     told = [c for c in rig.fake.calls("sendMessage") if c.params["chat_id"] == NEW_SUPERGROUP]
     assert len(told) == 1 and str(NEW_SUPERGROUP) in told[0].params["text"]

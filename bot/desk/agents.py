@@ -28,7 +28,7 @@ from typing import Any
 from bot.desk import texts
 from bot.desk.customers import SupportDesk
 from bot.desk.verdicts import guard_event
-from bot.store.sqlite import Customer, StaffMessage, from_iso, to_iso
+from bot.store.records import Customer, StaffMessage, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import (  # re-exported: the routers and tests use them from here
     CALLBACK_EDIT,
@@ -442,14 +442,14 @@ class AgentDesk:
             previous = self.storage.message(row.message_id) if row.message_id else None
             message_id = self.storage.add_message(
                 customer_id=customer.id,
-                conversation_id=previous["conversation_id"] if previous else None,
+                conversation_id=previous.conversation_id if previous else None,
                 direction="out",
                 sender="agent",
                 agent_id=agent.user_id,
                 text=body,
                 content_kind=content_kind,
                 chat_id=customer.chat_id,
-                version=(previous["version"] + 1) if previous else 2,
+                version=(previous.version + 1) if previous else 2,
                 edit_of=row.message_id,
                 at=at,
             )
@@ -465,7 +465,7 @@ class AgentDesk:
             )
             delivery = fid = None
             if content_kind == "text" or content_kind in relay.CAPTION_KINDS:
-                sent_id = previous["telegram_message_id"] if previous else None
+                sent_id = previous.telegram_message_id if previous else None
                 # Still queued: the edit goes after it and finds the customer's message id then.
                 target = {"message_id": sent_id} if sent_id else {relay.EDIT_OF_KEY: row.message_id}
                 method, params = edit_call(customer.chat_id, target, body, content_kind, entities)

@@ -18,7 +18,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.desk import texts
-from bot.store.sqlite import Customer, Storage, from_iso
+from bot.store.protocol import Store
+from bot.store.records import Customer, from_iso
 
 __all__ = ["ban", "bans_text", "unban"]
 
@@ -34,7 +35,7 @@ def _local(value: str | None, zone: ZoneInfo) -> str:
     return texts.NO_TIME if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def ban(storage: Storage, customer_id: int, agent_id: int, at: datetime, zone: ZoneInfo) -> str:
+def ban(storage: Store, customer_id: int, agent_id: int, at: datetime, zone: ZoneInfo) -> str:
     """Ban the customer from ``at``; return the notice saying what was done (or that it already was)."""
     customer = storage.customer(customer_id)
     if customer is None:
@@ -44,7 +45,7 @@ def ban(storage: Storage, customer_id: int, agent_id: int, at: datetime, zone: Z
     return texts.BANNED.format(who=_who(customer))
 
 
-def unban(storage: Storage, customer_id: int) -> str:
+def unban(storage: Store, customer_id: int) -> str:
     """Lift the customer's ban; return the notice saying what was done (or that there was none)."""
     customer = storage.customer(customer_id)
     if customer is None:
@@ -54,12 +55,12 @@ def unban(storage: Storage, customer_id: int) -> str:
     return texts.UNBANNED.format(who=_who(customer))
 
 
-def bans_text(storage: Storage, zone: ZoneInfo) -> str:
+def bans_text(storage: Store, zone: ZoneInfo) -> str:
     """Return the banned customers for ``/bans`` (since when, by which agent), or say there is none."""
     banned = storage.banned_customers()
     if not banned:
         return texts.TEXT_NO_BANS
-    numbers = {row["id"]: row["number"] for row in storage.rows("SELECT id, number FROM agents")}
+    numbers = storage.agent_numbers()
     lines = [texts.BANS_HEADER.format(count=len(banned))]
     for customer in banned:
         by = (

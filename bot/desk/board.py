@@ -27,7 +27,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.desk import texts
-from bot.store.sqlite import Storage, from_iso, to_iso
+from bot.store.protocol import Store
+from bot.store.records import from_iso
 from replies.schedule import Schedule
 
 __all__ = [
@@ -79,81 +80,52 @@ class Stats:
         return sum(n for _, n in self.held_by_category)
 
 
-def _day_bounds(schedule: Schedule, at: datetime) -> tuple[str, str, str]:
+def _day_bounds(schedule: Schedule, at: datetime) -> tuple[str, datetime, datetime]:
     local = at.astimezone(schedule.tz)
     start = datetime.combine(local.date(), time(0), schedule.tz)
-    return local.date().isoformat(), to_iso(start), to_iso(start + timedelta(days=1))
+    return local.date().isoformat(), start, start + timedelta(days=1)
 
 
-def group_figures(storage: Storage, groups: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
+def group_figures(storage: Store, groups: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
     """Return ``(group, customers waiting, deliveries queued)`` per staff group; () for one group or none."""
     if len(groups) < 2:
         return ()
-    waiting = {
-        row["g"]: row["n"]
-        for row in storage.rows(
-            "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
-            "JOIN customers cu ON cu.id = c.customer_id "
-            "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
-            [groups[0]],
-        )
-    }
+    waiting = storage.waiting_by_group(groups[0])
     return tuple((g, waiting.get(g, 0), storage.staff_load(g)) for g in groups)
 
 
-def collect(storage: Storage, schedule: Schedule, at: datetime, groups: Sequence[int] = ()) -> Stats:
+def collect(storage: Store, schedule: Schedule, at: datetime, groups: Sequence[int] = ()) -> Stats:
     """Return today's dashboard figures as of ``at`` (today = the shop's local day containing ``at``).
 
     The figures cover every staff group; with several (``groups``), each one's waiting customers and
     queued deliveries are added.
     """
     day, start, end = _day_bounds(schedule, at)
-    conversations = storage.rows(
-        "SELECT conversation_id, "
-        "max(sender = 'agent') AS by_agent, max(sender = 'bot') AS by_bot "
-        "FROM messages WHERE conversation_id IN ("
-        "  SELECT DISTINCT conversation_id FROM messages WHERE direction = 'in' AND at >= ? AND at < ?) "
-        "GROUP BY conversation_id",
-        [start, end],
-    )
-    held = storage.rows(
-        "SELECT g.hits, coalesce(a.number, '?') AS agent FROM guard_events g "
-        "LEFT JOIN agents a ON a.id = g.agent_id "
-        "WHERE g.source = 'agent' AND g.allowed = 0 AND g.at >= ? AND g.at < ?",
-        [start, end],
-    )
+    conversations = storage.day_conversations(start, end)
+    held = storage.held_checks(start, end)
     by_category: Counter[str] = Counter()
     by_agent: Counter[str] = Counter()
     for row in held:
-        hits = json.loads(row["hits"] or "[]")
+        hits = json.loads(row.hits or "[]")
         by_category[hits[0]["category"] if hits else texts.GUARD_ERROR_CATEGORY] += 1
-        by_agent[row["agent"]] += 1
-    now = to_iso(at)
-    tickets = storage.rows(
-        "SELECT count(*) AS open, coalesce(sum((answered_at IS NULL AND due_answer_at < ?) "
-        "OR due_settle_at < ?), 0) AS overdue FROM tickets WHERE status = 'open'",
-        [now, now],
-    )[0]
-    waiting = storage.rows(
-        "SELECT c.waiting_since, cu.name, cu.username, cu.id FROM conversations c "
-        "JOIN customers cu ON cu.id = c.customer_id "
-        "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL ORDER BY c.waiting_since"
-    )
+        by_agent[row.agent] += 1
+    tickets = storage.ticket_figures(at)
+    waiting = storage.waiting_customers()
     oldest_wait, oldest_customer = None, None
     if waiting:
         first = waiting[0]
-        since = from_iso(first["waiting_since"])
+        since = from_iso(first.waiting_since)
         oldest_wait = schedule.business_seconds(since, at) if since is not None else None
-        handle = f"@{first['username']}" if first["username"] else str(first["id"])
-        oldest_customer = first["name"] or handle
+        handle = f"@{first.username}" if first.username else str(first.id)
+        oldest_customer = first.name or handle
     return Stats(
         day=day,
         conversations=len(conversations),
-        auto_answered=sum(1 for c in conversations if c["by_bot"] and not c["by_agent"]),
+        auto_answered=sum(1 for c in conversations if c.by_bot and not c.by_agent),
         held_by_category=tuple(by_category.most_common()),
         held_by_agent=tuple(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
-        tickets_open=tickets["open"],
-        tickets_overdue=tickets["overdue"],
+        tickets_open=tickets.open,
+        tickets_overdue=tickets.overdue,
         waiting=len(waiting),
         oldest_wait_s=oldest_wait,
         oldest_customer=oldest_customer,
@@ -232,7 +204,7 @@ class Board:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         staff_chat_id: int,
         call: Call,
         schedule: Schedule,

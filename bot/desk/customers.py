@@ -28,7 +28,8 @@ from bot.desk import texts
 from bot.desk.cores import Cores
 from bot.desk.verdicts import guard_event
 from bot.ops.settings import DeskSettings, Settings
-from bot.store.sqlite import Conversation, Customer, Storage, from_iso, is_unavailable, to_iso
+from bot.store.protocol import Store
+from bot.store.records import Conversation, Customer, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import CALLBACK_PICK, callback_data
 from bot.telegram.kinds import SUBSTANTIVE_KINDS
@@ -103,7 +104,7 @@ class SupportDesk:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         settings: Settings | DeskSettings,
         schedule: Schedule | None = None,
         *,
@@ -150,10 +151,10 @@ class SupportDesk:
                 known = storage.latest_version(customer.chat_id, telegram_message_id)
                 if known is not None:  # a replay after a crash: already stored and answered
                     return Outcome(
-                        message_id=known["id"],
-                        conversation_id=known["conversation_id"],
-                        intent=known["intent"],
-                        off_hours=bool(known["off_hours"]),
+                        message_id=known.id,
+                        conversation_id=known.conversation_id,
+                        intent=known.intent,
+                        off_hours=bool(known.off_hours),
                         duplicate=True,
                     )
             stored, conv, message_id = self._store_incoming(
@@ -181,7 +182,7 @@ class SupportDesk:
                     )
                     applied = self._apply(plan, stored, conv, message_id, at)
             except Exception as exc:
-                if is_unavailable(exc):
+                if storage.unavailable(exc):
                     raise  # the database, not the decision: the whole message is tried again later
                 # The message stays stored and still reaches the staff topic; an agent answers it.
                 log.exception(
@@ -460,16 +461,16 @@ class SupportDesk:
         off_hours = not self.schedule.is_open(at)
         with storage.transaction():
             previous = storage.latest_version(customer.chat_id, telegram_message_id)
-            if previous is not None and (previous["text"] or None) == (text or None):
+            if previous is not None and (previous.text or None) == (text or None):
                 return Outcome(
-                    message_id=previous["id"],
-                    conversation_id=previous["conversation_id"],
-                    intent=previous["intent"],
+                    message_id=previous.id,
+                    conversation_id=previous.conversation_id,
+                    intent=previous.intent,
                     off_hours=off_hours,
-                    version=previous["version"],
+                    version=previous.version,
                     duplicate=True,
                 )
-            version = previous["version"] + 1 if previous else 1
+            version = previous.version + 1 if previous else 1
             stored, conv, message_id = self._store_incoming(
                 customer,
                 text,
@@ -479,7 +480,7 @@ class SupportDesk:
                 at,
                 intent=self._message(text, content_kind).intent.key if (text or "").strip() else None,
                 version=version,
-                edit_of=previous["id"] if previous else None,
+                edit_of=previous.id if previous else None,
             )
             header = relay.header_line(off_hours=off_hours, version=max(version, 2))
             if stored.banned_at is None:  # /ban: an edit is stored, not relayed

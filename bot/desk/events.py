@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.desk import texts
 from bot.ops.settings import Settings
-from bot.store.sqlite import Storage
+from bot.store.protocol import Store
 from bot.telegram import relay
 from bot.telegram.staffgroups import StaffGroups
 
@@ -19,7 +19,7 @@ __all__ = ["SNIPPET", "clear_buttons", "customer_blocked", "customer_reacted", "
 SNIPPET = 20
 
 
-def customer_blocked(storage: Storage, settings: Settings, chat_id: int, blocked: bool, at: datetime) -> None:
+def customer_blocked(storage: Store, settings: Settings, chat_id: int, blocked: bool, at: datetime) -> None:
     """Mark that the customer blocked (or restarted) the bot and tell the topic once; a repeat of the
     state already stored changes nothing."""
     customer = storage.customer(chat_id)
@@ -49,7 +49,7 @@ def reaction_line(emojis: list[str], text: str | None) -> str:
 
 
 def customer_reacted(
-    storage: Storage, settings: Settings, chat_id: int, message_id: int, emojis: list[str], at: datetime
+    storage: Store, settings: Settings, chat_id: int, message_id: int, emojis: list[str], at: datetime
 ) -> None:
     """Queue one line in the customer's topic for a reaction on message ``message_id`` of their chat
     (none when the customer is unknown, banned or has no staff group)."""
@@ -57,16 +57,12 @@ def customer_reacted(
     staff = StaffGroups(storage, settings).current(customer) if customer is not None else None
     if customer is None or staff is None or customer.banned_at is not None:
         return
-    rows = storage.rows(
-        "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
-        [chat_id, message_id],
-    )
-    line = reaction_line(emojis, rows[0]["text"] if rows else None)
+    line = reaction_line(emojis, storage.text_of(chat_id, message_id))
     params = {"chat_id": staff, relay.TOPIC_KEY: customer.id, "text": line}
     storage.enqueue(staff, "sendMessage", params, at, customer_id=customer.id)
 
 
-def clear_buttons(storage: Storage, chat_id: int, message_id: int, at: datetime) -> None:
+def clear_buttons(storage: Store, chat_id: int, message_id: int, at: datetime) -> None:
     """Queue the removal of a notice's buttons once their action was done (they cannot be pressed again)."""
     params = {"chat_id": chat_id, "message_id": message_id}
     storage.enqueue(chat_id, "editMessageReplyMarkup", params, at)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.ops.clock import sleep_or_stop
-from bot.store.sqlite import create_private
+from bot.store.files import create_private
 
 __all__ = [
     "DEFAULT_MAX_AGE_S",

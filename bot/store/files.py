@@ -12,12 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.ops.clock import sleep_or_stop, utc_now
-from bot.store.sqlite import Storage
 
-__all__ = ["WATCH_S", "DatabaseLost", "is_lost", "put_back", "rescue_and_close", "watch"]
+if TYPE_CHECKING:
+    from bot.store.sqlite import Storage
+
+__all__ = [
+    "WATCH_S",
+    "DatabaseLost",
+    "create_private",
+    "file_identity",
+    "is_lost",
+    "put_back",
+    "rescue_and_close",
+    "watch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +96,26 @@ def put_back(copy: Path, path: Path) -> Path:
             Path(stale).unlink(missing_ok=True)
     copy.replace(target)
     return target
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """Return ``path``'s (device, inode), which changes when the file is replaced; None when missing."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def create_private(path: str | Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
+    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
+    """
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass

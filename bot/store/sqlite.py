@@ -1,9 +1,10 @@
-"""The bot's SQLite file, through sqlite-utils: schema, migrations and the few queries the bot needs.
+"""The bot's SQLite store, through sqlite-utils: every query the bot runs, in short transactions.
 
 One file holds everything (WAL, foreign keys on, busy timeout): customers, conversations, tickets,
-messages, guard_events, outbox, agents. Times are ISO-8601 UTC strings, so the file reads well in
-datasette as-is (``datasette kefu.db``). Every write is one short transaction
-(``with storage.transaction(): ...``); schema changes happen only through :data:`MIGRATIONS`.
+messages, guard_events, outbox, agents, the inbox's updates. Times are ISO-8601 UTC strings, so the file
+reads well in datasette as-is (``datasette kefu.db``). Every write is one short transaction
+(``with storage.transaction(): ...``); the tables are in :mod:`bot.store.schema`, changed only through
+its :data:`~bot.store.schema.MIGRATIONS`; reads return the records of :mod:`bot.store.records`.
 
 Example::
 
@@ -13,25 +14,38 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import concurrent.futures
 import contextlib
-import functools
 import json
 import logging
-import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database
+
+from bot.store.files import create_private, file_identity
+from bot.store.records import (
+    Agent,
+    Conversation,
+    Customer,
+    DayConversation,
+    HeldCheck,
+    Message,
+    OutboxRow,
+    StaffMessage,
+    Suggestion,
+    SuggestionChoice,
+    Ticket,
+    TicketFigures,
+    WaitingCustomer,
+    from_iso,
+    to_iso,
+)
+from bot.store.schema import MIGRATIONS, TABLES
+from bot.store.thread import StorageThread, log_failure
 
 __all__ = [
     "MIGRATIONS",
@@ -57,6 +71,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+R = TypeVar("R")  # a record type of bot.store.records
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -66,283 +81,6 @@ JOURNAL_SIZE_LIMIT = 1024 * 1024
 #: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
 #: has to copy, and the free space it needs, stay at about 1 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 256
-TABLES = (
-    "customers",
-    "conversations",
-    "tickets",
-    "messages",
-    "guard_events",
-    "outbox",
-    "agents",
-    "updates",
-    "staff_messages",
-    "suggestions",
-)
-
-MIGRATIONS = Migrations("kefu")
-
-
-@MIGRATIONS()
-def m001_initial(db: Database) -> None:
-    """Create the seven tables and their indexes."""
-    db["customers"].create(
-        {
-            "id": int,  # Telegram user id
-            "chat_id": int,
-            "name": str,
-            "username": str,
-            "topic_id": int,
-            "blocked": int,
-            "off_hours_stretch": str,  # start of the off-hours stretch already answered
-            "created_at": str,
-            "last_seen_at": str,
-        },
-        pk="id",
-        not_null={"chat_id", "created_at"},
-        defaults={"blocked": 0},
-    )
-    db["agents"].create(
-        {"id": int, "number": str, "name": str, "created_at": str},
-        pk="id",
-        not_null={"number", "created_at"},
-    )
-    db["agents"].create_index(["number"], unique=True)
-    db["conversations"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "status": str,  # open | closed | closed_uncivil
-            "uncivil_count": int,
-            "human_requests": int,
-            "handed_over_at": str,
-            "waiting_since": str,  # first customer message no agent has answered yet
-            "busy_sent_at": str,
-            "last_customer_at": str,
-            "last_agent_at": str,
-            "agent_id": int,
-            "opened_at": str,
-            "closed_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("agent_id", "agents", "id")],
-        not_null={"customer_id", "status", "opened_at"},
-        defaults={"status": "open", "uncivil_count": 0, "human_requests": 0},
-    )
-    db["conversations"].create_index(["customer_id", "status"])
-    db["conversations"].create_index(["status", "waiting_since"])
-    db["tickets"].create(
-        {
-            "id": int,
-            "number": str,
-            "customer_id": int,
-            "conversation_id": int,
-            "kind": str,
-            "status": str,  # open | closed
-            "urgent": int,
-            "followups": int,
-            "created_at": str,
-            "due_answer_at": str,
-            "due_settle_at": str,
-            "answered_at": str,
-            "closed_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("conversation_id", "conversations", "id")],
-        not_null={"number", "customer_id", "kind", "status", "created_at"},
-        defaults={"status": "open", "urgent": 0, "followups": 0},
-    )
-    db["tickets"].create_index(["number"], unique=True)
-    db["tickets"].create_index(["customer_id", "status"])
-    db["messages"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "conversation_id": int,
-            "direction": str,  # in | out
-            "sender": str,  # customer | bot | agent
-            "agent_id": int,
-            "text": str,
-            "content_kind": str,  # text | photo | sticker | ...
-            "chat_id": int,
-            "telegram_message_id": int,
-            "intent": str,
-            "script_key": str,
-            "version": int,
-            "edit_of": int,
-            "off_hours": int,
-            "at": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("customer_id", "customers", "id"),
-            ("conversation_id", "conversations", "id"),
-            ("agent_id", "agents", "id"),
-            ("edit_of", "messages", "id"),
-        ],
-        not_null={"customer_id", "direction", "sender", "at"},
-        defaults={"version": 1, "off_hours": 0, "content_kind": "text"},
-    )
-    db["messages"].create_index(["customer_id", "direction", "sender", "at"])
-    db["messages"].create_index(["chat_id", "telegram_message_id"])
-    db["guard_events"].create(
-        {
-            "id": int,
-            "agent_id": int,
-            "customer_id": int,
-            "source": str,  # agent | bot
-            "text": str,
-            "allowed": int,
-            "hits": str,  # JSON list of hits
-            "suggestion": str,
-            "at": str,
-        },
-        pk="id",
-        foreign_keys=[("agent_id", "agents", "id"), ("customer_id", "customers", "id")],
-        not_null={"source", "text", "allowed", "hits", "at"},
-    )
-    db["outbox"].create(
-        {
-            "id": int,
-            "chat_id": int,
-            "method": str,
-            "payload": str,  # JSON parameters of the Bot API method
-            "status": str,  # pending | sent | failed
-            "attempts": int,
-            "customer_id": int,
-            "message_id": int,  # the messages row this delivery belongs to
-            "created_at": str,
-            "next_attempt_at": str,
-            "sent_at": str,
-            "telegram_message_id": int,
-            "last_error": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
-        not_null={"chat_id", "method", "payload", "status", "created_at"},
-        defaults={"status": "pending", "attempts": 0},
-    )
-    db["outbox"].create_index(["status", "id"])
-
-
-@MIGRATIONS()
-def m002_inbox(db: Database) -> None:
-    """Add the ``updates`` table: every raw inbound update, stored before it is acknowledged."""
-    db["updates"].create(
-        {
-            "update_id": int,
-            "raw": str,  # the update's JSON as Telegram sent it
-            "status": str,  # pending | done | ignored | malformed | failed
-            "error": str,
-            "received_at": str,
-            "handled_at": str,
-        },
-        pk="update_id",
-        not_null={"raw", "status", "received_at"},
-        defaults={"status": "pending"},
-    )
-    db["updates"].create_index(["status"])
-
-
-@MIGRATIONS()
-def m003_agent_side(db: Database) -> None:
-    """Agent side: staff-topic messages of agents, the topic title shown, and small bot state (the board)."""
-    db["customers"].add_column("topic_name", str)
-    db["staff_messages"].create(
-        {
-            "id": int,
-            "staff_chat_id": int,
-            "staff_message_id": int,  # the agent's message in the customer's topic
-            "customer_id": int,
-            "agent_id": int,
-            "text": str,  # latest version (text or caption; "" for media without caption)
-            "content_kind": str,
-            "status": str,  # held | sent | edited
-            "message_id": int,  # messages row of the answer delivered to the customer
-            "suggestion": str,
-            "category": str,
-            "version": int,
-            "created_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id"), ("message_id", "messages", "id")],
-        not_null={"staff_chat_id", "staff_message_id", "customer_id", "text", "status", "created_at"},
-        defaults={"version": 1, "content_kind": "text"},
-    )
-    db["staff_messages"].create_index(["staff_chat_id", "staff_message_id"], unique=True)
-    db["bot_state"].create({"key": str, "value": str}, pk="key")
-    db["customers"].create_index(["topic_id"])
-    db["guard_events"].create_index(["at"])
-
-
-@MIGRATIONS()
-def m004_indexes_for_history(db: Database) -> None:
-    """Indexes for the queries that otherwise read every message or ticket ever stored.
-
-    Found on a 150,000-message database: "was this script already sent in this conversation" took
-    30 ms per miss (a scan of ``messages``, on the event loop), the board's daily figures 157 ms.
-    """
-    db["messages"].create_index(["conversation_id", "sender", "script_key"])
-    db["messages"].create_index(["direction", "at", "conversation_id"])
-    db["tickets"].create_index(["status"])
-
-
-@MIGRATIONS()
-def m005_updates_by_age(db: Database) -> None:
-    """Find handled updates by age, so that the old ones can be pruned without reading them all."""
-    db["updates"].create_index(["status", "handled_at"])
-
-
-@MIGRATIONS()
-def m006_suggestions(db: Database) -> None:
-    """Scripts offered to the agents instead of sent (the router was not sure, or an agent was answering).
-
-    The agent's choice is kept for retraining the intent model (``kefu train --choices``).
-    """
-    db["suggestions"].create(
-        {
-            "id": int,
-            "customer_id": int,
-            "conversation_id": int,
-            "message_id": int,  # the customer's message the script would answer
-            "intent": str,
-            "confidence": float,
-            "script_key": str,  # key or key.variant
-            "values": str,  # JSON placeholder values of the script
-            "status": str,  # offered | sent | ignored
-            "agent_id": int,  # who decided
-            "created_at": str,
-            "decided_at": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("customer_id", "customers", "id"),
-            ("conversation_id", "conversations", "id"),
-            ("message_id", "messages", "id"),
-        ],
-        not_null={"customer_id", "intent", "script_key", "status", "created_at"},
-        defaults={"status": "offered"},
-    )
-    db["suggestions"].create_index(["customer_id", "status"])
-
-
-@MIGRATIONS()
-def m007_bans(db: Database) -> None:
-    """Bans (``/ban`` in a customer's topic): when and by which agent; a banned customer's messages are
-    stored but neither answered nor relayed. Kept in the database, so a ban survives restarts."""
-    db["customers"].add_column("banned_at", str)
-    db["customers"].add_column("banned_by", int)  # the agent's Telegram user id
-    db["customers"].create_index(["banned_at"])
-
-
-@MIGRATIONS()
-def m008_staff_group_per_customer(db: Database) -> None:
-    """Each customer's staff group (KEFU_STAFF_CHAT_ID may list several): assigned once, kept.
-
-    Customers stored before it have none: they are in the primary group, where their topics are.
-    """
-    db["customers"].add_column("staff_chat_id", int)
-    db["customers"].create_index(["topic_id", "staff_chat_id"])
 
 
 class StorageError(Exception):
@@ -400,240 +138,6 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE)
 
 
-def to_iso(at: datetime) -> str:
-    """Return ``at`` (timezone-aware) as an ISO-8601 UTC string, e.g. ``2026-11-23T02:00:00+00:00``."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware time")
-    return at.astimezone(UTC).isoformat()
-
-
-def from_iso(value: str | None) -> datetime | None:
-    """Return the aware UTC datetime stored as ``value``, or None for None."""
-    return None if value is None else datetime.fromisoformat(value)
-
-
-@functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
-
-
-def _row(cls: type, row: dict[str, Any] | None) -> Any:
-    if row is None:
-        return None
-    names = _field_names(cls)
-    return cls(**{k: v for k, v in row.items() if k in names})
-
-
-@dataclass(frozen=True)
-class Customer:
-    """A customer as stored: Telegram user id, private chat id, staff topic, blocked flag."""
-
-    id: int
-    chat_id: int
-    name: str | None
-    username: str | None
-    topic_id: int | None
-    blocked: int
-    off_hours_stretch: str | None
-    topic_name: str | None = None
-    banned_at: str | None = None
-    banned_by: int | None = None
-    staff_chat_id: int | None = None  # the staff group the customer's topic is in (None: the primary)
-
-
-@dataclass(frozen=True)
-class Agent:
-    """An agent as stored: Telegram user id and the 工号 assigned on first message."""
-
-    id: int
-    number: str
-    name: str | None
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One conversation's state: status, ladders, waiting/busy markers, handling agent."""
-
-    id: int
-    customer_id: int
-    status: str
-    uncivil_count: int
-    human_requests: int
-    handed_over_at: str | None
-    waiting_since: str | None
-    busy_sent_at: str | None
-    last_customer_at: str | None
-    last_agent_at: str | None
-    agent_id: int | None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A complaint ticket: human-readable number, SLA due times, urgent flag."""
-
-    id: int
-    number: str
-    customer_id: int
-    conversation_id: int | None
-    kind: str
-    status: str
-    urgent: int
-    followups: int
-    created_at: str
-    due_answer_at: str | None
-    due_settle_at: str | None
-    answered_at: str | None
-
-
-@dataclass(frozen=True)
-class StaffMessage:
-    """An agent's message in a customer's topic: its latest text, whether it was held or sent, and to whom."""
-
-    id: int
-    staff_chat_id: int
-    staff_message_id: int
-    customer_id: int
-    agent_id: int | None
-    text: str
-    content_kind: str
-    status: str
-    message_id: int | None
-    suggestion: str | None
-    category: str | None
-    version: int
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A script offered to the agents: the intent it answers, how sure the router was, the agent's choice."""
-
-    id: int
-    customer_id: int
-    conversation_id: int | None
-    message_id: int | None
-    intent: str
-    confidence: float | None
-    script_key: str
-    values: str | None
-    status: str
-    agent_id: int | None
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """One pending delivery: the Bot API method and its JSON parameters."""
-
-    id: int
-    chat_id: int
-    method: str
-    payload: str
-    status: str
-    attempts: int
-    customer_id: int | None
-    message_id: int | None
-    created_at: str | None = None
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Return the decoded parameters of the call."""
-        return json.loads(self.payload)
-
-
-class StorageThread:
-    """The one thread that runs the running bot's storage work, one job at a time, in the order given.
-
-    SQLite waits up to the busy timeout for a lock another process holds (a backup, an operator's
-    ``sqlite3``, Datasette writing); on this thread that wait stalls storage work only, never the event
-    loop, so the webhook, the board and every chat's network calls go on. One thread means one writer,
-    and the order jobs are queued in is the order they run in (the inbox pump queues a chat's updates one
-    after the other). ``urgent`` jobs (storing arriving updates, which Telegram waits on) go before the
-    others already queued, in their own order.
-    """
-
-    def __init__(self) -> None:
-        # Two queues (deque appends and pops are thread-safe); one wake-up token per job queued.
-        self._urgent: collections.deque[Any] = collections.deque()
-        self._normal: collections.deque[Any] = collections.deque()
-        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._closed = False
-        self._thread = threading.Thread(target=self._serve, name="kefu-storage", daemon=True)
-        self._thread.start()
-
-    async def run(self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any) -> T:
-        """Return ``fn(*args, **kwargs)`` run on the storage thread (raising what it raised).
-
-        A job once queued always runs, even when the awaiting task is cancelled (a shutdown's grace
-        period running out must not drop the record of a send Telegram already confirmed).
-        """
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[T] = loop.create_future()
-        call = functools.partial(fn, *args, **kwargs)
-        self._put(urgent, call, functools.partial(_settle_soon, loop, waiter))
-        return await waiter
-
-    def submit(
-        self, fn: Callable[..., T], /, *args: Any, urgent: bool = False, **kwargs: Any
-    ) -> concurrent.futures.Future[T]:
-        """Queue ``fn(*args, **kwargs)`` on the storage thread; return its future at once."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        future.set_running_or_notify_cancel()  # queued means it will run: it cannot be cancelled
-        self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
-        return future
-
-    def close(self) -> None:
-        """Run what is queued, then stop the thread (waits for it)."""
-        if not self._closed:
-            self._closed = True
-            self._normal.append(None)  # after everything queued so far
-            self._tokens.put(None)
-            self._thread.join()
-
-    @property
-    def backlog(self) -> int:
-        """Return how many jobs wait for the thread (the one running excluded)."""
-        return len(self._urgent) + len(self._normal)
-
-    def _put(self, urgent: bool, call: Callable[[], Any], settle: Callable[[Any, Any], None]) -> None:
-        if self._closed:
-            raise RuntimeError("the storage thread is closed")
-        (self._urgent if urgent else self._normal).append((call, settle))
-        self._tokens.put(None)
-
-    def _serve(self) -> None:
-        while True:
-            self._tokens.get()
-            job = self._urgent.popleft() if self._urgent else self._normal.popleft()
-            if job is None:
-                return
-            call, settle = job
-            try:
-                result = call()
-            except BaseException as exc:
-                settle(None, exc)
-            else:
-                settle(result, None)
-
-
-def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
-        loop.call_soon_threadsafe(_settle, waiter, result, error)
-
-
-def _settle(waiter: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if waiter.done():  # its task was cancelled; the job ran all the same
-        return
-    if error is not None:
-        waiter.set_exception(error)
-    else:
-        waiter.set_result(result)
-
-
-def _settle_future(future: concurrent.futures.Future[Any], result: Any, error: BaseException | None) -> None:
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
 
 class Storage:
     """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
@@ -645,7 +149,7 @@ class Storage:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
-        self._identity = _file_identity(path) if path is not None else None
+        self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
 
     @property
@@ -671,6 +175,10 @@ class Storage:
                     self.submit(self.checkpoint)
             raise
 
+    def unavailable(self, exc: BaseException) -> bool:
+        """Return whether ``exc`` means the database cannot be written for now (:func:`is_unavailable`)."""
+        return is_unavailable(exc)
+
     def checkpoint(self) -> tuple[int, int, int]:
         """Copy the WAL into the database file and cut the WAL back (``wal_checkpoint(TRUNCATE)``).
 
@@ -685,14 +193,14 @@ class Storage:
         For writes a synchronous caller on the event loop must not wait for, e.g. a refusal's record.
         """
         future = self.thread.submit(fn, *args, **kwargs)
-        future.add_done_callback(_log_failure)
+        future.add_done_callback(log_failure)
 
     def file_is_lost(self) -> bool:
         """Return whether the file at :attr:`path` was deleted or replaced since this storage opened it.
 
         The connection keeps working on the old file, so writes go on, into a file no one will find again.
         """
-        return self._identity is not None and _file_identity(self.path) != self._identity
+        return self._identity is not None and file_identity(self.path) != self._identity
 
     def copy_to(self, target: Path) -> None:
         """Write a consistent copy of everything stored to ``target`` (0600), which must not exist yet."""
@@ -730,28 +238,19 @@ class Storage:
             with self.db.atomic():
                 yield
 
-    def _one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
-        cursor = self.db.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+    def _first(self, record: type[R], sql: str, params: tuple | list = ()) -> R | None:
+        """Return the first row of ``sql`` (``db.query``) as a ``record``, or None when there is none."""
+        row = next(self.db.query(sql, params), None)
+        return None if row is None else record(**row)
 
-    def _insert(self, table: str, record: dict[str, Any]) -> int:
-        cols = ", ".join(f"[{k}]" for k in record)
-        marks = ", ".join("?" for _ in record)
-        with self._write():
-            cursor = self.db.execute(
-                f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(record.values())
-            )
-        return int(cursor.lastrowid)
+    def _all(self, record: type[R], sql: str, params: tuple | list = ()) -> list[R]:
+        """Return every row of ``sql`` (``db.query``) as a ``record``, in the query's order."""
+        return [record(**row) for row in self.db.query(sql, params)]
 
-    def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
-        if not values:
-            return
-        sets = ", ".join(f"[{k}] = ?" for k in values)
-        with self._write():
-            self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*values.values(), pk])
+    def _value(self, sql: str, params: tuple | list = ()) -> Any:
+        """Return the first column of the first row of ``sql``, or None when there is no row."""
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
 
     # customers -------------------------------------------------------------------------------
     def upsert_customer(
@@ -771,11 +270,11 @@ class Storage:
 
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
-        return _row(Customer, self._one("SELECT * FROM customers WHERE id = ?", [user_id]))
+        return self._first(Customer, "SELECT * FROM customers WHERE id = ?", [user_id])
 
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
-        self._update("customers", user_id, values)
+        self.db["customers"].update(user_id, values)
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
@@ -789,28 +288,26 @@ class Storage:
 
     def banned_customers(self) -> list[Customer]:
         """Return every banned customer, the longest banned first."""
-        return [
-            _row(Customer, row)
-            for row in self.rows("SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id")
-        ]
+        return self._all(
+            Customer, "SELECT * FROM customers WHERE banned_at IS NOT NULL ORDER BY banned_at, id"
+        )
 
     # agents ----------------------------------------------------------------------------------
     def agent(self, user_id: int, name: str | None, at: datetime) -> Agent:
         """Return the agent, assigning the next 工号 (``001``, ``002`` …) on first sight."""
         with self._write():
-            row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
-            if row is None:
-                count = self._one("SELECT count(*) AS n FROM agents")["n"]
-                self._insert(
-                    "agents",
-                    {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)},
+            agent = self.agent_by_id(user_id)
+            if agent is None:
+                count = self._value("SELECT count(*) FROM agents")
+                self.db["agents"].insert(
+                    {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)}
                 )
-                row = self._one("SELECT * FROM agents WHERE id = ?", [user_id])
-        return _row(Agent, row)
+                agent = self.agent_by_id(user_id)
+        return agent
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
         """Return the agent with this id, or None."""
-        return _row(Agent, self._one("SELECT * FROM agents WHERE id = ?", [agent_id]))
+        return self._first(Agent, "SELECT * FROM agents WHERE id = ?", [agent_id])
 
     # conversations ---------------------------------------------------------------------------
     def current_conversation(self, customer_id: int, at: datetime) -> Conversation:
@@ -820,34 +317,33 @@ class Storage:
             "ORDER BY id DESC LIMIT 1"
         )
         with self._write():
-            row = self._one(sql, [customer_id])
-            if row is None:
-                self._insert(
-                    "conversations", {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
+            conversation = self._first(Conversation, sql, [customer_id])
+            if conversation is None:
+                self.db["conversations"].insert(
+                    {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
                 )
-                row = self._one(sql, [customer_id])
-        return _row(Conversation, row)
+                conversation = self._first(Conversation, sql, [customer_id])
+        return conversation
 
     def conversation(self, conversation_id: int) -> Conversation | None:
         """Return one conversation by id, or None."""
-        return _row(Conversation, self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id]))
+        return self._first(Conversation, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
 
     def update_conversation(self, conversation_id: int, **values: Any) -> None:
         """Set columns of one conversation."""
-        self._update("conversations", conversation_id, values)
+        self.db["conversations"].update(conversation_id, values)
 
     def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
         """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
 
         With ``since_before``, only those waiting since before that moment.
         """
-        cursor = self.db.execute(
+        return self._all(
+            Conversation,
             "SELECT * FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL "
             "AND busy_sent_at IS NULL AND waiting_since <= ? ORDER BY waiting_since",
             [to_iso(since_before) if since_before is not None else "9999"],
         )
-        cols = [c[0] for c in cursor.description]
-        return [_row(Conversation, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 
     # tickets ---------------------------------------------------------------------------------
     def create_ticket(
@@ -865,14 +361,13 @@ class Storage:
         with self._write():
             # A range (not LIKE, which cannot use the index) over the day's numbers; longest first, so
             # that -10000 comes after -9999.
-            last = self._one(
+            last = self._value(
                 "SELECT number FROM tickets WHERE number >= ? AND number < ? "
                 "ORDER BY length(number) DESC, number DESC LIMIT 1",
                 [prefix, prefix + "~"],
             )
-            seq = int(last["number"].rsplit("-", 1)[1]) + 1 if last else 1
-            ticket_id = self._insert(
-                "tickets",
+            seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+            ticket_id = self.db["tickets"].insert(
                 {
                     "number": f"{prefix}{seq:04d}",
                     "customer_id": customer_id,
@@ -882,45 +377,44 @@ class Storage:
                     "created_at": to_iso(at),
                     "due_answer_at": to_iso(due_answer_at),
                     "due_settle_at": to_iso(due_settle_at),
-                },
-            )
+                }
+            ).last_pk
         return self.ticket(ticket_id)
 
     def ticket(self, ticket_id: int) -> Ticket | None:
         """Return one ticket by id, or None."""
-        return _row(Ticket, self._one("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+        return self._first(Ticket, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
 
     def open_ticket(self, customer_id: int) -> Ticket | None:
         """Return the customer's most recent open ticket, or None."""
-        return _row(
+        return self._first(
             Ticket,
-            self._one(
-                "SELECT * FROM tickets WHERE customer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
-                [customer_id],
-            ),
+            "SELECT * FROM tickets WHERE customer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            [customer_id],
         )
 
     def update_ticket(self, ticket_id: int, **values: Any) -> None:
         """Set columns of one ticket."""
-        self._update("tickets", ticket_id, values)
+        self.db["tickets"].update(ticket_id, values)
 
     # messages --------------------------------------------------------------------------------
     def add_message(self, **values: Any) -> int:
         """Store one inbound or outbound message (``at`` as datetime); return its row id."""
         values["at"] = to_iso(values["at"])
-        return self._insert("messages", values)
+        return self.db["messages"].insert(values).last_pk
 
     def update_message(self, message_id: int, **values: Any) -> None:
         """Set columns of one message row (e.g. the intent once classified)."""
-        self._update("messages", message_id, values)
+        self.db["messages"].update(message_id, values)
 
-    def message(self, message_id: int) -> dict[str, Any] | None:
-        """Return one message row as a dict, or None."""
-        return self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+    def message(self, message_id: int) -> Message | None:
+        """Return one stored message, or None."""
+        return self._first(Message, "SELECT * FROM messages WHERE id = ?", [message_id])
 
-    def latest_version(self, chat_id: int, telegram_message_id: int) -> dict[str, Any] | None:
+    def latest_version(self, chat_id: int, telegram_message_id: int) -> Message | None:
         """Return the newest stored version of the inbound message with these Telegram ids, or None."""
-        return self._one(
+        return self._first(
+            Message,
             "SELECT * FROM messages WHERE chat_id = ? AND telegram_message_id = ? AND direction = 'in' "
             "ORDER BY version DESC LIMIT 1",
             [chat_id, telegram_message_id],
@@ -928,30 +422,30 @@ class Storage:
 
     def last_customer_text(self, customer_id: int) -> str | None:
         """Return the text of this customer's newest message that has any (None when none has)."""
-        row = self._one(
+        return self._value(
             "SELECT text FROM messages WHERE customer_id = ? AND direction = 'in' "
             "AND text IS NOT NULL AND trim(text) != '' ORDER BY id DESC LIMIT 1",
             [customer_id],
         )
-        return row["text"] if row else None
 
     def last_agent_answer(self, customer_id: int) -> datetime | None:
         """Return when an agent last answered this customer, or None."""
-        row = self._one(
-            "SELECT max(at) AS at FROM messages "
-            "WHERE customer_id = ? AND direction = 'out' AND sender = 'agent'",
-            [customer_id],
+        return from_iso(
+            self._value(
+                "SELECT max(at) FROM messages "
+                "WHERE customer_id = ? AND direction = 'out' AND sender = 'agent'",
+                [customer_id],
+            )
         )
-        return from_iso(row["at"]) if row else None
 
     def script_sent(self, conversation_id: int, key: str) -> bool:
         """Return whether the bot already sent script ``key`` (any variant) in this conversation."""
-        row = self._one(
-            "SELECT 1 AS x FROM messages WHERE conversation_id = ? AND sender = 'bot' "
+        sent = self._value(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND sender = 'bot' "
             "AND (script_key = ? OR script_key LIKE ?) LIMIT 1",
             [conversation_id, key, key + ".%"],
         )
-        return row is not None
+        return sent is not None
 
     def scripts_sent(self, conversation_id: int) -> frozenset[str]:
         """Return the script keys (variants dropped) the bot already sent in this conversation."""
@@ -966,11 +460,11 @@ class Storage:
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
         values["created_at"] = to_iso(values["created_at"])
-        return self._insert("suggestions", values)
+        return self.db["suggestions"].insert(values).last_pk
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         """Return one suggestion by id, or None."""
-        return _row(Suggestion, self._one("SELECT * FROM suggestions WHERE id = ?", [suggestion_id]))
+        return self._first(Suggestion, "SELECT * FROM suggestions WHERE id = ?", [suggestion_id])
 
     def decide_suggestions(
         self,
@@ -988,19 +482,18 @@ class Storage:
         with self._write():
             return self.db.execute(sql, params).rowcount
 
-    def suggestion_choices(self) -> list[dict[str, Any]]:
+    def suggestion_choices(self) -> list[SuggestionChoice]:
         """Return every decided suggestion with the customer's text: the agents' choices, for retraining."""
-        return self.rows(
+        return self._all(
+            SuggestionChoice,
             "SELECT m.text AS text, s.intent AS intent, s.status AS status, s.confidence AS confidence "
             "FROM suggestions s JOIN messages m ON m.id = s.message_id "
             "WHERE s.status IN ('sent', 'ignored') AND m.text IS NOT NULL ORDER BY s.id"
         )
 
-    def messages(self, customer_id: int) -> list[dict[str, Any]]:
+    def messages(self, customer_id: int) -> list[Message]:
         """Return every message of one customer, oldest first."""
-        cursor = self.db.execute("SELECT * FROM messages WHERE customer_id = ? ORDER BY id", [customer_id])
-        cols = [c[0] for c in cursor.description]
-        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+        return self._all(Message, "SELECT * FROM messages WHERE customer_id = ? ORDER BY id", [customer_id])
 
     # guard events ----------------------------------------------------------------------------
     def add_guard_event(
@@ -1016,8 +509,7 @@ class Storage:
         customer_id: int | None = None,
     ) -> int:
         """Store one guard check (hits as JSON); return its row id."""
-        return self._insert(
-            "guard_events",
+        return self.db["guard_events"].insert(
             {
                 "agent_id": agent_id,
                 "customer_id": customer_id,
@@ -1027,8 +519,8 @@ class Storage:
                 "hits": json.dumps(hits, ensure_ascii=False),
                 "suggestion": suggestion,
                 "at": to_iso(at),
-            },
-        )
+            }
+        ).last_pk
 
     # outbox ----------------------------------------------------------------------------------
     def enqueue(
@@ -1042,8 +534,7 @@ class Storage:
         message_id: int | None = None,
     ) -> int:
         """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
-        return self._insert(
-            "outbox",
+        return self.db["outbox"].insert(
             {
                 "chat_id": chat_id,
                 "method": method,
@@ -1052,8 +543,8 @@ class Storage:
                 "customer_id": customer_id,
                 "message_id": message_id,
                 "created_at": to_iso(at),
-            },
-        )
+            }
+        ).last_pk
 
     def pending_outbox(self, limit: int = 100, *, skip_chats: Collection[int] = ()) -> list[OutboxRow]:
         """Return the oldest pending deliveries, in queue order (none to the chats in ``skip_chats``).
@@ -1061,42 +552,34 @@ class Storage:
         Skipping the chats that must wait keeps a long queue for one group from hiding everyone else's.
         """
         if skip_chats:
-            cursor = self.db.execute(
+            return self._all(
+                OutboxRow,
                 "SELECT * FROM outbox WHERE status = 'pending' "
                 "AND chat_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
                 [json.dumps(sorted(skip_chats)), limit],
             )
-        else:
-            cursor = self.db.execute(
-                "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
-            )
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+        return self._all(
+            OutboxRow, "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
+        )
 
     def pending_for_customer(self, chat_id: int, customer_id: int) -> list[OutboxRow]:
         """Return every pending delivery to ``chat_id`` for one customer, in queue order (a topic's queue)."""
-        cursor = self.db.execute(
+        return self._all(
+            OutboxRow,
             "SELECT * FROM outbox WHERE status = 'pending' AND chat_id = ? AND customer_id = ? ORDER BY id",
             [chat_id, customer_id],
         )
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
 
     def outbox(self, status: str | None = None) -> list[OutboxRow]:
         """Return every outbox row (optionally of one status), in queue order."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        cursor = self.db.execute(f"SELECT * FROM outbox {where} ORDER BY id", params)
-        cols = [c[0] for c in cursor.description]
-        return [_row(OutboxRow, dict(zip(cols, r, strict=True))) for r in cursor.fetchall()]
+        return self._all(OutboxRow, f"SELECT * FROM outbox {where} ORDER BY id", params)
 
     def mark_sent(self, outbox_id: int, telegram_message_id: int | None, at: datetime) -> None:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
         with self._write():
-            self._update(
-                "outbox",
-                outbox_id,
-                {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id},
-            )
+            sent = {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id}
+            self.db["outbox"].update(outbox_id, sent)
             self.db.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = "
                 "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
@@ -1119,14 +602,12 @@ class Storage:
         Topic ids are per group; a customer stored with no group is in the primary one.
         """
         if staff_chat_id is None:
-            return _row(Customer, self._one("SELECT * FROM customers WHERE topic_id = ?", [topic_id]))
-        return _row(
+            return self._first(Customer, "SELECT * FROM customers WHERE topic_id = ?", [topic_id])
+        return self._first(
             Customer,
-            self._one(
-                "SELECT * FROM customers WHERE topic_id = ? AND (staff_chat_id = ? OR staff_chat_id IS NULL) "
-                "ORDER BY staff_chat_id IS NULL LIMIT 1",
-                [topic_id, staff_chat_id],
-            ),
+            "SELECT * FROM customers WHERE topic_id = ? AND (staff_chat_id = ? OR staff_chat_id IS NULL) "
+            "ORDER BY staff_chat_id IS NULL LIMIT 1",
+            [topic_id, staff_chat_id],
         )
 
     def staff_load(self, staff_chat_id: int) -> int:
@@ -1135,13 +616,16 @@ class Storage:
         One per customer with queued relays (they merge into one when the group is short), one more for
         each of them whose topic is still to be created, and one per queued row of no customer.
         """
-        return self._one(
-            "SELECT count(DISTINCT o.customer_id) + count(DISTINCT CASE WHEN c.topic_id IS NULL "
-            "THEN o.customer_id END) + sum(o.customer_id IS NULL) AS n "
-            "FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id "
-            "WHERE o.status = 'pending' AND o.chat_id = ?",
-            [staff_chat_id],
-        )["n"] or 0
+        return (
+            self._value(
+                "SELECT count(DISTINCT o.customer_id) + count(DISTINCT CASE WHEN c.topic_id IS NULL "
+                "THEN o.customer_id END) + sum(o.customer_id IS NULL) "
+                "FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id "
+                "WHERE o.status = 'pending' AND o.chat_id = ?",
+                [staff_chat_id],
+            )
+            or 0
+        )
 
     def save_staff_message(
         self,
@@ -1189,30 +673,27 @@ class Storage:
 
     def staff_message(self, staff_chat_id: int, staff_message_id: int) -> StaffMessage | None:
         """Return an agent's stored topic message by its Telegram ids, or None."""
-        return _row(
+        return self._first(
             StaffMessage,
-            self._one(
-                "SELECT * FROM staff_messages WHERE staff_chat_id = ? AND staff_message_id = ?",
-                [staff_chat_id, staff_message_id],
-            ),
+            "SELECT * FROM staff_messages WHERE staff_chat_id = ? AND staff_message_id = ?",
+            [staff_chat_id, staff_message_id],
         )
 
     def staff_message_by_id(self, row_id: int) -> StaffMessage | None:
         """Return an agent's stored topic message by row id, or None."""
-        return _row(StaffMessage, self._one("SELECT * FROM staff_messages WHERE id = ?", [row_id]))
+        return self._first(StaffMessage, "SELECT * FROM staff_messages WHERE id = ?", [row_id])
 
     def update_staff_message(self, row_id: int, **values: Any) -> None:
         """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
-        self._update("staff_messages", row_id, values)
+        self.db["staff_messages"].update(row_id, values)
 
-    def outbox_row(self, outbox_id: int) -> dict[str, Any] | None:
-        """Return one outbox row as a dict (status, telegram_message_id …), or None."""
-        return self._one("SELECT * FROM outbox WHERE id = ?", [outbox_id])
+    def outbox_row(self, outbox_id: int) -> OutboxRow | None:
+        """Return one outbox row (status, telegram_message_id, last_error …), or None."""
+        return self._first(OutboxRow, "SELECT * FROM outbox WHERE id = ?", [outbox_id])
 
     def state(self, key: str) -> str | None:
         """Return a small piece of bot state (e.g. the pinned board's message id), or None."""
-        row = self._one("SELECT value FROM bot_state WHERE key = ?", [key])
-        return row["value"] if row else None
+        return self._value("SELECT value FROM bot_state WHERE key = ?", [key])
 
     def set_state(self, key: str, value: str | None) -> None:
         """Store (or with None, forget) a small piece of bot state."""
@@ -1226,42 +707,136 @@ class Storage:
                     [key, value],
                 )
 
+    def agent_numbers(self) -> dict[int, str]:
+        """Return every agent's 工号 by Telegram user id."""
+        return {row["id"]: row["number"] for row in self.db.query("SELECT id, number FROM agents")}
+
+    def outbox_status(self, outbox_id: int) -> str | None:
+        """Return the status of one outbox row (pending, sent, failed), or None when there is no such row."""
+        return self._value("SELECT status FROM outbox WHERE id = ?", [outbox_id])
+
+    def text_of(self, chat_id: int, telegram_message_id: int) -> str | None:
+        """Return the text stored for the message with these Telegram ids (its newest row), or None."""
+        return self._value(
+            "SELECT text FROM messages WHERE chat_id = ? AND telegram_message_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [chat_id, telegram_message_id],
+        )
+
+    # the inbox: raw updates ------------------------------------------------------------------
+    def add_update(self, update_id: int, raw: str, at: datetime) -> bool:
+        """Store one raw update (its JSON) as pending; return False when ``update_id`` was stored before."""
+        with self._write():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO updates (update_id, raw, status, received_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [update_id, raw, to_iso(at)],
+            )
+        return cursor.rowcount > 0
+
+    def last_update_id(self) -> int | None:
+        """Return the highest update id stored, or None when none is."""
+        return self._value("SELECT max(update_id) FROM updates")
+
+    def pending_updates(self) -> list[str]:
+        """Return the raw JSON of the updates stored but not handled yet, oldest first."""
+        sql = "SELECT raw FROM updates WHERE status = 'pending' ORDER BY update_id"
+        return [row["raw"] for row in self.db.query(sql)]
+
+    def mark_update(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
+        """Record how handling of ``update_id`` ended (done, ignored, malformed, failed) and when."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE updates SET status = ?, error = ?, handled_at = ? WHERE update_id = ?",
+                [status, error, to_iso(at), update_id],
+            )
+
+    def prune_updates(self, before: datetime, batch: int) -> int:
+        """Delete up to ``batch`` updates handled (done or ignored) before ``before``; return how many.
+
+        The newest update stays whatever its age: the next ``getUpdates`` offset is computed from it.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM updates WHERE update_id IN ("
+                "  SELECT update_id FROM updates WHERE status IN ('done', 'ignored') AND handled_at < ?"
+                "  AND update_id < (SELECT max(update_id) FROM updates) LIMIT ?)",
+                [to_iso(before), batch],
+            )
+        return cursor.rowcount
+
+    def update_counts(self) -> dict[str, int]:
+        """Return how many updates are stored in each status."""
+        return dict(self.db.execute("SELECT status, count(*) FROM updates GROUP BY status").fetchall())
+
+    def update_status(self, update_id: int) -> str | None:
+        """Return the status of one stored update, or None when it was never stored."""
+        return self._value("SELECT status FROM updates WHERE update_id = ?", [update_id])
+
+    # the board's figures ---------------------------------------------------------------------
+    def waiting_by_group(self, primary: int) -> dict[int, int]:
+        """Return how many open conversations wait for an agent, per staff group (no group: ``primary``)."""
+        return {
+            row["g"]: row["n"]
+            for row in self.db.query(
+                "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
+                "JOIN customers cu ON cu.id = c.customer_id "
+                "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
+                [primary],
+            )
+        }
+
+    def day_conversations(self, start: datetime, end: datetime) -> list[DayConversation]:
+        """Return the conversations a customer wrote in between ``start`` and ``end``, and who answered."""
+        return self._all(
+            DayConversation,
+            "SELECT conversation_id, "
+            "max(sender = 'agent') AS by_agent, max(sender = 'bot') AS by_bot "
+            "FROM messages WHERE conversation_id IN ("
+            "  SELECT DISTINCT conversation_id FROM messages WHERE direction = 'in' AND at >= ? AND at < ?) "
+            "GROUP BY conversation_id",
+            [to_iso(start), to_iso(end)],
+        )
+
+    def held_checks(self, start: datetime, end: datetime) -> list[HeldCheck]:
+        """Return the agent messages the guard held back between ``start`` and ``end``, with the agent."""
+        return self._all(
+            HeldCheck,
+            "SELECT g.hits, coalesce(a.number, '?') AS agent FROM guard_events g "
+            "LEFT JOIN agents a ON a.id = g.agent_id "
+            "WHERE g.source = 'agent' AND g.allowed = 0 AND g.at >= ? AND g.at < ?",
+            [to_iso(start), to_iso(end)],
+        )
+
+    def ticket_figures(self, at: datetime) -> TicketFigures:
+        """Return how many tickets are open, and how many of them are overdue at ``at``."""
+        now = to_iso(at)
+        return self._first(
+            TicketFigures,
+            "SELECT count(*) AS open, coalesce(sum((answered_at IS NULL AND due_answer_at < ?) "
+            "OR due_settle_at < ?), 0) AS overdue FROM tickets WHERE status = 'open'",
+            [now, now],
+        )
+
+    def waiting_customers(self) -> list[WaitingCustomer]:
+        """Return the customers whose open conversation waits for an agent, the longest waiting first."""
+        return self._all(
+            WaitingCustomer,
+            "SELECT c.waiting_since, cu.name, cu.username, cu.id FROM conversations c "
+            "JOIN customers cu ON cu.id = c.customer_id "
+            "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL ORDER BY c.waiting_since",
+        )
+
     def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        """Return the rows of a read-only query as dicts (for reports such as the dashboard)."""
-        cursor = self.db.execute(sql, params)
-        cols = [c[0] for c in cursor.description]
-        return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+        """Return the rows of a read-only query as dicts (``db.query``): for ad-hoc reports and tests.
+
+        The bot itself asks named methods that return records; this one is outside the :class:`Store` seam.
+        """
+        return list(self.db.query(sql, params))
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
         return {t: self.db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in TABLES}
-
-
-def _log_failure(future: concurrent.futures.Future[Any]) -> None:
-    if not future.cancelled() and (exc := future.exception()) is not None:
-        log.error("a storage write queued without waiting failed: %s: %s", type(exc).__name__, exc)
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
-def create_private(path: str | Path) -> None:
-    """Create ``path`` empty with mode 0600 if it does not exist (only kefu's user may read it).
-
-    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they are 0600 too.
-    An existing file keeps its mode; ``:memory:`` and a missing folder are left to SQLite.
-    """
-    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
-        return
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except (FileExistsError, FileNotFoundError):
-        pass
 
 
 def open_storage(path: str | Path) -> Storage:

@@ -34,7 +34,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.ops.clock import sleep_or_stop, utc_now
-from bot.store.sqlite import Storage, is_unavailable, to_iso
+from bot.store.sqlite import Storage, is_unavailable
 
 __all__ = ["Inbox", "UpdatePump", "chat_key", "prune_forever"]
 
@@ -66,12 +66,11 @@ class Inbox:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.db = storage.db
 
     def store(self, raw_updates: Iterable[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
         """Store raw updates in one transaction; return those not seen before, in arrival order."""
         fresh = []
-        with self.db.atomic():
+        with self.storage.transaction():
             for raw in raw_updates:
                 update_id = raw.get("update_id") if isinstance(raw, dict) else None
                 if not isinstance(update_id, int):
@@ -79,34 +78,22 @@ class Inbox:
                         "an update without a numeric update_id cannot be acknowledged; skipped: %.200r", raw
                     )
                     continue
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO updates (update_id, raw, status, received_at)"
-                    " VALUES (?, ?, 'pending', ?)",
-                    [update_id, json.dumps(raw, ensure_ascii=False), to_iso(at)],
-                )
-                if cursor.rowcount:
+                if self.storage.add_update(update_id, json.dumps(raw, ensure_ascii=False), at):
                     fresh.append(raw)
         return fresh
 
     def next_offset(self) -> int | None:
         """Return the ``getUpdates`` offset that acknowledges everything stored (None when empty)."""
-        row = self.db.execute("SELECT max(update_id) FROM updates").fetchone()
-        return None if row[0] is None else row[0] + 1
+        last = self.storage.last_update_id()
+        return None if last is None else last + 1
 
     def pending(self) -> list[dict[str, Any]]:
         """Return the raw updates stored but not handled yet (left by a crash), oldest first."""
-        rows = self.db.execute(
-            "SELECT raw FROM updates WHERE status = 'pending' ORDER BY update_id"
-        ).fetchall()
-        return [json.loads(raw) for (raw,) in rows]
+        return [json.loads(raw) for raw in self.storage.pending_updates()]
 
     def mark(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
         """Record how handling of ``update_id`` ended."""
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE updates SET status = ?, error = ?, handled_at = ? WHERE update_id = ?",
-                [status, error, to_iso(at), update_id],
-            )
+        self.storage.mark_update(update_id, status, at, error)
 
     def prune(self, before: datetime, batch: int = 1000) -> int:
         """Delete up to ``batch`` updates handled (done or ignored) before ``before``; return how many.
@@ -114,18 +101,11 @@ class Inbox:
         ``failed`` and ``malformed`` ones stay for a look, and so does the newest update, whose id the
         next ``getUpdates`` offset is computed from.
         """
-        with self.db.atomic():
-            cursor = self.db.execute(
-                "DELETE FROM updates WHERE update_id IN ("
-                "  SELECT update_id FROM updates WHERE status IN ('done', 'ignored') AND handled_at < ?"
-                "  AND update_id < (SELECT max(update_id) FROM updates) LIMIT ?)",
-                [to_iso(before), batch],
-            )
-        return cursor.rowcount
+        return self.storage.prune_updates(before, batch)
 
     def counts(self) -> dict[str, int]:
         """Return how many updates are in each status."""
-        return dict(self.db.execute("SELECT status, count(*) FROM updates GROUP BY status").fetchall())
+        return self.storage.update_counts()
 
 
 async def prune_forever(inbox: Inbox, keep_days: int, *, every_s: float = PRUNE_EVERY_S) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.desk import texts
+from bot.store.protocol import Store
 from bot.store.sqlite import Storage
 from bot.telegram.budget import NotYet
 from bot.telegram.kinds import shift_entities, utf16_len
@@ -216,12 +217,12 @@ def _closed_key(customer_id: int) -> str:
     return f"topic_closed:{customer_id}"
 
 
-def mark_topic_closed(storage: Storage, customer_id: int, closed: bool) -> None:
+def mark_topic_closed(storage: Store, customer_id: int, closed: bool) -> None:
     """Remember that an admin closed (or reopened) the customer's topic (in ``bot_state``)."""
     storage.set_state(_closed_key(customer_id), "1" if closed else None)
 
 
-def reopen_closed_topic(storage: Storage, staff_chat_id: int | None, customer_id: int, at: Any) -> int | None:
+def reopen_closed_topic(storage: Store, staff_chat_id: int | None, customer_id: int, at: Any) -> int | None:
     """Queue ``reopenForumTopic`` for the customer's topic when an admin closed it; return the outbox row.
 
     Called when the customer writes again, before the relay is queued, so the relay lands in an open topic.

@@ -354,8 +354,7 @@ class Sender:
 
     def storage_status(self, outbox_id: int) -> str | None:
         """Return the status of one outbox row."""
-        row = self.storage.db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
-        return row[0] if row else None
+        return self.storage.outbox_status(outbox_id)
 
     def relay_budget(self, staff_chat_id: int) -> float:
         """Return a staff group's relay budget: messages it may still take this minute minus its queue.
@@ -587,7 +586,8 @@ class Sender:
         if first.id in self._unrecorded:
             telegram_id = self._unrecorded[first.id][0]
         else:
-            telegram_id = (await self._db(self.storage.outbox_row, first.id) or {}).get("telegram_message_id")
+            row = await self._db(self.storage.outbox_row, first.id)
+            telegram_id = row.telegram_message_id if row is not None else None
         for row in burst[1:]:
             await self._record_sent(row.id, telegram_id)
         log.info("merged %d queued relays into one message in chat %s", len(burst), first.chat_id)
@@ -642,9 +642,9 @@ class Sender:
         edit_of = params.pop(relay.EDIT_OF_KEY, None)
         if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
             edited = await self._db(self.storage.message, edit_of)
-            if edited is None or edited["telegram_message_id"] is None:
+            if edited is None or edited.telegram_message_id is None:
                 raise NeverDelivered(f"the message outbox row {row.id} edits was never delivered")
-            params["message_id"] = edited["telegram_message_id"]
+            params["message_id"] = edited.telegram_message_id
         customer_id = params.pop(relay.TOPIC_KEY, None)
         for key in relay.PRIVATE_KEYS:
             params.pop(key, None)

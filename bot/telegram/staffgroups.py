@@ -19,7 +19,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from bot.store.sqlite import Customer, Storage
+from bot.store.protocol import Store
+from bot.store.records import Customer
 
 __all__ = ["StaffChats", "StaffGroups", "choose_group"]
 
@@ -52,7 +53,7 @@ class StaffGroups:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         settings: StaffChats,
         *,
         budget: Callable[[int], float] | None = None,
