@@ -142,6 +142,9 @@ def is_unavailable(exc: BaseException) -> bool:
 class Storage:
     """The bot's database: typed reads and short write transactions over one sqlite-utils Database.
 
+    It implements :class:`bot.store.protocol.Store` (what the desk uses) and, besides, what the adapters
+    and operations need: the inbox's updates, the sender's outbox, checkpoints and the file's identity.
+
     Its methods are synchronous. The running bot's adapters (handlers, inbox pump, sender, board) call
     them through :meth:`run`, which runs them on the :class:`StorageThread`, off the event loop.
     """
@@ -149,6 +152,8 @@ class Storage:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        # sqlite-utils' Table objects, made once: ``db[name]`` looks the name up in sqlite_master each time.
+        self._tables = {name: db.table(name) for name in TABLES}
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
 
@@ -238,14 +243,28 @@ class Storage:
             with self.db.atomic():
                 yield
 
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        """Return every row of ``sql`` as a dict of column → value: the store's one row mapping.
+
+        Not sqlite-utils' ``db.query``: since 4.0 it wraps each SELECT in a SAVEPOINT. The running bot
+        reads on the event loop too (the polling offset, the replay at start) while the storage thread
+        writes on the same connection; there a SAVEPOINT fails ("cannot open savepoint - SQL statements
+        in progress") or begins a transaction the other thread's writes then land in.
+        """
+        cursor = self.db.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def _first(self, record: type[R], sql: str, params: tuple | list = ()) -> R | None:
-        """Return the first row of ``sql`` (``db.query``) as a ``record``, or None when there is none."""
-        row = next(self.db.query(sql, params), None)
-        return None if row is None else record(**row)
+        """Return the first row of ``sql`` as a ``record``, or None when there is none."""
+        cursor = self.db.execute(sql, params)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+        return None if row is None else record(**dict(zip(names, row, strict=True)))
 
     def _all(self, record: type[R], sql: str, params: tuple | list = ()) -> list[R]:
-        """Return every row of ``sql`` (``db.query``) as a ``record``, in the query's order."""
-        return [record(**row) for row in self.db.query(sql, params)]
+        """Return every row of ``sql`` as a ``record``, in the query's order."""
+        return [record(**row) for row in self._rows(sql, params)]
 
     def _value(self, sql: str, params: tuple | list = ()) -> Any:
         """Return the first column of the first row of ``sql``, or None when there is no row."""
@@ -274,7 +293,7 @@ class Storage:
 
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
-        self.db["customers"].update(user_id, values)
+        self._tables["customers"].update(user_id, values)
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
@@ -299,7 +318,7 @@ class Storage:
             agent = self.agent_by_id(user_id)
             if agent is None:
                 count = self._value("SELECT count(*) FROM agents")
-                self.db["agents"].insert(
+                self._tables["agents"].insert(
                     {"id": user_id, "number": f"{count + 1:03d}", "name": name, "created_at": to_iso(at)}
                 )
                 agent = self.agent_by_id(user_id)
@@ -319,7 +338,7 @@ class Storage:
         with self._write():
             conversation = self._first(Conversation, sql, [customer_id])
             if conversation is None:
-                self.db["conversations"].insert(
+                self._tables["conversations"].insert(
                     {"customer_id": customer_id, "status": "open", "opened_at": to_iso(at)}
                 )
                 conversation = self._first(Conversation, sql, [customer_id])
@@ -331,7 +350,7 @@ class Storage:
 
     def update_conversation(self, conversation_id: int, **values: Any) -> None:
         """Set columns of one conversation."""
-        self.db["conversations"].update(conversation_id, values)
+        self._tables["conversations"].update(conversation_id, values)
 
     def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
         """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
@@ -367,7 +386,7 @@ class Storage:
                 [prefix, prefix + "~"],
             )
             seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-            ticket_id = self.db["tickets"].insert(
+            ticket_id = self._tables["tickets"].insert(
                 {
                     "number": f"{prefix}{seq:04d}",
                     "customer_id": customer_id,
@@ -395,17 +414,17 @@ class Storage:
 
     def update_ticket(self, ticket_id: int, **values: Any) -> None:
         """Set columns of one ticket."""
-        self.db["tickets"].update(ticket_id, values)
+        self._tables["tickets"].update(ticket_id, values)
 
     # messages --------------------------------------------------------------------------------
     def add_message(self, **values: Any) -> int:
         """Store one inbound or outbound message (``at`` as datetime); return its row id."""
         values["at"] = to_iso(values["at"])
-        return self.db["messages"].insert(values).last_pk
+        return self._tables["messages"].insert(values).last_pk
 
     def update_message(self, message_id: int, **values: Any) -> None:
         """Set columns of one message row (e.g. the intent once classified)."""
-        self.db["messages"].update(message_id, values)
+        self._tables["messages"].update(message_id, values)
 
     def message(self, message_id: int) -> Message | None:
         """Return one stored message, or None."""
@@ -460,7 +479,7 @@ class Storage:
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
         values["created_at"] = to_iso(values["created_at"])
-        return self.db["suggestions"].insert(values).last_pk
+        return self._tables["suggestions"].insert(values).last_pk
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         """Return one suggestion by id, or None."""
@@ -509,7 +528,7 @@ class Storage:
         customer_id: int | None = None,
     ) -> int:
         """Store one guard check (hits as JSON); return its row id."""
-        return self.db["guard_events"].insert(
+        return self._tables["guard_events"].insert(
             {
                 "agent_id": agent_id,
                 "customer_id": customer_id,
@@ -534,7 +553,7 @@ class Storage:
         message_id: int | None = None,
     ) -> int:
         """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
-        return self.db["outbox"].insert(
+        return self._tables["outbox"].insert(
             {
                 "chat_id": chat_id,
                 "method": method,
@@ -579,7 +598,7 @@ class Storage:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
         with self._write():
             sent = {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id}
-            self.db["outbox"].update(outbox_id, sent)
+            self._tables["outbox"].update(outbox_id, sent)
             self.db.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = "
                 "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
@@ -685,7 +704,7 @@ class Storage:
 
     def update_staff_message(self, row_id: int, **values: Any) -> None:
         """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
-        self.db["staff_messages"].update(row_id, values)
+        self._tables["staff_messages"].update(row_id, values)
 
     def outbox_row(self, outbox_id: int) -> OutboxRow | None:
         """Return one outbox row (status, telegram_message_id, last_error …), or None."""
@@ -709,7 +728,7 @@ class Storage:
 
     def agent_numbers(self) -> dict[int, str]:
         """Return every agent's 工号 by Telegram user id."""
-        return {row["id"]: row["number"] for row in self.db.query("SELECT id, number FROM agents")}
+        return {row["id"]: row["number"] for row in self._rows("SELECT id, number FROM agents")}
 
     def outbox_status(self, outbox_id: int) -> str | None:
         """Return the status of one outbox row (pending, sent, failed), or None when there is no such row."""
@@ -741,7 +760,7 @@ class Storage:
     def pending_updates(self) -> list[str]:
         """Return the raw JSON of the updates stored but not handled yet, oldest first."""
         sql = "SELECT raw FROM updates WHERE status = 'pending' ORDER BY update_id"
-        return [row["raw"] for row in self.db.query(sql)]
+        return [row["raw"] for row in self._rows(sql)]
 
     def mark_update(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
         """Record how handling of ``update_id`` ended (done, ignored, malformed, failed) and when."""
@@ -778,7 +797,7 @@ class Storage:
         """Return how many open conversations wait for an agent, per staff group (no group: ``primary``)."""
         return {
             row["g"]: row["n"]
-            for row in self.db.query(
+            for row in self._rows(
                 "SELECT coalesce(cu.staff_chat_id, ?) AS g, count(*) AS n FROM conversations c "
                 "JOIN customers cu ON cu.id = c.customer_id "
                 "WHERE c.status = 'open' AND c.waiting_since IS NOT NULL GROUP BY 1",
@@ -828,11 +847,11 @@ class Storage:
         )
 
     def rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        """Return the rows of a read-only query as dicts (``db.query``): for ad-hoc reports and tests.
+        """Return the rows of a read-only query as dicts: for ad-hoc reports and tests.
 
         The bot itself asks named methods that return records; this one is outside the :class:`Store` seam.
         """
-        return list(self.db.query(sql, params))
+        return self._rows(sql, params)
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows of every table."""
