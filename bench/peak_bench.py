@@ -466,14 +466,8 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     settings = load_settings()
     stop = asyncio.Event()
     senders: list[Any] = []
-    sender_cls = runner.Sender
-
-    def capture(*a: Any, **kw: Any) -> Any:
-        senders.append(sender_cls(*a, **kw))
-        return senders[-1]
-
-    runner.Sender = capture
-    task = asyncio.create_task(runner.run_bot(settings, stop=stop))
+    watch = lambda stack: senders.append(stack.sender)  # noqa: E731 (the sender, for the report)
+    task = asyncio.create_task(runner.run_bot(settings, stop=stop, on_stack=watch))
     while not db.exists():
         await asyncio.sleep(POLL_S)
     await asyncio.sleep(1.0)  # start-up done (migrations, first getUpdates)
@@ -504,7 +498,7 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     updates = reader.execute("SELECT count(*) FROM updates").fetchone()[0]
     reader.close()
     records = await server.ask("records")
-    if senders and (senders[0]._busy or args.debug):
+    if senders and (senders[0].lanes or args.debug):
         _dump(senders[0])
     stop.set()
     await task
@@ -513,14 +507,9 @@ async def run(args: argparse.Namespace, server: Server) -> None:
 
 def _dump(sender: Any) -> None:
     """Print the sender's state and where its lanes wait (what is still queued at the end)."""
-    now = sender._now()
-    print(
-        "sender: busy",
-        list(sender._busy),
-        "ready in",
-        {c: round(t - now, 1) for c, t in sender._ready_at.items()},
-    )
-    print("locked chats", [c for c, lock in sender._chat_locks.items() if lock.locked()])
+    lanes = sender.lane_state()
+    print("sender: busy", list(lanes.busy), "ready in", {c: round(s, 1) for c, s in lanes.held_s.items()})
+    print("locked chats", list(lanes.locked))
     for task in asyncio.all_tasks():
         stack = task.get_stack(limit=8)
         where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(stack))

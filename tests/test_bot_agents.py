@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -405,13 +407,13 @@ async def test_edit_button_explains_how_to_resend(rig):
     assert answered.params["text"] == TEXT_EDIT_HINT and answered.params["show_alert"] is True
 
 
-async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
+async def test_guard_failure_holds_back_and_tells_agent(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
 
     def broken(text: str):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr("bot.desk.agents.check", broken)
+    rig.desk.cores = replace(rig.desk.cores, guard=SimpleNamespace(check=broken))
     await rig.agent_says(CLEAN, at(10, 1))
     assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]

@@ -202,13 +202,13 @@ async def test_a_lane_that_never_ends_is_logged_with_where_it_waits(db_path, cap
 
         sender.call = hanging
         storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "您好"}, clock.now)
-        await sender._dispatch()
+        await sender.dispatch()
         await asyncio.sleep(0)
         clock.now += timedelta(minutes=4)
-        sender._report_stuck_lanes()
+        sender.report_stuck_lanes()
         assert f"lane for chat {CUSTOMER} has run for 240 s" in caplog.text and "hanging" in caplog.text
         never.set()
-        await asyncio.gather(*sender._busy.values())
+        await asyncio.gather(*sender.lanes.values())
         storage.close()
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.desk.agents as agents_module
-import bot.desk.customers as desk_module
 from bot.desk.agents import AgentDesk
+from bot.desk.cores import Cores
 from bot.desk.customers import CustomerRef, SupportDesk
 from bot.desk.texts import NOTICE_DESK_FAILED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.ops.settings import load_settings
@@ -27,6 +28,8 @@ def classify_as(key: str, score: float):
     from replies import Intent
 
     return Intent(key, score)
+
+
 ALICE = CustomerRef(42, 42, "张三", "zhangsan")
 BOB = CustomerRef(43, 43, "李四", None)
 AGENT = 7
@@ -285,8 +288,10 @@ def test_acknowledgements_get_nothing(desk, text):
 def test_a_suggestion_ignored_when_the_agent_answers_in_own_words(desk, settings):
     from bot.store.sqlite import open_storage as reopen
 
-    staffed = SupportDesk(reopen(settings.db_path), settings.model_copy(update={"staff_chat_id": -100}))
-    staffed.classify = lambda text, platforms=None: classify_as("complaint", 0.3)
+    cores = replace(Cores.installed(), classify=lambda text, platforms=None: classify_as("complaint", 0.3))
+    staffed = SupportDesk(
+        reopen(settings.db_path), settings.model_copy(update={"staff_chat_id": -100}), cores=cores
+    )
     outcome = staffed.on_customer_message(ALICE, "东西好像不太对", at=at(10, 0), telegram_message_id=9)
     assert outcome.replies == () and len(outcome.suggestions) == 1
     AgentDesk(staffed).on_agent_message(
@@ -364,9 +369,9 @@ def test_agent_message_blocked_by_the_guard(desk):
     assert sent == []
 
 
-def test_own_reply_blocked_by_the_guard_is_held_back(desk, monkeypatch):
+def test_own_reply_blocked_by_the_guard_is_held_back(desk):
     hit_all = Verdict(allowed=False, hits=(), suggestion=None)
-    monkeypatch.setattr(desk_module, "check", lambda text: hit_all)
+    desk.cores = replace(desk.cores, guard=SimpleNamespace(check=lambda text: hit_all))
     outcome = say(desk, "你好", at(10, 0))
     assert outcome.replies == () and [r.key for r in outcome.held_back] == ["greeting"]
     assert desk.storage.outbox() == []
@@ -374,22 +379,22 @@ def test_own_reply_blocked_by_the_guard_is_held_back(desk, monkeypatch):
     assert row == ("bot", 0)
 
 
-def test_failing_guard_holds_the_agent_message(desk, monkeypatch):
+def test_failing_guard_holds_the_agent_message(desk):
     say(desk, "你好", at(10, 0))
 
     def broken(text):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr(agents_module, "check", broken)
+    desk.cores = replace(desk.cores, guard=SimpleNamespace(check=broken))
     result = AgentDesk(desk).on_agent_message(AGENT, "小王", ALICE.user_id, "好的", at=at(10, 1))
     assert not result.allowed and result.verdict is None and "catalogue gone" in result.error
 
 
-def test_message_stored_before_deciding(desk, monkeypatch):
+def test_message_stored_before_deciding(desk):
     def explode(text):
         raise RuntimeError("classifier down")
 
-    desk.classify = explode
+    desk.cores = replace(desk.cores, classify=explode)
     outcome = say(desk, "你好", at(10, 0))
     assert [m.text for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
     assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)

@@ -123,7 +123,7 @@ async def test_a_lock_held_for_10_s_stalls_neither_the_webhook_nor_healthz_and_l
 
     await stack.pump.drain()
     async with asyncio.timeout(30):
-        while stack.sender._unrecorded or stack.storage.outbox("pending"):
+        while stack.sender.unrecorded or stack.storage.outbox("pending"):
             await stack.sender.flush()
             await asyncio.sleep(0.05)
     assert {stack.status(u["update_id"]) for u in updates} == {"done"}

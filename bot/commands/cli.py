@@ -6,14 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.commands import settings_or_exit
 from bot.ops.settings import Settings
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from bot.desk.cores import Cores
+
+__all__ = ["RunOptions", "main", "stdin_is_terminal"]
 
 
 def _configure_logging(verbose: bool, settings: Settings) -> None:
@@ -38,17 +44,37 @@ def main() -> None:
     """
 
 
+def stdin_is_terminal() -> bool:
+    """Return whether someone can type into ``kefu run`` (stdin is a terminal, not /dev/null or a pipe)."""
+    return sys.stdin.isatty()
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``kefu run`` takes from its caller rather than from the environment (click's ``obj``).
+
+    ``stdin_is_terminal`` decides whether a missing token starts the demo; ``cores`` are the guard,
+    classifier, scripts, FAQ and policy the bot runs with (None: the package plus ``KEFU_SHOP_DIR``).
+    Example: ``CliRunner().invoke(main, ["run"], obj=RunOptions(stdin_is_terminal=lambda: True))``.
+    """
+
+    stdin_is_terminal: Callable[[], bool] = stdin_is_terminal
+    cores: Cores | None = None
+
+
 @main.command()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
-def run(verbose: bool) -> None:
+@click.pass_context
+def run(ctx: click.Context, verbose: bool) -> None:
     """Run the bot (polling, or webhook when KEFU_WEBHOOK_URL is set).
 
     Without KEFU_BOT_TOKEN this starts the offline console demo instead, on a terminal only: under
     systemd or in a container (stdin not a terminal) it exits 2, so the missing token shows.
     """
+    options = ctx.find_object(RunOptions) or RunOptions()
     settings = settings_or_exit()
     if settings.bot_token is None:
-        if not _stdin_is_terminal():
+        if not options.stdin_is_terminal():
             click.echo("kefu: KEFU_BOT_TOKEN is not set", err=True)
             raise SystemExit(2)
         click.echo(
@@ -61,7 +87,7 @@ def run(verbose: bool) -> None:
     from bot.store.files import DatabaseLost
 
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, cores=options.cores))
     except KeyboardInterrupt:
         pass
     except DatabaseLost as exc:  # exit 1: a supervisor (systemd Restart=on-failure) starts it again
@@ -70,11 +96,6 @@ def run(verbose: bool) -> None:
     except _startup_errors() as exc:
         click.echo(f"kefu: {exc}", err=True)
         raise SystemExit(2) from None
-
-
-def _stdin_is_terminal() -> bool:
-    """Return whether someone can type into ``kefu run`` (stdin is a terminal, not /dev/null or a pipe)."""
-    return sys.stdin.isatty()
 
 
 @main.command()

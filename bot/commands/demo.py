@@ -18,6 +18,7 @@ from typing import TextIO
 
 from bot.desk import texts
 from bot.desk.agents import AgentDesk
+from bot.desk.cores import Cores
 from bot.desk.customers import CustomerRef, Outcome, SupportDesk
 from bot.ops.settings import Settings
 from bot.store.sqlite import Storage, open_storage
@@ -38,10 +39,17 @@ _TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}):(\d{2})$")
 
 
 class _Demo:
-    def __init__(self, settings: Settings, storage: Storage, stdout: TextIO, start: datetime) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        stdout: TextIO,
+        start: datetime,
+        cores: Cores | None = None,
+    ) -> None:
         self.settings = settings
         self.storage = storage
-        self.desk = SupportDesk(storage, settings)
+        self.desk = SupportDesk(storage, settings, cores=cores)
         self.out = stdout
         self.clock = start
 
@@ -124,14 +132,22 @@ class _Demo:
             self.show(outcome)
 
 
-def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, *, start: datetime | None = None) -> int:
+def run_demo(
+    settings: Settings,
+    stdin: TextIO,
+    stdout: TextIO,
+    *,
+    start: datetime | None = None,
+    cores: Cores | None = None,
+) -> int:
     """Run the console chat until ``/quit`` or end of input; return the exit code (0).
 
-    ``start`` sets the demo clock (default: now in the shop's zone).
+    ``start`` sets the demo clock (default: now in the shop's zone); ``cores`` the guard, classifier,
+    scripts, FAQ and policy (default: the installed ones, as the bot's).
     """
     storage = open_storage(settings.db_path)
     clock = start or datetime.now(settings.zone).replace(second=0, microsecond=0)
-    demo = _Demo(settings, storage, stdout, clock.astimezone(settings.zone))
+    demo = _Demo(settings, storage, stdout, clock.astimezone(settings.zone), cores)
     shop = settings.shop_name or "kefu"
     demo.say(f"{shop} 客服演示 · 数据库 {settings.db_path} · 时钟 {demo.clock:%Y-%m-%d %H:%M}")
     demo.say(HELP)

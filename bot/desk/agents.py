@@ -38,10 +38,9 @@ from bot.telegram.buttons import (  # re-exported: the routers and tests use the
     callback_data,
     parse_callback,
 )
-from guards import Verdict, check
-from replies import render
+from guards import Verdict
 from replies.calendar import festival
-from replies.catalogue import MissingValue, default_scripts
+from replies.catalogue import MissingValue
 from replies.hanzi import to_script
 
 __all__ = [
@@ -281,7 +280,7 @@ class AgentDesk:
         if customer is None:
             raise LookupError(f"unknown customer {customer_user_id}")
         try:
-            verdict = check(text)
+            verdict = self.desk.cores.check(text)  # remembered: the outbound guard checks it again
         except Exception as exc:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc)), customer
@@ -579,7 +578,7 @@ class AgentDesk:
         """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice."""
         stored = self.storage.agent(agent.user_id, agent.name, at)
         try:
-            verdict = check(text)
+            verdict = self.desk.cores.guard.check(text)
         except Exception as exc:
             log.exception("guard failed on a draft")
             return f"{texts.TEXT_GUARD_FAILED} ({type(exc).__name__})"
@@ -604,7 +603,9 @@ class AgentDesk:
         customer's reply script (``KEFU_REPLY_SCRIPT``); return what happened."""
         key, _, variant = spec.strip().partition(".")
         try:
-            text = render(key, variant=variant or None, **self.script_values(agent, customer_id, at))
+            text = self.desk.cores.render(
+                key, variant=variant or None, **self.script_values(agent, customer_id, at)
+            )
             text = to_script(text, self.desk.reply_script(customer_id))
         except MissingValue as exc:
             return AgentResult(False, text=texts.SCRIPT_MISSING_VALUE.format(spec=spec, missing=exc))
@@ -615,7 +616,7 @@ class AgentDesk:
     def scripts_text(self) -> str:
         """Return the list of script keys (with variants) and the start of each text (``/scripts``)."""
         lines = [texts.SCRIPTS_HEADER]
-        for script in default_scripts():
+        for script in self.desk.cores.scripts:
             variants = "".join(f" .{v}" for v in script.variants)
             preview = script.text if len(script.text) <= 18 else script.text[:17] + "…"
             lines.append(f"{script.key}{variants} — {preview}")
@@ -623,7 +624,9 @@ class AgentDesk:
 
     def close(self, agent: AgentRef, customer_id: int, at: datetime) -> AgentResult:
         """Send the documented closing (festival variant on festival days); close ticket and conversation."""
-        closing = render("closing", variant=festival(at.astimezone(self.settings.zone).date()))
+        closing = self.desk.cores.render(
+            "closing", variant=festival(at.astimezone(self.settings.zone).date())
+        )
         closing = to_script(closing, self.desk.reply_script(customer_id))
         with self.storage.transaction():
             result = self._send_text(agent, customer_id, closing, at, label=texts.CLOSING_SENT)
@@ -731,7 +734,7 @@ class AgentDesk:
     def _check_logged(self, agent: AgentRef, customer_id: int, text: str, at: datetime) -> Verdict | None:
         stored = self.storage.agent(agent.user_id, agent.name, at)
         try:
-            verdict = check(text)
+            verdict = self.desk.cores.guard.check(text)
         except Exception:
             log.exception("guard failed on an edited agent message; held back")
             verdict = None

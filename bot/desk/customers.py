@@ -20,22 +20,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.desk import texts
-from bot.desk.verdicts import check, guard_event
-from bot.ops.settings import Settings
+from bot.desk.cores import Cores
+from bot.desk.verdicts import guard_event
+from bot.ops.settings import DeskSettings, Settings
 from bot.store.protocol import Store
 from bot.store.records import Conversation, Customer, from_iso, to_iso
 from bot.telegram import relay
 from bot.telegram.buttons import CALLBACK_PICK, callback_data
 from bot.telegram.kinds import SUBSTANTIVE_KINDS
 from bot.telegram.staffgroups import StaffGroups
-from replies import classify, render
-from replies.faq import default_faq, with_faq
+from replies.faq import with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import (
     ConversationState,
@@ -106,15 +105,16 @@ class SupportDesk:
     def __init__(
         self,
         storage: Store,
-        settings: Settings,
+        settings: Settings | DeskSettings,
         schedule: Schedule | None = None,
         *,
-        classifier: Callable[..., Intent] = classify,
+        cores: Cores | None = None,
     ) -> None:
         self.storage = storage
-        self.settings = settings
-        self.schedule = schedule or Schedule.from_settings(settings)
-        self.classify = classifier  # replies.classify, or any (text, platforms=…) -> Intent
+        self.settings = settings = DeskSettings.of(settings)  # only what the desk reads
+        self.schedule = schedule or settings.schedule
+        # The guard, classifier, scripts, FAQ and policy (the installed ones by default); a reload swaps it.
+        self.cores = cores or Cores.installed()
         self.zone = settings.zone
         self.groups = StaffGroups(storage, settings)  # the runner gives it the sender's relay budget
 
@@ -177,6 +177,7 @@ class SupportDesk:
                         self.schedule,
                         at,
                         shop_name=self.settings.shop_name,
+                        policy=self.cores.policy,
                         now=now,
                     )
                     applied = self._apply(plan, stored, conv, message_id, at)
@@ -295,8 +296,8 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        intent = self.classify(body, platforms=self.settings.shop_platforms)
-        return Message(text, with_faq(body, intent, default_faq()), content_kind)
+        intent = self.cores.classify(body, platforms=self.settings.shop_platforms)
+        return Message(text, with_faq(body, intent, self.cores.faq), content_kind)
 
     def _apply(
         self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime
@@ -364,7 +365,10 @@ class SupportDesk:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
             preview = to_script(
-                render(send.key, send.variant, **{**values, "ticket": ticket or texts.TICKET_MARKER}), script
+                self.cores.render(
+                    send.key, send.variant, **{**values, "ticket": ticket or texts.TICKET_MARKER}
+                ),
+                script,
             )
             row = self.storage.add_suggestion(
                 customer_id=customer.id,
@@ -417,6 +421,7 @@ class SupportDesk:
                 self.schedule,
                 at,
                 shop_name=self.settings.shop_name,
+                policy=self.cores.policy,
             )
             applied = self._apply(plan, customer, conv, None, at)
             storage.decide_suggestions(customer.id, "sent", at, agent_id=agent.id, only=suggestion_id)
@@ -567,9 +572,9 @@ class SupportDesk:
         at: datetime,
         script: str = "simplified",
     ):
-        text = to_script(render(key, variant=variant, **values), script)
+        text = to_script(self.cores.render(key, variant=variant, **values), script)
         try:
-            verdict = check(text)
+            verdict = self.cores.check(text)
         except Exception:
             log.exception("guard failed on the bot's own reply %s; held back", key)
             return text, False

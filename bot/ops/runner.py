@@ -21,7 +21,7 @@ from datetime import date
 from aiohttp import web
 
 from bot.desk.board import Board, run_board
-from bot.desk.customers import SupportDesk
+from bot.desk.cores import Cores
 from bot.ops.clock import utc_now
 from bot.ops.diskspace import look_after_disk
 from bot.ops.heartbeat import Heartbeat, beat_while_listening, heartbeat_path
@@ -30,18 +30,16 @@ from bot.ops.memory import run_heap_trimmer
 from bot.ops.proxy import check_reachable, through_proxy
 from bot.ops.settings import Settings
 from bot.ops.shop import use_shop_folder
+from bot.ops.stack import Stack, build_stack
 from bot.store import files as dbfile
 from bot.store.sqlite import open_storage
-from bot.telegram import outbound_guard
-from bot.telegram.app import build_bot, build_dispatcher, sweep_busy
-from bot.telegram.inbox import Inbox, UpdatePump, prune_forever
+from bot.telegram.app import build_bot, sweep_busy
+from bot.telegram.inbox import prune_forever
 from bot.telegram.menus import publish_menus
 from bot.telegram.polling import poll
 from bot.telegram.sender import Sender
 from bot.telegram.startup import WEBHOOK_STATE_KEY, claim_updates, listen, lock_database, telegram
 from bot.telegram.webhook import build_webhook_app, webhook_path
-from guards import check
-from replies import classify, render
 from replies.calendar import missing_official_years
 
 __all__ = ["calendar_warnings", "load_catalogues", "reload_shop", "run_bot"]
@@ -51,22 +49,28 @@ log = logging.getLogger(__name__)
 SENDER_GRACE_S = 5.0
 
 
-def load_catalogues(settings: Settings) -> None:
+def load_catalogues(settings: Settings, cores: Cores | None = None) -> Cores:
     """Load and validate every catalogue now, so a broken file stops start-up rather than a handler.
 
-    Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file and entry.
+    Returns the cores the bot will use: ``cores``, or the package plus ``KEFU_SHOP_DIR`` (installed for
+    every surface). Raises ``CatalogueError``, ``ScriptError`` or ``IntentError``, each naming the file
+    and entry.
     """
     use_shop_folder(settings.shop_dir)  # the package plus KEFU_SHOP_DIR's banned.toml and scripts.toml
-    check("您好")
-    classify("您好")
-    render("greeting", shop=settings.shop_name)
+    cores = cores or Cores.installed()
+    cores.check("您好")
+    cores.classify("您好")
+    cores.render("greeting", shop=settings.shop_name)
+    return cores
 
 
-def reload_shop(settings: Settings) -> bool:
+def reload_shop(settings: Settings, use_cores: Callable[[Cores], None] | None = None) -> bool:
     """Reload ``KEFU_SHOP_DIR`` (SIGHUP, ``systemctl reload kefu``); return whether the new files are in use.
 
     Every file is validated before anything is swapped, so a broken edit keeps the old catalogues and is
     logged as one line; the bot keeps running and no update is dropped (polling and the webhook go on).
+    The new catalogues are installed for every surface and handed, as one :class:`Cores`, to
+    ``use_cores`` (the running bot's desk and outbound guard).
     """
     from guards import CatalogueError
     from replies import ScriptError
@@ -77,6 +81,8 @@ def reload_shop(settings: Settings) -> bool:
     except (CatalogueError, ScriptError, FaqError) as exc:
         log.error("SIGHUP: reload of KEFU_SHOP_DIR failed, the old catalogue stays: %s", exc)
         return False
+    if use_cores is not None:
+        use_cores(Cores.installed())
     log.info(
         "SIGHUP: reload requested; KEFU_SHOP_DIR reloaded (%s FAQ, %s scripts); the bot keeps running",
         len(shop.faq),
@@ -94,9 +100,22 @@ def calendar_warnings(today: date) -> list[str]:
     ]
 
 
-async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives."""
-    load_catalogues(settings)
+async def run_bot(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    cores: Cores | None = None,
+    on_stack: Callable[[Stack], object] | None = None,
+    grace_s: float = SENDER_GRACE_S,
+) -> None:
+    """Run the bot until ``stop`` is set or SIGTERM/SIGINT arrives.
+
+    On the way out the sender has ``grace_s`` seconds to deliver what Telegram's pace allows.
+    ``cores``: the guard, classifier, scripts, FAQ and policy (default: the package plus ``KEFU_SHOP_DIR``).
+    ``on_stack`` is called with the wired :class:`~bot.ops.stack.Stack` once it is built (the bench watches
+    its sender).
+    """
+    cores = load_catalogues(settings, cores)
     if settings.bot_api_proxy is not None:
         await check_reachable(settings.bot_api_proxy)  # an unreachable proxy is one line naming KEFU_PROXY
     stop = stop or asyncio.Event()
@@ -109,7 +128,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
 
     lock = lock_database(settings.db_path)  # first: a second kefu on this file stops before anything
     try:
-        await _serve(settings, stop)
+        await _serve(settings, stop, cores, on_stack, grace_s)
     finally:
         lock.release()
 
@@ -130,7 +149,13 @@ def _staff_teller(sender: Sender, settings: Settings) -> Callable[[str], Awaitab
     return tell
 
 
-async def _serve(settings: Settings, stop: asyncio.Event) -> None:
+async def _serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    cores: Cores | None,
+    on_stack: Callable[[Stack], object] | None,
+    grace_s: float,
+) -> None:
     is_new = not settings.db_path.exists()
     storage = open_storage(settings.db_path)  # a broken file stops start-up before any network call
     bot = build_bot(settings)
@@ -153,12 +178,13 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     log.info("kefu is @%s; staff chat(s) %s", me.username, ",".join(map(str, settings.staff_chat_ids)))
     for warning in calendar_warnings(utc_now().astimezone(settings.zone).date()):
         log.warning(warning)
-    outbound_guard.install(bot, storage, settings)  # one chokepoint: every call to a customer is checked
-    desk = SupportDesk(storage, settings)
-    sender = Sender(bot, storage, settings)
-    dp = build_dispatcher(settings, storage, desk, sender, clock=utc_now)
-    inbox = Inbox(storage)
-    pump = UpdatePump(dp, bot, inbox)
+    # Cores: what load_catalogues installed (the package plus KEFU_SHOP_DIR), unless the caller gave its own.
+    stack = build_stack(settings, cores=cores, bot=bot, storage=storage, clock=utc_now)
+    desk, sender, dp, inbox, pump = stack.desk, stack.sender, stack.dispatcher, stack.inbox, stack.pump
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # SIGHUP now swaps this bot's cores too
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_shop, settings, stack.use_cores)
+    if on_stack is not None:
+        on_stack(stack)
     allowed = dp.resolve_used_update_types()
     background = [
         asyncio.create_task(sender.run()),
@@ -169,7 +195,6 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     background.append(asyncio.create_task(look_after_disk(storage, _staff_teller(sender, settings))))
     if settings.keep_updates_days:
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
-    desk.groups.budget = sender.relay_budget  # a new customer goes to the group with the most budget
     for n, staff_chat_id in enumerate(settings.staff_chat_ids):  # one pinned board per staff group
         board = Board(
             storage, staff_chat_id, sender.call, desk.schedule, primary=n == 0, groups=settings.staff_chat_ids
@@ -219,7 +244,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         if runner is not None:
             await runner.cleanup()  # stops taking requests, then drains the pump (on_shutdown)
         await pump.drain()
-        await sender.drain(SENDER_GRACE_S)  # the grace period: send what Telegram's pace allows
+        await sender.drain(grace_s)  # the grace period: send what Telegram's pace allows
         sender.stop()
         for task in background[1:]:
             task.cancel()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,11 +18,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.ops.limits import Limits
 from bot.ops.proxy import Proxy, check_proxy_url, resolve_proxy
-from bot.telegram.ratelimit import Limits
 from replies.schedule import Schedule
 
-__all__ = ["ConfigError", "Settings", "load_settings", "parse_business_hours"]
+__all__ = [
+    "ConfigError",
+    "DeskSettings",
+    "SenderSettings",
+    "Settings",
+    "load_settings",
+    "parse_business_hours",
+]
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
 SEND_CONCURRENCY = 10  # calls in flight: ~30/s reached at a 150-300 ms round trip
@@ -338,6 +346,60 @@ class Settings(BaseSettings):
     def business_hours_text(self) -> str:
         """Return the opening days and windows as customers read them (``Schedule.hours_text``)."""
         return Schedule.from_settings(self).hours_text
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """What the outbox sender reads of the settings, and nothing else (:meth:`SenderSettings.of`)."""
+
+    limits: Limits  # KEFU_SEND_LIMITS
+    send_concurrency: int  # KEFU_SEND_CONCURRENCY
+    staff_chat_ids: tuple[int, ...]  # KEFU_STAFF_CHAT_ID, every group
+    staff_chat_id: int | None  # the primary staff group
+    zone: ZoneInfo  # KEFU_TIMEZONE: the time stamped on merged relays
+
+    @classmethod
+    def of(cls, settings: Settings | SenderSettings) -> SenderSettings:
+        """Return the sender's view of ``settings`` (``settings`` itself when it is one already)."""
+        if isinstance(settings, SenderSettings):
+            return settings
+        return cls(
+            limits=settings.limits,
+            send_concurrency=settings.send_concurrency,
+            staff_chat_ids=settings.staff_chat_ids,
+            staff_chat_id=settings.staff_chat_id,
+            zone=settings.zone,
+        )
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """What the support desk (customers' and agents' side) reads of the settings (:meth:`DeskSettings.of`)."""
+
+    shop_name: str  # KEFU_SHOP_NAME, filled into the scripts
+    shop_platforms: tuple[str, ...]  # KEFU_SHOP_PLATFORMS, for the classifier
+    reply_script: str  # KEFU_REPLY_SCRIPT
+    busy_reply_after_s: float  # KEFU_BUSY_REPLY_AFTER_S
+    staff_chat_ids: tuple[int, ...]  # KEFU_STAFF_CHAT_ID, every group
+    staff_chat_id: int | None  # the primary staff group
+    zone: ZoneInfo  # KEFU_TIMEZONE
+    schedule: Schedule  # the business hours, working days and holidays
+
+    @classmethod
+    def of(cls, settings: Settings | DeskSettings) -> DeskSettings:
+        """Return the desk's view of ``settings`` (``settings`` itself when it is one already)."""
+        if isinstance(settings, DeskSettings):
+            return settings
+        return cls(
+            shop_name=settings.shop_name,
+            shop_platforms=settings.shop_platforms,
+            reply_script=settings.reply_script,
+            busy_reply_after_s=settings.busy_reply_after_s,
+            staff_chat_ids=settings.staff_chat_ids,
+            staff_chat_id=settings.staff_chat_id,
+            zone=settings.zone,
+            schedule=Schedule.from_settings(settings),
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

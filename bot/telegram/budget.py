@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from bot.telegram.ratelimit import Limits
+from bot.ops.limits import Limits
 
 __all__ = ["COUNTED", "GROUP_WINDOW_S", "NotYet", "SendBudget", "counts"]
 

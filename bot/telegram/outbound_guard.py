@@ -31,7 +31,8 @@ from aiogram.methods import CopyMessage, CopyMessages, ForwardMessage, ForwardMe
 from aiogram.methods.base import Response, TelegramType
 
 from bot.desk import texts
-from bot.desk.verdicts import check, guard_event
+from bot.desk.cores import Cores
+from bot.desk.verdicts import guard_event
 from bot.ops.clock import utc_now
 from bot.telegram.relay import CAPTION_KINDS
 from guards import Verdict
@@ -83,7 +84,7 @@ class OutboundGuard(BaseRequestMiddleware):
         staff_chat_id: int | Collection[int] | None,
         *,
         source_text: SourceText | None = None,
-        checker: Checker = check,
+        checker: Checker | None = None,
         on_block: Callable[[OutboundBlocked], None] | None = None,
     ) -> None:
         # The staff group(s): calls there are for agents, not customers.
@@ -94,7 +95,8 @@ class OutboundGuard(BaseRequestMiddleware):
         else:
             self.staff_chats = frozenset(staff_chat_id)
         self.source_text = source_text
-        self.checker = checker
+        # The guard's verdict on a text: by default the installed cores' (the verdicts the desk remembered).
+        self.checker = checker or _installed_check
         self.on_block = on_block
         self._cache: OrderedDict[str, Verdict] = OrderedDict()
         self.checked = 0
@@ -160,8 +162,16 @@ class OutboundGuard(BaseRequestMiddleware):
         raise blocked
 
 
-def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
+def _installed_check(text: str) -> Verdict:
+    """Return the verdict of the cores in use now (:meth:`Cores.installed`) on ``text``."""
+    return Cores.installed().check(text)
+
+
+def install(bot: Bot, storage: Any, settings: Any, *, cores: Cores | None = None) -> OutboundGuard:
     """Register the outbound guard on ``bot``'s session (copies resolved from ``storage``); return it.
+
+    It checks with ``cores`` (the desk's, so a text the desk checked is remembered), by default the
+    installed ones.
 
     Refusals are stored in ``guard_events`` with ``source='gate'``.
     """
@@ -186,6 +196,7 @@ def install(bot: Bot, storage: Any, settings: Any) -> OutboundGuard:
         event = guard_event("gate", text, blocked.verdict, utc_now(), customer_id=customer_id)
         storage.add_guard_event(**event)
 
-    guard = OutboundGuard(staff, source_text=source_text, on_block=record)
+    checker = cores.check if cores is not None else None
+    guard = OutboundGuard(staff, source_text=source_text, checker=checker, on_block=record)
     bot.session.middleware(guard)
     return guard

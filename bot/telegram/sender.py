@@ -66,8 +66,9 @@ import contextvars
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aiogram import Bot, methods
@@ -80,18 +81,18 @@ from aiogram.exceptions import (
 
 from bot.desk import texts
 from bot.ops.clock import utc_now
-from bot.ops.settings import Settings
+from bot.ops.limits import Limits
+from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import OutboxRow, Storage, from_iso, is_unavailable
 from bot.telegram import relay
 from bot.telegram.budget import NotYet, SendBudget, counts
 from bot.telegram.kinds import uncopyable_text
 from bot.telegram.outbound_guard import OutboundBlocked
-from bot.telegram.ratelimit import Limits
 from bot.telegram.staffgroups import StaffGroups
 
 T = TypeVar("T")
 
-__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "NeverDelivered", "Sender", "method_for"]
+__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "LaneState", "NeverDelivered", "Sender", "method_for"]
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,15 @@ def _awaiting(coro: Any) -> list[str]:
     return chain
 
 
+@dataclasses.dataclass(frozen=True)
+class LaneState:
+    """A snapshot of the sender's lanes (for a benchmark's report or a debugging session)."""
+
+    busy: tuple[int, ...]  # chats with a lane running
+    held_s: Mapping[int, float]  # chats held (a 429, a limit), with the seconds left
+    locked: tuple[int, ...]  # chats with a call in flight
+
+
 class Sender:
     """Sends the outbox through one Bot; ``flush()`` for tests, ``run()`` as the bot's background task."""
 
@@ -177,7 +187,7 @@ class Sender:
         self,
         bot: Bot,
         storage: Storage,
-        settings: Settings,
+        settings: Settings | SenderSettings,
         *,
         clock: Callable[[], datetime] = utc_now,
         batch: int = 100,
@@ -186,7 +196,8 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.storage = storage
-        self.settings = settings
+        settings = SenderSettings.of(settings)
+        self.settings = settings  # only what the sender reads: limits, concurrency, staff groups, zone
         self.clock = clock
         self.batch = batch
         self._wake = asyncio.Event()
@@ -290,7 +301,7 @@ class Sender:
             while True:
                 if not await self._record_confirmed():
                     return sent
-                lanes = await self._dispatch()
+                lanes = await self.dispatch()
                 more = self._fetched >= self.batch  # rows were left behind: another pass after this one
                 if not lanes:
                     busy = list(self._busy.values())
@@ -310,8 +321,8 @@ class Sender:
         while not self._stopping:
             try:
                 if await self._record_confirmed():
-                    await self._dispatch()
-                self._report_stuck_lanes()
+                    await self.dispatch()
+                self.report_stuck_lanes()
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
             timeout = IDLE_WAKE_S
@@ -355,6 +366,25 @@ class Sender:
         free = self.budget.group_free(staff_chat_id, self._now())
         return free - self.storage.staff_load(staff_chat_id)
 
+    @property
+    def lanes(self) -> Mapping[int, asyncio.Task[tuple[int, bool]]]:
+        """Return the lanes running now by chat id (read-only; a lane sends one chat's rows in order)."""
+        return MappingProxyType(self._busy)
+
+    @property
+    def unrecorded(self) -> int:
+        """Return how many sends Telegram confirmed that the database has not recorded yet (0 when none)."""
+        return len(self._unrecorded)
+
+    def lane_state(self) -> LaneState:
+        """Return where the lanes stand now: chats sent to, chats held (and for how long), chats locked."""
+        now = self._now()
+        return LaneState(
+            busy=tuple(self._busy),
+            held_s={chat: t - now for chat, t in self._ready_at.items()},
+            locked=tuple(chat for chat, lock in self._chat_locks.items() if lock.locked()),
+        )
+
     # internals -------------------------------------------------------------------------------
     def _staff_of(self, customer_id: int | None) -> int | None:
         return StaffGroups(self.storage, self.settings).of_id(customer_id)
@@ -362,8 +392,11 @@ class Sender:
     def _now(self) -> float:
         return self.clock().timestamp()
 
-    async def _dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
-        """Start a lane for each chat with pending rows that is neither busy nor held; return them."""
+    async def dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
+        """Start a lane for each chat with pending rows that is neither busy nor held; return them.
+
+        One step of :meth:`run` and :meth:`flush`; a test may take it alone.
+        """
         now = self._now()
         self._ready_at = {c: t for c, t in self._ready_at.items() if t > now}
         skip = set(self._busy) | set(self._ready_at)
@@ -388,7 +421,7 @@ class Sender:
         self._busy_since.pop(chat_id, None)
         self._wake.set()
 
-    def _report_stuck_lanes(self) -> None:
+    def report_stuck_lanes(self) -> None:
         """Log a lane that has run longer than any wait the limits can ask for, with where it waits."""
         now = self._now()
         for chat_id, since in list(self._busy_since.items()):

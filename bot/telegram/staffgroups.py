@@ -17,14 +17,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from bot.ops.settings import Settings
 from bot.store.protocol import Store
 from bot.store.records import Customer
 
-__all__ = ["StaffGroups", "choose_group"]
+__all__ = ["StaffChats", "StaffGroups", "choose_group"]
 
 log = logging.getLogger(__name__)
+
+
+class StaffChats(Protocol):
+    """What staff groups read of the settings: every staff group, and the primary one."""
+
+    @property
+    def staff_chat_ids(self) -> tuple[int, ...]: ...
+
+    @property
+    def staff_chat_id(self) -> int | None: ...
 
 
 def choose_group(groups: Sequence[int], budget: Callable[[int], float]) -> int:
@@ -42,7 +52,11 @@ class StaffGroups:
     """The staff groups of ``KEFU_STAFF_CHAT_ID`` and each customer's assignment to one of them."""
 
     def __init__(
-        self, storage: Store, settings: Settings, *, budget: Callable[[int], float] | None = None
+        self,
+        storage: Store,
+        settings: StaffChats,
+        *,
+        budget: Callable[[int], float] | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings

@@ -1,5 +1,7 @@
 """Telegram's documented send limits: about 30 messages a second per bot, one a second in a private
 chat, about 20 a minute in a group. :class:`bot.telegram.budget.SendBudget` predicts them from these figures.
+
+Plain figures, no Bot API: the settings (``KEFU_SEND_LIMITS``) build them without importing the adapter.
 """
 
 from __future__ import annotations
