@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError, jsonify_if_needed, quote_identifier
 
 from bot.store.files import create_private, file_identity
 from bot.store.records import (
@@ -154,6 +155,9 @@ class Storage:
         self.path = path
         # sqlite-utils' Table objects, made once: ``db[name]`` looks the name up in sqlite_master each time.
         self._tables = {name: db.table(name) for name in TABLES}
+        # The hot path's INSERT and UPDATE texts, by (table, verb, columns): built once, then prepared
+        # by sqlite3's statement cache.
+        self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
 
@@ -271,6 +275,41 @@ class Storage:
         row = self.db.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    # the hot path's writes: one prepared statement each (see the module docstring) -------------------
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        """Insert one row of ``values`` (converted as sqlite-utils' ``insert`` does); return its rowid."""
+        columns = tuple(values)
+        sql = self._sql.get((table, "insert", columns))
+        if sql is None:
+            sql = self._sql[(table, "insert", columns)] = "INSERT INTO {} ({}) VALUES ({})".format(
+                quote_identifier(table),
+                ", ".join(quote_identifier(column) for column in columns),
+                ", ".join("?" * len(columns)),
+            )
+        with self._write():
+            return self.db.conn.execute(sql, [jsonify_if_needed(v) for v in values.values()]).lastrowid
+
+    def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        """Set ``values`` on the row of id ``row_id``, as sqlite-utils' ``update`` does.
+
+        Raises sqlite-utils' ``NotFoundError`` when there is no such row, as ``table.update`` does.
+        """
+        if not values:
+            if self._value(f"SELECT 1 FROM {quote_identifier(table)} WHERE id = ?", [row_id]) is None:
+                raise NotFoundError
+            return
+        columns = tuple(values)
+        sql = self._sql.get((table, "update", columns))
+        if sql is None:
+            sql = self._sql[(table, "update", columns)] = "UPDATE {} SET {} WHERE id = ?".format(
+                quote_identifier(table), ", ".join(f"{quote_identifier(column)} = ?" for column in columns)
+            )
+        with self._write():
+            params = [jsonify_if_needed(v) for v in values.values()]
+            params.append(row_id)
+            if self.db.conn.execute(sql, params).rowcount != 1:
+                raise NotFoundError
+
     # customers -------------------------------------------------------------------------------
     def upsert_customer(
         self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
@@ -293,7 +332,7 @@ class Storage:
 
     def update_customer(self, user_id: int, **values: Any) -> None:
         """Set columns of one customer (e.g. ``topic_id=7``, ``blocked=1``)."""
-        self._tables["customers"].update(user_id, values)
+        self._update("customers", user_id, values)
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
@@ -350,7 +389,7 @@ class Storage:
 
     def update_conversation(self, conversation_id: int, **values: Any) -> None:
         """Set columns of one conversation."""
-        self._tables["conversations"].update(conversation_id, values)
+        self._update("conversations", conversation_id, values)
 
     def waiting_conversations(self, since_before: datetime | None = None) -> list[Conversation]:
         """Return open conversations with an unanswered customer and no busy reply yet, oldest first.
@@ -414,17 +453,17 @@ class Storage:
 
     def update_ticket(self, ticket_id: int, **values: Any) -> None:
         """Set columns of one ticket."""
-        self._tables["tickets"].update(ticket_id, values)
+        self._update("tickets", ticket_id, values)
 
     # messages --------------------------------------------------------------------------------
     def add_message(self, **values: Any) -> int:
         """Store one inbound or outbound message (``at`` as datetime); return its row id."""
         values["at"] = to_iso(values["at"])
-        return self._tables["messages"].insert(values).last_pk
+        return self._insert("messages", values)
 
     def update_message(self, message_id: int, **values: Any) -> None:
         """Set columns of one message row (e.g. the intent once classified)."""
-        self._tables["messages"].update(message_id, values)
+        self._update("messages", message_id, values)
 
     def message(self, message_id: int) -> Message | None:
         """Return one stored message, or None."""
@@ -479,7 +518,7 @@ class Storage:
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""
         values["created_at"] = to_iso(values["created_at"])
-        return self._tables["suggestions"].insert(values).last_pk
+        return self._insert("suggestions", values)
 
     def suggestion(self, suggestion_id: int) -> Suggestion | None:
         """Return one suggestion by id, or None."""
@@ -528,7 +567,8 @@ class Storage:
         customer_id: int | None = None,
     ) -> int:
         """Store one guard check (hits as JSON); return its row id."""
-        return self._tables["guard_events"].insert(
+        return self._insert(
+            "guard_events",
             {
                 "agent_id": agent_id,
                 "customer_id": customer_id,
@@ -539,7 +579,7 @@ class Storage:
                 "suggestion": suggestion,
                 "at": to_iso(at),
             }
-        ).last_pk
+        )
 
     # outbox ----------------------------------------------------------------------------------
     def enqueue(
@@ -553,7 +593,8 @@ class Storage:
         message_id: int | None = None,
     ) -> int:
         """Queue one Bot API call (``method`` like ``sendMessage``) for the sender; return its row id."""
-        return self._tables["outbox"].insert(
+        return self._insert(
+            "outbox",
             {
                 "chat_id": chat_id,
                 "method": method,
@@ -562,8 +603,8 @@ class Storage:
                 "customer_id": customer_id,
                 "message_id": message_id,
                 "created_at": to_iso(at),
-            }
-        ).last_pk
+            },
+        )
 
     def pending_outbox(self, limit: int = 100, *, skip_chats: Collection[int] = ()) -> list[OutboxRow]:
         """Return the oldest pending deliveries, in queue order (none to the chats in ``skip_chats``).
@@ -597,13 +638,19 @@ class Storage:
     def mark_sent(self, outbox_id: int, telegram_message_id: int | None, at: datetime) -> None:
         """Mark a delivery confirmed by Telegram; also store the Telegram id on its message row."""
         with self._write():
-            sent = {"status": "sent", "sent_at": to_iso(at), "telegram_message_id": telegram_message_id}
-            self._tables["outbox"].update(outbox_id, sent)
-            self.db.execute(
-                "UPDATE messages SET telegram_message_id = ? WHERE id = "
-                "(SELECT message_id FROM outbox WHERE id = ?) AND telegram_message_id IS NULL",
-                [telegram_message_id, outbox_id],
-            )
+            row = self.db.conn.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ? WHERE id = ? "
+                "RETURNING message_id",
+                [to_iso(at), telegram_message_id, outbox_id],
+            ).fetchone()
+            if row is None:
+                raise NotFoundError
+            if row[0] is not None:
+                self.db.conn.execute(
+                    "UPDATE messages SET telegram_message_id = ? "
+                    "WHERE id = ? AND telegram_message_id IS NULL",
+                    [telegram_message_id, row[0]],
+                )
 
     def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
         """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
@@ -704,7 +751,7 @@ class Storage:
 
     def update_staff_message(self, row_id: int, **values: Any) -> None:
         """Set columns of one stored agent topic message (e.g. ``status='suggested'``)."""
-        self._tables["staff_messages"].update(row_id, values)
+        self._update("staff_messages", row_id, values)
 
     def outbox_row(self, outbox_id: int) -> OutboxRow | None:
         """Return one outbox row (status, telegram_message_id, last_error …), or None."""
@@ -764,8 +811,8 @@ class Storage:
 
     def mark_update(self, update_id: int, status: str, at: datetime, error: str | None = None) -> None:
         """Record how handling of ``update_id`` ended (done, ignored, malformed, failed) and when."""
-        with self.db.atomic():
-            self.db.execute(
+        with self._write():
+            self.db.conn.execute(
                 "UPDATE updates SET status = ?, error = ?, handled_at = ? WHERE update_id = ?",
                 [status, error, to_iso(at), update_id],
             )
