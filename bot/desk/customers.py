@@ -169,8 +169,10 @@ class SupportDesk:
                 return Outcome(
                     message_id=message_id, conversation_id=conv.id, intent=None, off_hours=off_hours
                 )
+            script = None
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
+                    script = self.reply_script(stored.id, newest=text)
                     plan = decide(
                         self._message(text, content_kind),
                         self.snapshot(stored, conv, at),
@@ -180,7 +182,7 @@ class SupportDesk:
                         policy=self.cores.policy,
                         now=now,
                     )
-                    applied = self._apply(plan, stored, conv, message_id, at)
+                    applied = self._apply(plan, stored, conv, message_id, at, script=script)
             except Exception as exc:
                 if storage.unavailable(exc):
                     raise  # the database, not the decision: the whole message is tried again later
@@ -204,7 +206,9 @@ class SupportDesk:
                 entities=entities,
                 album=album,
             )
-            suggestion_rows = self._offer(plan.suggestions, applied.ticket, stored, conv.id, message_id, at)
+            suggestion_rows = self._offer(
+                plan.suggestions, applied.ticket, stored, conv.id, message_id, at, script=script
+            )
         return Outcome(
             message_id=message_id,
             conversation_id=conv.id,
@@ -300,16 +304,26 @@ class SupportDesk:
         return Message(text, with_faq(body, intent, self.cores.faq), content_kind)
 
     def _apply(
-        self, plan: Plan, customer: Customer, conv: Conversation, message_id: int | None, at: datetime
+        self,
+        plan: Plan,
+        customer: Customer,
+        conv: Conversation,
+        message_id: int | None,
+        at: datetime,
+        *,
+        script: str | None = None,
     ) -> _Applied:
-        """Write a plan: the message's intent, the ticket, the guarded replies, the state changes."""
+        """Write a plan: the message's intent, the ticket, the guarded replies, the state changes.
+
+        ``script``: the customer's reply script when the caller knows it (else :meth:`reply_script` reads it).
+        """
         storage = self.storage
         if message_id is not None and plan.intent is not None:
             storage.update_message(message_id, intent=plan.intent)
         ticket_number = self._ticket(plan, customer, conv, at)
         values = {"ticket": ticket_number}
         replies, held = self._queue_replies(
-            plan.replies, values, customer, conv.id, at, self.reply_script(customer.id)
+            plan.replies, values, customer, conv.id, at, script or self.reply_script(customer.id)
         )
         changes = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in plan.conversation.items()}
         if changes:
@@ -354,13 +368,15 @@ class SupportDesk:
         conversation_id: int,
         message_id: int | None,
         at: datetime,
+        *,
+        script: str | None = None,
     ) -> list[int]:
         """Store each suggestion, post it in the topic with a one-tap button; return the rows."""
         staff = self.groups.of(customer)
         if staff is None:
             return []
         rows = []
-        script = self.reply_script(customer.id) if suggestions else "simplified"
+        script = (script or self.reply_script(customer.id)) if suggestions else "simplified"
         for suggestion in suggestions:
             send = suggestion.send
             values = {k: v for k, v in send.values.items() if k != "ticket"}
@@ -556,12 +572,19 @@ class SupportDesk:
         return True
 
     # helpers ---------------------------------------------------------------------------------
-    def reply_script(self, customer_id: int) -> str:
+    def reply_script(self, customer_id: int, *, newest: str | None = None) -> str:
         """Return the script this customer's replies are written in (``KEFU_REPLY_SCRIPT``; ``auto``:
-        traditional when the customer's newest message with text is, else simplified)."""
+        traditional when the customer's newest message with text is, else simplified).
+
+        ``newest``: the text of the customer message just stored, when there is one; a text that is not
+        blank (as SQLite's ``trim`` sees it) is that newest message's, so the database is not asked.
+        """
         setting = self.settings.reply_script
-        text = self.storage.last_customer_text(customer_id) if setting == "auto" else None
-        return reply_script_for(setting, text)
+        if setting != "auto":
+            return reply_script_for(setting, None)
+        if newest is None or not newest.strip(" "):
+            newest = self.storage.last_customer_text(customer_id)
+        return reply_script_for(setting, newest)
 
     def _guarded(
         self,

@@ -48,18 +48,24 @@ async def customer_message(
     text, kind = content_of(message)
     customer = customer_of(message)
 
-    await desk.storage.run(desk.reopen_topic, customer.user_id, message.date)
-    await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
-        desk.on_customer_message,
-        customer,
-        text,
-        kind,
-        at=message.date,
-        telegram_message_id=message.message_id,
-        entities=entities_of(message),
-        album=message.media_group_id,
-        now=clock() if clock is not None else None,
-    )
+    entities = entities_of(message)
+    now = clock() if clock is not None else None
+
+    def work() -> None:
+        """Reopen a closed topic (its own write), then store and answer the message: one storage hop."""
+        desk.reopen_topic(customer.user_id, message.date)
+        desk.on_customer_message(
+            customer,
+            text,
+            kind,
+            at=message.date,
+            telegram_message_id=message.message_id,
+            entities=entities,
+            album=message.media_group_id,
+            now=now,
+        )
+
+    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
 
 
 async def customer_edit(message: Message, desk: SupportDesk) -> None:
