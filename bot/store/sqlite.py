@@ -72,7 +72,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-R = TypeVar("R")  # a record type of bot.store.records
+R = TypeVar("R")
+#: Values SQLite takes as they are; anything else goes through sqlite-utils' conversion (JSON, ISO-8601 …).
+_PLAIN = frozenset({str, int, float, bytes, type(None)})  # a record type of bot.store.records
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -126,6 +128,11 @@ _UNAVAILABLE = (
     "database or disk is full",
     "unable to open database file",
 )
+
+
+def _converted(values: dict[str, Any]) -> list[Any]:
+    """Return the values of a row as sqlite-utils' ``insert``/``update`` would bind them (dicts as JSON …)."""
+    return [v if type(v) in _PLAIN else jsonify_if_needed(v) for v in values.values()]
 
 
 def is_disk_trouble(exc: BaseException) -> bool:
@@ -287,7 +294,7 @@ class Storage:
                 ", ".join("?" * len(columns)),
             )
         with self._write():
-            return self.db.conn.execute(sql, [jsonify_if_needed(v) for v in values.values()]).lastrowid
+            return self.db.conn.execute(sql, _converted(values)).lastrowid
 
     def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
         """Set ``values`` on the row of id ``row_id``, as sqlite-utils' ``update`` does.
@@ -305,7 +312,7 @@ class Storage:
                 quote_identifier(table), ", ".join(f"{quote_identifier(column)} = ?" for column in columns)
             )
         with self._write():
-            params = [jsonify_if_needed(v) for v in values.values()]
+            params = _converted(values)
             params.append(row_id)
             if self.db.conn.execute(sql, params).rowcount != 1:
                 raise NotFoundError
