@@ -556,6 +556,8 @@ class SupportDesk:
     def reopen_topic(self, customer_user_id: int, at: datetime) -> None:
         """Queue the reopening of the customer's forum topic when an admin closed it (the customer wrote
         again), in the customer's own staff group, ahead of the relay."""
+        if not relay.topic_closed(self.storage, customer_user_id):
+            return  # the usual case: nothing to reopen, and the customer need not be read
         stored = self.storage.customer(customer_user_id)
         staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
         relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)

@@ -49,6 +49,7 @@ __all__ = [
     "notice_call",
     "relay_calls",
     "reopen_closed_topic",
+    "topic_closed",
     "topic_name",
 ]
 
@@ -220,6 +221,11 @@ def _closed_key(customer_id: int) -> str:
 def mark_topic_closed(storage: Store, customer_id: int, closed: bool) -> None:
     """Remember that an admin closed (or reopened) the customer's topic (in ``bot_state``)."""
     storage.set_state(_closed_key(customer_id), "1" if closed else None)
+
+
+def topic_closed(storage: Store, customer_id: int) -> bool:
+    """Return whether an admin closed the customer's topic (:func:`mark_topic_closed`), not reopened since."""
+    return storage.state(_closed_key(customer_id)) is not None
 
 
 def reopen_closed_topic(storage: Store, staff_chat_id: int | None, customer_id: int, at: Any) -> int | None:
