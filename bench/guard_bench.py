@@ -171,7 +171,7 @@ def jsonl_throughput(guard: Guard) -> tuple[int, float]:
     )
     stdout = io.StringIO()
     started = time.perf_counter()
-    count = _stream(guard, stdin, stdout, None)
+    count, _errors = _stream(guard, stdin, stdout, None)
     return count, count / (time.perf_counter() - started)
 
 
