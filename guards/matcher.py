@@ -23,7 +23,6 @@ from __future__ import annotations
 import operator
 import re
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -268,15 +267,16 @@ class Guard:
     __slots__ = (
         "_allow",
         "_bigram_automaton",
-        "_bigram_patterns",
         "_by_id",
         "_concepts",
         "_entries",
         "_entry_bigrams",
         "_index",
         "_min_shared",
+        "_pattern_bigrams",
         "_patterns",
         "_review",
+        "_seeded_by",
         "_short",
         "_whole",
         "_whole_max",
@@ -322,9 +322,9 @@ class Guard:
         self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in indexed)
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         # Every indexed bigram of a message in one C pass: an Aho-Corasick automaton of the bigrams, each
-        # bigram's value its position in ``_bigram_patterns`` (the patterns that contain it).
-        self._bigram_patterns: tuple[tuple[int, ...], ...] = tuple(self._index.values())
+        # bigram's value its number (its position in ``_index``).
         self._bigram_automaton = automaton(self._index)
+        self._pattern_bigrams, self._seeded_by = _seeds(self._index, self._min_shared)
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -533,10 +533,11 @@ class Guard:
     def _candidates(self, folded: str) -> list[_Pattern]:
         """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
         shared = found_values(self._bigram_automaton, folded)
-        counts = Counter(chain.from_iterable(map(self._bigram_patterns.__getitem__, shared)))
+        seeded = set(chain.from_iterable(map(self._seeded_by.__getitem__, shared)))
         need = self._min_shared
+        bigrams = self._pattern_bigrams
         patterns = self._patterns
-        out = [patterns[number] for number, shared in counts.items() if shared >= need[number]]
+        out = [patterns[number] for number in sorted(seeded) if len(bigrams[number] & shared) >= need[number]]
         out.extend(self._short)
         return out
 
@@ -574,6 +575,30 @@ class Guard:
         if not spans:
             return found
         return [item for item in found if not any(_covers(span, item) for span in spans)]
+
+
+def _seeds(
+    index: dict[str, tuple[int, ...]], min_shared: tuple[int, ...]
+) -> tuple[tuple[frozenset[int], ...], tuple[tuple[int, ...], ...]]:
+    """Return (each pattern's bigram numbers, for each bigram number the patterns it is a seed of).
+
+    A pattern is worth scoring when a message shares ``min_shared`` of its bigrams. Whatever
+    ``min_shared - 1`` of them are missing, one of the others is there (pigeonhole): those others are the
+    pattern's seeds, and only a pattern with a seed in the message has its shared bigrams counted. The
+    seeds are the bigrams that the fewest patterns hold (the least common, so that few patterns are
+    counted for nothing).
+    """
+    holders = {number: len(patterns) for number, patterns in enumerate(index.values())}
+    bigrams_of: list[set[int]] = [set() for _ in min_shared]
+    for number, patterns in enumerate(index.values()):
+        for pattern in patterns:
+            bigrams_of[pattern].add(number)
+    seeded_by: list[list[int]] = [[] for _ in index]
+    for pattern, numbers in enumerate(bigrams_of):
+        seeds = sorted(numbers, key=lambda number: (holders[number], number))
+        for number in seeds[: len(numbers) - min_shared[pattern] + 1]:
+            seeded_by[number].append(pattern)
+    return tuple(map(frozenset, bigrams_of)), tuple(map(tuple, seeded_by))
 
 
 def _softened_by(folded: str, item: _Found, words: tuple[str, ...]) -> bool:

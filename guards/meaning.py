@@ -49,6 +49,8 @@ LEVELS = ("block", "review")
 SHAPES = ("bare", "end", "any")
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _LATIN_RUN = re.compile(r"[a-z]+")
+_LATIN_LETTER = re.compile("[a-z]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def expand(word: str) -> list[str]:
@@ -169,11 +171,14 @@ class Phonetic:
             rep = representative.setdefault(syllable, ch)
             if rep != ch:
                 table[ord(ch)] = rep
-        # Characters that keep their own key map to themselves: ``str.translate`` is faster when it finds
-        # every character of the text in its table (same result).
-        for code in range(0x4E00, 0xA000):
-            table.setdefault(code, chr(code))
         self.table = table
+        # The same table as a list over the Basic Multilingual Plane (the index is the code point; a
+        # character that keeps its own key maps to itself): ``str.translate`` reads a list faster.
+        bmp_table: list[int | str] = list(range(0x10000))
+        for code, rep in table.items():
+            if code < 0x10000:
+                bmp_table[code] = rep
+        self.bmp_table = bmp_table
         # Latin syllables prefer a concept character, exact ones included (zhi → 知, ming → 明).
         latin: dict[str, str] = {}
         for ch in preferred:
@@ -184,6 +189,12 @@ class Phonetic:
             latin.setdefault(syllable, rep)
         self.latin = latin
         self.longest_syllable = max(map(len, latin))
+
+    def key(self, text: str) -> str:
+        """Return the phonetic key of ``text``: ``text.translate(self.table)``."""
+        if _ASTRAL.search(text) is None:
+            return text.translate(self.bmp_table)
+        return text.translate(self.table)
 
     def initials(self, word: str) -> str:
         """Return the pinyin initials of ``word`` (不知道 → bzd), or "" when a character has no reading."""
@@ -265,10 +276,13 @@ class Spelling:
         anchors = {min(word, key=lambda ch: (counts.get(ch, 0), ch)) for word in replace}
         self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
         self.any_anchor = char_class(self.anchors)  # one regex class: faster than a set for CJK text
+        self.wordings = automaton(replace)  # ``pattern`` finds something iff a Latin letter or one of these
 
     def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
         """Return ``folded`` with every known wording rewritten, and the source index of each character."""
-        if self.any_anchor.search(folded) is None or self.pattern.search(folded) is None:
+        if self.any_anchor.search(folded) is None:
+            return folded, None
+        if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
             return folded, None
         out: list[str] = []
         source: list[int] = []
@@ -460,7 +474,7 @@ class Concepts:
     def keyed(self, folded: str) -> Keyed:
         """Return the key text of a folded text (boundaries kept) with its map back."""
         text, source = self.spelling.rewrite(folded)
-        return Keyed(text.translate(self.phonetic.table), source, text)
+        return Keyed(self.phonetic.key(text), source, text)
 
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.

@@ -48,9 +48,11 @@ _VARIANT_CHARS: dict[str, str] = {
     "唆": "嗦",
 }
 _VARIANT_TABLE = str.maketrans(_VARIANT_CHARS)
-_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "]|甚么")
 # Two-character words where only the context tells the variant apart (same length both sides).
 _VARIANT_PAIRS: tuple[tuple[str, str], ...] = (("甚么", "什么"),)
+# Any character of the table or first character of a pair: one class, fast to search (a text with 甚
+# alone goes through the table and the pairs for nothing, which changes nothing).
+_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "".join(old[0] for old, _ in _VARIANT_PAIRS) + "]")
 
 _DIGITS = frozenset("0123456789")
 _KEEP_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"})
