@@ -267,6 +267,7 @@ class Guard:
     __slots__ = (
         "_allow",
         "_bigram_automaton",
+        "_bigram_bits",
         "_by_id",
         "_concepts",
         "_entries",
@@ -325,6 +326,7 @@ class Guard:
         # bigram's value its number (its position in ``_index``).
         self._bigram_automaton = automaton(self._index)
         self._pattern_bigrams, self._seeded_by = _seeds(self._index, self._min_shared)
+        self._bigram_bits: tuple[int, ...] = tuple(1 << number for number in range(len(self._index)))
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -533,11 +535,18 @@ class Guard:
     def _candidates(self, folded: str) -> list[_Pattern]:
         """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
         shared = found_values(self._bigram_automaton, folded)
-        seeded = set(chain.from_iterable(map(self._seeded_by.__getitem__, shared)))
-        need = self._min_shared
-        bigrams = self._pattern_bigrams
-        patterns = self._patterns
-        out = [patterns[number] for number in sorted(seeded) if len(bigrams[number] & shared) >= need[number]]
+        out = []
+        if shared:
+            seeded = set(chain.from_iterable(map(self._seeded_by.__getitem__, shared)))
+            in_message = sum(map(self._bigram_bits.__getitem__, shared))  # the shared bigrams as bits
+            need = self._min_shared
+            bigrams = self._pattern_bigrams
+            patterns = self._patterns
+            out = [
+                patterns[number]
+                for number in sorted(seeded)
+                if (bigrams[number] & in_message).bit_count() >= need[number]
+            ]
         out.extend(self._short)
         return out
 
@@ -579,8 +588,9 @@ class Guard:
 
 def _seeds(
     index: dict[str, tuple[int, ...]], min_shared: tuple[int, ...]
-) -> tuple[tuple[frozenset[int], ...], tuple[tuple[int, ...], ...]]:
-    """Return (each pattern's bigram numbers, for each bigram number the patterns it is a seed of).
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """Return (each pattern's bigrams as bits: bit n for bigram number n, for each bigram number the
+    patterns it is a seed of).
 
     A pattern is worth scoring when a message shares ``min_shared`` of its bigrams. Whatever
     ``min_shared - 1`` of them are missing, one of the others is there (pigeonhole): those others are the
@@ -598,7 +608,8 @@ def _seeds(
         seeds = sorted(numbers, key=lambda number: (holders[number], number))
         for number in seeds[: len(numbers) - min_shared[pattern] + 1]:
             seeded_by[number].append(pattern)
-    return tuple(map(frozenset, bigrams_of)), tuple(map(tuple, seeded_by))
+    bits = tuple(sum(1 << number for number in numbers) for numbers in bigrams_of)
+    return bits, tuple(map(tuple, seeded_by))
 
 
 def _softened_by(folded: str, item: _Found, words: tuple[str, ...]) -> bool:

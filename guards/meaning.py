@@ -608,6 +608,9 @@ def with_boundaries(text: str) -> str:
 
 _REPEAT_RUN = re.compile(r"([^0-9])\1+")
 _REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
+# The same test for a text whose boundaries stand alone (as fold_clauses leaves them): it starts with the
+# boundary, which ``re`` finds by a fast scan, and looks behind it only there.
+_REPEAT_ACROSS_ONE = re.compile(f"{BOUNDARY}(?<=([^0-9]){BOUNDARY})\\1")
 
 
 def compact_of(bfolded: str) -> str:
@@ -617,6 +620,7 @@ def compact_of(bfolded: str) -> str:
     '你问我问谁'
     """
     compact = bfolded.replace(BOUNDARY, "")
-    if _REPEAT_ACROSS.search(bfolded) is not None:
+    across = _REPEAT_ACROSS if BOUNDARY * 2 in bfolded else _REPEAT_ACROSS_ONE
+    if across.search(bfolded) is not None:
         compact = _REPEAT_RUN.sub(r"\1", compact)
     return compact
