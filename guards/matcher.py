@@ -2,9 +2,11 @@
 
 How a message is checked (both message and catalogue go through :func:`guards.normalize.fold`):
 
-1. candidates: a character-bigram index maps each bigram to the patterns that contain it; only
-   patterns that share enough bigrams with the message to be within their edit allowance are scored,
-   so the cost follows the message, not the size of the catalogue;
+1. candidates: only patterns that share enough character bigrams with the message to be within their
+   edit allowance are scored, so the cost follows the message, not the size of the catalogue. One
+   Aho-Corasick pass (:mod:`guards.prefilter`) finds the catalogue bigrams of the message; a pattern's
+   shared bigrams are counted only when one of its seed bigrams is there (pigeonhole: a pattern that
+   needs k of its n bigrams has one of any n - k + 1 of them);
 2. exact: the pattern occurs in the message (score 100);
 3. fuzzy: ``rapidfuzz.fuzz.partial_ratio_alignment`` finds where the pattern best aligns, then
    windows around that place are scored with the Levenshtein distance (so that inserted or dropped

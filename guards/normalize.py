@@ -14,7 +14,10 @@ The pipeline, applied identically to messages and to catalogue phrases:
    digits (amounts and order numbers keep their value).
 
 ``fold(text)`` is the fast path that returns only the string; ``normalize(text)`` also returns
-``offsets`` so that a match in the normalised text can be marked in the original one.
+``offsets`` so that a match in the normalised text can be marked in the original one. ``fold`` and
+:func:`fold_clauses` map a text of common characters (CJK, ASCII, punctuation) by one regex
+substitution instead of ``str.translate`` and test for traditional characters with one character
+class: same result, several times faster on CJK text.
 """
 
 from __future__ import annotations
