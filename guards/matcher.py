@@ -554,22 +554,23 @@ class Guard:
 
     def _find(self, folded: str) -> list[_Found]:
         """Return the best hit of every entry found in ``folded`` (normalised coordinates)."""
-        best: dict[int, _Found] = {}
-
-        def keep(item: _Found) -> None:
-            old = best.get(item.pattern.entry)
-            if old is None or (item.distance, item.start) < (old.distance, old.start):
-                best[item.pattern.entry] = item
-
+        found: list[_Found] = []
         if len(folded) <= self._whole_max:
             for pattern in self._whole:
                 item = _match_whole(pattern, folded)
                 if item is not None:
-                    keep(item)
+                    found.append(item)
         for pattern in self._candidates(folded):
             item = _match(pattern, folded)
             if item is not None:
-                keep(item)
+                found.append(item)
+        if not found:
+            return []
+        best: dict[int, _Found] = {}
+        for item in found:  # the first of the closest, earliest hits of each entry
+            old = best.get(item.pattern.entry)
+            if old is None or (item.distance, item.start) < (old.distance, old.start):
+                best[item.pattern.entry] = item
         return sorted(best.values(), key=lambda item: (item.start, item.pattern.entry))
 
     def _apply_allow_list(self, folded: str, found: list[_Found]) -> list[_Found]:
