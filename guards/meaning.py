@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guards.catalogue import CATEGORIES, CatalogueError
-from guards.normalize import BOUNDARY, char_class
+from guards.normalize import _REPEAT_TAIL, BOUNDARY, char_class
 from guards.prefilter import automaton, occurs
 
 __all__ = [
@@ -622,5 +622,5 @@ def compact_of(bfolded: str) -> str:
     compact = bfolded.replace(BOUNDARY, "")
     across = _REPEAT_ACROSS if BOUNDARY * 2 in bfolded else _REPEAT_ACROSS_ONE
     if across.search(bfolded) is not None:
-        compact = _REPEAT_RUN.sub(r"\1", compact)
+        compact = _REPEAT_TAIL.sub("", compact)  # = _REPEAT_RUN.sub(r"\1", compact), faster
     return compact

@@ -315,9 +315,11 @@ _REPEAT_TAIL = re.compile(r"(?<=([^0-9]))\1+")
 
 def _collapse(folded: str) -> str:
     """Return ``folded`` with each run of one repeated character (digits excepted) as one character."""
-    if _ANY_REPEAT.search(folded) is None:
+    first = _ANY_REPEAT.search(folded)
+    if first is None:
         return folded
-    return _REPEAT_TAIL.sub("", folded)
+    at = first.start()  # nothing repeats before the first repeat: only the rest is rewritten
+    return folded[:at] + _REPEAT_TAIL.sub("", folded[at:])
 
 
 def fold_clauses(text: str) -> str:
