@@ -10,7 +10,7 @@ follow-ups, thanks, the odd rude one…), records when each update became availa
 and when each Bot API call arrived.
 
 Three bots, one after the other, each against its own fresh state:
-- kefu: exactly what ``kefu run`` runs (:func:`bot.runner.run_bot`: raw ``getUpdates`` → inbox table →
+- kefu: exactly what ``kefu run`` runs (:func:`bot.ops.runner.run_bot`: raw ``getUpdates`` → inbox table →
   dispatcher → desk (SQLite storage, guard on every reply) → outbox → sender → sendMessage /
   copyMessage / createForumTopic), with a fresh SQLite file, the staff chat set (relays to one forum
   topic per customer) and the send limits raised (``KEFU_SEND_LIMITS=1e9,1e9,1e9``; the fake does not
@@ -46,7 +46,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import inspect
 import json
 import multiprocessing as mp
 import os
@@ -361,7 +360,7 @@ def _phase(records: dict[str, Any], latencies: list[float], cpu_s: float, unansw
 
 # --- the two bots -----------------------------------------------------------------------------
 class Kefu:
-    """The real bot (``bot.runner.run_bot``) over a fresh database, send limits raised."""
+    """The real bot (``bot.ops.runner.run_bot``) over a fresh database, send limits raised."""
 
     def __init__(self, url: str, workdir: Path) -> None:
         self.url = url
@@ -370,11 +369,13 @@ class Kefu:
         self.task: asyncio.Task[None] | None = None
         self.reader: sqlite3.Connection | None = None
         self.bot: Bot | None = None
+        self.gate: Any = None  # the outbound guard on the bot's session, once it is built
 
     async def start(self) -> None:
         """Start ``run_bot`` with the bench's settings; return once the database exists."""
-        import bot.runner as runner
-        from bot.settings import Settings, load_settings
+        import bot.ops.runner as runner
+        from bot.ops.settings import load_settings
+        from bot.ops.stack import Stack
 
         os.environ.update(
             KEFU_BOT_TOKEN=FakeTelegram().token,
@@ -385,20 +386,16 @@ class Kefu:
             KEFU_WORKING_DAYS="mon-sun",
             KEFU_CLOSED_ON_HOLIDAYS="false",
         )
-        if "send_limits" in Settings.model_fields:  # per bot/s, per private chat/s, per group/min
-            os.environ["KEFU_SEND_LIMITS"] = f"{RAISED},{RAISED},{RAISED}"
+        os.environ["KEFU_SEND_LIMITS"] = f"{RAISED},{RAISED},{RAISED}"  # per bot/s, private chat/s, group/min
         if SEND_CONCURRENCY is not None:
             os.environ["KEFU_SEND_CONCURRENCY"] = str(SEND_CONCURRENCY)
         settings = load_settings()
-        runner.Sender = _raised_sender(runner.Sender)
-        build_bot = runner.build_bot
 
-        def capture(settings: Any) -> Bot:
-            self.bot = build_bot(settings)
-            return self.bot
+        def capture(stack: Stack) -> None:
+            self.bot = stack.bot
+            self.gate = stack.gate
 
-        runner.build_bot = capture
-        self.task = asyncio.create_task(runner.run_bot(settings, stop=self.stop))
+        self.task = asyncio.create_task(runner.run_bot(settings, stop=self.stop, on_stack=capture))
         # Started: the database exists and the session has its middlewares (after the start-up checks).
         while not self.db_path.exists() or self.bot is None or not self.outbound_gate():
             await asyncio.sleep(POLL_S)
@@ -406,8 +403,7 @@ class Kefu:
 
     def outbound_gate(self) -> bool:
         """Return whether the outbound guard (a session middleware) is on the bot's session."""
-        middlewares = getattr(self.bot.session.middleware, "_middlewares", [])
-        return any(type(m).__name__ == "OutboundGuard" for m in middlewares)
+        return self.gate is not None
 
     def _one(self, sql: str) -> Any:
         assert self.reader is not None
@@ -507,28 +503,6 @@ class KefuProcess(Kefu):
         await self.process.wait()
         if self.reader is not None:
             self.reader.close()
-
-
-def _raised_sender(sender_cls: type) -> type:
-    """Return a Sender subclass whose send limits are raised (whatever limit parameters it takes)."""
-    from bot.ratelimit import Limits
-
-    params = inspect.signature(sender_cls.__init__).parameters
-    raised: dict[str, Any] = {}
-    if "limits" in params:
-        raised["limits"] = Limits(global_per_s=RAISED, private_per_s=RAISED, group_per_min=RAISED)
-    if "group_per_min" in params:
-        raised["group_per_min"] = RAISED
-    if getattr(sender_cls, "_bench_raised", False):
-        return sender_cls
-
-    class RaisedSender(sender_cls):  # type: ignore[misc, valid-type]
-        _bench_raised = True
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **{**kwargs, **raised})
-
-    return RaisedSender
 
 
 class Echo:
@@ -787,7 +761,7 @@ async def main_async(args: argparse.Namespace, server: Any) -> None:
             await bot.start()
             if isinstance(bot, Kefu):
                 print(
-                    f"kefu: bot.runner.run_bot, db {bot.db_path}, outbound guard on the session:"
+                    f"kefu: bot.ops.runner.run_bot, db {bot.db_path}, outbound guard on the session:"
                     f" {bot.outbound_gate()}"
                 )
             phases: dict[str, Phase] = {}

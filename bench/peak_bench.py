@@ -8,7 +8,7 @@ The fake Bot API (tests/fakeapi.py with tests/fakelimits.py) runs in a separate 
 Telegram as it is: every call answers after ``--rtt-ms`` (150 ms: a bot in Asia) and the three send
 limits are enforced with 429 ``retry_after`` (30 messages/s per bot, 1/s per private chat, 20/min
 per group; creating, renaming or pinning in a group counts, tdlib/td#2592). kefu is exactly what
-``kefu run`` runs (:func:`bot.runner.run_bot`) with Telegram's default limits, in this process.
+``kefu run`` runs (:func:`bot.ops.runner.run_bot`) with Telegram's default limits, in this process.
 
 Scenario: ``--customers`` customers each send ``--messages`` messages at random moments within
 ``--window-s`` seconds (realistic texts: tests/data/intent_cases.jsonl, one customer's texts distinct);
@@ -443,8 +443,8 @@ def measure(records: dict[str, Any], db: Path, rtt: float, groups: int) -> dict[
 
 # --- the run --------------------------------------------------------------------------------------
 async def run(args: argparse.Namespace, server: Server) -> None:
-    import bot.runner as runner
-    from bot.settings import load_settings
+    import bot.ops.runner as runner
+    from bot.ops.settings import load_settings
 
     groups = [FIRST_GROUP - n for n in range(args.groups)]
     plan = plan_customers(args.customers, args.messages, args.window_s, args.seed)
@@ -466,14 +466,8 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     settings = load_settings()
     stop = asyncio.Event()
     senders: list[Any] = []
-    sender_cls = runner.Sender
-
-    def capture(*a: Any, **kw: Any) -> Any:
-        senders.append(sender_cls(*a, **kw))
-        return senders[-1]
-
-    runner.Sender = capture
-    task = asyncio.create_task(runner.run_bot(settings, stop=stop))
+    watch = lambda stack: senders.append(stack.sender)  # noqa: E731 (the sender, for the report)
+    task = asyncio.create_task(runner.run_bot(settings, stop=stop, on_stack=watch))
     while not db.exists():
         await asyncio.sleep(POLL_S)
     await asyncio.sleep(1.0)  # start-up done (migrations, first getUpdates)
@@ -504,7 +498,7 @@ async def run(args: argparse.Namespace, server: Server) -> None:
     updates = reader.execute("SELECT count(*) FROM updates").fetchone()[0]
     reader.close()
     records = await server.ask("records")
-    if senders and (senders[0]._busy or args.debug):
+    if senders and (senders[0].lanes or args.debug):
         _dump(senders[0])
     stop.set()
     await task
@@ -513,14 +507,9 @@ async def run(args: argparse.Namespace, server: Server) -> None:
 
 def _dump(sender: Any) -> None:
     """Print the sender's state and where its lanes wait (what is still queued at the end)."""
-    now = sender._now()
-    print(
-        "sender: busy",
-        list(sender._busy),
-        "ready in",
-        {c: round(t - now, 1) for c, t in sender._ready_at.items()},
-    )
-    print("locked chats", [c for c, lock in sender._chat_locks.items() if lock.locked()])
+    lanes = sender.lane_state()
+    print("sender: busy", list(lanes.busy), "ready in", {c: round(s, 1) for c, s in lanes.held_s.items()})
+    print("locked chats", list(lanes.locked))
     for task in asyncio.all_tasks():
         stack = task.get_stack(limit=8)
         where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(stack))

@@ -133,6 +133,7 @@ class ConceptFile(_Strict):
     exact_chars: str = ""
     initials_concepts: tuple[str, ...] = ()
     phonetic_min_length: int = Field(default=3, ge=1)
+    marker_chars: str = ""
     lists: dict[str, tuple[str, ...]]
     concept: tuple[ConceptSpec, ...] = Field(min_length=1)
     rule: tuple[RuleSpec, ...] = Field(min_length=1)
@@ -179,8 +180,15 @@ class Phonetic:
             if code < 0x10000:
                 bmp_table[code] = rep
         self.bmp_table = bmp_table
-        # Latin syllables prefer a concept character, exact ones included (zhi → 知, ming → 明).
+        # Latin syllables prefer an exact concept character (fan → 烦, ji → 急, zhi → 知), else a concept
+        # character (ming → 明). A syllable that is both an exact character and other characters (ji: 急 and
+        # 自己's 己) is read a second time as its other key (:attr:`latin_other`): pinyin has no tones to
+        # tell them apart.
         latin: dict[str, str] = {}
+        for ch in preferred:
+            syllable = syllable_of.get(ch)
+            if syllable and ch in exact_chars:
+                latin.setdefault(syllable, ch)
         for ch in preferred:
             syllable = syllable_of.get(ch)
             if syllable:
@@ -188,6 +196,11 @@ class Phonetic:
         for syllable, rep in representative.items():
             latin.setdefault(syllable, rep)
         self.latin = latin
+        self.latin_other = {
+            ch: representative[syllable]
+            for syllable, ch in latin.items()
+            if ch in exact_chars and syllable in representative
+        }
         self.longest_syllable = max(map(len, latin))
 
     def key(self, text: str) -> str:
@@ -232,6 +245,9 @@ class Keyed:
     text: str
     source: tuple[int, ...] | None  # None: same length as the folded text, index i ↔ i
     spelled: str = ""  # the text before the phonetic key (same length as ``text``)
+    # ``text`` with its pinyin syllables read the other way (ji as 己 instead of 急), "" when none is
+    # ambiguous; searched as well (see :meth:`Concepts.keyed`).
+    other_reading: str = ""
 
     def folded_span(self, start: int, end: int) -> tuple[int, int]:
         """Return the folded ``[start, end)`` that produced key characters ``[start, end)``."""
@@ -253,6 +269,7 @@ class Spelling:
         initials: dict[str, str],
         phonetic: Phonetic,
         common: str = "",
+        markers: str = "",
     ) -> None:
         from guards.normalize import fold
 
@@ -273,7 +290,14 @@ class Spelling:
         counts: dict[str, int] = {}
         for ch in common:
             counts[ch] = counts.get(ch, 0) + 1
-        anchors = {min(word, key=lambda ch: (counts.get(ch, 0), ch)) for word in replace}
+
+        # A wording holding a marker character (one only dialect or slang writes: 唔, 冇, 咗) is anchored
+        # on it.
+        def anchor(word: str) -> str:
+            marked = [ch for ch in word if ch in markers]
+            return marked[0] if marked else min(word, key=lambda ch: (counts.get(ch, 0), ch))
+
+        anchors = {anchor(word) for word in replace}
         self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
         self.any_anchor = char_class(self.anchors)  # one regex class: faster than a set for CJK text
         self.wordings = automaton(replace)  # ``pattern`` finds something iff a Latin letter or one of these
@@ -336,8 +360,10 @@ class _Rule:
     level: str
     reach: int
     unless: re.Pattern[str] | None
-    not_before: tuple[str, ...]
-    not_after: tuple[str, ...]
+    not_before: frozenset[str]
+    not_after: frozenset[str]
+    before_lengths: tuple[int, ...] = ()  # the lengths of the not_before words, to slice once per length
+    after_lengths: tuple[int, ...] = ()
 
 
 def _alternation(words: list[str], gap: str = "") -> str:
@@ -402,7 +428,8 @@ class Concepts:
         common = "".join(
             [w for c in data.concept for w in c.words] + [w for words in data.lists.values() for w in words]
         )
-        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common))
+        markers = fold(data.marker_chars)
+        self.spelling = Spelling(data.spelling, initials, self.phonetic, fold(common), markers)
         self.concepts = {concept.id: concept for concept in data.concept}
         rules_of: dict[str, list[_Rule]] = {}
         for spec in data.rule:
@@ -410,6 +437,8 @@ class Concepts:
                 if list_name not in data.lists:
                     raise CatalogueError(f"{name}: rule {spec.id!r}: field 'unless': no list {list_name!r}")
             unless_words = [self.key_of(w) for n in spec.unless for w in data.lists[n]]
+            before = [self.key_of(word) for word in spec.not_before]
+            after = [self.key_of(word) for word in spec.not_after]
             for list_name in spec.unless:
                 for word in data.lists[list_name]:
                     if len(self.key_of(word)) < 2:  # one character (试试 folds to 试) would be everywhere
@@ -421,8 +450,10 @@ class Concepts:
                 spec.level,
                 spec.reach,
                 re.compile(_alternation(sorted(set(unless_words)))) if unless_words else None,
-                tuple(self.key_of(word) for word in spec.not_before),
-                tuple(self.key_of(word) for word in spec.not_after),
+                frozenset(before),
+                frozenset(after),
+                tuple(sorted({len(word) for word in before})),
+                tuple(sorted({len(word) for word in after})),
             )
             for concept_id in spec.concepts:
                 if concept_id not in self.concepts:
@@ -440,6 +471,9 @@ class Concepts:
             for word in concept.words:
                 for spelled in expand(word):
                     literal = self.spelled_of(spelled)
+                    if len(literal) < 2 < len(spelled):  # 行行行 folds to 行, which is in every 银行 and 就行
+                        message = f"{spelled!r} is one character once folded (repeats collapse)"
+                        raise CatalogueError(f"{name}: concept {concept.id!r}: field 'words': {message}")
                     if len(literal) >= data.phonetic_min_length:
                         target, key = concepts_of, self.key_of(spelled)
                         forms = {key, self.key_of(spelled, collapse=False)}
@@ -472,9 +506,25 @@ class Concepts:
         return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
 
     def keyed(self, folded: str) -> Keyed:
-        """Return the key text of a folded text (boundaries kept) with its map back."""
+        """Return the key text of a folded text (boundaries kept) with its map back.
+
+        Pinyin written in Latin letters whose syllable is an exact character (ji: 急) and other characters
+        (ji: 己) gets a second reading, ``other_reading``, with the other key: ``你自ji去看`` and ``你ji什么``
+        are both found.
+        """
         text, source = self.spelling.rewrite(folded)
-        return Keyed(self.phonetic.key(text), source, text)
+        key = self.phonetic.key(text)
+        other = ""
+        if source is not None:
+            other_of = self.phonetic.latin_other
+            chars = list(key)
+            for index, ch in enumerate(chars):
+                if ch in other_of and folded[source[index]].isascii():
+                    chars[index] = other_of[ch]
+            swapped = "".join(chars)
+            if swapped != key:
+                other = swapped
+        return Keyed(key, source, text, other)
 
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
@@ -482,10 +532,20 @@ class Concepts:
         Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
         after each character of a word.
         """
-        key = keyed.text
+        hits = self._search(keyed.text, keyed.spelled or keyed.text)
+        if keyed.other_reading:
+            seen = {(hit.concept, hit.start) for hit in hits}
+            for hit in self._search(keyed.other_reading, keyed.other_reading):
+                if (hit.concept, hit.start) not in seen:
+                    hits.append(hit)
+            hits.sort(key=lambda hit: hit.start)
+        return hits
+
+    def _search(self, key: str, spelled: str) -> list[ConceptHit]:
+        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
-        unless_cache: dict[int, bool] = {}
-        passes = [(keyed.spelled or key, self.literal_words, self.literal_of)]
+        unless_cache: dict[tuple[int, int], bool] = {}
+        passes = [(spelled, self.literal_words, self.literal_of)]
         if occurs(self.words_anywhere, key.replace(BOUNDARY, "")):
             passes.insert(0, (key, self.words, self.concepts_of))
         for text, words, table in passes:
@@ -516,7 +576,7 @@ class Concepts:
         return False
 
     def _judge(
-        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[int, bool]
+        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[tuple[int, int], bool]
     ) -> ConceptHit | None:
         """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None."""
         clause_start = key.rfind(BOUNDARY, 0, start) + 1
@@ -528,15 +588,27 @@ class Concepts:
                 continue
             if rule.shape == "bare" and self.lead.fullmatch(key, clause_start, start) is None:
                 continue
-            if rule.not_before and any(key.startswith(word, end) for word in rule.not_before):
+            not_before = rule.not_before
+            if not_before and any(key[end : end + size] in not_before for size in rule.before_lengths):
                 continue
-            if rule.not_after and any(key.endswith(word, clause_start, start) for word in rule.not_after):
+            if rule.not_after and any(
+                start - size >= clause_start and key[start - size : start] in rule.not_after
+                for size in rule.after_lengths
+            ):
                 continue
             if rule.unless is not None:
-                found = unless_cache.get(id(rule))
+                # A bare clause holds only lead and tail words besides the concept: its own 目前/暂时 are
+                # subjects and softeners there, not a reason given, so a bare rule looks outside it.
+                outside = rule.shape == "bare"
+                cache_key = (id(rule), clause_start if outside else -1)
+                found = unless_cache.get(cache_key)
                 if found is None:
-                    found = rule.unless.search(key) is not None
-                    unless_cache[id(rule)] = found
+                    if outside:
+                        look = rule.unless.search
+                        found = look(key, 0, clause_start) is not None or look(key, clause_end) is not None
+                    else:
+                        found = rule.unless.search(key) is not None
+                    unless_cache[cache_key] = found
                 if found:
                     continue
             concept = self.concepts[concept_id]

@@ -2,11 +2,12 @@
 
 Sets, each reported when its file exists:
 
-- hand-written JSONL sets (``{"text", "label": "blocked"|"allowed", "kind"}``): the meaning tuning set
-  ``tests/data/guard_meaning_tuning.jsonl`` and the unseen sets ``guard_nearmiss_unseen.jsonl`` and
-  ``guard_reworded_unseen.jsonl`` (written by others; never tuned on). A rude case is caught when the
-  guard holds it (block or review); a helpful one is wrong when it is blocked (its review rate is
-  shown too);
+- hand-written JSONL sets (``{"text", "label": "blocked"|"allowed", "kind"}``): the meaning tuning sets
+  ``tests/data/guard_meaning_tuning.jsonl`` and ``guard_meaning_tuning2.jsonl`` (bare replies with
+  subjects and particles, slang, pinyin, Cantonese and Taiwanese wording, and near misses) and the
+  unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
+  never tuned on). A rude case is caught when the guard holds it (block or review); a helpful one is
+  wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
   ``blocked`` that refer to the corpus by file, line and turn): blocks a QA lead would overturn (a
   block on an ``allowed`` reply) per 10,000, rude replies caught, review rate on civil replies, and
@@ -34,7 +35,7 @@ __all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-TUNING = DATA / "guard_meaning_tuning.jsonl"
+TUNING = (DATA / "guard_meaning_tuning.jsonl", DATA / "guard_meaning_tuning2.jsonl")
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
 UNSEEN = (DATA / "guard_nearmiss_unseen.jsonl", DATA / "guard_reworded_unseen.jsonl")
@@ -52,6 +53,8 @@ CAUGHT_TARGETS = {
     "pinyin": 0.90,
     "homophone": 0.90,
     "dialect": 0.90,
+    "cantonese": 0.90,
+    "taiwanese": 0.90,
     "real_style": 0.90,
 }
 # ... and the share of helpful cases that may be blocked.
@@ -199,8 +202,9 @@ def report_real_files(guard: Guard, echo: Echo) -> None:
 def report_all_sets(guard: Guard, echo: Echo) -> bool:
     """Report every set that exists; return False when a target on a set the team tunes on is missed."""
     ok = True
-    if TUNING.exists():
-        ok = report_hand_written(guard, TUNING, echo, counts=True) and ok
+    for path in TUNING:
+        if path.exists():
+            ok = report_hand_written(guard, path, echo, counts=True) and ok
     if HOLDOUT.exists():
         report_hand_written(guard, HOLDOUT, echo, counts=False)
     for path in UNSEEN:

@@ -2,7 +2,7 @@
 
     python -m guards.train_review            # needs the real corpus beside the checkout (KEFU_REAL_DIR)
 
-Rude examples: the hand-written meaning tuning set's rude sentences, the paraphrases in
+Rude examples: the hand-written meaning tuning sets' rude sentences, the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
 ``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases and
 the real replies labelled ``allowed`` in the same tuning file. Nothing from the report-only sets
@@ -32,10 +32,11 @@ SEED = 0
 # that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
 CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
 # Chosen on the tuning data: every answer of jddc/train.dec the rules let through. The rules already
-# send about 0.6% of them to review; at 0.8 on texts of 4 folded characters or more the model adds about
-# 0.2% (a margin above the classes' natural 0.5 boundary, which adds 0.3%). Shorter texts are the
-# bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt replies).
-THRESHOLD = 0.8
+# send about 0.6% of them to review; at 0.9 on texts of 4 folded characters or more the model adds about
+# 0.3% (0.8 added 0.2% before the second tuning set; with it, 0.8 adds 0.4% and holds 快递怎么说的呢亲).
+# Shorter texts are the bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt
+# replies).
+THRESHOLD = 0.9
 MIN_CHARS = 4
 
 
@@ -45,7 +46,7 @@ def training_texts() -> tuple[list[str], list[str]]:
 
     rude: list[str] = []
     civil: list[str] = []
-    for name in ("guard_meaning_tuning.jsonl", "guard_cases.jsonl"):
+    for name in ("guard_meaning_tuning.jsonl", "guard_meaning_tuning2.jsonl", "guard_cases.jsonl"):
         with (DATA / name).open(encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():

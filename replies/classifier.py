@@ -42,10 +42,13 @@ class Classifier:
         if not prepare(text):
             return Intent("unclear", 0.0, None)
         rules, scores = self.router.read(text, platforms=platforms)
-        if rules.key in self.rule_intents:
-            return Intent(rules.key, round(self._rule_confidence.get(rules.key, _RULE_PRIOR), 3))
         cues = rule_cues(scores) if self.model.uses_rule_cues else ()
         prediction = self.model.predict(self.mask_platforms(text, platforms), cues)
+        if rules.key in self.rule_intents:
+            # The rules decide, with the confidence they earned; the model's reading travels along, so
+            # that an insult which carries a complaint still gets its ticket (the policy's silent ticket).
+            confidence = round(self._rule_confidence.get(rules.key, _RULE_PRIOR), 3)
+            return Intent(rules.key, confidence, None, prediction.probabilities)
         key = prediction.key
         negated = self.router.negated(text, platforms=platforms)
         if key in negated:

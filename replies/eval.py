@@ -17,7 +17,9 @@ message opened a conversation in business hours with no agent engaged:
 Without arguments it measures three kinds of sets, each named in the output:
 
 - **tuning** (the model was trained on them, so the figures are optimistic): ``intent_cases``,
-  ``intent_holdout``, the synthetic ``intent_train`` and the labelled real turns ``real/customer_train``;
+  ``intent_holdout``, the synthetic ``intent_train`` and ``intent_train_real_style`` (written in the way
+  real customers write complaints and insults, with civil look-alikes) and the labelled real turns
+  ``real/customer_train`` (``python -m replies.tune`` gives their honest out-of-fold figures);
 - **unseen written** (never trained or tuned on): ``intent_fresh``, and ``intent_unseen`` when present;
 - **real eval** (JD.com customer turns nobody on the team wrote; report only, never tuned on):
   ``real/customer_eval`` (a random sample: what a shop's traffic looks like) and
@@ -65,6 +67,7 @@ DEFAULT_SETS: tuple[tuple[str, Path], ...] = (
     ("tuning", DEFAULT_CASES),
     ("tuning", DEFAULT_HOLDOUT),
     ("tuning", _DATA / "intent_train.jsonl"),
+    ("tuning", _DATA / "intent_train_real_style.jsonl"),
     ("tuning", _DATA / "real" / "customer_train.jsonl"),
     ("unseen written", DEFAULT_FRESH),
     ("unseen written", _DATA / "intent_unseen.jsonl"),

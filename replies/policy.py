@@ -71,12 +71,24 @@ __all__ = [
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
-NOTICE_UNCIVIL_CLOSED = "客户已第三次使用不文明用语，会话已关闭；/reopen 可重新打开"
-NOTICE_HUMAN = "客户要求人工服务"
-NOTICE_CLOSED_CONVERSATION = "会话已因不文明用语关闭，未自动回复"
-NOTICE_NEW_TICKET = "新投诉工单 {ticket}"
-NOTICE_FOLLOWUP = "客户催办工单 {ticket}{overdue}，已标记加急"
-NOTICE_SILENT_TICKET = "疑似投诉，已开工单 {ticket}（未自动回复，请确认；不是投诉可 /close）"
+# What a plan tells the staff topic, by key: the words are the desk's (bot/desk/texts.py NOTICES), so a
+# pure core carries no staff wording. A ticket notice is filled with the ticket number it opened.
+NOTICE_UNCIVIL_CLOSED = "uncivil_closed"
+NOTICE_HUMAN = "human_requested"
+NOTICE_CLOSED_CONVERSATION = "closed_conversation"
+NOTICE_NEW_TICKET = "new_ticket"
+NOTICE_FOLLOWUP = "followup"
+NOTICE_FOLLOWUP_OVERDUE = "followup_overdue"
+NOTICE_SILENT_TICKET = "silent_ticket"
+NOTICES = (
+    NOTICE_UNCIVIL_CLOSED,
+    NOTICE_HUMAN,
+    NOTICE_CLOSED_CONVERSATION,
+    NOTICE_NEW_TICKET,
+    NOTICE_FOLLOWUP,
+    NOTICE_FOLLOWUP_OVERDUE,
+    NOTICE_SILENT_TICKET,
+)
 
 Handler = Literal[
     "plain",
@@ -298,7 +310,8 @@ class Plan:
     """Everything one message leads to; the desk applies it in one write step.
 
     ``conversation`` and ``customer`` are the column changes (times as aware datetimes or None);
-    ``notices`` go to the customer's staff topic (``{ticket}`` filled like the scripts).
+    ``notices`` are keys of what to tell the customer's staff topic (:data:`NOTICES`); the desk words
+    them and fills in the ticket number.
     """
 
     intent: str | None = None
@@ -506,7 +519,7 @@ def _answer(
 ) -> tuple[list[Send], TicketOrder | None, list[str]]:
     """Return the scripts answering ``intent`` by its handler, with a complaint's ticket order and notices."""
     rule = policy.rule(intent.key)
-    if rule.handler == "faq":  # the shop's answer: script "faq", variant = the FAQ id (bot.shop)
+    if rule.handler == "faq":  # the shop's answer: script "faq", variant = the FAQ id (bot.ops.shop)
         return ([Send("faq", intent.guess)] if intent.guess else []), None, []
     script = rule.script
     if script is None:
@@ -558,7 +571,7 @@ def _complaint(
         return [Send("complaint_receipt", None, {"ticket": "{ticket}"})], order, [NOTICE_NEW_TICKET]
     due = ticket.due_answer_at if ticket.answered_at is None else ticket.due_settle_at
     overdue = due is not None and at > due
-    notice = NOTICE_FOLLOWUP.replace("{overdue}", "，已超时" if overdue else "")
+    notice = NOTICE_FOLLOWUP_OVERDUE if overdue else NOTICE_FOLLOWUP
     send = Send("complaint_followup", "overdue" if overdue else None, {"ticket": "{ticket}"})
     return [send], TicketOrder("followup", overdue=overdue), [notice]
 

@@ -57,7 +57,7 @@ class Schedule:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Schedule:
-        """Return the schedule described by ``bot.settings.Settings`` (hours, zone, working days…)."""
+        """Return the schedule described by ``bot.ops.settings.Settings`` (hours, zone, working days…)."""
         return cls(
             windows=tuple(settings.business_hours),
             tz=settings.zone,

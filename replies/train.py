@@ -8,10 +8,11 @@ k-fold with the seed), weights quantised to int8 and pruned below ``prune`` of t
 The same data and options give a byte-identical file.
 
 Sources (see :func:`default_sources`): the project's written sets (``tests/data/intent_cases.jsonl``,
-``intent_holdout.jsonl``, the synthetic ``intent_train.jsonl``), the labelled real customer turns
-(``tests/data/real/customer_train.jsonl``, text read from the corpus by reference), and optionally a
-shop's own labelled messages and the agents' choices on suggested scripts (``{"text", "intent"}`` a
-line; an ignored suggestion is exported as ``other``). Never the fresh, unseen or real eval sets.
+``intent_holdout.jsonl``, the synthetic ``intent_train.jsonl`` and ``intent_train_real_style.jsonl``),
+the labelled real customer turns (``tests/data/real/customer_train.jsonl``, text read from the corpus
+by reference), and optionally a shop's own labelled messages and the agents' choices on suggested
+scripts (``{"text", "intent"}`` a line; an ignored suggestion is exported as ``other``). Never the
+fresh, unseen or real eval sets.
 """
 
 from __future__ import annotations
@@ -64,7 +65,15 @@ class Example:
 
 def default_sources() -> tuple[list[Path], list[Path]]:
     """Return ``(written JSONL files, real label files)`` that ``kefu train`` reads by default."""
-    written = [_DATA / name for name in ("intent_cases.jsonl", "intent_holdout.jsonl", "intent_train.jsonl")]
+    written = [
+        _DATA / name
+        for name in (
+            "intent_cases.jsonl",
+            "intent_holdout.jsonl",
+            "intent_train.jsonl",
+            "intent_train_real_style.jsonl",
+        )
+    ]
     real = [_DATA / "real" / "customer_train.jsonl"]
     return [p for p in written if p.exists()], [p for p in real if p.exists()]
 

@@ -12,13 +12,9 @@ from typing import Any
 import pytest
 from fakeapi import FakeTelegram
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.polling import poll
-from bot.settings import Settings, load_settings
-from bot.storage import open_storage
+from bot.ops.settings import Settings, load_settings
+from bot.ops.stack import build_stack
+from bot.telegram.polling import poll
 
 TEST_TOKEN = "123456:TEST-token-never-logged-0123456789abcdef"
 STAFF_CHAT_ID = -1001234567890
@@ -41,20 +37,19 @@ class BotStack:
     def __init__(self, fake: FakeTelegram, settings: Settings) -> None:
         self.fake = fake
         self.settings = settings
-        self.bot = fake.bot()
-        self.storage = open_storage(settings.db_path)
-        self.desk = SupportDesk(self.storage, settings)
-        self.sender = Sender(self.bot, self.storage, settings)
-        self.dp = build_dispatcher(settings, self.storage, self.desk, self.sender)
-        self.inbox = Inbox(self.storage)
-        self.pump = UpdatePump(self.dp, self.bot, self.inbox)
+        # As the runner builds it, without the outbound guard on the session.
+        self.stack = build_stack(settings, bot=fake.bot(), outbound=False)
+        self.bot = self.stack.bot
+        self.storage = self.stack.storage
+        self.desk = self.stack.desk
+        self.sender = self.stack.sender
+        self.dp = self.stack.dispatcher
+        self.inbox = self.stack.inbox
+        self.pump = self.stack.pump
 
     def status(self, update_id: int) -> str | None:
         """Return the stored status of one update (None when it was never stored)."""
-        row = self.storage.db.execute(
-            "SELECT status FROM updates WHERE update_id = ?", [update_id]
-        ).fetchone()
-        return row[0] if row else None
+        return self.storage.update_status(update_id)
 
     def close(self) -> None:
         """Close the database."""

@@ -21,7 +21,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from bot.budget import counts
+from bot.telegram.budget import counts
 
 __all__ = ["TelegramLimits"]
 

@@ -7,8 +7,8 @@ import gc
 from aiogram.types import User
 from fakeapi import FakeTelegram
 
-from bot import app
-from bot.settings import load_settings
+from bot.ops.settings import load_settings
+from bot.telegram import app
 
 
 async def test_response_models_are_built_once_and_kept(db_path):
@@ -29,9 +29,9 @@ async def test_response_models_are_built_once_and_kept(db_path):
 def test_the_dispatcher_keeps_no_per_chat_state_in_memory(settings, db_path):
     from aiogram.fsm.middleware import FSMContextMiddleware
 
-    from bot.delivery import Sender
-    from bot.desk import SupportDesk
-    from bot.storage import open_storage
+    from bot.desk.customers import SupportDesk
+    from bot.store.sqlite import open_storage
+    from bot.telegram.sender import Sender
 
     storage = open_storage(db_path)
     bot = app.build_bot(settings)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.bans import TEXT_NO_BANS
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.texts import TEXT_NO_BANS
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
 
 CUSTOMER = 8080
 AGENT = 7
@@ -64,9 +64,9 @@ async def test_ban_stores_without_answer_or_relay_survives_restart_and_unban_res
     calls_before = len(_not_polling(fake))
     await _customer_says(stack, "在吗")
     assert _not_polling(fake)[calls_before:] == []  # neither answered nor relayed to the topic
-    stored = [m["text"] for m in stack.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    stored = [m.text for m in stack.storage.messages(CUSTOMER) if m.direction == "in"]
     assert stored == ["你好", "在吗"]
-    edited_message_id = stack.storage.messages(CUSTOMER)[-1]["telegram_message_id"]
+    edited_message_id = stack.storage.messages(CUSTOMER)[-1].telegram_message_id
     edit = stack.fake.push_update(stack.fake.edited_text_update(edited_message_id, "在吗?", user_id=CUSTOMER))
     await poll_until(stack, lambda: stack.status(edit) == "done")
     assert _not_polling(fake)[calls_before:] == []  # an edit is not relayed either
@@ -79,7 +79,7 @@ async def test_ban_stores_without_answer_or_relay_survives_restart_and_unban_res
     calls_before = len(_not_polling(fake))
     await _customer_says(restarted, "人呢")
     assert _not_polling(fake)[calls_before:] == []
-    assert [m["text"] for m in restarted.storage.messages(CUSTOMER) if m["direction"] == "in"][-1] == "人呢"
+    assert [m.text for m in restarted.storage.messages(CUSTOMER) if m.direction == "in"][-1] == "人呢"
 
     listed = await _agent_says(restarted, "/bans", thread=None)  # the General topic
     assert listed.startswith("被封禁的客户（1 位）：\n• 张三 @zhangsan（ID 8080），")
@@ -110,7 +110,7 @@ async def test_ban_outside_a_customer_topic_says_where_to_use_it(fake, shop):
 async def test_a_banned_customer_gets_no_busy_reply(fake, shop, db_path):
     from datetime import UTC, datetime, timedelta
 
-    from bot.desk import CustomerRef, SupportDesk
+    from bot.desk.customers import CustomerRef, SupportDesk
 
     storage = open_storage(db_path)
     desk = SupportDesk(storage, shop)

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from fakeapi import FakeTelegram
 
-from bot.agent_desk import AgentDesk, AgentRef
-from bot.board import Board, board_text, collect, stats_text, wait_text
-from bot.delivery import Sender
-from bot.desk import CustomerRef, SupportDesk
-from bot.storage import open_storage
+from bot.desk.agents import AgentDesk, AgentRef
+from bot.desk.board import Board, board_text, collect, stats_text, wait_text
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.store.sqlite import open_storage
+from bot.telegram.sender import Sender
 from guards import check
 
 TZ = ZoneInfo("Asia/Shanghai")

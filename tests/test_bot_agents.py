@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot import outbound_guard
-from bot.agent_desk import (
-    BUTTON_EDIT,
-    BUTTON_SEND_ANYWAY,
-    BUTTON_SUGGEST,
+from bot.desk.agents import (
     CALLBACK_EDIT,
     CALLBACK_SEND_ANYWAY,
     CALLBACK_SUGGEST,
+    callback_data,
+    parse_callback,
+)
+from bot.desk.customers import SupportDesk
+from bot.desk.texts import (
+    BUTTON_EDIT,
+    BUTTON_SEND_ANYWAY,
+    BUTTON_SUGGEST,
+    NOTICE_BLOCKED,
     TEXT_BUTTON_REFUSED,
     TEXT_EDIT_HELD,
     TEXT_EDIT_HINT,
-    callback_data,
     mark_hits,
-    parse_callback,
 )
-from bot.app import build_dispatcher
-from bot.delivery import NOTICE_BLOCKED, Sender
-from bot.desk import SupportDesk
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.app import build_dispatcher
+from bot.telegram.sender import Sender
 from guards import check
 from replies import render
 
@@ -197,8 +202,8 @@ async def test_clean_reply_sent_recorded_and_busy_timer_stopped(rig):
     assert rig.to_customer("sendMessage")[-1].params == {"chat_id": CUSTOMER, "text": CLEAN}
     conv = rig.storage.current_conversation(CUSTOMER, at(10, 1))
     assert conv.waiting_since is None and conv.agent_id == AGENT
-    (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent"]
-    assert answer["text"] == CLEAN and answer["telegram_message_id"] is not None
+    (answer,) = [m for m in rig.storage.messages(CUSTOMER) if m.sender == "agent"]
+    assert answer.text == CLEAN and answer.telegram_message_id is not None
     rig.desk.due_busy_replies(at(10, 5))
     await rig.sender.flush()
     assert render("busy") not in [c.params.get("text") for c in rig.to_customer()]
@@ -218,7 +223,7 @@ async def test_edited_reply_is_checked_again(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
     staff_id = await rig.agent_says(CLEAN, at(10, 1))
     sent = rig.to_customer("sendMessage")[-1]
-    copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m["sender"] == "agent")["telegram_message_id"]
+    copy_id = next(m for m in rig.storage.messages(CUSTOMER) if m.sender == "agent").telegram_message_id
     thread = rig.topic()
     await rig.feed(
         rig.fake.edited_group_text_update(rig.staff, staff_id, RUDE, thread_id=thread, at=at(10, 2))
@@ -402,13 +407,13 @@ async def test_edit_button_explains_how_to_resend(rig):
     assert answered.params["text"] == TEXT_EDIT_HINT and answered.params["show_alert"] is True
 
 
-async def test_guard_failure_holds_back_and_tells_agent(rig, monkeypatch):
+async def test_guard_failure_holds_back_and_tells_agent(rig):
     await rig.customer_says("我的快递到哪了", at(10, 0))
 
     def broken(text: str):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr("bot.desk.check", broken)
+    rig.desk.cores = replace(rig.desk.cores, guard=SimpleNamespace(check=broken))
     await rig.agent_says(CLEAN, at(10, 1))
     assert CLEAN not in rig.fake.shown(CUSTOMER)
     assert "守卫检查失败" in rig.last_staff().params["text"]

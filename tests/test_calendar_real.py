@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings import ConfigError, load_settings, parse_business_hours
+from bot.ops.settings import ConfigError, load_settings, parse_business_hours
 from replies.calendar import missing_official_years, official_years
 from replies.schedule import Schedule
 
@@ -138,7 +138,7 @@ def test_touching_windows_across_midnight_are_fine(spec):
 
 
 def test_start_up_warns_about_a_year_without_official_holidays():
-    from bot.runner import calendar_warnings
+    from bot.ops.runner import calendar_warnings
 
     [first, second] = calendar_warnings(date(2099, 6, 1))
     assert "2099" in first and "KEFU_OPEN_DATES" in first and "2100" in second

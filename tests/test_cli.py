@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.commands.cli import RunOptions, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = ["run", "demo", "check", "classify", "train", "export-choices", "serve", "db", "health", "init"]
@@ -58,7 +60,7 @@ def test_db_before_the_database_exists(tmp_path: Path) -> None:
 
 
 def test_db_prints_table_counts(tmp_path: Path) -> None:
-    from bot.storage import open_storage
+    from bot.store.sqlite import open_storage
 
     path = tmp_path / "k.db"
     open_storage(path).close()
@@ -79,9 +81,9 @@ def test_db_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert "kefu:" in result.output and "Traceback" not in result.output
 
 
-def test_run_without_a_token_on_a_terminal_starts_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.cli._stdin_is_terminal", lambda: True)
-    result = CliRunner().invoke(main, ["run"], input="/quit\n")
+def test_run_without_a_token_on_a_terminal_starts_the_demo() -> None:
+    on_a_terminal = RunOptions(stdin_is_terminal=lambda: True)
+    result = CliRunner().invoke(main, ["run"], input="/quit\n", obj=on_a_terminal)
     assert "KEFU_BOT_TOKEN is not set: starting the offline console demo" in result.output
     assert result.exit_code == 0
 
@@ -93,10 +95,10 @@ def test_run_without_a_token_under_a_service_exits_2() -> None:
 
 
 def test_stdin_is_terminal_asks_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import cli
+    from bot.commands import cli
 
     monkeypatch.setattr("sys.stdin", open(os.devnull))  # what systemd gives a service
-    assert cli._stdin_is_terminal() is False
+    assert cli.stdin_is_terminal() is False
 
 
 def test_run_on_a_broken_database_is_one_line(tmp_path: Path) -> None:
@@ -109,14 +111,16 @@ def test_run_on_a_broken_database_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith(f"kefu: {path}: ") and "t" * 35 not in result.output
 
 
-def test_run_with_a_broken_catalogue_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_with_a_broken_catalogue_is_one_line() -> None:
+    from bot.desk.cores import Cores
     from guards import CatalogueError
 
     def broken(text: str) -> None:
         raise CatalogueError("banned.toml: entry 'mingling-03': field 'category': '命令' is not a category")
 
-    monkeypatch.setattr("bot.runner.check", broken)
-    result = CliRunner().invoke(main, ["run"], env={"KEFU_BOT_TOKEN": "1234567:" + "t" * 35})
+    cores = replace(Cores.installed(), guard=SimpleNamespace(check=broken))
+    env = {"KEFU_BOT_TOKEN": "1234567:" + "t" * 35}
+    result = CliRunner().invoke(main, ["run"], env=env, obj=RunOptions(cores=cores))
     assert result.exit_code == 2
     assert result.output.strip() == (
         "kefu: banned.toml: entry 'mingling-03': field 'category': '命令' is not a category"
@@ -124,14 +128,14 @@ def test_run_with_a_broken_catalogue_is_one_line(monkeypatch: pytest.MonkeyPatch
 
 
 def test_run_whose_database_file_was_lost_exits_1_for_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.dbfile import DatabaseLost
+    from bot.store.files import DatabaseLost
 
-    async def lost(settings) -> None:
+    async def lost(settings, **options) -> None:
         raise DatabaseLost(
             "the database file kefu.db was deleted; everything stored was written back to kefu.db"
         )
 
-    monkeypatch.setattr("bot.runner.run_bot", lost)
+    monkeypatch.setattr("bot.ops.runner.run_bot", lost)
     result = CliRunner().invoke(main, ["run"], env={"KEFU_BOT_TOKEN": "1234567:" + "t" * 35})
     assert result.exit_code == 1  # systemd's Restart=on-failure starts it again
     assert result.output.strip() == (

@@ -12,9 +12,9 @@ import pytest
 from aiogram.utils.backoff import BackoffConfig
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, poll_until
 
-from bot.inbox import Inbox, UpdatePump
-from bot.settings import load_settings
-from bot.storage import is_unavailable
+from bot.ops.settings import load_settings
+from bot.store.sqlite import is_unavailable
+from bot.telegram.inbox import Inbox, UpdatePump
 
 CUSTOMER = 5151
 QUICK = BackoffConfig(min_delay=0.05, max_delay=0.1, factor=1.5, jitter=0.0)
@@ -55,13 +55,13 @@ class Rig(BotStack):
         ]
 
     def stored_texts(self) -> list[str]:
-        return [m["text"] for m in self.storage.messages(CUSTOMER) if m["direction"] == "in"]
+        return [m.text for m in self.storage.messages(CUSTOMER) if m.direction == "in"]
 
 
 @pytest.fixture
 async def rig(fake, db_path, monkeypatch):
-    monkeypatch.setattr("bot.storage.BUSY_TIMEOUT_MS", 50)
-    monkeypatch.setattr("bot.polling.BACKOFF", QUICK)
+    monkeypatch.setattr("bot.store.sqlite.BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("bot.telegram.polling.BACKOFF", QUICK)
     # Open around the clock: these tests run on the real clock, and off-hours would add a reply.
     settings = load_settings(
         bot_token=TEST_TOKEN,
@@ -106,7 +106,7 @@ async def test_nothing_is_acknowledged_while_another_process_holds_the_lock(rig,
 
 
 async def test_a_lock_while_handling_keeps_the_update_pending_and_retries_it(rig, caplog):
-    caplog.set_level(logging.ERROR, logger="bot.inbox")
+    caplog.set_level(logging.ERROR, logger="bot.telegram.inbox")
     first = rig.fake.text_update("我要投诉,东西是坏的", user_id=CUSTOMER)
     second = rig.fake.text_update("谢谢", user_id=CUSTOMER)
     rig.pump.accept([first, second])  # stored; handling starts at the next await
@@ -179,11 +179,11 @@ async def test_a_confirmed_send_the_database_cannot_record_is_never_sent_again(r
     await rig.sender.flush()
     assert rig.to_customer() == ["第一条", "第二条"]
     assert rig.storage.outbox("pending") == []
-    assert rig.storage.outbox_row(first)["telegram_message_id"] is not None
+    assert rig.storage.outbox_row(first).telegram_message_id is not None
 
 
 async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skipping_its_reply(rig, monkeypatch):
-    real = rig.desk._apply
+    real = rig.storage.update_message  # the first write of a plan: the message's intent
     failures = {"left": 1}
 
     def full_once(*args, **kwargs):
@@ -192,7 +192,7 @@ async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skippin
             raise sqlite3.OperationalError("database or disk is full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rig.desk, "_apply", full_once)
+    monkeypatch.setattr(rig.storage, "update_message", full_once)
     update = rig.fake.text_update("客服几点上班?", user_id=CUSTOMER)
     rig.pump.accept([update])
     async with asyncio.timeout(10):

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from bot.dbfile import is_lost, put_back, rescue_and_close
-from bot.storage import open_storage
+from bot.store.files import is_lost, put_back, rescue_and_close
+from bot.store.sqlite import open_storage
 
 
 def test_the_written_back_copy_goes_aside_when_the_file_was_replaced(tmp_path):

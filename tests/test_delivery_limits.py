@@ -10,10 +10,11 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram
 
-from bot.delivery import NOTICE_REPEATED_FAILURES, REPEATED_FAILURES, Sender
-from bot.relay import TOPIC_KEY
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.texts import NOTICE_REPEATED_FAILURES
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.relay import TOPIC_KEY
+from bot.telegram.sender import REPEATED_FAILURES, Sender
 
 TZ = ZoneInfo("Asia/Shanghai")
 CUSTOMER = 31337
@@ -201,13 +202,13 @@ async def test_a_lane_that_never_ends_is_logged_with_where_it_waits(db_path, cap
 
         sender.call = hanging
         storage.enqueue(CUSTOMER, "sendMessage", {"chat_id": CUSTOMER, "text": "您好"}, clock.now)
-        await sender._dispatch()
+        await sender.dispatch()
         await asyncio.sleep(0)
         clock.now += timedelta(minutes=4)
-        sender._report_stuck_lanes()
+        sender.report_stuck_lanes()
         assert f"lane for chat {CUSTOMER} has run for 240 s" in caplog.text and "hanging" in caplog.text
         never.set()
-        await asyncio.gather(*sender._busy.values())
+        await asyncio.gather(*sender.lanes.values())
         storage.close()
 
 

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo import HELP, mark_hits, run_demo
-from bot.storage import table_counts
-from guards import check
+from bot.commands.demo import HELP, run_demo
+from bot.desk.texts import mark_hits
+from bot.store.sqlite import table_counts
+from guards import check, mark_spans
 from replies import render
 from replies.hanzi import to_script
 
@@ -39,7 +40,7 @@ def test_agent_blocked_shows_category_marks_and_suggestion(settings):
     assert "已拦截" in out
     for hit in verdict.hits:
         assert hit.category in out
-    assert mark_hits(text, [(h.start, h.end) for h in verdict.hits]) in out
+    assert mark_hits(text, verdict.hits) in out
     assert verdict.suggestion in out
     assert f"客服 > {text}" not in out
 
@@ -97,4 +98,4 @@ def test_everything_in_the_outbox_is_marked_delivered(settings):
     ],
 )
 def test_mark_hits(spans, expected):
-    assert mark_hits("abcdef", spans) == expected
+    assert mark_spans("abcdef", spans) == expected

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.desk as desk_module
-from bot.desk import NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED, CustomerRef, SupportDesk
-from bot.settings import load_settings
-from bot.storage import from_iso, open_storage
+from bot.desk.agents import AgentDesk
+from bot.desk.cores import Cores
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.desk.texts import NOTICE_DESK_FAILED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
+from bot.ops.settings import load_settings
+from bot.store.sqlite import from_iso, open_storage
 from guards import Verdict, check
 from replies import classify, render
 from replies.calendar import festival
@@ -24,6 +28,8 @@ def classify_as(key: str, score: float):
     from replies import Intent
 
     return Intent(key, score)
+
+
 ALICE = CustomerRef(42, 42, "张三", "zhangsan")
 BOB = CustomerRef(43, 43, "李四", None)
 AGENT = 7
@@ -97,7 +103,7 @@ def test_off_hours_per_customer(desk):
 
 def test_no_off_hours_reply_right_after_an_agent_answer(desk):
     say(desk, "你好", at(11, 50))
-    assert desk.on_agent_message(
+    assert AgentDesk(desk).on_agent_message(
         AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58)
     ).allowed
     assert not any(k.startswith("off_hours") for k in keys(say(desk, "好的", at(12, 2))))
@@ -142,7 +148,8 @@ def test_immediate_answers(desk, text, key, values):
 
 def test_agent_identity_names_the_handling_agent(desk):
     say(desk, "你好", at(10, 0))
-    answer = desk.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 1))
+    agents = AgentDesk(desk)
+    answer = agents.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 1))
     engaged = say(desk, "你的工号是多少", at(10, 2))
     assert engaged.replies == ()  # the agent is answering: no script, the agent decides
     outcome = say(desk, "你的工号是多少", at(10, 20))
@@ -217,7 +224,7 @@ def test_traditional_characters(desk):
     text = "我要投訴，東西壞了"
     outcome = say(desk, text, at(10, 0))
     assert outcome.intent == "complaint" and keys(outcome) == ["complaint_receipt"]
-    assert desk.storage.message(outcome.message_id)["text"] == text
+    assert desk.storage.message(outcome.message_id).text == text
 
 
 @pytest.mark.parametrize(("text", "kind"), [(None, "sticker"), ("", "text"), ("   ", "text")])
@@ -225,7 +232,7 @@ def test_no_content_reply(desk, text, kind):
     outcome = say(desk, text, at(10, 0), kind=kind)
     assert outcome.intent is None
     assert [r.text for r in outcome.replies] == [render("no_content")]
-    assert desk.storage.message(outcome.message_id)["content_kind"] == kind
+    assert desk.storage.message(outcome.message_id).content_kind == kind
 
 
 @pytest.mark.parametrize("kind", ["photo", "video", "document", "voice", "video_note", "location", "contact"])
@@ -248,7 +255,7 @@ def test_uncivil_ladder_closes_and_agent_reopens(desk):
     assert desk.storage.conversation(steps[2].conversation_id).status == "closed_uncivil"
     after = say(desk, "你好", at(10, 5))
     assert after.replies == () and after.notices
-    assert desk.storage.message(after.message_id)["text"] == "你好"  # still stored
+    assert desk.storage.message(after.message_id).text == "你好"  # still stored
     assert desk.reopen(ALICE.user_id, at(10, 6))
     assert keys(say(desk, "傻逼", at(10, 7))) == ["uncivil_1"]
 
@@ -279,13 +286,17 @@ def test_acknowledgements_get_nothing(desk, text):
 
 
 def test_a_suggestion_ignored_when_the_agent_answers_in_own_words(desk, settings):
-    from bot.storage import open_storage as reopen
+    from bot.store.sqlite import open_storage as reopen
 
-    staffed = SupportDesk(reopen(settings.db_path), settings.model_copy(update={"staff_chat_id": -100}))
-    staffed.classify = lambda text, platforms=None: classify_as("complaint", 0.3)
+    cores = replace(Cores.installed(), classify=lambda text, platforms=None: classify_as("complaint", 0.3))
+    staffed = SupportDesk(
+        reopen(settings.db_path), settings.model_copy(update={"staff_chat_id": -100}), cores=cores
+    )
     outcome = staffed.on_customer_message(ALICE, "东西好像不太对", at=at(10, 0), telegram_message_id=9)
     assert outcome.replies == () and len(outcome.suggestions) == 1
-    staffed.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请您拍张照片给我看看", at=at(10, 1))
+    AgentDesk(staffed).on_agent_message(
+        AGENT, "小王", ALICE.user_id, "您好，请您拍张照片给我看看", at=at(10, 1)
+    )
     rows = staffed.storage.rows("SELECT intent, status FROM suggestions")
     assert rows == [{"intent": "complaint", "status": "ignored"}]
     assert staffed.send_suggestion(outcome.suggestions[0], AGENT, "小王", at(10, 2)) is None
@@ -296,8 +307,8 @@ def test_edit_is_a_new_version(desk):
     edit = desk.on_customer_edit(ALICE, "我要投诉", at=at(10, 1), telegram_message_id=5)
     again = desk.on_customer_edit(ALICE, "我要投诉!", at=at(10, 2), telegram_message_id=5)
     assert (edit.version, again.version) == (2, 3) and edit.replies == ()
-    rows = [m for m in desk.storage.messages(ALICE.user_id) if m["direction"] == "in"]
-    assert [(m["version"], m["edit_of"], m["text"]) for m in rows] == [
+    rows = [m for m in desk.storage.messages(ALICE.user_id) if m.direction == "in"]
+    assert [(m.version, m.edit_of, m.text) for m in rows] == [
         (1, None, "我要退"),
         (2, first.message_id, "我要投诉"),
         (3, edit.message_id, "我要投诉!"),
@@ -323,7 +334,9 @@ def test_busy_reply_once_after_business_seconds(desk, written, swept, busy):
 
 def test_busy_reply_cancelled_by_agent_answer(desk):
     say(desk, "你好", at(10, 0))
-    desk.on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 0, 30))
+    AgentDesk(desk).on_agent_message(
+        AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(10, 0, 30)
+    )
     assert desk.due_busy_replies(at(10, 5)) == []
     say(desk, "我要投诉", at(10, 6))
     assert len(desk.due_busy_replies(at(10, 7))) == 1
@@ -346,7 +359,7 @@ def test_busy_state_survives_a_restart(settings):
 def test_agent_message_blocked_by_the_guard(desk):
     say(desk, "你好", at(10, 0))
     text = "喂，大声一点儿！"
-    result = desk.on_agent_message(AGENT, "小王", ALICE.user_id, text, at=at(10, 1))
+    result = AgentDesk(desk).on_agent_message(AGENT, "小王", ALICE.user_id, text, at=at(10, 1))
     verdict = check(text)
     assert not result.allowed and result.verdict == verdict
     event = desk.storage.db.execute("SELECT allowed, hits, source, text FROM guard_events").fetchone()
@@ -356,9 +369,9 @@ def test_agent_message_blocked_by_the_guard(desk):
     assert sent == []
 
 
-def test_own_reply_blocked_by_the_guard_is_held_back(desk, monkeypatch):
+def test_own_reply_blocked_by_the_guard_is_held_back(desk):
     hit_all = Verdict(allowed=False, hits=(), suggestion=None)
-    monkeypatch.setattr(desk_module, "check", lambda text: hit_all)
+    desk.cores = replace(desk.cores, guard=SimpleNamespace(check=lambda text: hit_all))
     outcome = say(desk, "你好", at(10, 0))
     assert outcome.replies == () and [r.key for r in outcome.held_back] == ["greeting"]
     assert desk.storage.outbox() == []
@@ -366,25 +379,25 @@ def test_own_reply_blocked_by_the_guard_is_held_back(desk, monkeypatch):
     assert row == ("bot", 0)
 
 
-def test_failing_guard_holds_the_agent_message(desk, monkeypatch):
+def test_failing_guard_holds_the_agent_message(desk):
     say(desk, "你好", at(10, 0))
 
     def broken(text):
         raise RuntimeError("catalogue gone")
 
-    monkeypatch.setattr(desk_module, "check", broken)
-    result = desk.on_agent_message(AGENT, "小王", ALICE.user_id, "好的", at=at(10, 1))
+    desk.cores = replace(desk.cores, guard=SimpleNamespace(check=broken))
+    result = AgentDesk(desk).on_agent_message(AGENT, "小王", ALICE.user_id, "好的", at=at(10, 1))
     assert not result.allowed and result.verdict is None and "catalogue gone" in result.error
 
 
-def test_message_stored_before_deciding(desk, monkeypatch):
+def test_message_stored_before_deciding(desk):
     def explode(text):
         raise RuntimeError("classifier down")
 
-    desk.classify = explode
+    desk.cores = replace(desk.cores, classify=explode)
     outcome = say(desk, "你好", at(10, 0))
-    assert [m["text"] for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
-    assert outcome.replies == () and outcome.notices == (desk_module.NOTICE_DESK_FAILED,)
+    assert [m.text for m in desk.storage.messages(ALICE.user_id)] == ["你好"]
+    assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
 
 
 def test_a_replayed_update_is_not_answered_twice(desk):

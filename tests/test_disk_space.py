@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.diskspace import LOW_FREE_BYTES, NOTICE_LOW_DISK, look_after_disk
-from bot.storage import JOURNAL_SIZE_LIMIT, Storage, is_disk_trouble, open_storage
+from bot.desk.texts import NOTICE_LOW_DISK
+from bot.ops.diskspace import LOW_FREE_BYTES, look_after_disk
+from bot.store.sqlite import JOURNAL_SIZE_LIMIT, Storage, is_disk_trouble, open_storage
 
 ROW_TEXT = "x" * 2000  # an outbox row of about 2 KB
 
@@ -108,7 +109,7 @@ async def test_low_free_space_is_told_once_in_the_log_and_the_staff_chat(db_path
     async def tell_staff(text: str) -> None:
         told.append(text)
 
-    with caplog.at_level(logging.WARNING, logger="bot.diskspace"):
+    with caplog.at_level(logging.WARNING, logger="bot.ops.diskspace"):
         await look_after_disk(storage, tell_staff, every_s=0, probe=lambda _: next(free), rounds=5)
     storage.close()
     # Low at round 2 (told), still low at round 3 (not again), fine at 4, low again at 5 (told again).

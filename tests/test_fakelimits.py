@@ -9,8 +9,8 @@ from aiogram.exceptions import TelegramRetryAfter
 from fakeapi import FakeTelegram
 from fakelimits import TelegramLimits
 
-from bot.budget import SendBudget
-from bot.ratelimit import Limits
+from bot.ops.limits import Limits
+from bot.telegram.budget import SendBudget
 
 PRIVATE, OTHER_PRIVATE, GROUP = 42, 43, -100777
 

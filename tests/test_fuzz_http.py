@@ -15,15 +15,15 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import http_input
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.serve import build_app
-from bot.settings import load_settings
-from bot.storage import open_storage
-from bot.webhook import SECRET_HEADER, build_webhook_app
+from bot.commands.serve import build_app
+from bot.desk.customers import SupportDesk
+from bot.ops import http_input
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.app import build_dispatcher
+from bot.telegram.inbox import Inbox, UpdatePump
+from bot.telegram.sender import Sender
+from bot.telegram.webhook import SECRET_HEADER, build_webhook_app
 
 SECRET = "fuzz-secret-0123456789"
 TOKEN = "fuzz-bearer"

@@ -13,12 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_dispatcher
-from bot.delivery import Sender
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.customers import SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.app import build_dispatcher
+from bot.telegram.inbox import Inbox, UpdatePump
+from bot.telegram.sender import Sender
 
 STATUSES = {"done", "ignored", "malformed", "failed"}
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.clock import utc_now
-from bot.runner import run_bot
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.ops.clock import utc_now
+from bot.ops.runner import run_bot
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
 
 CUSTOMER = 6262
 
@@ -32,10 +32,7 @@ async def test_a_stop_keeps_sending_queued_replies_for_its_grace_period(fake, db
     storage.close()
 
 
-async def test_what_the_grace_period_cannot_send_stays_queued_and_is_logged(
-    fake, db_path, caplog, monkeypatch
-):
-    monkeypatch.setattr("bot.runner.SENDER_GRACE_S", 0.2)
+async def test_what_the_grace_period_cannot_send_stays_queued_and_is_logged(fake, db_path, caplog):
     settings = load_settings(
         bot_token=fake.token, api_server=fake.url, db_path=db_path, send_limits="30,1,20"
     )
@@ -45,7 +42,7 @@ async def test_what_the_grace_period_cannot_send_stays_queued_and_is_logged(
     storage.close()
     stop = asyncio.Event()
     stop.set()
-    await asyncio.wait_for(run_bot(settings, stop=stop), 30)
+    await asyncio.wait_for(run_bot(settings, stop=stop, grace_s=0.2), 30)
     storage = open_storage(db_path)
     left = len(storage.outbox("pending"))
     storage.close()

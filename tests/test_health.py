@@ -11,10 +11,10 @@ import time
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.heartbeat import Heartbeat, heartbeat_age, heartbeat_path
-from bot.runner import run_bot
-from bot.settings import load_settings
+from bot.commands.cli import main
+from bot.ops.heartbeat import Heartbeat, heartbeat_age, heartbeat_path
+from bot.ops.runner import run_bot
+from bot.ops.settings import load_settings
 
 SECRET = "health-secret-0123456789"
 

@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import BotStack
 
-from bot import http_input
-from bot.serve import build_app
-from bot.settings import load_settings
-from bot.webhook import SECRET_HEADER, build_webhook_app
+from bot.commands.serve import build_app
+from bot.ops import http_input
+from bot.ops.settings import load_settings
+from bot.telegram.webhook import SECRET_HEADER, build_webhook_app
 
 SECRET = "webhook-secret-0123456789"
 TOKEN = "let-me-in"

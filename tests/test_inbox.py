@@ -10,8 +10,8 @@ import pytest
 from aiogram.utils.backoff import BackoffConfig
 from conftest import BotStack, poll_until
 
-from bot.inbox import Inbox, chat_key
-from bot.storage import open_storage
+from bot.store.sqlite import open_storage
+from bot.telegram.inbox import Inbox, chat_key
 
 CUSTOMER = 4242
 
@@ -41,7 +41,7 @@ async def test_polling_stores_handles_and_then_acknowledges(rig):
     ids = [rig.fake.push_update(rig.fake.text_update(t, user_id=CUSTOMER)) for t in ["你好", "几点上班?"]]
     await poll_until(rig, lambda: len(rig.statuses()) == 2 and rig.fake.pending_updates() == 0)
     assert rig.statuses() == {ids[0]: "done", ids[1]: "done"}
-    stored = [m["text"] for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    stored = [m.text for m in rig.storage.messages(CUSTOMER) if m.direction == "in"]
     assert stored == ["你好", "几点上班?"]
     # the offset sent after the batch acknowledges exactly what was stored
     offsets = [c.params.get("offset") for c in rig.fake.calls("getUpdates")]
@@ -61,7 +61,7 @@ async def test_nothing_is_acknowledged_while_the_database_cannot_store(rig, monk
 
     monkeypatch.setattr(rig.inbox, "store", flaky_store)
     monkeypatch.setattr(
-        "bot.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
+        "bot.telegram.polling.BACKOFF", BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
     )
     await poll_until(rig, lambda: rig.statuses().get(update_id) == "done")
     assert failures["left"] == 0
@@ -105,7 +105,7 @@ async def test_updates_left_by_a_crash_are_handled_at_start_exactly_once(fake, s
     await second.pump.drain()
     await second.sender.flush()
     assert second.customer_texts() == replies
-    assert len([m for m in second.storage.messages(CUSTOMER) if m["direction"] == "in"]) == 1
+    assert len([m for m in second.storage.messages(CUSTOMER) if m.direction == "in"]) == 1
     second.storage.close()
 
 

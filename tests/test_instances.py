@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from test_startup import TOKEN, assert_one_clear_line, run_kefu
 
-from bot.runner import run_bot
-from bot.settings import load_settings
-from bot.startup import WEBHOOK_STATE_KEY, AnotherPoller, StartupError, lock_database
-from bot.storage import open_storage
+from bot.ops.runner import run_bot
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.startup import WEBHOOK_STATE_KEY, AnotherPoller, StartupError, lock_database
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 HOOK = "https://support.example.com/hook"
@@ -99,7 +99,7 @@ async def test_the_webhook_kefu_set_itself_is_deleted_when_switching_back_to_pol
 
 
 async def test_webhook_mode_records_its_url_before_registering_it(fake, db_path, monkeypatch):
-    monkeypatch.setattr("bot.runner.web.TCPSite.start", _no_bind)
+    monkeypatch.setattr("bot.ops.runner.web.TCPSite.start", _no_bind)
     url = "https://support.example.com/telegram/webhook"
     stop = asyncio.Event()
     settings = _settings(fake, db_path, webhook_url=url, webhook_secret="s3cret")
@@ -143,7 +143,7 @@ async def test_a_webhook_port_in_use_is_one_line_naming_the_variables(fake, db_p
 
 
 async def test_a_webhook_url_telegram_refuses_names_the_variable(fake, db_path, monkeypatch):
-    monkeypatch.setattr("bot.runner.web.TCPSite.start", _no_bind)
+    monkeypatch.setattr("bot.ops.runner.web.TCPSite.start", _no_bind)
     fake.fail_next("setWebhook", 400, description="Bad Request: bad webhook: Failed to resolve host")
     settings = _settings(fake, db_path, webhook_url=HOOK, webhook_secret="s3cret")
     with pytest.raises(StartupError, match=r"Telegram refused KEFU_WEBHOOK_URL .*Failed to resolve host"):

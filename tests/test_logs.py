@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import SecretFilter, redact
+from bot.ops.logs import SecretFilter, redact
 
 TOKEN = "123456789:AAH-secret_value_that_is_long_enough_0123"
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot import memory
+from bot.ops import memory
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
@@ -15,17 +15,18 @@ def test_trim_heap_on_glibc() -> None:
     assert memory.trim_heap() is True
 
 
-def test_without_malloc_trim_it_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_malloc_trim", lambda: None)
-    assert memory.trim_heap() is False
-    asyncio.run(asyncio.wait_for(memory.run_heap_trimmer(every_s=0.01), 1))  # returns at once
+def test_without_malloc_trim_it_does_nothing() -> None:
+    def no_trim() -> None:
+        return None
+
+    assert memory.trim_heap(find=no_trim) is False
+    asyncio.run(asyncio.wait_for(memory.run_heap_trimmer(every_s=0.01, find=no_trim), 1))  # returns at once
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
-async def test_the_trimmer_runs_until_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_trimmer_runs_until_cancelled() -> None:
     calls = []
-    monkeypatch.setattr(memory, "trim_heap", lambda: calls.append(1) or True)
-    task = asyncio.create_task(memory.run_heap_trimmer(every_s=0.01))
+    task = asyncio.create_task(memory.run_heap_trimmer(every_s=0.01, trim=lambda: calls.append(1) or True))
     await asyncio.sleep(0.1)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

@@ -7,10 +7,10 @@ import asyncio
 
 from conftest import STAFF_CHAT_ID
 
-from bot.menus import CUSTOMER_COMMANDS, publish_menus
-from bot.routers.agents import COMMANDS
-from bot.runner import run_bot
-from bot.settings import load_settings
+from bot.desk.texts import COMMANDS
+from bot.ops.runner import run_bot
+from bot.ops.settings import load_settings
+from bot.telegram.menus import CUSTOMER_COMMANDS, publish_menus
 
 
 def _menus(fake) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,10 +10,12 @@ from aiogram import methods
 from aiogram.types import InputMediaPhoto
 from fakeapi import FakeTelegram
 
-from bot import outbound_guard
-from bot.delivery import NOTICE_GUARD_BLOCKED, Sender
-from bot.outbound_guard import OutboundBlocked, OutboundGuard, outgoing_texts
-from bot.storage import open_storage
+from bot.desk.cores import Cores
+from bot.desk.texts import NOTICE_GUARD_BLOCKED
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.outbound_guard import OutboundBlocked, OutboundGuard, outgoing_texts
+from bot.telegram.sender import Sender
 from guards import check
 
 CUSTOMER = 42
@@ -171,8 +174,7 @@ def test_outgoing_texts(method, expected):
     assert outgoing_texts(method) == expected
 
 
-def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
-    from bot import verdicts
+def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate():
     from guards import default_guard
 
     calls = []
@@ -182,17 +184,14 @@ def test_a_text_the_desk_checked_is_not_checked_again_at_the_gate(monkeypatch):
             calls.append(text)
             return default_guard().check(text)
 
-    counting = CountingGuard()
-    monkeypatch.setattr(verdicts, "default_guard", lambda: counting)
-    monkeypatch.setattr(verdicts, "_memo", type(verdicts._memo)())
+    cores = replace(Cores.installed(), guard=CountingGuard())  # one Cores: the desk's and the gate's
     text = "您好,订单T20261123-0042已为您登记"
-    assert verdicts.check(text).allowed  # the desk, before queuing the script
-    assert verdicts.check(text).allowed  # the outbound guard, before it leaves
+    assert cores.check(text).allowed  # the desk, before queuing the script
+    assert cores.check(text).allowed  # the outbound guard, before it leaves
     assert calls == [text]
 
 
-def test_a_new_shop_guard_starts_a_new_memo(monkeypatch):
-    from bot import verdicts
+def test_a_new_shop_guard_starts_a_new_memo():
     from guards import default_guard
 
     calls = []
@@ -202,12 +201,11 @@ def test_a_new_shop_guard_starts_a_new_memo(monkeypatch):
             calls.append(text)
             return default_guard().check(text)
 
-    current = [CountingGuard()]
-    monkeypatch.setattr(verdicts, "default_guard", lambda: current[0])
+    cores = replace(Cores.installed(), guard=CountingGuard())
     text = "您好,订单T20261123-0042已为您登记"
-    verdicts.check(text)
-    current[0] = CountingGuard()  # KEFU_SHOP_DIR reloaded: another catalogue
-    verdicts.check(text)
+    cores.check(text)
+    cores = replace(cores, guard=CountingGuard())  # KEFU_SHOP_DIR reloaded: another catalogue
+    cores.check(text)
     assert calls == [text, text]
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.desk.texts import NOTICES
 from replies import INTENT_KEYS, load_scripts, script_for
 from replies.policy import (
     DEFAULT_POLICY,
@@ -84,7 +85,7 @@ def test_a_confident_script_is_sent():
 
 
 def test_below_threshold_the_script_is_suggested_not_sent():
-    plan = plan_for("收到就是碎的", "complaint", 0.15)
+    plan = plan_for("收到就是碎的", "complaint", 0.1)  # below the receipt and the silent ticket
     assert plan.replies == () and plan.ticket is None
     assert [(s.intent, s.send.key) for s in plan.suggestions] == [("complaint", "complaint_receipt")]
     assert plan.conversation["waiting_since"] == at(10)
@@ -200,7 +201,7 @@ def test_a_likely_complaint_opens_a_ticket_silently():
     probable = Intent("other", 0.5, None, {"other": 0.5, "complaint": 0.35, "greeting": 0.15})
     plan = decide(Message("等了好久", probable), FRESH, HOURS, at(10), policy=POLICY)
     assert plan.replies == () and plan.ticket.action == "open"
-    assert any("{ticket}" in n and "/close" in n for n in plan.notices)
+    assert any("{ticket}" in NOTICES[n] and "/close" in NOTICES[n] for n in plan.notices)
     unlikely = Intent("other", 0.9, None, {"other": 0.9, "complaint": 0.05, "greeting": 0.05})
     assert decide(Message("订单号123", unlikely), FRESH, HOURS, at(10), policy=POLICY).ticket is None
 

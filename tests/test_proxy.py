@@ -10,11 +10,11 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from bot.app import build_bot
-from bot.cli import main
-from bot.proxy import Proxy, ProxyUnreachable, check_reachable, resolve_proxy
-from bot.runner import run_bot
-from bot.settings import ConfigError, load_settings
+from bot.commands.cli import main
+from bot.ops.proxy import Proxy, ProxyUnreachable, check_reachable, resolve_proxy
+from bot.ops.runner import run_bot
+from bot.ops.settings import ConfigError, load_settings
+from bot.telegram.app import build_bot
 
 CUSTOMER = 7070
 
@@ -187,7 +187,7 @@ def test_a_wrong_https_proxy_is_named(monkeypatch):
 def test_the_proxy_password_is_redacted_from_the_logs(monkeypatch, capsys):
     import logging
 
-    from bot.cli import _configure_logging
+    from bot.commands.cli import _configure_logging
 
     settings = load_settings(proxy="socks5://kefu:s3cr3t-pw@127.0.0.1:1080")
     _configure_logging(False, settings)

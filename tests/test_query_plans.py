@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.board import collect
-from bot.desk import CustomerRef, SupportDesk
-from bot.inbox import Inbox
-from bot.settings import load_settings
-from bot.storage import open_storage
+from bot.desk.agents import AgentDesk
+from bot.desk.board import collect
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.inbox import Inbox
 
 CASES = Path(__file__).parent / "data" / "intent_cases.jsonl"
 # Tables that grow with the shop's history; a SCAN of any of them is a bug.
@@ -43,7 +44,7 @@ def test_no_statement_scans_a_history_table(db_path):
             CustomerRef(user, user, "客户", None), text, at=at, telegram_message_id=n + 1
         )
         if n % 7 == 0:
-            desk.on_agent_message(42, "小王", user, "您好,已为您查询,请您稍等", at=at)
+            AgentDesk(desk).on_agent_message(42, "小王", user, "您好,已为您查询,请您稍等", at=at)
         if n % 11 == 0:
             desk.on_customer_edit(
                 CustomerRef(user, user, "客户", None), text + "?", at=at, telegram_message_id=n + 1

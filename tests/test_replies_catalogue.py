@@ -194,7 +194,7 @@ def test_no_script_renders_a_doubled_comma_or_a_dangling_one_without_a_shop_name
 def test_the_default_settings_greet_without_a_shop_name(db_path):
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.commands.cli import main
 
     result = CliRunner().invoke(main, ["classify", "你好"])
     assert result.exit_code == 0

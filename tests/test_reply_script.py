@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import replies.hanzi
 from bot.commands.classify import classify_command
-from bot.desk import CustomerRef, SupportDesk
-from bot.settings import ConfigError, load_settings
-from bot.storage import open_storage
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.settings import ConfigError, load_settings
+from bot.store.sqlite import open_storage
 from replies import render
 from replies.hanzi import REPLY_SCRIPTS, is_traditional, reply_script_for, to_script
 
@@ -104,7 +104,7 @@ def test_traditional_customer_gets_traditional_reply_and_staff_see_the_original(
     outbox = desk.storage.outbox()
     staff_topic = [row.params.get("text", "") for row in outbox if row.chat_id != ALICE.chat_id]
     assert any(text.endswith(TRADITIONAL_ASK) for text in staff_topic)  # under the header, as written
-    assert desk.storage.message(outcome.message_id)["text"] == TRADITIONAL_ASK
+    assert desk.storage.message(outcome.message_id).text == TRADITIONAL_ASK
 
 
 def test_auto_follows_the_last_message(desk_with):

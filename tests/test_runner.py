@@ -9,12 +9,12 @@ import sqlite3
 import aiohttp
 import pytest
 
-from bot.dbfile import DatabaseLost
-from bot.inbox import Inbox, prune_forever
-from bot.runner import run_bot
-from bot.settings import load_settings
-from bot.storage import open_storage
-from bot.webhook import SECRET_HEADER
+from bot.ops.runner import run_bot
+from bot.ops.settings import load_settings
+from bot.store.files import DatabaseLost
+from bot.store.sqlite import open_storage
+from bot.telegram.inbox import Inbox, prune_forever
+from bot.telegram.webhook import SECRET_HEADER
 
 CUSTOMER = 6060
 SECRET = "runner-secret-0123456789"
@@ -103,7 +103,7 @@ async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplo
 async def test_a_database_deleted_while_running_is_written_back_and_nothing_is_lost(
     fake, db_path, monkeypatch
 ):
-    monkeypatch.setattr("bot.dbfile.WATCH_S", 0.05)
+    monkeypatch.setattr("bot.store.files.WATCH_S", 0.05)
     settings = _settings(fake, db_path)
 
     def answered() -> list[str]:
@@ -164,7 +164,7 @@ async def test_sighup_does_not_stop_the_bot(fake, db_path, caplog):
     import os
     import signal
 
-    caplog.set_level(logging.INFO, logger="bot.runner")
+    caplog.set_level(logging.INFO, logger="bot.ops.runner")
     settings = _settings(fake, db_path)
     stop = asyncio.Event()
     bot_task = asyncio.create_task(run_bot(settings, stop=stop))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings import load_settings, parse_business_hours
+from bot.ops.settings import load_settings, parse_business_hours
 from replies.calendar import festival, is_holiday_break, is_makeup_workday
 from replies.schedule import Schedule, reopen_text
 

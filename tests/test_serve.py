@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.serve import MAX_REQUEST_BYTES, build_app
-from bot.settings import Settings, load_settings
+from bot.commands.serve import MAX_REQUEST_BYTES, build_app
+from bot.ops.settings import Settings, load_settings
 from guards import check
 
 

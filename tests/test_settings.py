@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings, parse_business_hours
+from bot.ops.settings import ConfigError, load_settings, parse_business_hours
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import replies.faq
-from bot.cli import main
-from bot.desk import CustomerRef, SupportDesk
-from bot.shop import load_shop, use_shop_folder
-from bot.storage import open_storage
+from bot.commands.cli import main
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.shop import load_shop, use_shop_folder
+from bot.store.sqlite import open_storage
 from replies import Intent
 from replies.faq import FAQ_FLOOR, FaqError, load_faq, with_faq
 from replies.policy import default_policy

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import reload_shop, run_bot
-from bot.settings import load_settings
-from bot.shop import use_shop_folder
+from bot.ops.runner import reload_shop, run_bot
+from bot.ops.settings import load_settings
+from bot.ops.shop import use_shop_folder
 from replies.faq import default_faq
 
 CUSTOMER = 4242
@@ -36,7 +36,7 @@ def shop_dir(tmp_path: Path):
 
 
 def test_reload_swaps_and_a_broken_edit_keeps_the_old_catalogue(shop_dir: Path, settings, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="bot.runner")
+    caplog.set_level(logging.INFO, logger="bot.ops.runner")
     shop = settings.model_copy(update={"shop_dir": shop_dir})
     (shop_dir / "faq.toml").write_text(FAQ.format(id="ship", answer=FIRST), encoding="utf-8")
     assert reload_shop(shop) and default_faq().match("什么时候发货").faq.answer == FIRST
@@ -49,7 +49,7 @@ def test_reload_swaps_and_a_broken_edit_keeps_the_old_catalogue(shop_dir: Path, 
 
 
 async def test_sighup_reloads_the_shop_folder_while_the_bot_runs(fake, db_path, shop_dir: Path, caplog):
-    caplog.set_level(logging.INFO, logger="bot.runner")
+    caplog.set_level(logging.INFO, logger="bot.ops.runner")
     (shop_dir / "faq.toml").write_text(FAQ.format(id="ship", answer=FIRST), encoding="utf-8")
     settings = load_settings(
         bot_token=fake.token,

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.commands.cli import main
 from bot.commands.init import TEMPLATE_NAMES
-from bot.desk import CustomerRef, SupportDesk
-from bot.runner import load_catalogues
-from bot.shop import load_shop, use_shop_folder
-from bot.storage import open_storage
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.runner import load_catalogues
+from bot.ops.shop import load_shop, use_shop_folder
+from bot.store.sqlite import open_storage
 from replies import ScriptError, render
 from replies.catalogue import load_scripts, load_shop_scripts
 

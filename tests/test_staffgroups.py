@@ -9,12 +9,12 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram
 
-from bot.board import collect, stats_text
-from bot.delivery import Sender
-from bot.desk import CustomerRef, SupportDesk
-from bot.settings import load_settings
-from bot.staffgroups import StaffGroups, choose_group
-from bot.storage import open_storage
+from bot.desk.board import collect, stats_text
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram.sender import Sender
+from bot.telegram.staffgroups import StaffGroups, choose_group
 
 TZ = ZoneInfo("Asia/Shanghai")
 TEN_AM = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.storage import MIGRATIONS, TABLES, StorageError, from_iso, open_storage, table_counts, to_iso
+from bot.store.sqlite import MIGRATIONS, TABLES, StorageError, from_iso, open_storage, table_counts, to_iso
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -103,7 +103,7 @@ def test_outbox_order_and_confirmation(storage):
     storage.mark_attempt(ids[2], "400", AT, failed=True)
     assert [r.id for r in storage.pending_outbox()] == [ids[1]]
     assert storage.pending_outbox()[0].attempts == 1
-    assert storage.message(message)["telegram_message_id"] == 321
+    assert storage.message(message).telegram_message_id == 321
     assert [r.status for r in storage.outbox()] == ["sent", "pending", "failed"]
 
 
@@ -129,7 +129,7 @@ def test_not_a_database_is_one_clear_error(tmp_path, opener):
 
 
 def test_counts_of_a_foreign_database_say_it_is_not_kefus(tmp_path):
-    from bot.storage import NotKefuDatabase
+    from bot.store.sqlite import NotKefuDatabase
 
     path = tmp_path / "other.db"
     sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.commit()
@@ -171,7 +171,7 @@ def _foreign_database(path):
 def test_kefu_db_says_a_foreign_sqlite_file_is_not_kefus(tmp_path):
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.commands.cli import main
 
     path = tmp_path / "places.sqlite"
     _foreign_database(path)
@@ -184,7 +184,7 @@ def test_kefu_db_says_a_foreign_sqlite_file_is_not_kefus(tmp_path):
 
 
 def test_open_storage_leaves_a_foreign_sqlite_file_untouched(tmp_path):
-    from bot.storage import NotKefuDatabase
+    from bot.store.sqlite import NotKefuDatabase
 
     path = tmp_path / "places.sqlite"
     _foreign_database(path)

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack
 
-from bot.settings import load_settings
-from bot.storage import StorageThread
-from bot.webhook import HEALTHZ_PATH, SECRET_HEADER, STORE_WAIT_S, build_webhook_app
+from bot.ops.settings import load_settings
+from bot.store.sqlite import StorageThread
+from bot.telegram.webhook import HEALTHZ_PATH, SECRET_HEADER, STORE_WAIT_S, build_webhook_app
 
 SECRET = "storage-thread-secret"
 LOCK_S = 10.0  # the issue's figure
@@ -123,12 +123,12 @@ async def test_a_lock_held_for_10_s_stalls_neither_the_webhook_nor_healthz_and_l
 
     await stack.pump.drain()
     async with asyncio.timeout(30):
-        while stack.sender._unrecorded or stack.storage.outbox("pending"):
+        while stack.sender.unrecorded or stack.storage.outbox("pending"):
             await stack.sender.flush()
             await asyncio.sleep(0.05)
     assert {stack.status(u["update_id"]) for u in updates} == {"done"}
     customers = {u["message"]["chat"]["id"] for u in updates}
-    stored = {c for c in customers if any(m["direction"] == "in" for m in stack.storage.messages(c))}
+    stored = {c for c in customers if any(m.direction == "in" for m in stack.storage.messages(c))}
     assert stored == customers  # every message is in the database
     answered = {c.params["chat_id"] for c in fake.calls("sendMessage", ok=True)}
     assert customers <= answered  # and every customer got an answer
@@ -177,7 +177,7 @@ def test_the_webhook_store_wait_is_documented_and_under_the_bound():
 
 async def test_a_queued_job_still_runs_when_its_awaiting_task_is_cancelled(db_path):
     """A shutdown's grace period running out must not drop the record of a send Telegram confirmed."""
-    from bot.storage import open_storage
+    from bot.store.sqlite import open_storage
 
     storage = open_storage(db_path)
     gate = threading.Event()

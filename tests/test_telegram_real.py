@@ -14,24 +14,25 @@ import pytest
 from conftest import FixedClock
 from fakeapi import FakeTelegram, as_update
 
-from bot import outbound_guard
-from bot.agent_desk import TEXT_EDIT_SYNCED
-from bot.app import build_dispatcher
-from bot.delivery import (
-    ALBUM_SETTLE_S,
+from bot.desk.customers import SupportDesk
+from bot.desk.texts import (
+    NOTICE_ANONYMOUS,
     NOTICE_BLOCKED,
     NOTICE_DEACTIVATED,
     NOTICE_REJECTED,
     NOTICE_STAFF_BACK,
-    Sender,
+    NOTICE_UNBLOCKED,
+    TEXT_EDIT_SYNCED,
+    TEXT_NOT_AN_AGENT,
 )
-from bot.desk import SupportDesk
-from bot.inbox import Inbox, UpdatePump
-from bot.relay import relay_calls
-from bot.routers.chat_events import NOTICE_ANONYMOUS, NOTICE_UNBLOCKED, TEXT_NOT_AN_AGENT
-from bot.settings import load_settings
-from bot.storage import open_storage
-from bot.telegram_kinds import utf16_len
+from bot.ops.settings import load_settings
+from bot.store.sqlite import open_storage
+from bot.telegram import outbound_guard
+from bot.telegram.app import build_dispatcher
+from bot.telegram.inbox import Inbox, UpdatePump
+from bot.telegram.kinds import utf16_len
+from bot.telegram.relay import relay_calls
+from bot.telegram.sender import ALBUM_SETTLE_S, Sender
 from guards import check
 from replies import render
 
@@ -98,7 +99,7 @@ async def test_item1_edit_that_changes_nothing_is_not_relayed(rig):
     message_id = update["message"]["message_id"]
     await rig.feed(rig.fake.edited_text_update(message_id, "我的快递到哪了", at=at(10, 1), sent_at=at(10, 0)))
     assert len(rig.staff_calls()) == before
-    versions = [m["version"] for m in rig.storage.messages(CUSTOMER) if m["direction"] == "in"]
+    versions = [m.version for m in rig.storage.messages(CUSTOMER) if m.direction == "in"]
     assert versions == [1]
 
 
@@ -235,7 +236,7 @@ async def test_item4_group_upgraded_to_supergroup_is_named_not_retried_forever(r
         await rig.sender.flush()  # paused: no hammering
     assert len(rig.fake.calls("createForumTopic")) == 1
     (row,) = rig.storage.outbox("pending")
-    assert "migrated to a supergroup" in rig.storage.outbox_row(row.id)["last_error"]
+    assert "migrated to a supergroup" in rig.storage.outbox_row(row.id).last_error
     assert f"KEFU_STAFF_CHAT_ID={NEW_SUPERGROUP}" in caplog.text
     told = [c for c in rig.fake.calls("sendMessage") if c.params["chat_id"] == NEW_SUPERGROUP]
     assert len(told) == 1 and str(NEW_SUPERGROUP) in told[0].params["text"]

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 
-from bot.clock import utc_now
-from bot.routers.agents import UNKNOWN_TOPIC
-from bot.settings import load_settings
+from bot.desk.texts import UNKNOWN_TOPIC
+from bot.ops.clock import utc_now
+from bot.ops.settings import load_settings
 
 CUSTOMER = 6161
 
@@ -33,7 +33,7 @@ class OtherProcess:
 
 @pytest.fixture
 async def rig(fake, db_path, monkeypatch):
-    monkeypatch.setattr("bot.storage.BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("bot.store.sqlite.BUSY_TIMEOUT_MS", 50)
     settings = load_settings(
         bot_token=TEST_TOKEN,
         staff_chat_id=STAFF_CHAT_ID,

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 pytest.importorskip("sklearn")
 
 from bot.commands.train import choice_examples, train_command
+from bot.store.records import SuggestionChoice
 from replies.classifier import Classifier
 from replies.eval import DEFAULT_CASES
 from replies.model import load_model
@@ -60,9 +61,9 @@ def test_unknown_intent_is_refused(tmp_path):
 
 def test_agent_choices_become_examples():
     rows = [
-        {"text": "东西坏了", "intent": "complaint", "status": "sent"},
-        {"text": "在吗 订单号123", "intent": "greeting", "status": "ignored"},
-        {"text": " ", "intent": "thanks", "status": "sent"},
+        SuggestionChoice(text="东西坏了", intent="complaint", status="sent", confidence=None),
+        SuggestionChoice(text="在吗 订单号123", intent="greeting", status="ignored", confidence=None),
+        SuggestionChoice(text=" ", intent="thanks", status="sent", confidence=None),
     ]
     assert choice_examples(rows) == [
         {"text": "东西坏了", "intent": "complaint"},

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import BotStack
 
-from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, build_webhook_app, webhook_path
+from bot.telegram.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, build_webhook_app, webhook_path
 
 SECRET = "webhook-secret-0123456789"
 PATH = "/telegram/webhook"

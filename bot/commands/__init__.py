@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.ops.settings import ConfigError, Settings, load_settings
 
 __all__ = ["read_numbered", "read_record", "settings_or_exit"]
 

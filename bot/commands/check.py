@@ -20,11 +20,11 @@ from typing import Any, TextIO
 import click
 
 from bot.commands import read_numbered
+from bot.desk import texts
 from guards import CatalogueError, Guard, Verdict, load_catalogue, mark_spans, use_shop
 
 __all__ = ["check_command", "mark", "render_verdict", "result_for_line"]
 
-OPEN_MARK, CLOSE_MARK = "【", "】"
 PROGRESS_EVERY = 1000
 
 
@@ -38,7 +38,7 @@ def mark(text: str, verdict: Verdict, *, color: bool = False) -> str:
     spans = [(hit.start, hit.end) for hit in verdict.hits]
     if color:
         return mark_spans(text, spans, lambda piece: click.style(piece, fg="red", bold=True))
-    return mark_spans(text, spans, lambda piece: f"{OPEN_MARK}{piece}{CLOSE_MARK}")
+    return mark_spans(text, spans)
 
 
 def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[str]:
@@ -55,7 +55,7 @@ def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[
             f"{hit.score:g}: "
             f"“{text[hit.start : hit.end]}” ~ “{hit.phrase}”"
         )
-    lines.append(f"  建议：{verdict.suggestion}")
+    lines.append(texts.LABEL_CLI_SUGGESTION + str(verdict.suggestion))
     return lines
 
 

@@ -23,44 +23,57 @@ from typing import Any
 import click
 
 from bot.commands import read_numbered, settings_or_exit
-from bot.settings import Settings
-from bot.shop import use_shop_folder
-from replies import Intent, classify, render
-from replies.faq import default_faq, with_faq
+from bot.desk import texts
+from bot.desk.cores import Cores
+from bot.ops.settings import Settings
+from bot.ops.shop import use_shop_folder
+from replies import Intent
+from replies.faq import with_faq
 from replies.hanzi import reply_script_for, to_script
 from replies.policy import first_reply
 from replies.schedule import Schedule
 
-__all__ = ["RUNTIME_MARKERS", "classify_command", "reply_for"]
+__all__ = ["RUNTIME_MARKERS", "classify_command", "intent_of", "reply_for"]
 
 # Values the bot fills in at run time; the CLI shows these markers instead.
 RUNTIME_MARKERS: dict[str, str] = {
-    "ticket": "〈工单号〉",
-    "agent_no": "〈工号〉",
-    "reopen_at": "〈开门时间〉",
+    "ticket": texts.TICKET_MARKER,
+    "agent_no": texts.AGENT_NO_MARKER,
+    "reopen_at": texts.REOPEN_MARKER,
 }
 
 
-def reply_for(text: str, intent: Intent, settings: Settings, at: datetime | None = None) -> str | None:
+def reply_for(
+    text: str, intent: Intent, settings: Settings, at: datetime | None = None, *, cores: Cores | None = None
+) -> str | None:
     """Return the text the bot would send to ``text`` opening a conversation (run-time values as markers).
 
     None when it would send nothing. The reply is in the script ``KEFU_REPLY_SCRIPT`` picks for ``text``
-    (traditional for a traditional message under ``auto``).
+    (traditional for a traditional message under ``auto``). ``cores``: the scripts and policy the bot
+    answers with (default: the installed ones, as the bot's).
     """
+    cores = cores or Cores.installed()
     schedule = Schedule.from_settings(settings)
-    send = first_reply(text, intent, schedule, at or datetime.now(UTC), shop_name=settings.shop_name)
+    when = at or datetime.now(UTC)
+    send = first_reply(text, intent, schedule, when, shop_name=settings.shop_name, policy=cores.policy)
     if send is None:
         return None
     values: dict[str, Any] = {**send.values, **{k: v for k, v in RUNTIME_MARKERS.items() if k in send.values}}
     script = reply_script_for(settings.reply_script, text)
-    return to_script(render(send.key, send.variant, **{**RUNTIME_MARKERS, **values}), script)
+    return to_script(cores.render(send.key, send.variant, **{**RUNTIME_MARKERS, **values}), script)
+
+
+def intent_of(text: str, settings: Settings, cores: Cores | None = None) -> Intent:
+    """Return the intent the bot reads in ``text``: the classifier's, or a shop FAQ that matches better."""
+    cores = cores or Cores.installed()
+    return with_faq(text, cores.classify(text, platforms=settings.shop_platforms), cores.faq)
 
 
 def _line_result(line: str, settings: Settings, line_no: int) -> dict[str, Any]:
     row, text = read_numbered(line_no, line)
     if text is None:
         return row
-    intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
+    intent = intent_of(text, settings)
     result = {
         **row,
         "intent": intent.key,
@@ -102,7 +115,7 @@ def classify_command(text: str | None, jsonl: bool) -> None:
     settings = settings_or_exit()
     _use_shop_or_exit(settings)
     if text is not None:
-        intent = with_faq(text, classify(text, platforms=settings.shop_platforms), default_faq())
+        intent = intent_of(text, settings)
         reply = reply_for(text, intent, settings)
         click.echo(f"intent: {intent.key}")
         if intent.key == "faq":

@@ -16,24 +16,25 @@ from pathlib import Path
 
 import click
 
+from bot.store.records import SuggestionChoice
 from replies.model import DEFAULT_MODEL
 
 __all__ = ["choice_examples", "export_choices_command", "train_command"]
 
 
-def choice_examples(rows: list[dict]) -> list[dict[str, str]]:
+def choice_examples(rows: list[SuggestionChoice]) -> list[dict[str, str]]:
     """Return ``{"text", "intent"}`` rows for the agents' choices: sent → its intent, ignored → other."""
     out = []
     for row in rows:
-        text = (row.get("text") or "").strip()
+        text = (row.text or "").strip()
         if not text:
             continue
-        out.append({"text": text, "intent": row["intent"] if row["status"] == "sent" else "other"})
+        out.append({"text": text, "intent": row.intent if row.status == "sent" else "other"})
     return out
 
 
 def _db_choices(path: Path) -> list[dict[str, str]]:
-    from bot.storage import open_storage
+    from bot.store.sqlite import open_storage
 
     storage = open_storage(path)
     try:

@@ -1,0 +1,113 @@
+"""The Telegram bot's parts: Bot, Dispatcher and the busy-reply sweeper (``bot.ops.runner`` runs them).
+
+Long-lived objects reach handlers through the dispatcher (``db``, ``desk``, ``sender``, ``settings``
+keyword arguments); aiogram's own ``storage`` argument stays the FSM storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import ClientDecodeError
+from aiogram.methods.base import Response, TelegramMethod
+
+from bot.desk.customers import SupportDesk
+from bot.ops.clock import utc_now
+from bot.ops.settings import ConfigError, Settings
+from bot.store.sqlite import Storage
+from bot.telegram.middlewares import WakeSender
+from bot.telegram.routers import setup_routers
+from bot.telegram.sender import Sender
+from bot.telegram.startup import NotBotApiAnswer
+
+__all__ = ["BUSY_SWEEP_S", "BotApiSession", "build_bot", "build_dispatcher", "sweep_busy"]
+
+log = logging.getLogger(__name__)
+
+BUSY_SWEEP_S = 1.0
+
+
+def build_bot(settings: Settings) -> Bot:
+    """Return the Bot for ``settings.bot_token``, talking to ``settings.api_server`` (Telegram or local),
+    through ``settings.bot_api_proxy`` when one is set (every call: updates, sends, files)."""
+    if settings.bot_token is None:
+        raise ConfigError("KEFU_BOT_TOKEN: not set (run `kefu demo` to try the bot offline)")
+    proxy = settings.bot_api_proxy
+    session = BotApiSession(
+        api=TelegramAPIServer.from_base(settings.api_server), proxy=proxy.url if proxy else None
+    )
+    session.middleware(keep_response_types)
+    return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+class BotApiSession(AiohttpSession):
+    """aiogram's session, saying which HTTP status came with an answer that is not the Bot API's JSON."""
+
+    def check_response(self, bot: Bot, method: TelegramMethod, status_code: int, content: str) -> Response:
+        """Return Telegram's parsed answer; raise :class:`NotBotApiAnswer` for an HTML page."""
+        try:
+            return super().check_response(bot, method, status_code, content)
+        except ClientDecodeError as exc:
+            raise NotBotApiAnswer(status_code, exc.original) from None
+
+
+# pydantic caches parametrised generics weakly: aiogram's ``Response[Message]`` & co. were collected and
+# rebuilt (a full schema build, ~5 ms) again and again under load. A strong reference per type keeps them.
+_RESPONSE_TYPES: dict[Any, type] = {}
+
+
+async def keep_response_types(
+    make_request: NextRequestMiddlewareType, bot: Bot, method: TelegramMethod
+) -> Any:
+    """Client-session middleware: pin ``Response[<result type>]`` of every method called, then call it."""
+    returning = method.__returning__
+    if returning not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[returning] = Response[returning]
+    return await make_request(bot, method)
+
+
+def build_dispatcher(
+    settings: Settings,
+    storage: Storage,
+    desk: SupportDesk,
+    sender: Sender,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> Dispatcher:
+    """Return the Dispatcher with every router and the long-lived objects handlers receive by name.
+
+    ``clock`` tells handlers when an update is handled (``kefu run`` passes the real one, so an update
+    kept while the bot was down gets no stale off-hours reply); None decides each message as of its
+    own date, as a replay of a fixed day in the tests does.
+    """
+    # No aiogram FSM: conversation state lives in the database. (Its default in-memory storage also
+    # keeps an entry for every chat it ever saw: memory that grows with the number of customers.)
+    dp = Dispatcher(disable_fsm=True, db=storage, desk=desk, sender=sender, settings=settings, clock=clock)
+    dp.update.outer_middleware(WakeSender(sender))  # every handler's queued calls leave at once
+    dp.include_router(setup_routers())
+    return dp
+
+
+async def sweep_busy(
+    desk: SupportDesk,
+    sender: Sender,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    every_s: float = BUSY_SWEEP_S,
+) -> None:
+    """Queue due busy replies every ``every_s`` seconds until cancelled (state is in the database)."""
+    while True:
+        try:
+            if await desk.storage.run(desk.due_busy_replies, clock()):
+                sender.notify()
+        except Exception:
+            log.exception("busy-reply sweep failed")
+        await asyncio.sleep(every_s)

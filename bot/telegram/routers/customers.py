@@ -1,0 +1,86 @@
+"""Customers in private chats: every message and every edit goes to the support desk, then to the sender.
+
+Service messages (a pinned message, the auto-delete timer, a chat background …) are nobody's words: no
+handler takes them. An edit of a location (a live location moving) is not a new message: the location
+was relayed once when it was shared. A customer who writes in a topic an admin closed gets it reopened.
+
+The desk's work runs on the storage thread (:meth:`bot.store.sqlite.Storage.run`), off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from bot.desk.customers import CustomerRef, SupportDesk
+from bot.telegram.filters import Inline
+from bot.telegram.kinds import SERVICE_KINDS, entities_of
+from bot.telegram.middlewares import time_of
+
+__all__ = ["build_router", "content_of", "customer_of"]
+
+
+def customer_of(message: Message) -> CustomerRef:
+    """Return who wrote a private message (user id, chat id, full name, @username)."""
+    user = message.from_user
+    if user is None:
+        return CustomerRef(message.chat.id, message.chat.id, message.chat.full_name, message.chat.username)
+    return CustomerRef(user.id, message.chat.id, user.full_name, user.username)
+
+
+def content_of(message: Message) -> tuple[str | None, str]:
+    """Return ``(text or caption or None, content kind)``: media are judged by their caption."""
+    text = message.text if message.text is not None else message.caption
+    kind = message.content_type
+    return text, str(getattr(kind, "value", kind))
+
+
+async def customer_message(
+    message: Message, desk: SupportDesk, clock: Callable[[], datetime] | None = None
+) -> None:
+    """Store and answer one customer message; the relay and replies leave through the outbox.
+
+    ``clock`` (from the dispatcher) says when it is handled, for an update that waited (downtime).
+    """
+    text, kind = content_of(message)
+    customer = customer_of(message)
+
+    await desk.storage.run(desk.reopen_topic, customer.user_id, message.date)
+    await desk.storage.run(  # on the storage thread: the event loop never waits on SQLite
+        desk.on_customer_message,
+        customer,
+        text,
+        kind,
+        at=message.date,
+        telegram_message_id=message.message_id,
+        entities=entities_of(message),
+        album=message.media_group_id,
+        now=clock() if clock is not None else None,
+    )
+
+
+async def customer_edit(message: Message, desk: SupportDesk) -> None:
+    """Store an edited customer message as a new version and relay the edit to the staff topic."""
+    text, kind = content_of(message)
+    await desk.storage.run(
+        desk.on_customer_edit,
+        customer_of(message),
+        text,
+        kind,
+        at=time_of(message),
+        telegram_message_id=message.message_id,
+        entities=entities_of(message),
+    )
+
+
+def build_router() -> Router:
+    """Return a new customers router (one per Dispatcher: a router has one parent), private chats only."""
+    router = Router(name=__name__)
+    router.message.filter(Inline(F.chat.type == "private"))
+    router.edited_message.filter(Inline(F.chat.type == "private"))
+    router.message(Inline(~F.content_type.in_(SERVICE_KINDS)))(customer_message)
+    router.edited_message(Inline(~F.location))(customer_edit)
+    return router
