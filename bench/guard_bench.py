@@ -23,6 +23,10 @@ the block level) against the catalogue alone and ``fold`` alone, the normaliser 
 with, as the machine-speed baseline (a loaded machine slows all of them alike, so the ratios are what
 to compare across runs); the cost of the review-level model on top; and ``kefu check --jsonl``
 streaming every real agent answer of ``jddc/train.dec`` with both levels (target >= 2,000/s).
+
+``fold`` itself got faster with the guard's speed work (issue 16): ``stdlib`` (NFKC + case-fold, the
+standard library alone, no project code) is printed beside it as a baseline no change here can move,
+so that the block level's ratio to it can be compared across versions.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import random
 import statistics
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -125,6 +130,11 @@ def aho_matcher(catalogue: Catalogue) -> Callable[[str], bool]:
     return blocked
 
 
+def stdlib_baseline(text: str) -> str:
+    """Return NFKC + case-fold of ``text``: the standard library alone, a baseline the project cannot move."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def timings(fn: Callable[[str], object], messages: Sequence[str], rounds: int) -> list[float]:
     """Return per-message times in microseconds (best of ``rounds`` for each message)."""
     for message in messages[:50]:
@@ -171,7 +181,7 @@ def jsonl_throughput(guard: Guard) -> tuple[int, float]:
     )
     stdout = io.StringIO()
     started = time.perf_counter()
-    count = _stream(guard, stdin, stdout, None)
+    count, _errors = _stream(guard, stdin, stdout, None)
     return count, count / (time.perf_counter() - started)
 
 
@@ -218,6 +228,7 @@ def main() -> None:
     plain = Guard.from_catalogue(real, concepts=None, review_model=None)
     with_meaning = Guard.from_catalogue(real, review_model=None)
     full = Guard.from_catalogue(real)
+    stdlib_times = summary("stdlib NFKC+casefold", timings(stdlib_baseline, hundred, args.rounds))
     fold_times = summary("fold (baseline)", timings(fold, hundred, args.rounds))
     plain_times = summary("guard, catalogue only", timings(plain.check, hundred, args.rounds))
     meaning_times = summary("block level (+ concepts)", timings(with_meaning.check, hundred, args.rounds))
@@ -235,6 +246,7 @@ def main() -> None:
     print(f"  recall lost at 10x:                   {recalls['guard 1x'] - recalls['guard 10x']:+.1%}")
     print(f"  block level / catalogue only (p50):   {meaning_times['p50'] / plain_times['p50']:.2f}x")
     print(f"  block level / fold (p50):             {meaning_times['p50'] / fold_times['p50']:.1f}x")
+    print(f"  block level / stdlib baseline (p50):  {meaning_times['p50'] / stdlib_times['p50']:.1f}x")
     print(f"  with review model / block level (p50): {full_times['p50'] / meaning_times['p50']:.2f}x")
     print(f"  kefu check --jsonl, {lines} real answers: {per_second:,.0f} lines/s (target >= 2,000)")
 

@@ -6,6 +6,7 @@ has none) and the field, e.g. ``banned.toml: entry 'mingling-03': field 'categor
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -25,22 +26,10 @@ __all__ = [
     "Entry",
     "load_catalogue",
     "load_shop_catalogue",
+    "packaged_categories",
     "pattern_text",
 ]
 
-# The eight categories of 服务忌语 (003 第5篇; the source spells 烦躁语 as 烦燥语) and 不可以说 for the
-# documented "不可以说" lines (000 第四篇) that fit none of them.
-CATEGORIES: tuple[str, ...] = (
-    "讽刺语",
-    "命令语",
-    "责备语",
-    "埋怨语",
-    "教训语",
-    "推卸语",
-    "烦躁语",
-    "随意附和语",
-    "不可以说",
-)
 
 
 # Placeholders the source documents write for a name or number ("您挂XX电话吧", "**先生").
@@ -78,13 +67,6 @@ class Entry(BaseModel):
     not_before: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
 
-    @field_validator("category")
-    @classmethod
-    def _known_category(cls, value: str) -> str:
-        if value not in CATEGORIES:
-            raise ValueError(f"{value!r} is not one of {', '.join(CATEGORIES)}")
-        return value
-
     @field_validator("phrase")
     @classmethod
     def _phrase_has_words(cls, value: str) -> str:
@@ -110,6 +92,15 @@ class Entry(BaseModel):
         return self
 
 
+class Category(BaseModel):
+    """A category of banned phrasing, named as the documents name it (a verdict reports it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class AllowPhrase(BaseModel):
     """A documented polite script or common polite phrase; a banned hit inside it is not a hit."""
 
@@ -128,11 +119,17 @@ class AllowPhrase(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    """A validated catalogue: banned entries in file order and the allow-list."""
+    """A validated catalogue: its categories, banned entries in file order and the allow-list."""
 
     entries: tuple[Entry, ...]
     allow: tuple[AllowPhrase, ...]
     path: str
+    categories: tuple[Category, ...] = ()
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        """The names of the catalogue's categories, in file order."""
+        return tuple(category.name for category in self.categories)
 
     def by_id(self, entry_id: str) -> Entry:
         """Return the entry with this id (KeyError when there is none)."""
@@ -156,9 +153,34 @@ def _describe(error: ValidationError, fallback_field: str = "") -> tuple[str, st
     return location, message
 
 
-def _parse(data: dict[str, Any], name: str, *, require_entries: bool = True) -> Catalogue:
-    """Return the catalogue described by parsed TOML ``data``; raise CatalogueError naming what is wrong."""
-    unknown = set(data) - {"entry", "allow"}
+def _categories(data: dict[str, Any], name: str, known: tuple[Category, ...]) -> tuple[Category, ...]:
+    """Return ``known`` plus the [[category]] tables of ``data``; raise CatalogueError naming the fault."""
+    raw_categories = data.get("category", [])
+    if not isinstance(raw_categories, list):
+        raise CatalogueError(f"{name}: 'category' must be a list of [[category]] tables")
+    categories = list(known)
+    for index, raw in enumerate(raw_categories):
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"{name}: category #{index}: not a table")
+        try:
+            category = Category.model_validate(raw)
+        except ValidationError as exc:
+            field, message = _describe(exc)
+            raise CatalogueError(f"{name}: category #{index}: field {field!r}: {message}") from None
+        if category.name in {c.name for c in categories}:
+            raise CatalogueError(f"{name}: category {category.name!r}: field 'name': duplicate category")
+        categories.append(category)
+    return tuple(categories)
+
+
+def _parse(
+    data: dict[str, Any], name: str, *, require_entries: bool = True, known: tuple[Category, ...] = ()
+) -> Catalogue:
+    """Return the catalogue described by parsed TOML ``data``; raise CatalogueError naming what is wrong.
+
+    Entries may use the file's own [[category]] names and those ``known`` (the packaged ones, for a
+    shop's file)."""
+    unknown = set(data) - {"entry", "allow", "category"}
     if unknown:
         raise CatalogueError(f"{name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
     raw_entries = data.get("entry", [])
@@ -167,6 +189,10 @@ def _parse(data: dict[str, Any], name: str, *, require_entries: bool = True) -> 
         raise CatalogueError(f"{name}: no [[entry]] tables")
     if not isinstance(raw_allow, list):
         raise CatalogueError(f"{name}: 'allow' must be a list of [[allow]] tables")
+    categories = _categories(data, name, known)
+    names = tuple(category.name for category in categories)
+    if require_entries and not names:
+        raise CatalogueError(f"{name}: no [[category]] tables")
     entries: list[Entry] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_entries):
@@ -178,6 +204,9 @@ def _parse(data: dict[str, Any], name: str, *, require_entries: bool = True) -> 
         except ValidationError as exc:
             field, message = _describe(exc)
             raise CatalogueError(f"{name}: entry {label}: field {field!r}: {message}") from None
+        if entry.category not in names:
+            message = f"{entry.category!r} is not one of {', '.join(names)}"
+            raise CatalogueError(f"{name}: entry {label}: field 'category': {message}")
         if entry.id in seen:
             raise CatalogueError(f"{name}: entry {label}: field 'id': duplicate id")
         seen.add(entry.id)
@@ -191,14 +220,17 @@ def _parse(data: dict[str, Any], name: str, *, require_entries: bool = True) -> 
         except ValidationError as exc:
             field, message = _describe(exc)
             raise CatalogueError(f"{name}: allow #{index}: field {field!r}: {message}") from None
-    return Catalogue(entries=tuple(entries), allow=tuple(allow), path=name)
+    return Catalogue(entries=tuple(entries), allow=tuple(allow), path=name, categories=categories)
 
 
-def load_catalogue(path: str | Path | None = None, *, require_entries: bool = True) -> Catalogue:
+def load_catalogue(
+    path: str | Path | None = None, *, require_entries: bool = True, known: tuple[Category, ...] = ()
+) -> Catalogue:
     """Return the validated catalogue read from ``path`` (default: the packaged ``guards/banned.toml``).
 
     Raises :class:`CatalogueError` (a ``ValueError``) when the file is missing, is not valid TOML
-    (the message gives the line) or an entry is invalid (the message names entry and field).
+    (the message gives the line) or an entry is invalid (the message names entry and field). A file
+    other than the packaged one may use the packaged categories (``known`` by default) and add its own.
 
     >>> load_catalogue().by_id("tuixie-01").phrase
     '我不知道。'
@@ -211,6 +243,7 @@ def load_catalogue(path: str | Path | None = None, *, require_entries: bool = Tr
         except OSError as exc:
             raise CatalogueError(f"{name}: cannot read: {exc}") from None
     else:
+        known = known or packaged_categories()
         file = Path(path)
         name = file.name
         try:
@@ -221,7 +254,7 @@ def load_catalogue(path: str | Path | None = None, *, require_entries: bool = Tr
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
-    return _parse(data, name, require_entries=require_entries)
+    return _parse(data, name, require_entries=require_entries, known=known)
 
 
 def load_shop_catalogue(shop_dir: str | Path | None) -> Catalogue:
@@ -249,4 +282,22 @@ def load_shop_catalogue(shop_dir: str | Path | None) -> Catalogue:
         if entry.id in known:
             message = "already used by the packaged catalogue"
             raise CatalogueError(f"{path}: entry {entry.id!r}: field 'id': {message}")
-    return Catalogue(entries=package.entries + shop.entries, allow=package.allow + shop.allow, path=str(path))
+    return Catalogue(
+        entries=package.entries + shop.entries,
+        allow=package.allow + shop.allow,
+        path=str(path),
+        categories=shop.categories,
+    )
+
+
+@functools.cache
+def packaged_categories() -> tuple[Category, ...]:
+    """Return the categories of the packaged ``banned.toml`` (read once)."""
+    text = resources.files("guards").joinpath("banned.toml").read_text(encoding="utf-8")
+    return _categories(tomllib.loads(text), "banned.toml", ())
+
+
+# The packaged categories (banned.toml [[category]]): the eight of 服务忌语 and 不可以说. Another
+# catalogue file (a shop's own banned.toml, `kefu check --catalogue`) may add its own to them; concept
+# classes (concepts.toml) enforce packaged ones.
+CATEGORIES: tuple[str, ...] = tuple(category.name for category in packaged_categories())

@@ -30,7 +30,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guards.catalogue import CATEGORIES, CatalogueError
-from guards.normalize import BOUNDARY
+from guards.normalize import _REPEAT_TAIL, BOUNDARY, char_class
+from guards.prefilter import automaton, occurs
 
 __all__ = [
     "BOUNDARY",
@@ -48,6 +49,8 @@ LEVELS = ("block", "review")
 SHAPES = ("bare", "end", "any")
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _LATIN_RUN = re.compile(r"[a-z]+")
+_LATIN_LETTER = re.compile("[a-z]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def expand(word: str) -> list[str]:
@@ -170,6 +173,13 @@ class Phonetic:
             if rep != ch:
                 table[ord(ch)] = rep
         self.table = table
+        # The same table as a list over the Basic Multilingual Plane (the index is the code point; a
+        # character that keeps its own key maps to itself): ``str.translate`` reads a list faster.
+        bmp_table: list[int | str] = list(range(0x10000))
+        for code, rep in table.items():
+            if code < 0x10000:
+                bmp_table[code] = rep
+        self.bmp_table = bmp_table
         # Latin syllables prefer an exact concept character (fan → 烦, ji → 急, zhi → 知), else a concept
         # character (ming → 明). A syllable that is both an exact character and other characters (ji: 急 and
         # 自己's 己) is read a second time as its other key (:attr:`latin_other`): pinyin has no tones to
@@ -192,6 +202,12 @@ class Phonetic:
             if ch in exact_chars and syllable in representative
         }
         self.longest_syllable = max(map(len, latin))
+
+    def key(self, text: str) -> str:
+        """Return the phonetic key of ``text``: ``text.translate(self.table)``."""
+        if _ASTRAL.search(text) is None:
+            return text.translate(self.bmp_table)
+        return text.translate(self.table)
 
     def initials(self, word: str) -> str:
         """Return the pinyin initials of ``word`` (不知道 → bzd), or "" when a character has no reading."""
@@ -283,10 +299,14 @@ class Spelling:
 
         anchors = {anchor(word) for word in replace}
         self.anchors = frozenset(anchors | set("abcdefghijklmnopqrstuvwxyz"))
+        self.any_anchor = char_class(self.anchors)  # one regex class: faster than a set for CJK text
+        self.wordings = automaton(replace)  # ``pattern`` finds something iff a Latin letter or one of these
 
     def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
         """Return ``folded`` with every known wording rewritten, and the source index of each character."""
-        if self.anchors.isdisjoint(folded) or self.pattern.search(folded) is None:
+        if self.any_anchor.search(folded) is None:
+            return folded, None
+        if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
             return folded, None
         out: list[str] = []
         source: list[int] = []
@@ -467,6 +487,9 @@ class Concepts:
         self.literal_of = literal_of
         gap = BOUNDARY + "?"
         self.words = re.compile(_alternation(sorted(searched.get("key", ())), gap))
+        # The words without their gaps: when none occurs in the key text less its boundaries, ``words``
+        # cannot match and its search (the costly part of :meth:`find`) is skipped.
+        self.words_anywhere = automaton(sorted(searched.get("key", ())))
         self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
@@ -490,7 +513,7 @@ class Concepts:
         are both found.
         """
         text, source = self.spelling.rewrite(folded)
-        key = text.translate(self.phonetic.table)
+        key = self.phonetic.key(text)
         other = ""
         if source is not None:
             other_of = self.phonetic.latin_other
@@ -522,10 +545,10 @@ class Concepts:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
-        for text, words, table in (
-            (key, self.words, self.concepts_of),
-            (spelled, self.literal_words, self.literal_of),
-        ):
+        passes = [(spelled, self.literal_words, self.literal_of)]
+        if occurs(self.words_anywhere, key.replace(BOUNDARY, "")):
+            passes.insert(0, (key, self.words, self.concepts_of))
+        for text, words, table in passes:
             search = words.search
             match = search(text)
             while match is not None:
@@ -657,6 +680,9 @@ def with_boundaries(text: str) -> str:
 
 _REPEAT_RUN = re.compile(r"([^0-9])\1+")
 _REPEAT_ACROSS = re.compile(f"([^0-9]){BOUNDARY}+\\1")
+# The same test for a text whose boundaries stand alone (as fold_clauses leaves them): it starts with the
+# boundary, which ``re`` finds by a fast scan, and looks behind it only there.
+_REPEAT_ACROSS_ONE = re.compile(f"{BOUNDARY}(?<=([^0-9]){BOUNDARY})\\1")
 
 
 def compact_of(bfolded: str) -> str:
@@ -666,6 +692,7 @@ def compact_of(bfolded: str) -> str:
     '你问我问谁'
     """
     compact = bfolded.replace(BOUNDARY, "")
-    if _REPEAT_ACROSS.search(bfolded) is not None:
-        compact = _REPEAT_RUN.sub(r"\1", compact)
+    across = _REPEAT_ACROSS if BOUNDARY * 2 in bfolded else _REPEAT_ACROSS_ONE
+    if across.search(bfolded) is not None:
+        compact = _REPEAT_TAIL.sub("", compact)  # = _REPEAT_RUN.sub(r"\1", compact), faster
     return compact

@@ -14,13 +14,17 @@ The pipeline, applied identically to messages and to catalogue phrases:
    digits (amounts and order numbers keep their value).
 
 ``fold(text)`` is the fast path that returns only the string; ``normalize(text)`` also returns
-``offsets`` so that a match in the normalised text can be marked in the original one.
+``offsets`` so that a match in the normalised text can be marked in the original one. ``fold`` and
+:func:`fold_clauses` map a text of common characters (CJK, ASCII, punctuation) by one regex
+substitution instead of ``str.translate`` and test for traditional characters with one character
+class: same result, several times faster on CJK text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import opencc
@@ -47,9 +51,11 @@ _VARIANT_CHARS: dict[str, str] = {
     "唆": "嗦",
 }
 _VARIANT_TABLE = str.maketrans(_VARIANT_CHARS)
-_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "]|甚么")
 # Two-character words where only the context tells the variant apart (same length both sides).
 _VARIANT_PAIRS: tuple[tuple[str, str], ...] = (("甚么", "什么"),)
+# Any character of the table or first character of a pair: one class, fast to search (a text with 甚
+# alone goes through the table and the pairs for nothing, which changes nothing).
+_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "".join(old[0] for old, _ in _VARIANT_PAIRS) + "]")
 
 _DIGITS = frozenset("0123456789")
 _KEEP_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"})
@@ -119,9 +125,49 @@ def _traditional_chars() -> frozenset[str]:
 _TRADITIONAL = _traditional_chars()
 
 
+def char_class(chars: Iterable[str], *, negate: bool = False) -> re.Pattern[str]:
+    """Return a regex matching any one of ``chars`` (``negate``: any other character); consecutive code
+    points are written as ranges.
+
+    Python's ``re`` tests a class of Basic Multilingual Plane characters with a bitmap, whatever its
+    size: searching a message for one of thousands of characters costs about as much as reading it.
+
+    >>> char_class("abcx丨").pattern
+    '[a-cx丨]'
+    """
+    codes = sorted(set(map(ord, chars)))
+    parts = []
+    at = 0
+    while at < len(codes):
+        last = at
+        while last + 1 < len(codes) and codes[last + 1] == codes[last] + 1:
+            last += 1
+        low, high = re.escape(chr(codes[at])), re.escape(chr(codes[last]))
+        parts.append(low if last == at else f"{low}-{high}" if last > at + 1 else low + high)
+        at = last + 1
+    if not parts:
+        return re.compile("(?s:.)" if negate else "(?!)")
+    return re.compile(f"[{'^' if negate else ''}{''.join(parts)}]")
+
+
+_BMP_END = "\uffff"
+# The traditional characters of the Basic Multilingual Plane as one class (a bitmap: fast); the rare
+# characters beyond it are looked for only in a text that holds such a character.
+_TRADITIONAL_BMP = char_class(ch for ch in _TRADITIONAL if ch <= _BMP_END)
+_TRADITIONAL_ASTRAL = frozenset(ch for ch in _TRADITIONAL if ch > _BMP_END)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _has_traditional(text: str) -> bool:
+    """Return True when ``text`` holds a character that ``t2s`` converts on its own."""
+    if _TRADITIONAL_BMP.search(text) is not None:
+        return True
+    return _ASTRAL.search(text) is not None and not _TRADITIONAL_ASTRAL.isdisjoint(text)
+
+
 def _t2s(text: str) -> str:
     """Return ``text`` converted to simplified characters, guaranteed to have the same length."""
-    if not text or _TRADITIONAL.isdisjoint(text):
+    if not text or not _has_traditional(text):
         return text
     converted = _T2S.convert(text)
     if len(converted) == len(text):
@@ -146,7 +192,7 @@ def _variants(text: str) -> str:
 
 def _fold_parts(text: str) -> str:
     """Return the text after steps 1-4 (everything but the collapse of repeated characters)."""
-    return _variants(_t2s(text.translate(_CHAR_MAP)))
+    return _variants(_t2s(_fast_chars(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,10 +259,67 @@ def fold(text: str) -> str:
     >>> fold("ＯＫ，谢谢谢！")
     'ok谢'
     """
-    folded = _fold_parts(text)
-    if _ANY_REPEAT.search(folded) is None:
+    return _collapse(_fold_parts(text))
+
+
+class _FastMap:
+    """``text.translate(char_map)`` for a per-character map, by regex when the text allows it.
+
+    Over the blocks agents write in (ASCII, general and CJK punctuation, the common ideographs,
+    full-width forms), most characters map to themselves and the rest to one same string (``""``:
+    dropped, or :data:`BOUNDARY`). A text of only such characters is mapped by one regex substitution,
+    several times faster than ``str.translate`` with a dict for CJK text; any other text is translated.
+    The result is the same either way.
+    """
+
+    __slots__ = ("_char_map", "_other", "_replaced", "_replacement")
+
+    def __init__(self, char_map: dict[int, str], replacement: str) -> None:
+        kept: list[str] = []
+        replaced: list[str] = []
+        # The ideographs are checked as one string (folding a string of ideographs folds each one alone).
+        ideographs = "".join(map(chr, range(0x4E00, 0xA000)))
+        blocks = [(0x0, 0x7F), (0x2000, 0x206F), (0x3000, 0x303F), (0xFF00, 0xFFEF)]
+        if unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", ideographs).casefold()
+        ) == ideographs and {unicodedata.category(ch) for ch in ideographs} == {"Lo"}:
+            kept.extend(ideographs)
+        else:  # pragma: no cover - a Unicode version with unassigned or compatibility ideographs there
+            blocks.append((0x4E00, 0x9FFF))
+        for low, high in blocks:
+            for code in range(low, high + 1):
+                ch = chr(code)
+                value = char_map[code]
+                if value == ch:
+                    kept.append(ch)
+                elif value == replacement:
+                    replaced.append(ch)
+        self._char_map = char_map
+        self._other = char_class(kept + replaced, negate=True)
+        self._replaced = char_class(replaced)
+        self._replacement = replacement
+
+    def __call__(self, text: str) -> str:
+        """Return ``text.translate(char_map)``."""
+        if self._other.search(text) is None:
+            return self._replaced.sub(self._replacement, text)
+        return text.translate(self._char_map)
+
+
+_fast_chars = _FastMap(_CHAR_MAP, "")
+_fast_clause_chars = _FastMap(_CLAUSE_MAP, BOUNDARY)
+# A run of one repeated character less its first character (``谢谢谢`` → the last two), digits excepted:
+# replacing it with nothing is ``_REPEAT_RUN.sub(r"\1", …)`` without a Python call for each run.
+_REPEAT_TAIL = re.compile(r"(?<=([^0-9]))\1+")
+
+
+def _collapse(folded: str) -> str:
+    """Return ``folded`` with each run of one repeated character (digits excepted) as one character."""
+    first = _ANY_REPEAT.search(folded)
+    if first is None:
         return folded
-    return _REPEAT_RUN.sub(r"\1", folded)
+    at = first.start()  # nothing repeats before the first repeat: only the rest is rewritten
+    return folded[:at] + _REPEAT_TAIL.sub("", folded[at:])
 
 
 def fold_clauses(text: str) -> str:
@@ -227,7 +330,4 @@ def fold_clauses(text: str) -> str:
     >>> fold_clauses("好的，谢谢谢！")
     '好的丨谢丨'
     """
-    folded = _variants(_t2s(text.translate(_CLAUSE_MAP)))
-    if _ANY_REPEAT.search(folded) is None:
-        return folded
-    return _REPEAT_RUN.sub(r"\1", folded)
+    return _collapse(_variants(_t2s(_fast_clause_chars(text))))

@@ -13,6 +13,7 @@ MODULES = [
     "guards.matcher",
     "guards.meaning",
     "guards.normalize",
+    "guards.prefilter",
     "guards.review",
 ]
 

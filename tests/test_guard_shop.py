@@ -69,6 +69,36 @@ def test_a_broken_shop_file_names_file_entry_and_field(tmp_path: Path, content: 
     assert "banned.toml" in message and "entry" in message and f"'{named}'" in message
 
 
+def test_a_shop_adds_its_own_category_as_data(tmp_path: Path) -> None:
+    (tmp_path / "banned.toml").write_text(
+        '[[category]]\nname = "本店禁语"\nsource = "本店客服守则 第1条"\n\n'
+        '[[entry]]\nid = "shop-own"\ncategory = "本店禁语"\nphrase = "别问我"\n' + TAIL,
+        encoding="utf-8",
+    )
+    catalogue = load_shop_catalogue(tmp_path)
+    assert catalogue.category_names[-1] == "本店禁语" and "推卸语" in catalogue.category_names
+    try:
+        use_shop(tmp_path)
+        verdict = check("别问我")
+        assert not verdict.allowed and verdict.hits[0].category == "本店禁语"
+    finally:
+        use_shop(None)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[[category]]\nname = "推卸语"\nsource = "s"\n', "category '推卸语': field 'name': duplicate"),
+        ('[[category]]\nname = "本店禁语"\n', "category #0: field 'source'"),
+    ],
+)
+def test_a_broken_category_names_file_category_and_field(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "banned.toml").write_text(content, encoding="utf-8")
+    with pytest.raises(CatalogueError) as error:
+        load_shop_catalogue(tmp_path)
+    assert "banned.toml" in str(error.value) and message in str(error.value)
+
+
 def test_kefu_check_uses_the_shop_dir(shop_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEFU_SHOP_DIR", str(shop_dir))
     result = CliRunner().invoke(check_command, ["--jsonl"], input=json.dumps({"text": "本店概不负责"}) + "\n")

@@ -30,8 +30,13 @@ _SCRIPTS_HEAD = """\
 _BANNED = """\
 # The shop's own banned phrasings and allowed phrases, added to kefu's guards/banned.toml (same schema).
 #
-# category is one of 讽刺语 命令语 责备语 埋怨语 教训语 推卸语 烦躁语 随意附和语 不可以说.
+# category is one the shop adds here as a [[category]] table, or one of the packaged ones:
+#   讽刺语 命令语 责备语 埋怨语 教训语 推卸语 烦躁语 随意附和语 不可以说
 # suggestion is the better wording the agent is offered instead.
+#
+# [[category]]
+# name = "本店禁语"
+# source = "本店客服守则 第1条"
 #
 # [[entry]]
 # id = "shop-01"

@@ -1,0 +1,169 @@
+"""The guard's speed-ups give what the plain code they stand for gives, for every text.
+
+Each fast path (issue 16, speed) is compared with its definition: the per-character maps with
+``str.translate``, the bigram prefilter with counting every shared bigram, the gates with the regex
+search they let the guard skip. tests/test_guard_verdicts.py checks the whole guard on every labelled
+text; these check the pieces on texts made to hit their edges.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guards import BOUNDARY, Guard, default_concepts, fold_clauses, load_catalogue, normalize
+from guards.catalogue import Entry, pattern_text
+from guards.matcher import EQUIVALENT_CHARS, equivalent
+from guards.meaning import expand
+from guards.prefilter import automaton, found_values, occurs
+
+normalize_module = sys.modules["guards.normalize"]
+meaning_module = sys.modules["guards.meaning"]
+
+_CONCEPTS = default_concepts()
+# Characters that make the fast paths branch: concept and catalogue characters and their homophones,
+# traditional and variant forms, punctuation of both widths, Latin letters, astral ideographs, emoji.
+_WORD_CHARS = sorted(
+    {ch for concept in _CONCEPTS.data.concept for word in concept.words for ch in word if ch not in "(|)"}
+    | {ch for entry in load_catalogue().entries for ch in entry.phrase}
+)
+_ALPHABET = st.one_of(
+    st.sampled_from(_WORD_CHARS),
+    st.sampled_from(list("尼到倒知指烦饭你您妳著麽甚麼聽講這與無關吶呀吧了谢谢亲亲丨")),
+    st.sampled_from(list("，。！？、 ,.!?~…【】\n\t")),
+    st.characters(min_codepoint=0x61, max_codepoint=0x7A),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0xFF01, max_codepoint=0xFF5E),
+    st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),
+    st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF),
+)
+texts = st.one_of(st.text(alphabet=_ALPHABET, max_size=60), st.text(max_size=40))
+_WORDS = sorted(
+    {spelled for concept in _CONCEPTS.data.concept for word in concept.words for spelled in expand(word)}
+    | {word for words in _CONCEPTS.data.lists.values() for word in words}
+    | {pattern_text(entry.phrase) for entry in load_catalogue().entries}
+)
+# Messages made of concept words, list words and catalogue phrasings, with punctuation between.
+_PIECES = st.one_of(
+    st.sampled_from(_WORDS), st.sampled_from(list("，。！ 亲呢哦您我你不")), st.text(_ALPHABET, max_size=3)
+)
+word_texts = st.lists(_PIECES, max_size=8).map("".join)
+any_text = st.one_of(texts, word_texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_fold_clauses_is_normalize_with_clauses(text: str) -> None:
+    assert fold_clauses(text) == normalize(text, clauses=True).text
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_the_fast_character_maps_are_translate(text: str) -> None:
+    assert normalize_module._fast_chars(text) == text.translate(normalize_module._CHAR_MAP)
+    assert normalize_module._fast_clause_chars(text) == text.translate(normalize_module._CLAUSE_MAP)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_the_traditional_check_is_the_set_of_traditional_characters(text: str) -> None:
+    expected = not normalize_module._TRADITIONAL.isdisjoint(text)
+    assert normalize_module._has_traditional(text) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text)
+def test_equivalent_is_translate(text: str) -> None:
+    assert equivalent(text) == text.translate(EQUIVALENT_CHARS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text)
+def test_the_phonetic_key_is_translate_with_the_table(text: str) -> None:
+    phonetic = _CONCEPTS.phonetic
+    assert phonetic.key(text) == text.translate(phonetic.table)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_text)
+def test_the_spelling_gate_opens_exactly_when_there_is_something_to_rewrite(text: str) -> None:
+    spelling = _CONCEPTS.spelling
+    folded = fold_clauses(text)
+    by_regex = spelling.pattern.search(folded) is not None
+    by_gate = meaning_module._LATIN_LETTER.search(folded) is not None or occurs(spelling.wordings, folded)
+    assert by_gate is by_regex
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_concept_word_gate_never_hides_a_concept_word(text: str) -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses(text))
+    if _CONCEPTS.words.search(keyed.text) is not None:
+        assert occurs(_CONCEPTS.words_anywhere, keyed.text.replace(BOUNDARY, ""))
+
+
+def test_concept_words_across_a_clause_boundary_pass_the_gate() -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses("我不，知道呢"))
+    assert _CONCEPTS.words.search(keyed.text) is not None
+    assert occurs(_CONCEPTS.words_anywhere, keyed.text.replace(BOUNDARY, ""))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {a + b for a, b in pairwise(text)}
+
+
+def _counted_candidates(guard: Guard, folded: str) -> set[str]:
+    """The definition: every indexed pattern sharing at least ``min_shared`` bigrams, and the short ones."""
+    shared = _bigrams(folded)
+    out = {p.text for p in guard._patterns if len(_bigrams(p.text) & shared) >= p.min_shared}
+    return out | {p.text for p in guard._short}
+
+
+_GUARD = Guard.from_catalogue(load_catalogue(), concepts=None, review_model=None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_seeded_prefilter_keeps_every_pattern_with_enough_shared_bigrams(text: str) -> None:
+    folded = equivalent(normalize(text).text)
+    assert {p.text for p in _GUARD._candidates(folded)} == _counted_candidates(_GUARD, folded)
+
+
+@pytest.mark.parametrize("entry", load_catalogue().entries, ids=lambda entry: entry.id)
+def test_each_phrasing_is_its_own_candidate(entry: Entry) -> None:
+    folded = equivalent(normalize(entry.phrase).text)
+    candidates = {p.text for p in _GUARD._candidates(folded)}
+    assert candidates == _counted_candidates(_GUARD, folded)
+    assert any(p.entry == _GUARD.entries.index(entry) for p in _GUARD._candidates(folded)) or entry.whole
+
+
+@pytest.mark.parametrize(
+    ("words", "text", "found"),
+    [
+        (["不知道", "没办法"], "这个我不知道呢", {0}),
+        (["不知道", "没办法"], "没办法，不知道", {0, 1}),
+        (["不知道", "没办法"], "我知道了", set()),
+        ([], "不知道", set()),
+        (["", "知道"], "知道", {1}),
+    ],
+)
+def test_automaton_finds_the_words_that_occur(words: list[str], text: str, found: set[int]) -> None:
+    built = automaton(words)
+    assert found_values(built, text) == found
+    assert occurs(built, text) is bool(found)
+
+
+def test_char_class_matches_exactly_its_characters() -> None:
+    chars = "abcx丨" + "".join(map(chr, range(0x4E00, 0x4E10))) + "\U00020000"
+    pattern = normalize_module.char_class(chars)
+    others = normalize_module.char_class(chars, negate=True)
+    for code in [*range(0x60, 0x7B), *range(0x4DF0, 0x4E20), 0x20000, 0x20001, 0x4E28]:
+        ch = chr(code)
+        assert (pattern.fullmatch(ch) is not None) is (ch in chars)
+        assert (others.fullmatch(ch) is not None) is (ch not in chars)
+    assert re.fullmatch(normalize_module.char_class("").pattern, "a") is None
