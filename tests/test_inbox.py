@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -120,6 +121,26 @@ async def test_a_failing_handler_is_recorded_not_lost(rig, monkeypatch):
         "SELECT status, error FROM updates WHERE update_id = 31"
     ).fetchone()
     assert status == "failed" and "handler exploded" in error
+
+
+async def test_an_update_handled_while_the_database_locks_is_marked_done_once_it_unlocks(rig, monkeypatch):
+    # The desk's work committed just before another process locked the file; the mark came just after.
+    real_mark = rig.inbox.mark
+    failures = {"left": 2}
+
+    def locked_mark(update_id, status, at, error=None):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real_mark(update_id, status, at, error)
+
+    monkeypatch.setattr(rig.inbox, "mark", locked_mark)
+    rig.pump.backoff = BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
+    rig.pump.accept([{**rig.fake.text_update("你好", user_id=CUSTOMER), "update_id": 41}])
+    await rig.pump.drain()
+    assert failures["left"] == 0
+    assert rig.statuses()[41] == "done"
+    assert [m.text for m in rig.storage.messages(CUSTOMER) if m.direction == "in"] == ["你好"]
 
 
 async def test_order_is_kept_within_a_chat(rig, monkeypatch):

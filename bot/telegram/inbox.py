@@ -14,7 +14,8 @@ an unknown or unused update type), ``malformed`` (not a valid Update: kept verba
 When the database itself cannot be written (locked by another process past the busy timeout,
 read-only, full), handling an update is not a failure of that update: it stays ``pending`` and is
 tried again with a backoff (its chat's later updates wait behind it, so their order holds), with an
-error log line at each try. On stop it is left ``pending`` for the next start.
+error log line at each try. On stop it is left ``pending`` for the next start. So is recording how it
+ended, when the handler's work committed just before the database became unavailable.
 """
 
 from __future__ import annotations
@@ -258,12 +259,30 @@ class UpdatePump:
                 next(backoff)
 
     async def _mark(self, update_id: int, status: str, error: str | None = None) -> str:
-        try:
-            await self.inbox.storage.run(self.inbox.mark, update_id, status, utc_now(), error)
-        except Exception:
-            # The update is handled; if its mark is lost it is replayed at start and skipped as a duplicate.
-            log.exception("could not record that update %s is %s", update_id, status)
-        return status
+        """Record how ``update_id`` ended, trying again while the database is unavailable; return ``status``.
+
+        The handler's work may have committed just before another process locked the file: the mark is
+        then retried like a handler is, so the update does not stay ``pending`` until the next start.
+        """
+        backoff = Backoff(config=self.backoff)
+        while True:
+            try:
+                await self.inbox.storage.run(self.inbox.mark, update_id, status, utc_now(), error)
+                return status
+            except Exception as exc:
+                if not is_unavailable(exc) or self._stopping.is_set():
+                    # The update is handled; a lost mark is replayed at start and skipped as a duplicate.
+                    log.exception("could not record that update %s is %s", update_id, status)
+                    return status
+                log.error(
+                    "update %s is %s, not recorded yet: the database is unavailable (%s); retry in %.1f s",
+                    update_id,
+                    status,
+                    exc,
+                    backoff.next_delay,
+                )
+                await sleep_or_stop(backoff.next_delay, self._stopping)
+                next(backoff)
 
 
 def _event_type(raw: dict[str, Any]) -> str:
