@@ -166,9 +166,19 @@ def _has_traditional(text: str) -> bool:
 
 
 def _t2s(text: str) -> str:
-    """Return ``text`` converted to simplified characters, guaranteed to have the same length."""
-    if not text or not _has_traditional(text):
-        return text
+    """Return ``text`` converted to simplified characters, guaranteed to have the same length.
+
+    t2s is not idempotent for a few characters (薴 → 苧, and only a second pass 苧 → 苎), so a result
+    that still holds a character t2s converts is converted again (at most twice more).
+    """
+    for _ in range(3):
+        if not text or not _has_traditional(text):
+            return text
+        text = _t2s_once(text)
+    return text
+
+
+def _t2s_once(text: str) -> str:
     converted = _T2S.convert(text)
     if len(converted) == len(text):
         return converted
