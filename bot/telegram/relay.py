@@ -24,6 +24,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
+
 from bot.desk import texts
 from bot.store.protocol import Store
 from bot.store.sqlite import Storage
@@ -48,6 +50,7 @@ __all__ = [
     "mergeable_text",
     "notice_call",
     "relay_calls",
+    "rename_claimed_topic",
     "reopen_closed_topic",
     "topic_name",
 ]
@@ -158,9 +161,15 @@ async def ensure_topic(
     *,
     fresh: bool = False,
     unstored: dict[int, tuple[int, str]] | None = None,
+    spares: set[int] | None = None,
 ) -> int:
     """Return the customer's topic id, creating the forum topic (and storing its id) when missing.
 
+    A customer without a topic first takes a spare topic of its group (made in quiet time, see
+    :meth:`bot.telegram.sender.Sender.tend_pools`): claimed and stored in one transaction, no call now; its
+    rename to the customer's title is left to the sender's cosmetic budget. Only when the group has no spare
+    is a topic created. ``spares`` (when given) collects the topic ids so taken, so a spare Telegram says
+    is gone can be told from a customer's own topic and the next spare taken.
     ``fresh=True`` forgets the stored id first (Telegram said the thread was not found). ``unstored``
     (customer id -> topic id and title) keeps a topic created on Telegram whose id the database could
     not store yet (locked, full): the next call stores that one instead of creating another, so a
@@ -194,6 +203,14 @@ async def ensure_topic(
                 log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
             await storage.run(storage.update_customer, customer_id, topic_name=name, urgent=True)
         return customer.topic_id
+    spare = await storage.run(
+        storage.claim_spare_topic, staff_chat_id, customer_id, texts.TOPIC_SPARE, urgent=True
+    )
+    if spare is not None:
+        if spares is not None:
+            spares.add(spare)
+        log.info("customer %s takes spare topic %s of chat %s", customer_id, spare, staff_chat_id)
+        return spare
     topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
     if unstored is not None:
         unstored[customer_id] = (topic.message_thread_id, name)
@@ -211,6 +228,44 @@ async def ensure_topic(
     if unstored is not None:
         del unstored[customer_id]
     return topic.message_thread_id
+
+
+async def rename_claimed_topic(
+    call: Call, storage: Storage, staff_chat_id: int, topic_id: int, customer_id: int
+) -> bool:
+    """Rename a spare topic a customer took to the customer's title; return whether a call was made.
+
+    Once renamed (or when nothing is left to rename: the title is right already, the customer moved on to
+    another topic), the spare's row is dropped. Raises :class:`bot.telegram.budget.NotYet` when the group's
+    cosmetic budget is spent, and what else the call raised but a bad request (the row stays, for later). A
+    rename Telegram refuses (the topic was deleted) drops the row too: the next relay finds out and takes
+    another topic.
+    """
+    customer = await storage.run(storage.customer, customer_id, urgent=True)
+    if customer is None or customer.topic_id != topic_id:
+        await storage.run(storage.forget_spare_topic, staff_chat_id, topic_id, urgent=True)
+        return False
+    ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
+    name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
+    called = False
+    if customer.topic_name != name:
+        called = True
+        params = {"chat_id": staff_chat_id, "message_thread_id": topic_id, "name": name}
+        try:
+            await call("editForumTopic", params)
+        except TelegramBadRequest as exc:  # a title is cosmetic: the relay tells whether the topic is there
+            log.warning("renaming spare topic %s for customer %s failed: %s", topic_id, customer_id, exc)
+            await storage.run(storage.forget_spare_topic, staff_chat_id, topic_id, urgent=True)
+            return called
+    await storage.run(_renamed, storage, staff_chat_id, topic_id, customer_id, name, urgent=True)
+    return called
+
+
+def _renamed(storage: Storage, staff_chat_id: int, topic_id: int, customer_id: int, name: str) -> None:
+    """Record a claimed spare topic's new title and drop its spare row, in one transaction."""
+    with storage.transaction():
+        storage.update_customer(customer_id, topic_name=name)
+        storage.forget_spare_topic(staff_chat_id, topic_id)
 
 
 def _closed_key(customer_id: int) -> str:

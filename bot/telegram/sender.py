@@ -64,6 +64,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -129,6 +130,10 @@ DEACTIVATED = "user is deactivated"
 # A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
 # an album within a fraction of a second, as separate messages).
 ALBUM_SETTLE_S = 1.5
+# Spare topics (KEFU_SPARE_TOPICS) are tended at most this often, and waited for this long at a stop.
+TEND_EVERY_S = 1.0
+TEND_STOP_S = 5.0
+SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips before it gives up
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 
 
@@ -232,6 +237,11 @@ class Sender:
         # Forum topics created on Telegram whose id the database could not store yet: customer id ->
         # (topic id, title). The next relay stores that one instead of creating another topic.
         self._unstored_topics: dict[int, tuple[int, str]] = {}
+        # Spare topics given to customers whose first relay Telegram has not confirmed yet: one Telegram
+        # says is gone is dropped and the next spare taken.
+        self._spare_taken: set[int] = set()
+        self._tending: asyncio.Task[int] | None = None
+        self._tended_at = 0.0
 
     async def call(
         self, method: str, params: dict[str, Any], *, wait: bool | None = None, cosmetic: bool | None = None
@@ -328,10 +338,78 @@ class Sender:
             timeout = IDLE_WAKE_S
             if self._ready_at:
                 timeout = max(0.005, min(IDLE_WAKE_S, min(self._ready_at.values()) - self._now()))
+            self._tend_soon()
             waiters = [asyncio.ensure_future(self._wake.wait()), *self._busy.values()]
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
             self._wake.clear()
+        if self._tending is not None and not self._tending.done():  # at most one call per group
+            done, _ = await asyncio.wait([self._tending], timeout=TEND_STOP_S)
+            if not done:
+                self._tending.cancel()
+
+    def _tend_soon(self) -> None:
+        """Start :meth:`tend_pools` in the background, at most once every :data:`TEND_EVERY_S`."""
+        now = self._now()
+        if not self.settings.staff_chat_ids or now - self._tended_at < TEND_EVERY_S:
+            return
+        if self._tending is not None and not self._tending.done():
+            return
+        self._tended_at = now
+        self._tending = asyncio.create_task(self._tend_logged())
+
+    async def _tend_logged(self) -> int:
+        try:
+            return await self.tend_pools()
+        except Exception:
+            log.exception("tending the spare topics failed; trying again later")
+            return 0
+
+    async def tend_pools(self) -> int:
+        """Spend the staff groups' spare budget on their spare topics; return how many calls were made.
+
+        For each staff group that sends nothing now (no lane running, not held) and has budget to spare
+        (the cosmetic half of its minute, :data:`bot.telegram.budget.COSMETIC_SHARE`): at most one call,
+        first renaming a spare topic a customer took to the customer's title, else, when nothing is queued
+        for the group, making a spare topic (:data:`bot.desk.texts.TOPIC_SPARE`) until it has
+        ``KEFU_SPARE_TOPICS``. The bot's loop runs it about once a second; a test may call it alone.
+        """
+        made = 0
+        for group in self.settings.staff_chat_ids:
+            if group in self._busy or group in self._ready_at or group in self._staff_trouble:
+                continue
+            if self.budget.wait(group, self._now(), cosmetic=True) > 0:
+                continue
+            made += await self._tend_pool(group)
+        return made
+
+    async def _tend_pool(self, group: int) -> int:
+        """Make at most one cosmetic call for one group's spare topics; return how many were made."""
+        call = functools.partial(self.call, wait=False, cosmetic=True)
+        try:
+            claimed = await self._db(self.storage.claimed_spare_topics, group, 1)
+            if claimed:
+                topic_id, customer_id = claimed[0]
+                return int(await relay.rename_claimed_topic(call, self.storage, group, topic_id, customer_id))
+            wanted = self.settings.spare_topics
+            if wanted <= 0 or await self._db(self.storage.spare_topics_free, group) >= wanted:
+                return 0
+            if await self._db(self.storage.staff_load, group):  # relays are queued: they go first
+                return 0
+            topic = await call("createForumTopic", {"chat_id": group, "name": texts.TOPIC_SPARE})
+        except (NotYet, TelegramRetryAfter):
+            return 0
+        except Exception as exc:
+            if is_unavailable(exc):
+                return 0
+            log.warning("spare topics of chat %s: %s", group, exc)
+            self.budget.pause(group, BACKOFF_MAX_S, self._now())  # not again for a while: relays only
+            return 0
+        try:
+            await self._db(self.storage.add_spare_topic, group, topic.message_thread_id, self.clock())
+        except Exception as exc:  # an empty topic left on Telegram, never given to anyone
+            log.warning("spare topic %s of chat %s not stored: %s", topic.message_thread_id, group, exc)
+        return 1
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish after its current lanes."""
@@ -656,6 +734,7 @@ class Sender:
                 customer_id,
                 fresh=fresh_topic,
                 unstored=self._unstored_topics,
+                spares=self._spare_taken,
             )
         return params
 
@@ -665,7 +744,7 @@ class Sender:
         staff = row.chat_id in self.settings.staff_chat_ids
         if staff and row.chat_id in self._staff_trouble and not await self._staff_ready(row):
             return False
-        for _ in range(3):
+        for _ in range(3 + SPARES_GONE_MAX):
             params: dict[str, Any] = {}
             try:
                 params = await self._params(row, fresh_topic=fresh)
@@ -695,6 +774,12 @@ class Sender:
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
+                thread = params.get("message_thread_id")
+                if THREAD_NOT_FOUND in reason and thread in self._spare_taken:
+                    log.warning("spare topic %s of chat %s is gone; taking the next", thread, row.chat_id)
+                    self._spare_taken.discard(thread)
+                    fresh = True
+                    continue
                 if THREAD_NOT_FOUND in reason and not fresh:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
@@ -737,6 +822,7 @@ class Sender:
                 )
                 return True
             await self._record_sent(row.id, getattr(result, "message_id", None))
+            self._spare_taken.discard(params.get("message_thread_id"))
             if row.params.get(relay.AFTER_KEY):
                 await self._db(self._after_sent, row)
                 self.notify()
