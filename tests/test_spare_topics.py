@@ -14,6 +14,7 @@ from bot.desk.texts import TOPIC_SPARE
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, load_settings
 from bot.telegram.relay import topic_name
+from bot.telegram.sender import QUIET_S
 
 FIRST, SECOND = 7101, 7102
 
@@ -82,6 +83,8 @@ async def test_a_new_customer_takes_a_spare_topic_and_its_rename_waits_for_the_p
     assert relay.params["message_thread_id"] == customer.topic_id == spares[0]
     assert customer.topic_name == TOPIC_SPARE
     assert rig.storage.claimed_spare_topics(STAFF_CHAT_ID) == [(spares[0], FIRST)]  # the rename, queued
+    assert await rig.sender.tend_pools() == 0  # the group just relayed: a peak may be on
+    rig.sender.clock.now += timedelta(seconds=QUIET_S)
     assert await rig.sender.tend_pools() == 1
     (rename,) = rig.fake.calls("editForumTopic", ok=True)
     name = topic_name(customer.name, customer.username, FIRST)
@@ -122,7 +125,7 @@ async def test_claims_at_once_on_the_storage_thread_get_different_spares(rigs):
     assert sorted(rig.storage.customer(u).topic_id or 0 for u in users) == [0, 501, 502]
 
 
-async def test_the_pool_fills_only_with_budget_to_spare(rigs):
+async def test_the_pool_is_tended_only_in_quiet_time_with_budget_to_spare(rigs):
     rig = rigs(spare_topics=5, send_limits="30,1,4")  # 4 a minute: half of it (2) for cosmetic calls
     assert await rig.sender.tend_pools() == 1
     assert await rig.sender.tend_pools() == 1
@@ -130,14 +133,20 @@ async def test_the_pool_fills_only_with_budget_to_spare(rigs):
     await customer_writes(rig, FIRST)
     await rig.sender.flush()  # the relay takes a spare and the group's third message
     assert len(staff_relays(rig)) == 1 and rig.fake.calls("editForumTopic") == []
-    assert await rig.sender.tend_pools() == 0  # the rename is cosmetic: it waits for budget too
-    rig.sender.clock.now += timedelta(seconds=62)
-    assert await rig.sender.tend_pools() == 1
-    assert len(rig.fake.calls("editForumTopic", ok=True)) == 1
+    rig.sender.clock.now += timedelta(seconds=QUIET_S)
+    assert await rig.sender.tend_pools() == 0  # quiet now, but the rename is cosmetic: it waits for budget
+    rig.sender.clock.now += timedelta(seconds=62 - QUIET_S)
     await customer_writes(rig, SECOND, "在吗", first_name="李四")  # queued for the group, not yet sent
-    assert await rig.sender.tend_pools() == 0  # a queued relay goes first: no spare made
-    await rig.sender.flush()
-    assert await rig.sender.tend_pools() == 0  # budget spent again (the rename and the relay)
+    assert await rig.sender.tend_pools() == 0  # a queued relay goes first
+    await rig.sender.flush()  # it takes the last spare
+    rig.sender.clock.now += timedelta(seconds=QUIET_S - 1)
+    assert await rig.sender.tend_pools() == 0  # budget to spare, but the group relayed a moment ago
+    rig.sender.clock.now += timedelta(seconds=1)
+    assert await rig.sender.tend_pools() == 1  # the oldest claim is renamed first
+    assert [c.params["message_thread_id"] for c in rig.fake.calls("editForumTopic", ok=True)] == [
+        rig.storage.customer(FIRST).topic_id
+    ]
+    assert await rig.sender.tend_pools() == 0  # then the budget is spent again (the relay and the rename)
     assert rig.storage.spare_topics_free(STAFF_CHAT_ID) == 0
     assert len(rig.fake.calls("createForumTopic", ok=True)) == 2  # the second customer used the last spare
 

@@ -191,7 +191,9 @@ async def ensure_topic(
     ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
-        if customer.topic_name is not None and customer.topic_name != name:
+        # A spare topic's rename is the pool keeper's, in quiet time: at peak a relay comes first.
+        renamed = customer.topic_name not in (None, texts.TOPIC_SPARE)
+        if renamed and customer.topic_name != name:
             try:
                 await call(
                     "editForumTopic",

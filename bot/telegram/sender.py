@@ -133,6 +133,7 @@ ALBUM_SETTLE_S = 1.5
 # Spare topics (KEFU_SPARE_TOPICS) are tended at most this often, and waited for this long at a stop.
 TEND_EVERY_S = 1.0
 TEND_STOP_S = 5.0
+QUIET_S = 30.0  # a staff group with nothing relayed for this long may spend its spare budget on spares
 SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips before it gives up
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 
@@ -241,6 +242,7 @@ class Sender:
         # says is gone is dropped and the next spare taken.
         self._spare_taken: set[int] = set()
         self._tending: asyncio.Task[int] | None = None
+        self._relayed_at: dict[int, float] = {}  # group chat id -> when its lane last sent (timestamp)
         self._tended_at = 0.0
 
     async def call(
@@ -368,17 +370,21 @@ class Sender:
     async def tend_pools(self) -> int:
         """Spend the staff groups' spare budget on their spare topics; return how many calls were made.
 
-        For each staff group that sends nothing now (no lane running, not held) and has budget to spare
-        (the cosmetic half of its minute, :data:`bot.telegram.budget.COSMETIC_SHARE`): at most one call,
-        first renaming a spare topic a customer took to the customer's title, else, when nothing is queued
-        for the group, making a spare topic (:data:`bot.desk.texts.TOPIC_SPARE`) until it has
-        ``KEFU_SPARE_TOPICS``. The bot's loop runs it about once a second; a test may call it alone.
+        For each staff group that is quiet (nothing queued for it, no lane running, nothing relayed there for
+        :data:`QUIET_S`: during a peak every message of the group's minute is for relays) and has budget to
+        spare (the cosmetic half of its minute, :data:`bot.telegram.budget.COSMETIC_SHARE`): at most one
+        call, first renaming a spare topic a customer took to the customer's title, else making a spare
+        topic (:data:`bot.desk.texts.TOPIC_SPARE`) until it has ``KEFU_SPARE_TOPICS``. The bot's loop runs
+        it about once a second; a test may call it alone.
         """
         made = 0
         for group in self.settings.staff_chat_ids:
             if group in self._busy or group in self._ready_at or group in self._staff_trouble:
                 continue
-            if self.budget.wait(group, self._now(), cosmetic=True) > 0:
+            now = self._now()
+            if now - self._relayed_at.get(group, float("-inf")) < QUIET_S:
+                continue
+            if self.budget.wait(group, now, cosmetic=True) > 0:
                 continue
             made += await self._tend_pool(group)
         return made
@@ -387,14 +393,14 @@ class Sender:
         """Make at most one cosmetic call for one group's spare topics; return how many were made."""
         call = functools.partial(self.call, wait=False, cosmetic=True)
         try:
+            if await self._db(self.storage.staff_load, group):  # relays are queued: they go first
+                return 0
             claimed = await self._db(self.storage.claimed_spare_topics, group, 1)
             if claimed:
                 topic_id, customer_id = claimed[0]
                 return int(await relay.rename_claimed_topic(call, self.storage, group, topic_id, customer_id))
             wanted = self.settings.spare_topics
             if wanted <= 0 or await self._db(self.storage.spare_topics_free, group) >= wanted:
-                return 0
-            if await self._db(self.storage.staff_load, group):  # relays are queued: they go first
                 return 0
             topic = await call("createForumTopic", {"chat_id": group, "name": texts.TOPIC_SPARE})
         except (NotYet, TelegramRetryAfter):
@@ -525,6 +531,8 @@ class Sender:
                 break
         if not held:
             self._backlog.discard(chat_id)
+        if sent and chat_id < 0:
+            self._relayed_at[chat_id] = self._now()
         return sent, held
 
     def _hold(self, chat_id: int, seconds: float) -> None:
