@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 
-from bot.desk.texts import TOPIC_SPARE
+from bot.desk.texts import HEADER_CUSTOMER, TOPIC_SPARE
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, load_settings
-from bot.telegram.relay import topic_name
+from bot.telegram.relay import named_relay, topic_name
 from bot.telegram.sender import QUIET_S
 
 FIRST, SECOND = 7101, 7102
@@ -80,20 +80,27 @@ async def test_a_new_customer_takes_a_spare_topic_and_its_rename_waits_for_the_p
     assert rig.fake.calls("editForumTopic") == []
     (relay,) = staff_relays(rig)
     customer = rig.storage.customer(FIRST)
+    name = topic_name(customer.name, customer.username, FIRST)
     assert relay.params["message_thread_id"] == customer.topic_id == spares[0]
+    assert relay.params["text"] == HEADER_CUSTOMER.format(name=name) + "\n我的快递到哪了"  # who it is
     assert customer.topic_name == TOPIC_SPARE
     assert rig.storage.claimed_spare_topics(STAFF_CHAT_ID) == [(spares[0], FIRST)]  # the rename, queued
     assert await rig.sender.tend_pools() == 0  # the group just relayed: a peak may be on
     rig.sender.clock.now += timedelta(seconds=QUIET_S)
     assert await rig.sender.tend_pools() == 1
     (rename,) = rig.fake.calls("editForumTopic", ok=True)
-    name = topic_name(customer.name, customer.username, FIRST)
     assert rename.params == {"chat_id": STAFF_CHAT_ID, "message_thread_id": spares[0], "name": name}
     assert rig.storage.customer(FIRST).topic_name == name
     assert rig.storage.claimed_spare_topics(STAFF_CHAT_ID) == []
     assert rig.storage.spare_topics_free(STAFF_CHAT_ID) == 1
     assert await rig.sender.tend_pools() == 1  # then the pool is topped up again
     assert rig.storage.spare_topics_free(STAFF_CHAT_ID) == 2
+    rig.fake.clear_calls()
+    await customer_writes(rig, FIRST, "在吗")
+    await rig.sender.flush()
+    (later,) = staff_relays(rig)  # the title names the customer now: no line for it in the relay
+    assert later.params["message_thread_id"] == spares[0]
+    assert "👤" not in later.params.get("text", "") and "在吗" in later.params.get("text", "在吗")
 
 
 async def test_two_customers_never_share_a_spare_and_an_empty_pool_creates_a_topic(rigs):
@@ -224,3 +231,21 @@ async def test_a_crash_between_claim_and_relay_neither_loses_nor_doubles(rigs):
 def test_spare_topics_out_of_range_is_refused_with_the_variable_named(db_path, value):
     with pytest.raises(ConfigError, match=r"^KEFU_SPARE_TOPICS: .*spare topics per staff group"):
         load_settings(db_path=db_path, spare_topics=value)
+
+
+def test_the_line_naming_the_customer_keeps_formatting_and_limits():
+    line = HEADER_CUSTOMER.format(name="张三") + "\n"
+    bold = [{"type": "bold", "offset": 0, "length": 2}]
+    method, params = named_relay("sendMessage", {"chat_id": -1, "text": "在吗", "entities": bold}, "张三")
+    assert (method, params["text"]) == ("sendMessage", line + "在吗")
+    assert params["entities"] == [{"type": "bold", "offset": len(line), "length": 2}]
+    caption = {"chat_id": -1, "from_chat_id": 5, "message_id": 9, "caption": "图"}
+    assert named_relay("copyMessage", caption, "张三")[1]["caption"] == line + "图"
+    long_text = {"chat_id": -1, "text": "字" * 4096}
+    assert named_relay("sendMessage", long_text, "张三") == ("sendMessage", long_text)  # never cut
+    photo = {"chat_id": -1, "from_chat_id": 5, "message_id": 9}
+    assert named_relay("copyMessage", photo, "张三") == ("copyMessage", photo)  # no words to put it on
+    assert named_relay("copyMessage", photo, "张三", "在吗") == (
+        "sendMessage",
+        {"chat_id": -1, "text": line + "在吗"},
+    )

@@ -48,6 +48,7 @@ __all__ = [
     "mark_topic_closed",
     "merge_burst",
     "mergeable_text",
+    "named_relay",
     "notice_call",
     "relay_calls",
     "rename_claimed_topic",
@@ -268,6 +269,40 @@ def _renamed(storage: Storage, staff_chat_id: int, topic_id: int, customer_id: i
     with storage.transaction():
         storage.update_customer(customer_id, topic_name=name)
         storage.forget_spare_topic(staff_chat_id, topic_id)
+
+
+def named_relay(
+    method: str, params: dict[str, Any], name: str, copied_text: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Return ``(method, params)`` of a relay with a line naming the customer on top (``👤 张三 @zhang``).
+
+    For the first relay into a spare topic whose title is still 「⏳ 待分配」: agents see who writes before
+    the rename. A text gets the line in front (entities shifted); a plain text copy (``copied_text``, as
+    merged relays are) becomes that text sent under the line; a caption gets it in front. Anything else,
+    or what would pass Telegram's length limits, is returned unchanged.
+    """
+    line = texts.HEADER_CUSTOMER.format(name=name) + "\n"
+    if method == "sendMessage" and isinstance(params.get("text"), str):
+        if utf16_len(line + params["text"]) > MAX_TEXT:
+            return method, params
+        named = {**params, "text": line + params["text"]}
+        if params.get("entities"):
+            named["entities"] = shift_entities(params["entities"], line)
+        return method, named
+    if method == "copyMessage" and isinstance(params.get("caption"), str):
+        if utf16_len(line + params["caption"]) > MAX_CAPTION:
+            return method, params
+        named = {**params, "caption": line + params["caption"]}
+        if params.get("caption_entities"):
+            named["caption_entities"] = shift_entities(params["caption_entities"], line)
+        return method, named
+    plain = set(params) <= {"chat_id", "from_chat_id", "message_id", "message_thread_id"}
+    if method == "copyMessage" and copied_text and plain and utf16_len(line + copied_text) <= MAX_TEXT:
+        sent = {"chat_id": params["chat_id"], "text": line + copied_text}
+        if "message_thread_id" in params:
+            sent["message_thread_id"] = params["message_thread_id"]
+        return "sendMessage", sent
+    return method, params
 
 
 def _closed_key(customer_id: int) -> str:

@@ -723,8 +723,13 @@ class Sender:
             await self._record_sent(row.id, telegram_id)
         return True
 
-    async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
+    async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> tuple[str, dict[str, Any]]:
+        """Return the Bot API method and parameters of a row, its topic resolved (made or taken if needed).
+
+        The first relay into a spare topic not yet renamed names the customer (:func:`relay.named_relay`).
+        """
         params = row.params
+        copied_text = params.get(relay.TEXT_KEY)
         edit_of = params.pop(relay.EDIT_OF_KEY, None)
         if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
             edited = await self._db(self.storage.message, edit_of)
@@ -744,7 +749,12 @@ class Sender:
                 unstored=self._unstored_topics,
                 spares=self._spare_taken,
             )
-        return params
+            if params["message_thread_id"] in self._spare_taken:
+                customer = await self._db(self.storage.customer, customer_id)
+                if customer is not None and customer.topic_name == texts.TOPIC_SPARE:
+                    name = relay.topic_name(customer.name, customer.username, customer.id)
+                    return relay.named_relay(row.method, params, name, copied_text)
+        return row.method, params
 
     async def _deliver(self, row: OutboxRow) -> bool:
         """Send one row; return True when Telegram confirmed it."""
@@ -755,8 +765,8 @@ class Sender:
         for _ in range(3 + SPARES_GONE_MAX):
             params: dict[str, Any] = {}
             try:
-                params = await self._params(row, fresh_topic=fresh)
-                result = await self.call(row.method, params)
+                method, params = await self._params(row, fresh_topic=fresh)
+                result = await self.call(method, params)
             except NotYet as exc:
                 self._hold(row.chat_id, exc.wait)
                 return False
