@@ -13,6 +13,7 @@ from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 from bot.desk.texts import HEADER_CUSTOMER, TOPIC_SPARE
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, load_settings
+from bot.telegram.kinds import utf16_len
 from bot.telegram.relay import named_relay, topic_name
 from bot.telegram.sender import QUIET_S
 
@@ -238,7 +239,7 @@ def test_the_line_naming_the_customer_keeps_formatting_and_limits():
     bold = [{"type": "bold", "offset": 0, "length": 2}]
     method, params = named_relay("sendMessage", {"chat_id": -1, "text": "在吗", "entities": bold}, "张三")
     assert (method, params["text"]) == ("sendMessage", line + "在吗")
-    assert params["entities"] == [{"type": "bold", "offset": len(line), "length": 2}]
+    assert params["entities"] == [{"type": "bold", "offset": utf16_len(line), "length": 2}]  # 👤 is two units
     caption = {"chat_id": -1, "from_chat_id": 5, "message_id": 9, "caption": "图"}
     assert named_relay("copyMessage", caption, "张三")[1]["caption"] == line + "图"
     long_text = {"chat_id": -1, "text": "字" * 4096}
