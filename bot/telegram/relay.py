@@ -43,6 +43,7 @@ __all__ = [
     "PRIVATE_KEYS",
     "TEXT_KEY",
     "TOPIC_KEY",
+    "buttoned_text",
     "ensure_topic",
     "header_line",
     "mark_topic_closed",
@@ -341,6 +342,19 @@ def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
     if method == "copyMessage":
         return params.get(TEXT_KEY) or None
     return None
+
+
+def buttoned_text(method: str, params: dict[str, Any]) -> str | None:
+    """Return the text of a queued staff-topic notice with buttons (a suggestion), else None.
+
+    Such a notice may close a merged burst: the relays above it and its words in one message, its buttons
+    under that message (a button acts by its callback data, and only the buttons are edited once used).
+    """
+    if method != "sendMessage" or TOPIC_KEY not in params or not params.get("reply_markup"):
+        return None
+    if set(params) - {"chat_id", TOPIC_KEY, "text", "reply_markup"}:
+        return None
+    return params.get("text") or None
 
 
 def merge_burst(texts: list[str], limit: int = MAX_TEXT) -> list[str]:

@@ -48,7 +48,8 @@ Groups (the staff chats) get at most ``group_per_min`` messages a minute (Telegr
 once half of that is used, or the group had to wait, queued text relays of one topic are merged into
 one message, each part under the time it was queued (``[10:01:05] 在吗``;
 :func:`bot.telegram.relay.merge_burst`),
-so a burst from one customer costs one message, not twenty, and nothing is lost or reordered. A
+so a burst from one customer costs one message, not twenty, and nothing is lost or reordered; a
+suggestion with its button may close such a message (its words last, its button under it). A
 merge reads the topic's whole queue (:meth:`bot.store.sqlite.Storage.pending_for_customer`), not only the
 rows fetched with it.
 
@@ -643,10 +644,13 @@ class Sender:
             if row.chat_id != first.chat_id or other.get(relay.TOPIC_KEY) != topic:
                 continue
             text = relay.mergeable_text(row.method, other)
-            if text is None or size + 1 + len(self._stamped(row)) > relay.MAX_TEXT:
+            piece = self._stamped(row) if text is not None else relay.buttoned_text(row.method, other)
+            if piece is None or size + 1 + len(piece) > relay.MAX_TEXT:
                 break  # keep the topic's order: nothing merged past a row that must go alone
             burst.append(row)
-            size += 1 + len(self._stamped(row))
+            size += 1 + len(piece)
+            if text is None:  # a notice with buttons (a suggestion) closes the burst: its buttons go last
+                break
         return burst
 
     def _stamped(self, row: OutboxRow) -> str:
@@ -659,12 +663,16 @@ class Sender:
 
     async def _deliver_merged(self, burst: list[OutboxRow]) -> bool:
         """Send a burst as one message, each part under its time; on success every row is marked sent."""
-        first = burst[0]
+        first, last = burst[0], burst[-1]
+        buttoned = relay.buttoned_text(last.method, last.params) if len(burst) > 1 else None
+        parts = [self._stamped(r) for r in (burst[:-1] if buttoned is not None else burst)]
         params = {
             "chat_id": first.chat_id,
             relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
-            "text": relay.merge_burst([self._stamped(r) for r in burst])[0],
+            "text": relay.merge_burst([*parts, *([buttoned] if buttoned is not None else [])])[0],
         }
+        if buttoned is not None:
+            params["reply_markup"] = last.params["reply_markup"]
         payload = json.dumps(params, ensure_ascii=False)
         carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
         if not await self._deliver(carrier):
