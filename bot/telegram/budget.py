@@ -8,9 +8,9 @@ its creation"), so every call that makes or changes a message counts (:data:`COU
 :class:`SendBudget` keeps a sliding window per limit and answers, for one call, "may it go now, and if
 not, in how many seconds". :meth:`SendBudget.reserve` checks and takes the slot in one step (no await
 between them), so calls in flight together can never overrun a window. Windows are widened by
-``margin_s`` (the bot's second by at least ``GLOBAL_MARGIN_S``): Telegram counts a call when it
-arrives, which can be a little later or earlier than when it left. A 429's ``retry_after`` pauses the
-chat (or the whole bot) on top. It is arithmetic on the times it is given: the sender owns the clock.
+``margin_s``: Telegram counts a call when it arrives, which can be a little later or earlier than
+when it left. A 429's ``retry_after`` pauses the chat (or the whole bot) on top. It is arithmetic on
+the times it is given: the sender owns the clock.
 
 Example::
 
@@ -32,9 +32,6 @@ GROUP_WINDOW_S = 60.0
 GLOBAL_WINDOW_S = 1.0
 MARGIN_S = 0.05
 GROUP_MARGIN_S = 1.0
-# The bot's second, widened more: with 10 calls in flight a round trip's jitter bunches their arrivals
-# (one 429 in ~1,000 calls at the peak bench with 5 groups and spare topics at 50 ms).
-GLOBAL_MARGIN_S = 0.1
 # A cosmetic call (a topic rename) only spends the first half of a group's minute: relays go first.
 COSMETIC_SHARE = 0.5
 _PRUNE_AT = 4096
@@ -88,7 +85,6 @@ class SendBudget:
         self.limits = limits or Limits()
         self.margin_s = margin_s
         self.group_margin_s = GROUP_MARGIN_S if margin_s else 0.0
-        self.global_margin_s = max(GLOBAL_MARGIN_S, margin_s) if margin_s else 0.0
         self._global: deque[float] = deque()
         self._private_last: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
@@ -110,13 +106,11 @@ class SendBudget:
             if last is not None and self.limits.private_per_s != float("inf"):
                 ready = max(ready, last + 1.0 / self.limits.private_per_s + self.margin_s)
         window = self._global
-        while window and window[0] + GLOBAL_WINDOW_S + self.global_margin_s <= now:
+        while window and window[0] + GLOBAL_WINDOW_S + self.margin_s <= now:
             window.popleft()
         allowed_global = self.limits.global_per_s
         if allowed_global != float("inf") and len(window) >= allowed_global:
-            ready = max(
-                ready, window[len(window) - int(allowed_global)] + GLOBAL_WINDOW_S + self.global_margin_s
-            )
+            ready = max(ready, window[len(window) - int(allowed_global)] + GLOBAL_WINDOW_S + self.margin_s)
         return max(0.0, ready - now)
 
     def take(self, chat_id: int, now: float) -> None:
