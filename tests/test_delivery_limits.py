@@ -168,6 +168,36 @@ async def test_a_group_short_of_budget_gets_the_queued_relays_merged_with_their_
         storage.close()
 
 
+async def test_a_suggestion_with_its_button_closes_a_merged_burst(db_path):
+    staff = -100558
+    settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,5")
+    button = {"inline_keyboard": [[{"text": "发送此回复", "callback_data": "pick:1"}]]}
+    async with FakeTelegram() as fake:
+        storage = open_storage(db_path)
+        clock = FixedClock(TEN_AM)
+        sender = Sender(fake.bot(), storage, settings, clock=clock)
+        storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
+        queued = [{"text": f"第{n}条"} for n in (1, 2, 3)] + [{"text": "💡 建议", "reply_markup": button}]
+        queued += [{"text": "第4条"}, {"text": "第5条"}]
+        for second, extra in enumerate(queued, start=1):
+            params = {"chat_id": staff, TOPIC_KEY: CUSTOMER, **extra}
+            at = TEN_AM + timedelta(seconds=second)
+            storage.enqueue(staff, "sendMessage", params, at, customer_id=CUSTOMER)
+        assert await sender.flush() == 6
+        sent = fake.calls("sendMessage", ok=True)
+        posted = [(c.params["text"], c.params.get("reply_markup")) for c in sent]
+        # the topic and the first two relays used half the group's minute; then the suggestion closes a
+        # merged message (its button under it), and what came after it follows, in order
+        assert posted == [
+            ("第1条", None),
+            ("第2条", None),
+            ("[10:00:03] 第3条\n💡 建议", button),
+            ("[10:00:05] 第4条\n[10:00:06] 第5条", None),
+        ]
+        assert storage.outbox("pending") == []
+        storage.close()
+
+
 async def test_a_long_queue_for_a_full_group_does_not_hide_the_customers_replies(db_path):
     staff = -100557
     settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,2")

@@ -124,6 +124,10 @@ BANNED_BY = "，客服 {number} 封禁"
 
 # -- The relay into a customer's topic ------------------------------------------------------------
 TOPIC_UNNAMED = "客户 {user_id}"
+# A spare forum topic made in quiet time, before a new customer takes it (then renamed to the customer).
+TOPIC_SPARE = "⏳ 待分配"
+# Above the first relay into a spare topic not yet renamed: who the customer is.
+HEADER_CUSTOMER = "👤 {name}"
 HEADER_EDITED = "✏️ 客户修改了消息（第{version}版）"
 HEADER_OFF_HOURS = "🌙 非工作时间"
 HEADER_AUTO_REPLIED = "🤖 已自动回复「{replies}」"

@@ -33,6 +33,8 @@ __all__ = [
 
 TELEGRAM_API_SERVER = "https://api.telegram.org"
 SEND_CONCURRENCY = 10  # calls in flight: ~30/s reached at a 150-300 ms round trip
+SPARE_TOPICS = 30  # spare forum topics kept ready per staff group (KEFU_SPARE_TOPICS)
+MAX_SPARE_TOPICS = 500
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The only ports Telegram posts webhook updates to (Bot API, setWebhook).
 WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
@@ -162,6 +164,9 @@ class Settings(BaseSettings):
     # crash can repeat each call that Telegram confirmed but the database had not yet recorded, so a crash
     # repeats at most one message per chat and at most this many in all (1: one per crash, as before).
     send_concurrency: int = Field(default=SEND_CONCURRENCY, ge=1, le=100)
+    # Spare forum topics kept ready in each staff group, made in quiet time (half a group's minute left):
+    # at peak a new customer then costs its group one message (the relay), not two. 0 = none.
+    spare_topics: int = SPARE_TOPICS
     # Days a handled raw update is kept (its message is in the messages table for good); 0 = forever.
     keep_updates_days: int = Field(default=30, ge=0)
 
@@ -199,6 +204,16 @@ class Settings(BaseSettings):
         if self.staff_chat_id is None:
             return ()
         return chats if chats and chats[0] == self.staff_chat_id else (self.staff_chat_id,)
+
+    @field_validator("spare_topics")
+    @classmethod
+    def _spare_topics_range(cls, value: int) -> int:
+        if not 0 <= value <= MAX_SPARE_TOPICS:
+            raise ValueError(
+                f"{value} spare topics per staff group: give 0 (none) to {MAX_SPARE_TOPICS}; each is made in "
+                "quiet time, about 10 a minute per group"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -357,6 +372,7 @@ class SenderSettings:
     staff_chat_ids: tuple[int, ...]  # KEFU_STAFF_CHAT_ID, every group
     staff_chat_id: int | None  # the primary staff group
     zone: ZoneInfo  # KEFU_TIMEZONE: the time stamped on merged relays
+    spare_topics: int = 0  # KEFU_SPARE_TOPICS: spare forum topics kept ready per staff group
 
     @classmethod
     def of(cls, settings: Settings | SenderSettings) -> SenderSettings:
@@ -369,6 +385,7 @@ class SenderSettings:
             staff_chat_ids=settings.staff_chat_ids,
             staff_chat_id=settings.staff_chat_id,
             zone=settings.zone,
+            spare_topics=settings.spare_topics,
         )
 
 

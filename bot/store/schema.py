@@ -21,6 +21,7 @@ TABLES = (
     "updates",
     "staff_messages",
     "suggestions",
+    "spare_topics",
 )
 
 MIGRATIONS = Migrations("kefu")
@@ -287,3 +288,19 @@ def m008_staff_group_per_customer(db: Database) -> None:
     """
     db["customers"].add_column("staff_chat_id", int)
     db["customers"].create_index(["topic_id", "staff_chat_id"])
+
+
+@MIGRATIONS()
+def m009_spare_topics(db: Database) -> None:
+    """Spare forum topics made in quiet time, one row each (KEFU_SPARE_TOPICS per staff group).
+
+    ``customer_id`` is NULL while the topic is spare; a new customer claims one in the same transaction
+    that stores it as the customer's topic (so two customers never share one, also across a crash), and
+    the row stays until the topic has been renamed to the customer's title.
+    """
+    db["spare_topics"].create(
+        {"staff_chat_id": int, "topic_id": int, "customer_id": int, "created_at": str},
+        pk=("staff_chat_id", "topic_id"),
+        not_null={"created_at"},
+    )
+    db["spare_topics"].create_index(["staff_chat_id", "customer_id"])

@@ -809,6 +809,70 @@ class Storage:
             [chat_id, telegram_message_id],
         )
 
+    # spare forum topics (KEFU_SPARE_TOPICS) ---------------------------------------------------
+    def add_spare_topic(self, staff_chat_id: int, topic_id: int, at: datetime) -> None:
+        """Keep a forum topic made in quiet time as a spare of its staff group, for the next new customer."""
+        with self._write():
+            self.db.execute(
+                "INSERT OR IGNORE INTO spare_topics (staff_chat_id, topic_id, created_at) VALUES (?, ?, ?)",
+                [staff_chat_id, topic_id, to_iso(at)],
+            )
+
+    def spare_topics_free(self, staff_chat_id: int) -> int:
+        """Return how many spare topics of a staff group no customer has claimed yet."""
+        return (
+            self._value(
+                "SELECT count(*) FROM spare_topics WHERE staff_chat_id = ? AND customer_id IS NULL",
+                [staff_chat_id],
+            )
+            or 0
+        )
+
+    def claim_spare_topic(self, staff_chat_id: int, customer_id: int, title: str) -> int | None:
+        """Give the oldest free spare topic of a staff group to a customer; return its id (None: none left).
+
+        One transaction claims it and stores it as the customer's topic (``topic_name=title``, the spare's
+        title until it is renamed): two customers never get one topic, also across a crash. Rows this
+        customer had claimed before (topics Telegram since said are gone) are dropped.
+        """
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM spare_topics WHERE staff_chat_id = ? AND customer_id = ?",
+                [staff_chat_id, customer_id],
+            )
+            topic_id = self._value(
+                "SELECT topic_id FROM spare_topics WHERE staff_chat_id = ? AND customer_id IS NULL "
+                "ORDER BY created_at, topic_id LIMIT 1",
+                [staff_chat_id],
+            )
+            if topic_id is None:
+                return None
+            self.db.execute(
+                "UPDATE spare_topics SET customer_id = ? WHERE staff_chat_id = ? AND topic_id = ?",
+                [customer_id, staff_chat_id, topic_id],
+            )
+            self.db.execute(
+                "UPDATE customers SET topic_id = ?, topic_name = ? WHERE id = ?",
+                [topic_id, title, customer_id],
+            )
+        return topic_id
+
+    def claimed_spare_topics(self, staff_chat_id: int, limit: int = 100) -> list[tuple[int, int]]:
+        """Return ``(topic id, customer id)`` of claimed spare topics not yet renamed, oldest claim first."""
+        rows = self.db.execute(
+            "SELECT topic_id, customer_id FROM spare_topics "
+            "WHERE staff_chat_id = ? AND customer_id IS NOT NULL ORDER BY created_at, topic_id LIMIT ?",
+            [staff_chat_id, limit],
+        ).fetchall()
+        return [(topic_id, customer_id) for topic_id, customer_id in rows]
+
+    def forget_spare_topic(self, staff_chat_id: int, topic_id: int) -> None:
+        """Drop a spare topic's row: renamed to its customer's title, or gone on Telegram."""
+        with self._write():
+            self.db.execute(
+                "DELETE FROM spare_topics WHERE staff_chat_id = ? AND topic_id = ?", [staff_chat_id, topic_id]
+            )
+
     # the inbox: raw updates ------------------------------------------------------------------
     def add_update(self, update_id: int, raw: str, at: datetime) -> bool:
         """Store one raw update (its JSON) as pending; return False when ``update_id`` was stored before."""

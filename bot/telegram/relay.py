@@ -24,6 +24,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
+
 from bot.desk import texts
 from bot.store.protocol import Store
 from bot.store.sqlite import Storage
@@ -41,13 +43,16 @@ __all__ = [
     "PRIVATE_KEYS",
     "TEXT_KEY",
     "TOPIC_KEY",
+    "buttoned_text",
     "ensure_topic",
     "header_line",
     "mark_topic_closed",
     "merge_burst",
     "mergeable_text",
+    "named_relay",
     "notice_call",
     "relay_calls",
+    "rename_claimed_topic",
     "reopen_closed_topic",
     "topic_closed",
     "topic_name",
@@ -159,9 +164,15 @@ async def ensure_topic(
     *,
     fresh: bool = False,
     unstored: dict[int, tuple[int, str]] | None = None,
+    spares: set[int] | None = None,
 ) -> int:
     """Return the customer's topic id, creating the forum topic (and storing its id) when missing.
 
+    A customer without a topic first takes a spare topic of its group (made in quiet time, see
+    :meth:`bot.telegram.sender.Sender.tend_pools`): claimed and stored in one transaction, no call now; its
+    rename to the customer's title is left to the sender's cosmetic budget. Only when the group has no spare
+    is a topic created. ``spares`` (when given) collects the topic ids so taken, so a spare Telegram says
+    is gone can be told from a customer's own topic and the next spare taken.
     ``fresh=True`` forgets the stored id first (Telegram said the thread was not found). ``unstored``
     (customer id -> topic id and title) keeps a topic created on Telegram whose id the database could
     not store yet (locked, full): the next call stores that one instead of creating another, so a
@@ -183,7 +194,9 @@ async def ensure_topic(
     ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
-        if customer.topic_name is not None and customer.topic_name != name:
+        # A spare topic's rename is the pool keeper's, in quiet time: at peak a relay comes first.
+        renamed = customer.topic_name not in (None, texts.TOPIC_SPARE)
+        if renamed and customer.topic_name != name:
             try:
                 await call(
                     "editForumTopic",
@@ -195,6 +208,14 @@ async def ensure_topic(
                 log.warning("renaming the topic of customer %s failed: %s", customer_id, exc)
             await storage.run(storage.update_customer, customer_id, topic_name=name, urgent=True)
         return customer.topic_id
+    spare = await storage.run(
+        storage.claim_spare_topic, staff_chat_id, customer_id, texts.TOPIC_SPARE, urgent=True
+    )
+    if spare is not None:
+        if spares is not None:
+            spares.add(spare)
+        log.info("customer %s takes spare topic %s of chat %s", customer_id, spare, staff_chat_id)
+        return spare
     topic = await call("createForumTopic", {"chat_id": staff_chat_id, "name": name})
     if unstored is not None:
         unstored[customer_id] = (topic.message_thread_id, name)
@@ -212,6 +233,78 @@ async def ensure_topic(
     if unstored is not None:
         del unstored[customer_id]
     return topic.message_thread_id
+
+
+async def rename_claimed_topic(
+    call: Call, storage: Storage, staff_chat_id: int, topic_id: int, customer_id: int
+) -> bool:
+    """Rename a spare topic a customer took to the customer's title; return whether a call was made.
+
+    Once renamed (or when nothing is left to rename: the title is right already, the customer moved on to
+    another topic), the spare's row is dropped. Raises :class:`bot.telegram.budget.NotYet` when the group's
+    cosmetic budget is spent, and what else the call raised but a bad request (the row stays, for later). A
+    rename Telegram refuses (the topic was deleted) drops the row too: the next relay finds out and takes
+    another topic.
+    """
+    customer = await storage.run(storage.customer, customer_id, urgent=True)
+    if customer is None or customer.topic_id != topic_id:
+        await storage.run(storage.forget_spare_topic, staff_chat_id, topic_id, urgent=True)
+        return False
+    ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
+    name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
+    called = False
+    if customer.topic_name != name:
+        called = True
+        params = {"chat_id": staff_chat_id, "message_thread_id": topic_id, "name": name}
+        try:
+            await call("editForumTopic", params)
+        except TelegramBadRequest as exc:  # a title is cosmetic: the relay tells whether the topic is there
+            log.warning("renaming spare topic %s for customer %s failed: %s", topic_id, customer_id, exc)
+            await storage.run(storage.forget_spare_topic, staff_chat_id, topic_id, urgent=True)
+            return called
+    await storage.run(_renamed, storage, staff_chat_id, topic_id, customer_id, name, urgent=True)
+    return called
+
+
+def _renamed(storage: Storage, staff_chat_id: int, topic_id: int, customer_id: int, name: str) -> None:
+    """Record a claimed spare topic's new title and drop its spare row, in one transaction."""
+    with storage.transaction():
+        storage.update_customer(customer_id, topic_name=name)
+        storage.forget_spare_topic(staff_chat_id, topic_id)
+
+
+def named_relay(
+    method: str, params: dict[str, Any], name: str, copied_text: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Return ``(method, params)`` of a relay with a line naming the customer on top (``👤 张三 @zhang``).
+
+    For the first relay into a spare topic whose title is still 「⏳ 待分配」: agents see who writes before
+    the rename. A text gets the line in front (entities shifted); a plain text copy (``copied_text``, as
+    merged relays are) becomes that text sent under the line; a caption gets it in front. Anything else,
+    or what would pass Telegram's length limits, is returned unchanged.
+    """
+    line = texts.HEADER_CUSTOMER.format(name=name) + "\n"
+    if method == "sendMessage" and isinstance(params.get("text"), str):
+        if utf16_len(line + params["text"]) > MAX_TEXT:
+            return method, params
+        named = {**params, "text": line + params["text"]}
+        if params.get("entities"):
+            named["entities"] = shift_entities(params["entities"], line)
+        return method, named
+    if method == "copyMessage" and isinstance(params.get("caption"), str):
+        if utf16_len(line + params["caption"]) > MAX_CAPTION:
+            return method, params
+        named = {**params, "caption": line + params["caption"]}
+        if params.get("caption_entities"):
+            named["caption_entities"] = shift_entities(params["caption_entities"], line)
+        return method, named
+    plain = set(params) <= {"chat_id", "from_chat_id", "message_id", "message_thread_id"}
+    if method == "copyMessage" and copied_text and plain and utf16_len(line + copied_text) <= MAX_TEXT:
+        sent = {"chat_id": params["chat_id"], "text": line + copied_text}
+        if "message_thread_id" in params:
+            sent["message_thread_id"] = params["message_thread_id"]
+        return "sendMessage", sent
+    return method, params
 
 
 def _closed_key(customer_id: int) -> str:
@@ -255,6 +348,19 @@ def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
     if method == "copyMessage":
         return params.get(TEXT_KEY) or None
     return None
+
+
+def buttoned_text(method: str, params: dict[str, Any]) -> str | None:
+    """Return the text of a queued staff-topic notice with buttons (a suggestion), else None.
+
+    Such a notice may close a merged burst: the relays above it and its words in one message, its buttons
+    under that message (a button acts by its callback data, and only the buttons are edited once used).
+    """
+    if method != "sendMessage" or TOPIC_KEY not in params or not params.get("reply_markup"):
+        return None
+    if set(params) - {"chat_id", TOPIC_KEY, "text", "reply_markup"}:
+        return None
+    return params.get("text") or None
 
 
 def merge_burst(texts: list[str], limit: int = MAX_TEXT) -> list[str]:

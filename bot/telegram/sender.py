@@ -48,7 +48,8 @@ Groups (the staff chats) get at most ``group_per_min`` messages a minute (Telegr
 once half of that is used, or the group had to wait, queued text relays of one topic are merged into
 one message, each part under the time it was queued (``[10:01:05] 在吗``;
 :func:`bot.telegram.relay.merge_burst`),
-so a burst from one customer costs one message, not twenty, and nothing is lost or reordered. A
+so a burst from one customer costs one message, not twenty, and nothing is lost or reordered; a
+suggestion with its button may close such a message (its words last, its button under it). A
 merge reads the topic's whole queue (:meth:`bot.store.sqlite.Storage.pending_for_customer`), not only the
 rows fetched with it.
 
@@ -64,6 +65,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -129,6 +131,11 @@ DEACTIVATED = "user is deactivated"
 # A customer's album is copied as one, once no new item came for this long (Telegram sends the items of
 # an album within a fraction of a second, as separate messages).
 ALBUM_SETTLE_S = 1.5
+# Spare topics (KEFU_SPARE_TOPICS) are tended at most this often, and waited for this long at a stop.
+TEND_EVERY_S = 1.0
+TEND_STOP_S = 5.0
+QUIET_S = 30.0  # a staff group with nothing relayed for this long may spend its spare budget on spares
+SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips before it gives up
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 
 
@@ -232,6 +239,12 @@ class Sender:
         # Forum topics created on Telegram whose id the database could not store yet: customer id ->
         # (topic id, title). The next relay stores that one instead of creating another topic.
         self._unstored_topics: dict[int, tuple[int, str]] = {}
+        # Spare topics given to customers whose first relay Telegram has not confirmed yet: one Telegram
+        # says is gone is dropped and the next spare taken.
+        self._spare_taken: set[int] = set()
+        self._tending: asyncio.Task[int] | None = None
+        self._relayed_at: dict[int, float] = {}  # group chat id -> when its lane last sent (timestamp)
+        self._tended_at = 0.0
 
     async def call(
         self, method: str, params: dict[str, Any], *, wait: bool | None = None, cosmetic: bool | None = None
@@ -328,10 +341,82 @@ class Sender:
             timeout = IDLE_WAKE_S
             if self._ready_at:
                 timeout = max(0.005, min(IDLE_WAKE_S, min(self._ready_at.values()) - self._now()))
+            self._tend_soon()
             waiters = [asyncio.ensure_future(self._wake.wait()), *self._busy.values()]
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
             self._wake.clear()
+        if self._tending is not None and not self._tending.done():  # at most one call per group
+            done, _ = await asyncio.wait([self._tending], timeout=TEND_STOP_S)
+            if not done:
+                self._tending.cancel()
+
+    def _tend_soon(self) -> None:
+        """Start :meth:`tend_pools` in the background, at most once every :data:`TEND_EVERY_S`."""
+        now = self._now()
+        if not self.settings.staff_chat_ids or now - self._tended_at < TEND_EVERY_S:
+            return
+        if self._tending is not None and not self._tending.done():
+            return
+        self._tended_at = now
+        self._tending = asyncio.create_task(self._tend_logged())
+
+    async def _tend_logged(self) -> int:
+        try:
+            return await self.tend_pools()
+        except Exception:
+            log.exception("tending the spare topics failed; trying again later")
+            return 0
+
+    async def tend_pools(self) -> int:
+        """Spend the staff groups' spare budget on their spare topics; return how many calls were made.
+
+        For each staff group that is quiet (nothing queued for it, no lane running, nothing relayed there for
+        :data:`QUIET_S`: during a peak every message of the group's minute is for relays) and has budget to
+        spare (the cosmetic half of its minute, :data:`bot.telegram.budget.COSMETIC_SHARE`): at most one
+        call, first renaming a spare topic a customer took to the customer's title, else making a spare
+        topic (:data:`bot.desk.texts.TOPIC_SPARE`) until it has ``KEFU_SPARE_TOPICS``. The bot's loop runs
+        it about once a second; a test may call it alone.
+        """
+        made = 0
+        for group in self.settings.staff_chat_ids:
+            if group in self._busy or group in self._ready_at or group in self._staff_trouble:
+                continue
+            now = self._now()
+            if now - self._relayed_at.get(group, float("-inf")) < QUIET_S:
+                continue
+            if self.budget.wait(group, now, cosmetic=True) > 0:
+                continue
+            made += await self._tend_pool(group)
+        return made
+
+    async def _tend_pool(self, group: int) -> int:
+        """Make at most one cosmetic call for one group's spare topics; return how many were made."""
+        call = functools.partial(self.call, wait=False, cosmetic=True)
+        try:
+            if await self._db(self.storage.staff_load, group):  # relays are queued: they go first
+                return 0
+            claimed = await self._db(self.storage.claimed_spare_topics, group, 1)
+            if claimed:
+                topic_id, customer_id = claimed[0]
+                return int(await relay.rename_claimed_topic(call, self.storage, group, topic_id, customer_id))
+            wanted = self.settings.spare_topics
+            if wanted <= 0 or await self._db(self.storage.spare_topics_free, group) >= wanted:
+                return 0
+            topic = await call("createForumTopic", {"chat_id": group, "name": texts.TOPIC_SPARE})
+        except (NotYet, TelegramRetryAfter):
+            return 0
+        except Exception as exc:
+            if is_unavailable(exc):
+                return 0
+            log.warning("spare topics of chat %s: %s", group, exc)
+            self.budget.pause(group, BACKOFF_MAX_S, self._now())  # not again for a while: relays only
+            return 0
+        try:
+            await self._db(self.storage.add_spare_topic, group, topic.message_thread_id, self.clock())
+        except Exception as exc:  # an empty topic left on Telegram, never given to anyone
+            log.warning("spare topic %s of chat %s not stored: %s", topic.message_thread_id, group, exc)
+        return 1
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish after its current lanes."""
@@ -447,6 +532,8 @@ class Sender:
                 break
         if not held:
             self._backlog.discard(chat_id)
+        if sent and chat_id < 0:
+            self._relayed_at[chat_id] = self._now()
         return sent, held
 
     def _hold(self, chat_id: int, seconds: float) -> None:
@@ -557,10 +644,13 @@ class Sender:
             if row.chat_id != first.chat_id or other.get(relay.TOPIC_KEY) != topic:
                 continue
             text = relay.mergeable_text(row.method, other)
-            if text is None or size + 1 + len(self._stamped(row)) > relay.MAX_TEXT:
+            piece = self._stamped(row) if text is not None else relay.buttoned_text(row.method, other)
+            if piece is None or size + 1 + len(piece) > relay.MAX_TEXT:
                 break  # keep the topic's order: nothing merged past a row that must go alone
             burst.append(row)
-            size += 1 + len(self._stamped(row))
+            size += 1 + len(piece)
+            if text is None:  # a notice with buttons (a suggestion) closes the burst: its buttons go last
+                break
         return burst
 
     def _stamped(self, row: OutboxRow) -> str:
@@ -573,12 +663,16 @@ class Sender:
 
     async def _deliver_merged(self, burst: list[OutboxRow]) -> bool:
         """Send a burst as one message, each part under its time; on success every row is marked sent."""
-        first = burst[0]
+        first, last = burst[0], burst[-1]
+        buttoned = relay.buttoned_text(last.method, last.params) if len(burst) > 1 else None
+        parts = [self._stamped(r) for r in (burst[:-1] if buttoned is not None else burst)]
         params = {
             "chat_id": first.chat_id,
             relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
-            "text": relay.merge_burst([self._stamped(r) for r in burst])[0],
+            "text": relay.merge_burst([*parts, *([buttoned] if buttoned is not None else [])])[0],
         }
+        if buttoned is not None:
+            params["reply_markup"] = last.params["reply_markup"]
         payload = json.dumps(params, ensure_ascii=False)
         carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
         if not await self._deliver(carrier):
@@ -637,8 +731,13 @@ class Sender:
             await self._record_sent(row.id, telegram_id)
         return True
 
-    async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> dict[str, Any]:
+    async def _params(self, row: OutboxRow, *, fresh_topic: bool = False) -> tuple[str, dict[str, Any]]:
+        """Return the Bot API method and parameters of a row, its topic resolved (made or taken if needed).
+
+        The first relay into a spare topic not yet renamed names the customer (:func:`relay.named_relay`).
+        """
         params = row.params
+        copied_text = params.get(relay.TEXT_KEY)
         edit_of = params.pop(relay.EDIT_OF_KEY, None)
         if edit_of is not None:  # an edit queued behind its message: that message's id on Telegram now
             edited = await self._db(self.storage.message, edit_of)
@@ -656,8 +755,14 @@ class Sender:
                 customer_id,
                 fresh=fresh_topic,
                 unstored=self._unstored_topics,
+                spares=self._spare_taken,
             )
-        return params
+            if params["message_thread_id"] in self._spare_taken:
+                customer = await self._db(self.storage.customer, customer_id)
+                if customer is not None and customer.topic_name == texts.TOPIC_SPARE:
+                    name = relay.topic_name(customer.name, customer.username, customer.id)
+                    return relay.named_relay(row.method, params, name, copied_text)
+        return row.method, params
 
     async def _deliver(self, row: OutboxRow) -> bool:
         """Send one row; return True when Telegram confirmed it."""
@@ -665,11 +770,11 @@ class Sender:
         staff = row.chat_id in self.settings.staff_chat_ids
         if staff and row.chat_id in self._staff_trouble and not await self._staff_ready(row):
             return False
-        for _ in range(3):
+        for _ in range(3 + SPARES_GONE_MAX):
             params: dict[str, Any] = {}
             try:
-                params = await self._params(row, fresh_topic=fresh)
-                result = await self.call(row.method, params)
+                method, params = await self._params(row, fresh_topic=fresh)
+                result = await self.call(method, params)
             except NotYet as exc:
                 self._hold(row.chat_id, exc.wait)
                 return False
@@ -695,6 +800,12 @@ class Sender:
                 return False
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 reason = str(exc).lower()
+                thread = params.get("message_thread_id")
+                if THREAD_NOT_FOUND in reason and thread in self._spare_taken:
+                    log.warning("spare topic %s of chat %s is gone; taking the next", thread, row.chat_id)
+                    self._spare_taken.discard(thread)
+                    fresh = True
+                    continue
                 if THREAD_NOT_FOUND in reason and not fresh:
                     log.warning("topic of customer in chat %s is gone; creating a new one", row.chat_id)
                     fresh = True
@@ -737,6 +848,7 @@ class Sender:
                 )
                 return True
             await self._record_sent(row.id, getattr(result, "message_id", None))
+            self._spare_taken.discard(params.get("message_thread_id"))
             if row.params.get(relay.AFTER_KEY):
                 await self._db(self._after_sent, row)
                 self.notify()
