@@ -94,7 +94,7 @@ class Topic:
 
     def first_time(self, text: str | None = None) -> bool:
         """Return whether this message is new, noting it (a replayed update must not act twice)."""
-        words = self.message.text or "" if text is None else text
+        words = (self.message.text or "") if text is None else text
         return self.agents.first_time(self.agent, self.customer_id, self.message.message_id, words, self.at)
 
 
