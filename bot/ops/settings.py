@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -363,6 +363,12 @@ class Settings(BaseSettings):
         return Schedule.from_settings(self).hours_text
 
 
+def _fields_of(view: type, settings: Settings, **derived: Any) -> dict[str, Any]:
+    """Return the values of a settings view's fields: ``derived`` ones as given, the others read from
+    ``settings`` under the same name (a view adds no name of its own)."""
+    return {f.name: derived[f.name] if f.name in derived else getattr(settings, f.name) for f in fields(view)}
+
+
 @dataclass(frozen=True)
 class SenderSettings:
     """What the outbox sender reads of the settings, and nothing else (:meth:`SenderSettings.of`)."""
@@ -379,14 +385,7 @@ class SenderSettings:
         """Return the sender's view of ``settings`` (``settings`` itself when it is one already)."""
         if isinstance(settings, SenderSettings):
             return settings
-        return cls(
-            limits=settings.limits,
-            send_concurrency=settings.send_concurrency,
-            staff_chat_ids=settings.staff_chat_ids,
-            staff_chat_id=settings.staff_chat_id,
-            zone=settings.zone,
-            spare_topics=settings.spare_topics,
-        )
+        return cls(**_fields_of(cls, settings))
 
 
 @dataclass(frozen=True)
@@ -407,16 +406,7 @@ class DeskSettings:
         """Return the desk's view of ``settings`` (``settings`` itself when it is one already)."""
         if isinstance(settings, DeskSettings):
             return settings
-        return cls(
-            shop_name=settings.shop_name,
-            shop_platforms=settings.shop_platforms,
-            reply_script=settings.reply_script,
-            busy_reply_after_s=settings.busy_reply_after_s,
-            staff_chat_ids=settings.staff_chat_ids,
-            staff_chat_id=settings.staff_chat_id,
-            zone=settings.zone,
-            schedule=Schedule.from_settings(settings),
-        )
+        return cls(**_fields_of(cls, settings, schedule=Schedule.from_settings(settings)))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -133,22 +133,32 @@ def relay_calls(
             return [("copyMessage", {**copy, TEXT_KEY: text})]
         return [("copyMessage", copy)]
     if content_kind == "text":
-        prefix = header + "\n"
-        if utf16_len(prefix + (text or "")) > MAX_TEXT:
-            return [("copyMessage", copy), header_call]
-        params: dict[str, Any] = {**base, "text": prefix + (text or "")}
-        if entities:
-            params["entities"] = shift_entities(entities, prefix)
-        return [("sendMessage", params)]
+        params = _prefixed(base, "text", "entities", text or "", entities, header + "\n", MAX_TEXT)
+        return [("sendMessage", params)] if params else [("copyMessage", copy), header_call]
     if content_kind in CAPTION_KINDS:
         prefix = header + ("\n" if text else "")
-        if utf16_len(prefix + (text or "")) > MAX_CAPTION:
-            return [("copyMessage", copy), header_call]
-        params = {**copy, "caption": prefix + (text or "")}
-        if text and entities:
-            params["caption_entities"] = shift_entities(entities, prefix)
-        return [("copyMessage", params)]
+        params = _prefixed(copy, "caption", "caption_entities", text or "", entities, prefix, MAX_CAPTION)
+        return [("copyMessage", params)] if params else [("copyMessage", copy), header_call]
     return [("copyMessage", copy), header_call]
+
+
+def _prefixed(
+    params: dict[str, Any],
+    field: str,
+    entities_field: str,
+    text: str,
+    entities: list[dict[str, Any]] | None,
+    prefix: str,
+    limit: int,
+) -> dict[str, Any] | None:
+    """Return ``params`` with ``field`` = ``prefix + text`` and the entities shifted past the prefix, or
+    None when that would pass Telegram's ``limit`` (UTF-16 units)."""
+    if utf16_len(prefix + text) > limit:
+        return None
+    prefixed = {**params, field: prefix + text}
+    if text and entities:
+        prefixed[entities_field] = shift_entities(entities, prefix)
+    return prefixed
 
 
 def notice_call(*, staff_chat_id: int, customer_id: int, text: str) -> tuple[str, dict[str, Any]]:
@@ -284,20 +294,14 @@ def named_relay(
     or what would pass Telegram's length limits, is returned unchanged.
     """
     line = texts.HEADER_CUSTOMER.format(name=name) + "\n"
-    if method == "sendMessage" and isinstance(params.get("text"), str):
-        if utf16_len(line + params["text"]) > MAX_TEXT:
-            return method, params
-        named = {**params, "text": line + params["text"]}
-        if params.get("entities"):
-            named["entities"] = shift_entities(params["entities"], line)
-        return method, named
-    if method == "copyMessage" and isinstance(params.get("caption"), str):
-        if utf16_len(line + params["caption"]) > MAX_CAPTION:
-            return method, params
-        named = {**params, "caption": line + params["caption"]}
-        if params.get("caption_entities"):
-            named["caption_entities"] = shift_entities(params["caption_entities"], line)
-        return method, named
+    for kind, field, entities_field, limit in (
+        ("sendMessage", "text", "entities", MAX_TEXT),
+        ("copyMessage", "caption", "caption_entities", MAX_CAPTION),
+    ):
+        if method == kind and isinstance(params.get(field), str):
+            entities = params.get(entities_field)
+            named = _prefixed(params, field, entities_field, params[field], entities, line, limit)
+            return method, named or params
     plain = set(params) <= {"chat_id", "from_chat_id", "message_id", "message_thread_id"}
     if method == "copyMessage" and copied_text and plain and utf16_len(line + copied_text) <= MAX_TEXT:
         sent = {"chat_id": params["chat_id"], "text": line + copied_text}
