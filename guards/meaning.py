@@ -71,6 +71,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _one_of(value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` when it is one of ``choices``; raise the ValueError a field validator reports."""
+    if value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 class ConceptSpec(_Strict):
     """One concept class: the words that say it, the catalogue entry and category it enforces."""
 
@@ -85,9 +92,7 @@ class ConceptSpec(_Strict):
     @field_validator("category")
     @classmethod
     def _known_category(cls, value: str) -> str:
-        if value not in CATEGORIES:
-            raise ValueError(f"{value!r} is not one of {', '.join(CATEGORIES)}")
-        return value
+        return _one_of(value, CATEGORIES)
 
 
 class RuleSpec(_Strict):
@@ -106,16 +111,12 @@ class RuleSpec(_Strict):
     @field_validator("shape")
     @classmethod
     def _known_shape(cls, value: str) -> str:
-        if value not in SHAPES:
-            raise ValueError(f"{value!r} is not one of {', '.join(SHAPES)}")
-        return value
+        return _one_of(value, SHAPES)
 
     @field_validator("level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        if value not in LEVELS:
-            raise ValueError(f"{value!r} is not one of {', '.join(LEVELS)}")
-        return value
+        return _one_of(value, LEVELS)
 
 
 class SpellingSpec(_Strict):
