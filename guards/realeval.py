@@ -6,7 +6,10 @@ Sets, each reported when its file exists:
   ``tests/data/guard_meaning_tuning.jsonl`` and ``guard_meaning_tuning2.jsonl`` (bare replies with
   subjects and particles, slang, pinyin, Cantonese and Taiwanese wording, and near misses) and the
   unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
-  never tuned on). A rude case is caught when the guard holds it (block or review); a helpful one is
+  never tuned on), and ``guard_nearmiss_unseen2.jsonl`` and ``guard_reworded_unseen2.jsonl`` (written last
+  and never tuned on: by a helper session on 2026-12-01 from the source documents in ../shared/seeds
+  and knowledge of JD.com/Taobao chat, without seeing the guard's catalogue, code or other sets;
+  report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
   ``blocked`` that refer to the corpus by file, line and turn): blocks a QA lead would overturn (a
@@ -38,7 +41,12 @@ DATA = ROOT / "tests" / "data"
 TUNING = (DATA / "guard_meaning_tuning.jsonl", DATA / "guard_meaning_tuning2.jsonl")
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
-UNSEEN = (DATA / "guard_nearmiss_unseen.jsonl", DATA / "guard_reworded_unseen.jsonl")
+UNSEEN = (
+    DATA / "guard_nearmiss_unseen.jsonl",
+    DATA / "guard_reworded_unseen.jsonl",
+    DATA / "guard_nearmiss_unseen2.jsonl",
+    DATA / "guard_reworded_unseen2.jsonl",
+)
 REAL_LABELS = (
     ("tuning", DATA / "real" / "agent_tuning.jsonl"),
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
