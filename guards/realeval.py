@@ -35,7 +35,11 @@ __all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-TUNING = (DATA / "guard_meaning_tuning.jsonl", DATA / "guard_meaning_tuning2.jsonl")
+TUNING = (
+    DATA / "guard_meaning_tuning.jsonl",
+    DATA / "guard_meaning_tuning2.jsonl",
+    DATA / "guard_nearmiss_tuning3.jsonl",
+)
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
 UNSEEN = (DATA / "guard_nearmiss_unseen.jsonl", DATA / "guard_reworded_unseen.jsonl")
