@@ -1,0 +1,126 @@
+"""Who and what (issue 16): the [[exemption]] rules of concepts.toml, each with the rude form it must keep.
+
+A hit is not a verdict when the words around it say the agent blames itself, hands the matter on, speaks
+of a hypothetical, negates the word, or describes the customer's trouble with an apology or a remedy.
+Each test pairs helpful sentences with the bare rude wording the same catalogue entry still holds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guards import check
+from guards.catalogue import CatalogueError
+from guards.meaning import load_concepts
+
+
+def _allowed(text: str) -> None:
+    verdict = check(text)
+    assert (verdict.allowed, verdict.level) == (True, None), [h.to_dict() for h in verdict.hits]
+
+
+def _blocked(text: str) -> None:
+    verdict = check(text)
+    assert verdict.level == "block", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "之前不是我处理的，但我已经看过记录，马上跟进",
+        "这单不是我处理的，我帮您问问当时的同事",
+        "刚才的电话不是我接的，不过我已经了解情况，马上帮您处理",
+    ],
+)
+def test_a_commitment_after_a_disowning_clause_makes_it_help(text: str) -> None:
+    # 003 第5篇 推卸语 5 的规范说法: 会尽快交给相关同事受理，稍后回复您 — the agent takes it on.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["这个问题不是我处理的，我能有什么办法", "喂，刚才的电话不是我接的呀！"])
+def test_a_disowning_clause_without_a_commitment_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+def test_a_commitment_before_the_disowning_clause_does_not_excuse_it() -> None:
+    # what FOLLOWS counts: 帮您查过了 first, then 不关我的事, is still the brush-off.
+    _blocked("帮您查过了，这是其它部门的问题，不关我的事")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这是我们怎么搞错的，我去查一下，给您一个说法",
+        "是我们仓库发得乱七八糟的，非常抱歉，马上给您重新发",
+    ],
+)
+def test_a_reproach_word_on_our_own_doing_with_help_passes(text: str) -> None:
+    # 003 第5篇 责备语: the reproach is of the customer; the agent naming its own fault is an apology.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["怎么搞的", "你怎么搞的，地址都填错了", "什么乱七八糟的"])
+def test_a_reproach_of_the_customer_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "真糟糕，让您遇到这种事，我们全力补救",
+        "怎么搞的呢，让您收到了破损的，真是对不起，马上补发",
+    ],
+)
+def test_the_customers_trouble_described_with_a_remedy_passes(text: str) -> None:
+    # 003 第6篇 安抚用语: 让您… with an apology or a remedy is empathy, not 埋怨.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["真糟糕", "真糟糕，你自己看着办吧"])
+def test_a_sigh_without_empathy_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果还有不清楚的，可以随时找我",
+        "要是还有哪里不清楚的，您随时问我",
+        "万一有不知道怎么用的，直接问我哦",
+    ],
+)
+def test_ignorance_under_a_hypothetical_is_an_offer(text: str) -> None:
+    # 002 1.6-3 bans 不知道/不清楚 as the ANSWER; 如果…不清楚 speaks of the customer's possible doubt.
+    _allowed(text)
+
+
+def test_ignorance_as_the_answer_stays_blocked() -> None:
+    _blocked("还是不清楚")
+
+
+@pytest.mark.parametrize("text", ["这款不会有烦人的噪音，静音设计", "换了新滤网就没有讨厌的异味了"])
+def test_a_negated_annoyance_word_describes_the_product(text: str) -> None:
+    _allowed(text)
+
+
+def test_annoyance_stays_blocked() -> None:
+    _blocked("真烦人")
+
+
+def test_a_question_particle_is_not_read_from_the_next_clause() -> None:
+    # 听懂了，马上 is not 听懂了吗: a clause boundary inside a concept word leaves a word on each side.
+    verdict = check("您说的我都听懂了，马上帮您安排")
+    assert verdict.allowed, [h.to_dict() for h in verdict.hits]
+    assert not check("你问我，我问谁？").allowed
+    assert not check("听懂了吗").allowed
+
+
+def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
+    from importlib import resources
+
+    text = resources.files("guards").joinpath("concepts.toml").read_text(encoding="utf-8")
+    text += '\n[[exemption]]\nid = "x"\ncategories = ["推卸语"]\nafter = ["nope"]\nexplain = "x"\n'
+    path = tmp_path / "concepts.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"exemption 'x'.*after.*nope"):
+        load_concepts(path)
