@@ -137,6 +137,7 @@ class ExemptionSpec(_Strict):
     categories: tuple[str, ...] = Field(min_length=1)
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    next: tuple[str, ...] = ()
     anywhere: tuple[tuple[str, ...], ...] = ()
     not_in_clause: tuple[str, ...] = ()
     level: str = "allow"
@@ -390,6 +391,7 @@ class _Exemption:
     level: str
     before: re.Pattern[str] | None
     after: re.Pattern[str] | None
+    next: re.Pattern[str] | None
     anywhere: tuple[re.Pattern[str], ...]
     not_in_clause: re.Pattern[str] | None
 
@@ -573,7 +575,8 @@ class Concepts:
 
         The first [[exemption]] of the hit's category whose conditions all hold decides: ``before`` in
         the hit's clause before it, ``after`` anywhere after it, every ``anywhere`` group in the message,
-        no ``not_in_clause`` word in the hit's clause. None when no exemption holds.
+        ``next`` right after it (or overlapping its end), no ``not_in_clause`` word in the hit's clause.
+        None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -586,6 +589,8 @@ class Concepts:
             if item.before is not None and item.before.search(bfolded, clause_start, start) is None:
                 continue
             if item.after is not None and item.after.search(bfolded, end) is None:
+                continue
+            if item.next is not None and not _goes_on_with(item.next, bfolded, start, end):
                 continue
             if any(pattern.search(bfolded) is None for pattern in item.anywhere):
                 continue
@@ -699,6 +704,18 @@ class Concepts:
 _REPEATS = re.compile(r"([^0-9])\1+")
 
 
+def _goes_on_with(words: re.Pattern[str], bfolded: str, start: int, end: int) -> bool:
+    """Return True when one of ``words`` starts at ``end`` or inside the hit and goes on past it.
+
+    怎么搞定的 + 话 goes on with 的话 as well as 声音大点 + 的话 does.
+    """
+    for at in range(end, start, -1):
+        match = words.match(bfolded, at)
+        if match is not None and match.end() > end:
+            return True
+    return False
+
+
 def _split_off(text: str, start: int, end: int) -> bool:
     """Return True when a word found at ``text[start:end]`` across a clause boundary borrows one character
     from a clause that goes on beyond it.
@@ -729,14 +746,15 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
 
     by_category: dict[str, list[_Exemption]] = {}
     for spec in data.exemption:
-        if not (spec.before or spec.after or spec.anywhere):
-            raise CatalogueError(f"{name}: exemption {spec.id!r}: needs before, after or anywhere")
+        if not (spec.before or spec.after or spec.next or spec.anywhere):
+            raise CatalogueError(f"{name}: exemption {spec.id!r}: needs before, after, next or anywhere")
         anywhere = tuple(words_of(spec, "anywhere", group) for group in spec.anywhere)
         exemption = _Exemption(
             spec.id,
             spec.level,
             words_of(spec, "before", spec.before),
             words_of(spec, "after", spec.after),
+            words_of(spec, "next", spec.next),
             tuple(pattern for pattern in anywhere if pattern is not None),
             words_of(spec, "not_in_clause", spec.not_in_clause),
         )

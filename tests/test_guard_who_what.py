@@ -115,6 +115,31 @@ def test_a_question_particle_is_not_read_from_the_next_clause() -> None:
     assert not check("听懂了吗").allowed
 
 
+@pytest.mark.parametrize("text", ["唉，是我们的失误，真对不起", "晕，是我看错了，抱歉，您的订单已经发了"])
+def test_a_sigh_at_our_own_mistake_with_an_apology_passes(text: str) -> None:
+    # 003 第6篇 道歉: the sigh is at the agent's own mistake, and the agent apologises.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["唉", "晕，你自己看错了还怪我们"])
+def test_a_sigh_at_the_customer_stays_held(text: str) -> None:
+    assert not check(text).allowed
+
+
+@pytest.mark.parametrize("text", ["这个声音大点的话可以调成静音模式", "这个怎么搞定的话，我发您一个教程"])
+def test_a_phrasing_inside_a_conditional_clause_is_not_said_to_the_customer(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["声音大点", "你不懂的话就别买"])
+def test_the_same_words_said_to_the_customer_stay_held(text: str) -> None:
+    assert not check(text).allowed
+
+
+def test_a_remedy_by_us_after_a_disowning_clause_passes() -> None:
+    _allowed("那不是我们的工作失误，是快递丢件，但我们负责赔")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
