@@ -138,6 +138,7 @@ class ExemptionSpec(_Strict):
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     next: tuple[str, ...] = ()
+    later_in_clause: tuple[str, ...] = ()
     anywhere: tuple[tuple[str, ...], ...] = ()
     not_in_clause: tuple[str, ...] = ()
     level: str = "allow"
@@ -392,6 +393,7 @@ class _Exemption:
     before: re.Pattern[str] | None
     after: re.Pattern[str] | None
     next: re.Pattern[str] | None
+    later_in_clause: re.Pattern[str] | None
     anywhere: tuple[re.Pattern[str], ...]
     not_in_clause: re.Pattern[str] | None
 
@@ -574,9 +576,9 @@ class Concepts:
         """Return (exemption id, "allow" | "review") for a hit at ``[start, end)`` of a clause-folded text.
 
         The first [[exemption]] of the hit's category whose conditions all hold decides: ``before`` in
-        the hit's clause before it, ``after`` anywhere after it, every ``anywhere`` group in the message,
-        ``next`` right after it (or overlapping its end), no ``not_in_clause`` word in the hit's clause.
-        None when no exemption holds.
+        the hit's clause before it, ``after`` anywhere after it, ``next`` right after it (or overlapping its
+        end), ``later_in_clause`` after it in its clause, every ``anywhere`` group in the message, no
+        ``not_in_clause`` word in the hit's clause. None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -591,6 +593,11 @@ class Concepts:
             if item.after is not None and item.after.search(bfolded, end) is None:
                 continue
             if item.next is not None and not _goes_on_with(item.next, bfolded, start, end):
+                continue
+            if (
+                item.later_in_clause is not None
+                and item.later_in_clause.search(bfolded, end, clause_end) is None
+            ):
                 continue
             if any(pattern.search(bfolded) is None for pattern in item.anywhere):
                 continue
@@ -746,8 +753,9 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
 
     by_category: dict[str, list[_Exemption]] = {}
     for spec in data.exemption:
-        if not (spec.before or spec.after or spec.next or spec.anywhere):
-            raise CatalogueError(f"{name}: exemption {spec.id!r}: needs before, after, next or anywhere")
+        if not (spec.before or spec.after or spec.next or spec.later_in_clause or spec.anywhere):
+            message = "needs before, after, next, later_in_clause or anywhere"
+            raise CatalogueError(f"{name}: exemption {spec.id!r}: {message}")
         anywhere = tuple(words_of(spec, "anywhere", group) for group in spec.anywhere)
         exemption = _Exemption(
             spec.id,
@@ -755,6 +763,7 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             words_of(spec, "before", spec.before),
             words_of(spec, "after", spec.after),
             words_of(spec, "next", spec.next),
+            words_of(spec, "later_in_clause", spec.later_in_clause),
             tuple(pattern for pattern in anywhere if pattern is not None),
             words_of(spec, "not_in_clause", spec.not_in_clause),
         )

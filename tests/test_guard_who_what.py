@@ -140,6 +140,27 @@ def test_a_remedy_by_us_after_a_disowning_clause_passes() -> None:
     _allowed("那不是我们的工作失误，是快递丢件，但我们负责赔")
 
 
+@pytest.mark.parametrize("text", ["急什么都可以跟我说", "您催什么订单都可以直接发我单号"])
+def test_what_followed_by_dou_is_whatever_not_a_rhetorical_question(text: str) -> None:
+    # 003 教训语 3 急什么? is rhetorical; 什么…都可以 is "whatever … you may".
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["急什么？", "你催什么催，我也没办法"])
+def test_a_rhetorical_what_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+@pytest.mark.parametrize("text", ["这不能怪您，是页面提示不清楚", "是我们的说明写得不清楚，给您添麻烦了"])
+def test_unclear_said_of_a_thing_is_not_ignorance(text: str) -> None:
+    # 002 1.6-3 bans “不清楚” as the agent's answer; 提示不清楚 says a text is unclear.
+    _allowed(text)
+
+
+def test_the_agent_not_knowing_stays_blocked() -> None:
+    _blocked("这个我们也不清楚")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
