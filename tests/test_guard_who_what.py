@@ -161,6 +161,13 @@ def test_the_agent_not_knowing_stays_blocked() -> None:
     _blocked("这个我们也不清楚")
 
 
+def test_a_sigh_then_help_is_held_for_review_not_blocked() -> None:
+    # as the concept rules' -with-help pairs: 唉 before the agent's help may be sympathy; a person decides.
+    verdict = check("唉，这个快递真不靠谱，我帮您投诉")
+    assert verdict.level == "review"
+    _blocked("唉")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
