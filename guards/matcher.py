@@ -436,7 +436,8 @@ class Guard:
     def _hits(self, text: str, compacts: list[str] | None = None) -> list[Hit]:
         """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``.
 
-        ``compacts`` collects the folded text (no boundaries) for the review model.
+        ``compacts`` collects the folded text (no boundaries) for the review model; a piece whose every
+        hit an exemption dropped is not collected.
         """
         bounded = with_boundaries(text)
         bfolded = fold_clauses(bounded)
@@ -468,6 +469,9 @@ class Guard:
             assert keyed is not None
             concept_hits = self._exempt_concepts(bfolded, keyed, concept_hits)
             if not found and not concept_hits:
+                # The rules read this piece and found its words helpful: the model gets no second say.
+                if compacts:
+                    compacts.pop()
                 return []
         norm = normalize(bounded, clauses=True)
         hits: list[Hit] = []

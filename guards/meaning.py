@@ -594,9 +594,8 @@ class Concepts:
                 continue
             if item.next is not None and not _goes_on_with(item.next, bfolded, start, end):
                 continue
-            if (
-                item.later_in_clause is not None
-                and item.later_in_clause.search(bfolded, end, clause_end) is None
+            if item.later_in_clause is not None and not _later_in(
+                item.later_in_clause, bfolded, start, end, clause_end
             ):
                 continue
             if any(pattern.search(bfolded) is None for pattern in item.anywhere):
@@ -720,6 +719,21 @@ def _goes_on_with(words: re.Pattern[str], bfolded: str, start: int, end: int) ->
         match = words.match(bfolded, at)
         if match is not None and match.end() > end:
             return True
+    return False
+
+
+def _later_in(words: re.Pattern[str], bfolded: str, start: int, end: int, clause_end: int) -> bool:
+    """Return True when one of ``words`` ends after the hit within its clause (it may start inside the hit:
+    a fuzzy hit 不能讲普通话也 takes the 也 of 也没关系).
+    """
+    at = start + 1
+    while at < clause_end:
+        match = words.search(bfolded, at, clause_end)
+        if match is None:
+            return False
+        if match.end() > end:
+            return True
+        at = match.start() + 1
     return False
 
 

@@ -168,6 +168,17 @@ def test_a_sigh_then_help_is_held_for_review_not_blocked() -> None:
     _blocked("唉")
 
 
+@pytest.mark.parametrize("text", ["大声点说没关系，我听得到", "不能讲普通话也没关系，打字就行"])
+def test_a_phrasing_given_as_a_permission_is_not_an_order(text: str) -> None:
+    # 003 命令语 / 责备语 2 你不能讲普通话吗? order or reproach; …也没关系 tells the customer it is fine.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["大声点！", "你不能讲普通话吗？"])
+def test_the_order_or_reproach_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
