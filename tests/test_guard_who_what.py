@@ -42,6 +42,11 @@ def test_a_disowning_clause_without_a_commitment_stays_blocked(text: str) -> Non
     _blocked(text)
 
 
+@pytest.mark.parametrize("text", ["不关我的事，我去忙了", "这不是我的工作，你找别人去，我会记一下"])
+def test_a_first_person_verb_that_promises_nothing_is_no_commitment(text: str) -> None:
+    _blocked(text)
+
+
 def test_a_commitment_before_the_disowning_clause_does_not_excuse_it() -> None:
     # what FOLLOWS counts: 帮您查过了 first, then 不关我的事, is still the brush-off.
     _blocked("帮您查过了，这是其它部门的问题，不关我的事")
