@@ -575,10 +575,11 @@ class Concepts:
     def exemption(self, bfolded: str, start: int, end: int, category: str) -> tuple[str, str] | None:
         """Return (exemption id, "allow" | "review") for a hit at ``[start, end)`` of a clause-folded text.
 
-        The first [[exemption]] of the hit's category whose conditions all hold decides: ``before`` in
-        the hit's clause before it, ``after`` anywhere after it, ``next`` right after it (or overlapping its
-        end), ``later_in_clause`` after it in its clause, every ``anywhere`` group in the message, no
-        ``not_in_clause`` word in the hit's clause. None when no exemption holds.
+        The [[exemption]] tables of the hit's category whose conditions all hold decide (an "allow" one
+        before a "review" one, else the first in the file): ``before`` in the hit's clause before it,
+        ``after`` anywhere after it, ``next`` right after it (or overlapping its end), ``later_in_clause``
+        after it in its clause, every ``anywhere`` group in the message, no ``not_in_clause`` word in the
+        hit's clause. None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -587,6 +588,7 @@ class Concepts:
         clause_end = bfolded.find(BOUNDARY, end)
         if clause_end < 0:
             clause_end = len(bfolded)
+        decided: tuple[str, str] | None = None
         for item in exemptions:
             if item.before is not None and item.before.search(bfolded, clause_start, start) is None:
                 continue
@@ -605,8 +607,10 @@ class Concepts:
                 and item.not_in_clause.search(bfolded, clause_start, clause_end) is not None
             ):
                 continue
-            return item.id, item.level
-        return None
+            if item.level == "allow":
+                return item.id, item.level
+            decided = decided or (item.id, item.level)
+        return decided
 
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.

@@ -184,6 +184,23 @@ def test_the_order_or_reproach_stays_blocked(text: str) -> None:
     _blocked(text)
 
 
+@pytest.mark.parametrize(
+    "text", ["这个是凭什么计算的呢？我给您列一下明细", "运费是凭什么定的呢，我帮您查一下规则"]
+)
+def test_a_cleft_question_about_a_thing_asks_for_information(text: str) -> None:
+    # 003 责备语 6 你凭什么这么说 reproaches the customer; 这个是凭什么计算的呢 asks how a fee is reckoned.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["你是凭什么这么说的呢", "凭什么啊"])
+def test_a_why_on_earth_at_the_customer_stays_held(text: str) -> None:
+    assert not check(text).allowed
+
+
+def test_an_apology_for_our_own_wording_passes() -> None:
+    _allowed("抱歉刚才表述得乱七八糟的，我再说一遍")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
