@@ -201,6 +201,27 @@ def test_an_apology_for_our_own_wording_passes() -> None:
     _allowed("抱歉刚才表述得乱七八糟的，我再说一遍")
 
 
+@pytest.mark.parametrize(
+    "text", ["什么乱七八糟的广告短信，不是我们发的，您别理", "那种乱七八糟的链接都是骗子发的，千万别点"]
+)
+def test_an_anti_fraud_warning_passes(text: str) -> None:
+    # the words describe a scam, not the customer (003 第4篇 安全保障: the shop reassures and warns).
+    _allowed(text)
+
+
+def test_a_reproach_at_the_customer_beside_a_fraud_word_stays_blocked() -> None:
+    _blocked("你是不是傻，这都看不出是诈骗")
+
+
+@pytest.mark.parametrize("text", ["怎么搞的嘛，这么久还没到，我帮您问问", "听懂了吗亲？不懂我再讲"])
+def test_a_reproach_word_followed_by_help_is_held_for_review(text: str) -> None:
+    assert check(text).level == "review"
+
+
+def test_a_polite_conditional_to_the_customer_passes() -> None:
+    _allowed("您不能讲普通话的话，打字也可以")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
