@@ -222,6 +222,25 @@ def test_a_polite_conditional_to_the_customer_passes() -> None:
     _allowed("您不能讲普通话的话，打字也可以")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这款音箱声音大点，适合大客厅",
+        "声音大一点的那款是X3",
+        "您要声音大点的还是小点的",
+        "这个不行的话，可以试试另一个型号",
+    ],
+)
+def test_a_product_described_or_a_condition_is_not_an_order(text: str) -> None:
+    # 003 命令语 1 声音大点。 is said to the customer; 这款音箱声音大点 / 声音大一点的那款 describe a product.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["声音大点！", "你声音大点，我听不到", "大点声的"])
+def test_an_order_about_the_customers_voice_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
