@@ -218,8 +218,10 @@ def test_a_reproach_word_followed_by_help_is_held_for_review(text: str) -> None:
     assert check(text).level == "review"
 
 
-def test_a_polite_conditional_to_the_customer_passes() -> None:
-    _allowed("您不能讲普通话的话，打字也可以")
+@pytest.mark.parametrize("text", ["您不能讲普通话的话，打字也可以", "您自己去查的话比较麻烦，我来帮您查"])
+def test_a_polite_conditional_to_the_customer_passes(text: str) -> None:
+    # 您自己去查的话 (tuning2, a near miss labelled allowed) was held for review before the conditional rule.
+    _allowed(text)
 
 
 @pytest.mark.parametrize(
