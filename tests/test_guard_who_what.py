@@ -243,6 +243,16 @@ def test_an_order_about_the_customers_voice_stays_blocked(text: str) -> None:
     _blocked(text)
 
 
+@pytest.mark.parametrize("text", ["亲，这个我们真的不知道呢", "这个小的不晓得哦", "亲爱的亲爱的不清楚"])
+def test_de_before_ignorance_is_not_the_complement_de(text: str) -> None:
+    # 的 and 得 share a phonetic key: 真的不知道 is ignorance; 写得不清楚 is the unclear-thing exemption.
+    _blocked(text)
+
+
+def test_a_picture_seen_unclearly_is_not_ignorance() -> None:
+    _allowed("图片我这边看得不太清楚，麻烦您再发一张")
+
+
 def test_an_exemption_naming_an_unknown_list_is_reported(tmp_path) -> None:
     from importlib import resources
 
