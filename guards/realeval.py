@@ -3,8 +3,9 @@
 Sets, each reported when its file exists:
 
 - hand-written JSONL sets (``{"text", "label": "blocked"|"allowed", "kind"}``): the meaning tuning sets
-  ``tests/data/guard_meaning_tuning.jsonl`` and ``guard_meaning_tuning2.jsonl`` (bare replies with
-  subjects and particles, slang, pinyin, Cantonese and Taiwanese wording, and near misses) and the
+  ``tests/data/guard_meaning_tuning.jsonl``, ``guard_meaning_tuning2.jsonl`` (bare replies with
+  subjects and particles, slang, pinyin, Cantonese and Taiwanese wording, and near misses) and
+  ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls) and the
   unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
   never tuned on). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
