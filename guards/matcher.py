@@ -26,7 +26,7 @@ import operator
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
@@ -436,7 +436,8 @@ class Guard:
     def _hits(self, text: str, compacts: list[str] | None = None) -> list[Hit]:
         """Return every hit in ``text`` (at most a piece of ``CHUNK_CHARS``), offsets into ``text``.
 
-        ``compacts`` collects the folded text (no boundaries) for the review model.
+        ``compacts`` collects the folded text (no boundaries) for the review model; a piece whose every
+        hit an exemption dropped is not collected.
         """
         bounded = with_boundaries(text)
         bfolded = fold_clauses(bounded)
@@ -459,16 +460,29 @@ class Guard:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
             return []
+        # Who and what ([[exemption]] in concepts.toml), judged on the clause-folded text: a hit is
+        # dropped, or made a review, when its words are not meant at the customer.
+        where = _compact_positions(bfolded) if found else []
+        levels: dict[int, str] = {}
+        if self._concepts is not None and self._concepts.exemptions_of:
+            found, levels = self._exempt_found(bfolded, where, found)
+            assert keyed is not None
+            concept_hits = self._exempt_concepts(bfolded, keyed, concept_hits)
+            if not found and not concept_hits:
+                # The rules read this piece and found its words helpful: the model gets no second say.
+                if compacts:
+                    compacts.pop()
+                return []
         norm = normalize(bounded, clauses=True)
         hits: list[Hit] = []
         if found:
-            where = _compact_positions(bfolded)
-            for item in found:
+            for number, item in enumerate(found):
                 entry = self._entries[item.pattern.entry]
                 start, end = norm.span(where[item.start], where[item.end - 1] + 1)
                 score = round(100.0 * (1.0 - item.distance / len(item.pattern.text)), 1)
                 method = "exact" if item.distance == 0 else "fuzzy"
-                hits.append(Hit(entry.category, entry.phrase, entry.id, score, start, end, method))
+                level = levels.get(number, "block")
+                hits.append(Hit(entry.category, entry.phrase, entry.id, score, start, end, method, level))
         for concept_hit in concept_hits:
             assert keyed is not None
             start, end = norm.span(*keyed.folded_span(concept_hit.start, concept_hit.end))
@@ -489,6 +503,36 @@ class Guard:
                 )
             )
         return hits
+
+    def _exempt_found(
+        self, bfolded: str, where: list[int], found: list[_Found]
+    ) -> tuple[list[_Found], dict[int, str]]:
+        """Return the catalogue hits no exemption drops, and the review level of the others, by index."""
+        assert self._concepts is not None
+        kept: list[_Found] = []
+        levels: dict[int, str] = {}
+        for item in found:
+            category = self._entries[item.pattern.entry].category
+            decided = self._concepts.exemption(bfolded, where[item.start], where[item.end - 1] + 1, category)
+            if decided is not None and decided[1] == "allow":
+                continue
+            if decided is not None:
+                levels[len(kept)] = decided[1]
+            kept.append(item)
+        return kept, levels
+
+    def _exempt_concepts(self, bfolded: str, keyed: Keyed, hits: list[ConceptHit]) -> list[ConceptHit]:
+        """Return the concept hits no exemption drops, those it makes a review at level review."""
+        assert self._concepts is not None
+        kept = []
+        for hit in hits:
+            start, end = keyed.folded_span(hit.start, hit.end)
+            decided = self._concepts.exemption(bfolded, start, end, hit.category)
+            if decided is None:
+                kept.append(hit)
+            elif decided[1] != "allow":
+                kept.append(replace(hit, level=decided[1]))
+        return kept
 
     def _softened(self, folded: str, item: _Found) -> bool:
         """Return True when the entry's softening words ("请", "麻烦") make this hit a polite request."""

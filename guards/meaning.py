@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 LEVELS = ("block", "review")
+# What an exemption makes of a hit: none (allow) or a review instead of a block.
+EXEMPTION_LEVELS = ("allow", "review")
 SHAPES = ("bare", "end", "any")
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _LATIN_RUN = re.compile(r"[a-z]+")
@@ -128,6 +130,33 @@ class SpellingSpec(_Strict):
     from_: tuple[str, ...] = Field(alias="from", min_length=1)
 
 
+class ExemptionSpec(_Strict):
+    """Who and what: when a hit of these categories is not meant at the customer (see ``concepts.toml``)."""
+
+    id: str = Field(min_length=1)
+    categories: tuple[str, ...] = Field(min_length=1)
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    next: tuple[str, ...] = ()
+    later_in_clause: tuple[str, ...] = ()
+    anywhere: tuple[tuple[str, ...], ...] = ()
+    not_in_clause: tuple[str, ...] = ()
+    level: str = "allow"
+    explain: str = Field(min_length=1)
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for category in value:
+            _one_of(category, CATEGORIES)
+        return value
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        return _one_of(value, EXEMPTION_LEVELS)
+
+
 class ConceptFile(_Strict):
     """The whole ``concepts.toml``."""
 
@@ -139,6 +168,7 @@ class ConceptFile(_Strict):
     concept: tuple[ConceptSpec, ...] = Field(min_length=1)
     rule: tuple[RuleSpec, ...] = Field(min_length=1)
     spelling: tuple[SpellingSpec, ...] = ()
+    exemption: tuple[ExemptionSpec, ...] = ()
 
 
 # ───────────────────────────── phonetic key ─────────────────────────────
@@ -355,6 +385,20 @@ class ConceptHit:
 
 
 @dataclass(frozen=True, slots=True)
+class _Exemption:
+    """A compiled [[exemption]]: each condition a regex of its lists' folded words (None: no condition)."""
+
+    id: str
+    level: str
+    before: re.Pattern[str] | None
+    after: re.Pattern[str] | None
+    next: re.Pattern[str] | None
+    later_in_clause: re.Pattern[str] | None
+    anywhere: tuple[re.Pattern[str], ...]
+    not_in_clause: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Rule:
     id: str
     shape: str
@@ -463,6 +507,7 @@ class Concepts:
                     )
                 rules_of.setdefault(concept_id, []).append(rule)
         self.rules_of = rules_of
+        self.exemptions_of = _compile_exemptions(data, name)
         # Words of phonetic_min_length characters or more are looked for by sound (尼自己 = 你自己); shorter
         # ones by their letters only (墨迹 must not match 末级, 唉 not 爱).
         concepts_of: dict[str, list[str]] = {}
@@ -527,6 +572,46 @@ class Concepts:
                 other = swapped
         return Keyed(key, source, text, other)
 
+    def exemption(self, bfolded: str, start: int, end: int, category: str) -> tuple[str, str] | None:
+        """Return (exemption id, "allow" | "review") for a hit at ``[start, end)`` of a clause-folded text.
+
+        The [[exemption]] tables of the hit's category whose conditions all hold decide (an "allow" one
+        before a "review" one, else the first in the file): ``before`` in the hit's clause before it,
+        ``after`` anywhere after it, ``next`` right after it (or overlapping its end), ``later_in_clause``
+        after it in its clause, every ``anywhere`` group in the message, no ``not_in_clause`` word in the
+        hit's clause. None when no exemption holds.
+        """
+        exemptions = self.exemptions_of.get(category)
+        if not exemptions:
+            return None
+        clause_start = bfolded.rfind(BOUNDARY, 0, start) + 1
+        clause_end = bfolded.find(BOUNDARY, end)
+        if clause_end < 0:
+            clause_end = len(bfolded)
+        decided: tuple[str, str] | None = None
+        for item in exemptions:
+            if item.before is not None and item.before.search(bfolded, clause_start, start) is None:
+                continue
+            if item.after is not None and item.after.search(bfolded, end) is None:
+                continue
+            if item.next is not None and not _goes_on_with(item.next, bfolded, start, end):
+                continue
+            if item.later_in_clause is not None and not _later_in(
+                item.later_in_clause, bfolded, start, end, clause_end
+            ):
+                continue
+            if any(pattern.search(bfolded) is None for pattern in item.anywhere):
+                continue
+            if (
+                item.not_in_clause is not None
+                and item.not_in_clause.search(bfolded, clause_start, clause_end) is not None
+            ):
+                continue
+            if item.level == "allow":
+                return item.id, item.level
+            decided = decided or (item.id, item.level)
+        return decided
+
     def find(self, keyed: Keyed) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
 
@@ -557,7 +642,7 @@ class Concepts:
                 word = match.group()
                 if word.endswith(BOUNDARY):
                     end -= 1
-                if end > start:
+                if end > start and not _split_off(text, start, end):
                     found = word.replace(BOUNDARY, "")
                     concepts = table.get(found) or table.get(_REPEATS.sub(r"\1", found), ())
                     for concept_id in concepts:
@@ -627,6 +712,82 @@ class Concepts:
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")
+
+
+def _goes_on_with(words: re.Pattern[str], bfolded: str, start: int, end: int) -> bool:
+    """Return True when one of ``words`` starts at ``end`` or inside the hit and goes on past it.
+
+    怎么搞定的 + 话 goes on with 的话 as well as 声音大点 + 的话 does.
+    """
+    for at in range(end, start, -1):
+        match = words.match(bfolded, at)
+        if match is not None and match.end() > end:
+            return True
+    return False
+
+
+def _later_in(words: re.Pattern[str], bfolded: str, start: int, end: int, clause_end: int) -> bool:
+    """Return True when one of ``words`` ends after the hit within its clause (it may start inside the hit:
+    a fuzzy hit 不能讲普通话也 takes the 也 of 也没关系).
+    """
+    at = start + 1
+    while at < clause_end:
+        match = words.search(bfolded, at, clause_end)
+        if match is None:
+            return False
+        if match.end() > end:
+            return True
+        at = match.start() + 1
+    return False
+
+
+def _split_off(text: str, start: int, end: int) -> bool:
+    """Return True when a word found at ``text[start:end]`` across a clause boundary borrows one character
+    from a clause that goes on beyond it.
+
+    A word is found across a boundary for 你问我，我问谁 and for text spelled out one character at a time
+    (急 什 么); 听懂了，马上 is not 听懂了吗 (a particle read by sound from the first character of the next
+    clause): a one-character side of an inner boundary must be a whole clause.
+    """
+    parts = text[start:end].split(BOUNDARY)
+    if len(parts) < 2:
+        return False
+    if len(parts[-1]) == 1 and end < len(text) and text[end] != BOUNDARY:
+        return True
+    return len(parts[0]) == 1 and start > 0 and text[start - 1] != BOUNDARY
+
+
+def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exemption, ...]]:
+    """Return the [[exemption]] tables compiled, by category; raise CatalogueError for an unknown list."""
+    from guards.normalize import fold
+
+    def words_of(spec: ExemptionSpec, field: str, list_names: tuple[str, ...]) -> re.Pattern[str] | None:
+        words: set[str] = set()
+        for list_name in list_names:
+            if list_name not in data.lists:
+                raise CatalogueError(f"{name}: exemption {spec.id!r}: field {field!r}: no list {list_name!r}")
+            words.update(folded for word in data.lists[list_name] if (folded := fold(word)))
+        return re.compile(_alternation(sorted(words))) if words else None
+
+    by_category: dict[str, list[_Exemption]] = {}
+    for spec in data.exemption:
+        if not (spec.before or spec.after or spec.next or spec.later_in_clause or spec.anywhere):
+            message = "needs before, after, next, later_in_clause or anywhere"
+            raise CatalogueError(f"{name}: exemption {spec.id!r}: {message}")
+        anywhere = tuple(words_of(spec, "anywhere", group) for group in spec.anywhere)
+        exemption = _Exemption(
+            spec.id,
+            spec.level,
+            words_of(spec, "before", spec.before),
+            words_of(spec, "after", spec.after),
+            words_of(spec, "next", spec.next),
+            words_of(spec, "later_in_clause", spec.later_in_clause),
+            tuple(pattern for pattern in anywhere if pattern is not None),
+            words_of(spec, "not_in_clause", spec.not_in_clause),
+        )
+        for category in spec.categories:
+            by_category.setdefault(category, []).append(exemption)
+    return {category: tuple(items) for category, items in by_category.items()}
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:

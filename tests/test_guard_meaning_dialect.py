@@ -96,7 +96,7 @@ def test_a_bare_clause_with_a_commitment_in_another_clause_passes() -> None:
     ("text", "rule"),
     [
         ("物流信息一直不更新确实烦人，我帮您催一下", "annoyance-with-help"),
-        ("您自己去查的话比较麻烦，我来帮您查", "rhetoric-with-help"),
+        ("你自己去问快递，我也帮你催一下", "rhetoric-with-help"),
         ("你是不是没长脑子，我帮你查", "annoyance-with-help"),
     ],
 )
