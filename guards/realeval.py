@@ -3,8 +3,9 @@
 Sets, each reported when its file exists:
 
 - hand-written JSONL sets (``{"text", "label": "blocked"|"allowed", "kind"}``): the meaning tuning sets
-  ``tests/data/guard_meaning_tuning.jsonl`` and ``guard_meaning_tuning2.jsonl`` (bare replies with
-  subjects and particles, slang, pinyin, Cantonese and Taiwanese wording, and near misses) and the
+  ``tests/data/guard_meaning_tuning.jsonl``, ``guard_meaning_tuning2.jsonl`` and
+  ``guard_meaning_tuning3.jsonl`` (bare replies with subjects and particles, slang, pinyin, Cantonese
+  and Taiwanese wording, and near misses) and the
   unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
   never tuned on). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
@@ -35,7 +36,11 @@ __all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-TUNING = (DATA / "guard_meaning_tuning.jsonl", DATA / "guard_meaning_tuning2.jsonl")
+TUNING = (
+    DATA / "guard_meaning_tuning.jsonl",
+    DATA / "guard_meaning_tuning2.jsonl",
+    DATA / "guard_meaning_tuning3.jsonl",
+)
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
 UNSEEN = (DATA / "guard_nearmiss_unseen.jsonl", DATA / "guard_reworded_unseen.jsonl")

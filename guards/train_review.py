@@ -46,7 +46,12 @@ def training_texts() -> tuple[list[str], list[str]]:
 
     rude: list[str] = []
     civil: list[str] = []
-    for name in ("guard_meaning_tuning.jsonl", "guard_meaning_tuning2.jsonl", "guard_cases.jsonl"):
+    for name in (
+        "guard_meaning_tuning.jsonl",
+        "guard_meaning_tuning2.jsonl",
+        "guard_meaning_tuning3.jsonl",
+        "guard_cases.jsonl",
+    ):
         with (DATA / name).open(encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
