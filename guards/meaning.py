@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guards.catalogue import CATEGORIES, CatalogueError
 from guards.normalize import _REPEAT_TAIL, BOUNDARY, char_class
-from guards.prefilter import automaton, occurs
+from guards.prefilter import Automaton, automaton, occurs
 
 __all__ = [
     "BOUNDARY",
@@ -492,6 +492,8 @@ class Concepts:
         # cannot match and its search (the costly part of :meth:`find`) is skipped.
         self.words_anywhere = automaton(sorted(searched.get("key", ())))
         self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
+        # The same prefilter for the short words matched by their letters: most messages hold none of them.
+        self.literal_anywhere = automaton(sorted(searched.get("literal", ())))
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
@@ -546,13 +548,16 @@ class Concepts:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
-        passes = [(spelled, self.literal_words, self.literal_of)]
-        if occurs(self.words_anywhere, key.replace(BOUNDARY, "")):
-            passes.insert(0, (key, self.words, self.concepts_of))
-        for text, words, table in passes:
-            search = words.search
-            match = search(text)
-            while match is not None:
+        passes = (
+            (key, self.words, self.concepts_of, self.words_anywhere),
+            (spelled, self.literal_words, self.literal_of, self.literal_anywhere),
+        )
+        for text, words, table, anywhere in passes:
+            match_at = words.match
+            for position in _word_starts(anywhere, text):
+                match = match_at(text, position)
+                if match is None:
+                    continue
                 start, end = match.span()
                 word = match.group()
                 if word.endswith(BOUNDARY):
@@ -565,7 +570,6 @@ class Concepts:
                         if hit is not None:
                             hits.append(hit)
                             break
-                match = search(text, start + 1)
         hits.sort(key=lambda hit: hit.start)
         return hits
 
@@ -627,6 +631,27 @@ class Concepts:
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")
+
+
+def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
+    """Return, in order, the positions of ``text`` where one of the automaton's words may start.
+
+    The automaton holds the words without the clause boundaries the regex allows inside them, so it runs
+    on ``text`` less its boundaries; each start found there maps back to its position in ``text``. The
+    word regex is then tried at these positions only, not at every position (the lexicon's size costs
+    the Aho-Corasick pass, not the regex).
+    """
+    if anywhere is None:
+        return []
+    compact = text.replace(BOUNDARY, "")
+    found = anywhere.search.find_matches_as_indexes(compact, overlapping=True)
+    if not found:
+        return []
+    starts = sorted({start for _, start, _ in found})
+    if len(compact) == len(text):
+        return starts
+    position_of = [index for index, ch in enumerate(text) if ch != BOUNDARY]
+    return [position_of[start] for start in starts]
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:
