@@ -81,6 +81,16 @@ def _concept_hit(text: str):
         ("講大聲啲", "命令语"),
         # 不可以说 (000 第四篇 五 五.9: 沒事了吧,您掛電話吧)
         ("没事我就先下了", "不可以说"),
+        # the second round: reproach, pointing at the page, tone, sarcasm, brush-off in other words
+        ("不会自己看详情页吗", "责备语"),
+        ("说明书上都写着呢", "埋怨语"),
+        ("下单的时候咋不问", "埋怨语"),
+        ("吼什么吼", "烦躁语"),
+        ("不就是迟了两天嘛", "讽刺语"),
+        ("我没那么多闲工夫", "烦躁语"),
+        # bare statements after an intensifier ending in 的 or 在 (真的, 实在)
+        ("这边真的不了解呐", "推卸语"),
+        ("亲亲，实在烦死了", "埋怨语"),
     ],
 )
 def test_a_rude_sentence_of_a_widened_class_is_held_by_a_rule(text: str, category: str) -> None:
