@@ -22,6 +22,8 @@ import itertools
 import re
 import tomllib
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -492,8 +494,6 @@ class Concepts:
         # cannot match and its search (the costly part of :meth:`find`) is skipped.
         self.words_anywhere = automaton(sorted(searched.get("key", ())))
         self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
-        # The same prefilter for the short words matched by their letters: most messages hold none of them.
-        self.literal_anywhere = automaton(sorted(searched.get("literal", ())))
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
@@ -548,16 +548,14 @@ class Concepts:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
+        # The long words (by sound) are tried where the Aho-Corasick pass finds one starting; the short ones
+        # (by letters) are few, and one regex search over the text costs less than that pass.
         passes = (
-            (key, self.words, self.concepts_of, self.words_anywhere),
-            (spelled, self.literal_words, self.literal_of, self.literal_anywhere),
+            (key, self.words, self.concepts_of, _word_starts(self.words_anywhere, key)),
+            (spelled, self.literal_words, self.literal_of, None),
         )
-        for text, words, table, anywhere in passes:
-            match_at = words.match
-            for position in _word_starts(anywhere, text):
-                match = match_at(text, position)
-                if match is None:
-                    continue
+        for text, words, table, starts in passes:
+            for match in _matches(words, text, starts):
                 start, end = match.span()
                 word = match.group()
                 if word.endswith(BOUNDARY):
@@ -633,6 +631,21 @@ class Concepts:
 _REPEATS = re.compile(r"([^0-9])\1+")
 
 
+def _matches(words: re.Pattern[str], text: str, starts: list[int] | None) -> Iterator[re.Match[str]]:
+    """Yield the match of ``words`` at each position of ``starts`` (None: at every position) where one is."""
+    if starts is None:
+        match = words.search(text)
+        while match is not None:
+            yield match
+            match = words.search(text, match.start() + 1)
+        return
+    match_at = words.match
+    for position in starts:
+        match = match_at(text, position)
+        if match is not None:
+            yield match
+
+
 def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
     """Return, in order, the positions of ``text`` where one of the automaton's words may start.
 
@@ -650,8 +663,12 @@ def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
     starts = sorted({start for _, start, _ in found})
     if len(compact) == len(text):
         return starts
-    position_of = [index for index, ch in enumerate(text) if ch != BOUNDARY]
-    return [position_of[start] for start in starts]
+    cuts = []  # for each boundary, its index in ``compact`` (where it was cut out)
+    at = text.find(BOUNDARY)
+    while at >= 0:
+        cuts.append(at - len(cuts))
+        at = text.find(BOUNDARY, at + 1)
+    return [start + bisect_right(cuts, start) for start in starts]
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:

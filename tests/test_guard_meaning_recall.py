@@ -118,3 +118,26 @@ def test_a_rude_sentence_of_a_widened_class_is_held_by_a_rule(text: str, categor
 )
 def test_helpful_sentences_sharing_the_widened_words_are_not_blocked(text: str) -> None:
     assert check(text).level != "block", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的。嗯，亲，这个我不知道呢",
+        "你问我，我问谁？",
+        "不清楚，不清楚。。没办法",
+        "您好，请问有什么可以帮您",
+        "  ",
+    ],
+)
+def test_the_word_regex_is_tried_at_every_position_where_a_word_can_start(text: str) -> None:
+    """The Aho-Corasick starts (mapped back across clause boundaries) hold every start the regex finds."""
+    from guards.matcher import default_concepts, fold_clauses
+    from guards.meaning import _word_starts, with_boundaries
+
+    concepts = default_concepts()
+    key = concepts.keyed(fold_clauses(with_boundaries(text))).text
+    everywhere = [at for at in range(len(key)) if concepts.words.match(key, at)]
+    starts = _word_starts(concepts.words_anywhere, key)
+    assert set(everywhere) <= set(starts), (key, everywhere, starts)
+    assert starts == sorted(starts)
