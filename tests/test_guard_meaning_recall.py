@@ -91,6 +91,9 @@ def _concept_hit(text: str):
         # bare statements after an intensifier ending in 的 or 在 (真的, 实在)
         ("这边真的不了解呐", "推卸语"),
         ("亲亲，实在烦死了", "埋怨语"),
+        # Taiwanese wording of 教训语 2 and 烦燥语 1
+        ("你講話客氣一點", "责备语"),
+        ("不要再傳了啦", "烦躁语"),
     ],
 )
 def test_a_rude_sentence_of_a_widened_class_is_held_by_a_rule(text: str, category: str) -> None:
@@ -114,6 +117,8 @@ def test_a_rude_sentence_of_a_widened_class_is_held_by_a_rule(text: str, categor
         "真是不好意思，让您久等了",
         "没事的，不麻烦，这是我们应该做的",
         "不麻烦的，您放心",
+        "请您说话客气一点好吗",
+        "您不要再发了，已经收到了",
     ],
 )
 def test_helpful_sentences_sharing_the_widened_words_are_not_blocked(text: str) -> None:
