@@ -91,6 +91,9 @@ def _concept_hit(text: str):
         # bare statements after an intensifier ending in 的 or 在 (真的, 实在)
         ("这边真的不了解呐", "推卸语"),
         ("亲亲，实在烦死了", "埋怨语"),
+        # 我们也没办法 after a reason (003 推卸语 4), the customer sent to the carrier (推卸语 8)
+        ("系统的问题，我们这边也无能为力", "推卸语"),
+        ("这个得去问一下物流", "推卸语"),
         # Taiwanese wording of 教训语 2 and 烦燥语 1
         ("你講話客氣一點", "责备语"),
         ("不要再傳了啦", "烦躁语"),
@@ -118,6 +121,8 @@ def test_a_rude_sentence_of_a_widened_class_is_held_by_a_rule(text: str, categor
         "没事的，不麻烦，这是我们应该做的",
         "不麻烦的，您放心",
         "请您说话客气一点好吗",
+        "我们这边也没办法给您保证是整箱的",
+        "您需要咨询售后的话，我帮您转接",
         "您不要再发了，已经收到了",
     ],
 )
