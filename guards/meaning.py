@@ -22,6 +22,8 @@ import itertools
 import re
 import tomllib
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guards.catalogue import CATEGORIES, CatalogueError
 from guards.normalize import _REPEAT_TAIL, BOUNDARY, char_class
-from guards.prefilter import automaton, occurs
+from guards.prefilter import Automaton, automaton, occurs
 
 __all__ = [
     "BOUNDARY",
@@ -631,13 +633,14 @@ class Concepts:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
-        passes = [(spelled, self.literal_words, self.literal_of)]
-        if occurs(self.words_anywhere, key.replace(BOUNDARY, "")):
-            passes.insert(0, (key, self.words, self.concepts_of))
-        for text, words, table in passes:
-            search = words.search
-            match = search(text)
-            while match is not None:
+        # The long words (by sound) are tried where the Aho-Corasick pass finds one starting; the short ones
+        # (by letters) are few, and one regex search over the text costs less than that pass.
+        passes = (
+            (key, self.words, self.concepts_of, _word_starts(self.words_anywhere, key)),
+            (spelled, self.literal_words, self.literal_of, None),
+        )
+        for text, words, table, starts in passes:
+            for match in _matches(words, text, starts):
                 start, end = match.span()
                 word = match.group()
                 if word.endswith(BOUNDARY):
@@ -650,7 +653,6 @@ class Concepts:
                         if hit is not None:
                             hits.append(hit)
                             break
-                match = search(text, start + 1)
         hits.sort(key=lambda hit: hit.start)
         return hits
 
@@ -788,6 +790,46 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
         for category in spec.categories:
             by_category.setdefault(category, []).append(exemption)
     return {category: tuple(items) for category, items in by_category.items()}
+
+
+def _matches(words: re.Pattern[str], text: str, starts: list[int] | None) -> Iterator[re.Match[str]]:
+    """Yield the match of ``words`` at each position of ``starts`` (None: at every position) where one is."""
+    if starts is None:
+        match = words.search(text)
+        while match is not None:
+            yield match
+            match = words.search(text, match.start() + 1)
+        return
+    match_at = words.match
+    for position in starts:
+        match = match_at(text, position)
+        if match is not None:
+            yield match
+
+
+def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
+    """Return, in order, the positions of ``text`` where one of the automaton's words may start.
+
+    The automaton holds the words without the clause boundaries the regex allows inside them, so it runs
+    on ``text`` less its boundaries; each start found there maps back to its position in ``text``. The
+    word regex is then tried at these positions only, not at every position (the lexicon's size costs
+    the Aho-Corasick pass, not the regex).
+    """
+    if anywhere is None:
+        return []
+    compact = text.replace(BOUNDARY, "")
+    found = anywhere.search.find_matches_as_indexes(compact, overlapping=True)
+    if not found:
+        return []
+    starts = sorted({start for _, start, _ in found})
+    if len(compact) == len(text):
+        return starts
+    cuts = []  # for each boundary, its index in ``compact`` (where it was cut out)
+    at = text.find(BOUNDARY)
+    while at >= 0:
+        cuts.append(at - len(cuts))
+        at = text.find(BOUNDARY, at + 1)
+    return [start + bisect_right(cuts, start) for start in starts]
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:
