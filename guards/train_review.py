@@ -5,8 +5,9 @@
 Rude examples: the hand-written meaning tuning sets' rude sentences, the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
 ``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases and
-the real replies labelled ``allowed`` in the same tuning file. Nothing from the report-only sets
-(``agent_eval*.jsonl``), the holdout or the unseen sets is used. Plain stochastic gradient descent with
+the real replies labelled ``allowed`` in the same tuning file, and every other answer of
+``jddc/train.dec`` the rules let through (unlabelled; about 99 in 100 real answers are civil). Nothing from the report-only sets
+(``agent_eval*.jsonl``, drawn from jddc/test.*), the holdout or the unseen sets is used. Plain stochastic gradient descent with
 a fixed seed, classes weighted to balance, small L2; weights below ``MIN_WEIGHT`` are dropped. The same
 data always gives the same file. The model only ever raises ``review`` (the agent may still send).
 """
@@ -31,12 +32,14 @@ SEED = 0
 # Spelling variants of one catalogue phrasing (the rules catch them; as examples they teach the model
 # that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
 CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
-# Chosen on the tuning data: every answer of jddc/train.dec the rules let through. The rules already
-# send about 0.6% of them to review; at 0.9 on texts of 4 folded characters or more the model adds about
-# 0.3% (0.8 added 0.2% before the second tuning set; with it, 0.8 adds 0.4% and holds 快递怎么说的呢亲).
-# Shorter texts are the bare-reply rules' domain (the model takes fragments such as 这样, 平板 for curt
-# replies).
-THRESHOLD = 0.9
+# Chosen out of fold on the tuning data (two folds of the rude tuning sentences the rules miss and of the
+# jddc/train.dec answers the rules let through, 2026-12-01): with the unlabelled answers as civil examples
+# the model catches 69% of the rude sentences it never saw at 0.8 while holding 0.24% of civil answers;
+# without them it caught 70% at 0.8 but held 0.62% (0.43% at 0.9, catching 68%). On texts of 4 folded
+# characters or more only: shorter texts are the bare-reply rules' domain (the model takes fragments such
+# as 这样, 平板 for curt replies).
+THRESHOLD = 0.8
+TUNING_CORPUS = "jddc/train.dec"
 MIN_CHARS = 4
 
 
@@ -68,10 +71,29 @@ def training_texts() -> tuple[list[str], list[str]]:
             rude.append(text)
         elif kind == "allowed":
             civil.append(text)
+    civil += unlabelled_civil_answers({text for _, text, _ in read_labels(DATA / "real" / "agent_tuning.jsonl")})
     # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
     # takes 你 itself for rudeness (你要什么颜色呀？).
     civil += [text.replace("您", "你") for text in civil if "您" in text]
     return rude, civil
+
+
+def unlabelled_civil_answers(labelled: set[str]) -> list[str]:
+    """Return every agent answer of the tuning corpus file (``TUNING_CORPUS``) that the rules let through.
+
+    About 99 in 100 real answers are civil, so they are taken as civil examples without a label: without
+    them the model learns the chat particles of the rude tuning sentences (的呢, 亲) as rudeness and holds
+    ordinary questions (快递怎么说的呢亲). Answers the rules hold (block or review) and answers labelled in
+    ``agent_tuning.jsonl`` are left out; the report-only replies come from other files (test.dec/test.enc).
+    """
+    from guards.catalogue import load_catalogue
+    from guards.matcher import Guard
+    from replies.realtext import real_dir
+
+    path = real_dir() / TUNING_CORPUS
+    rules = Guard.from_catalogue(load_catalogue(), review_model=None)
+    answers = dict.fromkeys(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [text for text in answers if text and text not in labelled and rules.check(text).allowed]
 
 
 def train(rude: list[str], civil: list[str]) -> dict:
