@@ -4,12 +4,13 @@
 
 Rude examples: the hand-written meaning tuning sets' rude sentences, the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
-``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases and
-the real replies labelled ``allowed`` in the same tuning file, and every other answer of
-``jddc/train.dec`` the rules let through (unlabelled; about 99 in 100 real answers are civil). Nothing from the report-only sets
-(``agent_eval*.jsonl``, drawn from jddc/test.*), the holdout or the unseen sets is used. Plain stochastic gradient descent with
-a fixed seed, classes weighted to balance, small L2; weights below ``MIN_WEIGHT`` are dropped. The same
-data always gives the same file. The model only ever raises ``review`` (the agent may still send).
+``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases, the
+real replies labelled ``allowed`` in the same tuning file, and every other answer of ``jddc/train.dec``
+the rules let through (unlabelled; about 99 in 100 real answers are civil). Nothing from the report-only
+sets (``agent_eval*.jsonl``, drawn from jddc/test.*), the holdout or the unseen sets is used. Plain
+stochastic gradient descent with a fixed seed, classes weighted to balance, small L2; weights below
+``MIN_WEIGHT`` are dropped. The same data always gives the same file. The model only ever raises
+``review`` (the agent may still send).
 """
 
 from __future__ import annotations
@@ -65,13 +66,15 @@ def training_texts() -> tuple[list[str], list[str]]:
                     civil.append(row["text"])
                 elif row["kind"] not in CATALOGUE_VARIANTS:
                     rude.append(row["text"])
+    labelled: set[str] = set()
     for _, text, label in read_labels(DATA / "real" / "agent_tuning.jsonl"):
+        labelled.add(text)
         kind = label.get("label")
         if kind in ("blocked", "review"):
             rude.append(text)
         elif kind == "allowed":
             civil.append(text)
-    civil += unlabelled_civil_answers({text for _, text, _ in read_labels(DATA / "real" / "agent_tuning.jsonl")})
+    civil += unlabelled_civil_answers(labelled)
     # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
     # takes 你 itself for rudeness (你要什么颜色呀？).
     civil += [text.replace("您", "你") for text in civil if "您" in text]
