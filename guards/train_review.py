@@ -101,7 +101,8 @@ def unlabelled_civil_answers(labelled: set[str]) -> list[str]:
 
 def train(rude: list[str], civil: list[str]) -> dict:
     """Return the model (bias, weights, threshold) fitted to ``rude`` (1) and ``civil`` (0)."""
-    data = [(grams(text), 1) for text in rude] + [(grams(text), 0) for text in civil]
+    # Sorted: a set's order follows the hash seed, and the sum's order moves the last digit of a weight.
+    data = [(sorted(grams(text)), 1) for text in rude] + [(sorted(grams(text)), 0) for text in civil]
     weights: Counter[str] = Counter()
     bias = 0.0
     rude_weight = len(civil) / max(1, len(rude))
