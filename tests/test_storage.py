@@ -234,3 +234,25 @@ def test_an_existing_database_keeps_its_mode(tmp_path):
     path.chmod(0o640)  # the operator let a group read it (datasette as another user)
     open_storage(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_confirmed_sends_are_marked_together_and_a_row_that_is_gone_spoils_none_of_the_others(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    message = storage.add_message(customer_id=1, direction="out", sender="bot", text="您好", at=AT)
+    first = storage.enqueue(1, "sendMessage", {"chat_id": 1, "text": "a"}, AT, message_id=message)
+    second = storage.enqueue(2, "sendMessage", {"chat_id": 2, "text": "b"}, AT)
+    errors = storage.mark_sent_many([(first, 501, AT), (9999, 502, AT), (second, 503, AT)])
+    assert errors[0] is None and errors[2] is None and errors[1] is not None  # row 9999 never existed
+    assert [(r.status, r.telegram_message_id) for r in storage.outbox()] == [("sent", 501), ("sent", 503)]
+    assert storage.message(message).telegram_message_id == 501
+
+
+def test_topic_holder_reads_the_customer_with_their_open_ticket(storage):
+    assert storage.topic_holder(1) == (None, None)
+    storage.upsert_customer(1, 1, "a", None, AT)
+    assert storage.topic_holder(1) == (storage.customer(1), None)
+    conversation = storage.current_conversation(1, AT)
+    ticket = storage.create_ticket(1, conversation.id, "complaint", AT.date(), AT, AT, AT)
+    assert storage.topic_holder(1) == (storage.customer(1), ticket)
+    storage.update_ticket(ticket.id, status="closed")
+    assert storage.topic_holder(1) == (storage.customer(1), None)

@@ -672,6 +672,32 @@ class Storage:
                     [telegram_message_id, row[0]],
                 )
 
+    def mark_sent_many(self, sends: list[tuple[int, int | None, datetime]]) -> list[BaseException | None]:
+        """Mark several deliveries Telegram confirmed (outbox id, Telegram id, when) in one transaction.
+
+        Returns, per send in order, None, or the :class:`NotFoundError` of a row that is gone (the others
+        are marked all the same). Any other error rolls the whole batch back and is raised.
+        """
+        results: list[BaseException | None] = []
+        with self._write():
+            for outbox_id, telegram_message_id, at in sends:
+                try:
+                    self.mark_sent(outbox_id, telegram_message_id, at)
+                except NotFoundError as exc:  # raised before its row wrote anything
+                    results.append(exc)
+                else:
+                    results.append(None)
+        return results
+
+    def topic_holder(self, customer_id: int) -> tuple[Customer | None, Ticket | None]:
+        """Return the customer and their most recent open ticket (either None), read together.
+
+        What the sender needs to put a relay in the customer's topic under its current title: one trip to
+        the storage thread instead of two.
+        """
+        customer = self.customer(customer_id)
+        return customer, (self.open_ticket(customer_id) if customer is not None else None)
+
     def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
         """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
         with self._write():
