@@ -256,3 +256,42 @@ def test_topic_holder_reads_the_customer_with_their_open_ticket(storage):
     assert storage.topic_holder(1) == (storage.customer(1), ticket)
     storage.update_ticket(ticket.id, status="closed")
     assert storage.topic_holder(1) == (storage.customer(1), None)
+
+
+def test_a_kept_topic_holder_is_dropped_by_every_write_that_can_change_the_topic_or_its_title(storage):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+
+    def kept_after(change) -> bool:
+        storage.topic_holder(1)
+        assert storage.kept_topic_holder(1) == storage.topic_holder(1)
+        change()
+        return storage.kept_topic_holder(1) is not None
+
+    conversation = storage.current_conversation(1, AT)
+    assert kept_after(lambda: storage.upsert_customer(1, 1, "张三", "zhang", AT))  # nothing new in the title
+    assert not kept_after(lambda: storage.upsert_customer(1, 1, "张三丰", "zhang", AT))
+    assert not kept_after(lambda: storage.update_customer(1, topic_id=77, topic_name="张三丰"))
+    day = AT.date()
+    assert not kept_after(lambda: storage.create_ticket(1, conversation.id, "complaint", day, AT, AT, AT))
+    ticket = storage.open_ticket(1)
+    assert not kept_after(lambda: storage.update_ticket(ticket.id, status="closed"))
+    assert not kept_after(lambda: storage.set_banned(1, AT))
+    storage.update_customer(1, topic_id=None)
+    storage.add_spare_topic(-100, 501, AT)
+    assert not kept_after(lambda: storage.claim_spare_topic(-100, 1, "⏳ 待分配"))
+    assert storage.topic_holder(1)[0].topic_id == 501
+
+
+def test_a_kept_topic_holder_is_read_again_after_its_time(storage, monkeypatch):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+    storage.topic_holder(1)
+    assert storage.kept_topic_holder(1) is not None
+    monkeypatch.setattr("bot.store.sqlite.HOLDER_KEPT_S", -1.0)
+    assert storage.kept_topic_holder(1) is None
+
+
+def test_no_topic_holder_is_kept_from_inside_a_transaction(storage):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+    with storage.transaction():  # what it reads may yet be rolled back
+        storage.topic_holder(1)
+    assert storage.kept_topic_holder(1) is None

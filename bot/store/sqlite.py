@@ -31,6 +31,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -97,6 +98,10 @@ JOURNAL_SIZE_LIMIT = 1024 * 1024
 #: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
 #: has to copy, and the free space it needs, stay at about 1 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 256
+#: How long the sender may reuse a customer's topic and open ticket read for a relay
+#: (:meth:`Storage.kept_topic_holder`) when this storage changed neither: another process may have.
+HOLDER_KEPT_S = 30.0
+HOLDERS_KEPT = 1000  # customers whose topic holder is kept at most (the oldest read is dropped first)
 
 
 class StorageError(Exception):
@@ -180,6 +185,9 @@ class Storage:
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
+        # What topic_holder last read per customer (when, customer, open ticket), dropped by every write of
+        # this storage to that customer or to any ticket; see kept_topic_holder.
+        self._holders: dict[int, tuple[float, Customer, Ticket | None]] = {}
 
     @property
     def thread(self) -> StorageThread:
@@ -324,6 +332,10 @@ class Storage:
             sql = self._sql[(table, "update", columns)] = "UPDATE {} SET {} WHERE id = ?".format(
                 quote_identifier(table), ", ".join(f"{quote_identifier(column)} = ?" for column in columns)
             )
+        if table == "customers":
+            self._changed_holder(row_id)
+        elif table == "tickets":
+            self._changed_holder()
         with self._write():
             params = _converted(values)
             params.append(row_id)
@@ -344,7 +356,11 @@ class Storage:
                 "blocked = 0",
                 [user_id, chat_id, name, username, stamp, stamp],
             )
-        return self.customer(user_id)
+        customer = self.customer(user_id)
+        kept = self._holders.get(user_id)
+        if kept is not None and (customer is None or (kept[1].name, kept[1].username) != (name, username)):
+            self._changed_holder(user_id)  # a new name: a new topic title
+        return customer
 
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
@@ -356,6 +372,7 @@ class Storage:
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
+        self._changed_holder(user_id)
         with self._write():
             cursor = self.db.execute(
                 "UPDATE customers SET banned_at = ?, banned_by = ? WHERE id = ? AND "
@@ -436,6 +453,7 @@ class Storage:
     ) -> Ticket:
         """Return a new open ticket numbered ``T{YYYYMMDD}-{NNNN}``, counting within ``local_day``."""
         prefix = f"T{local_day:%Y%m%d}-"
+        self._changed_holder(customer_id)
         with self._write():
             # A range (not LIKE, which cannot use the index) over the day's numbers; longest first, so
             # that -10000 comes after -9999.
@@ -696,7 +714,31 @@ class Storage:
         the storage thread instead of two.
         """
         customer = self.customer(customer_id)
-        return customer, (self.open_ticket(customer_id) if customer is not None else None)
+        ticket = self.open_ticket(customer_id) if customer is not None else None
+        if customer is not None and not self.db.conn.in_transaction:  # only what is committed is kept
+            if len(self._holders) >= HOLDERS_KEPT:
+                del self._holders[next(iter(self._holders))]  # the oldest read
+            self._holders[customer_id] = (time.monotonic(), customer, ticket)
+        return customer, ticket
+
+    def kept_topic_holder(self, customer_id: int) -> tuple[Customer, Ticket | None] | None:
+        """Return what :meth:`topic_holder` last read for the customer, or None when it must be read again.
+
+        None once this storage wrote to the customer or to any ticket since, or after
+        :data:`HOLDER_KEPT_S` (another process may have changed them: an operator's ``sqlite3``).
+        Safe on the event loop: it reads a dict only the storage thread writes, and no database.
+        """
+        kept = self._holders.get(customer_id)
+        if kept is None or time.monotonic() - kept[0] > HOLDER_KEPT_S:
+            return None
+        return kept[1], kept[2]
+
+    def _changed_holder(self, customer_id: int | None = None) -> None:
+        """Forget the kept topic holder of one customer (None: of every customer, a ticket changed)."""
+        if customer_id is None:
+            self._holders.clear()
+        else:
+            self._holders.pop(customer_id, None)
 
     def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
         """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
@@ -877,6 +919,7 @@ class Storage:
                 "UPDATE spare_topics SET customer_id = ? WHERE staff_chat_id = ? AND topic_id = ?",
                 [customer_id, staff_chat_id, topic_id],
             )
+            self._changed_holder(customer_id)
             self.db.execute(
                 "UPDATE customers SET topic_id = ?, topic_name = ? WHERE id = ?",
                 [topic_id, title, customer_id],

@@ -198,7 +198,8 @@ async def ensure_topic(
         del unstored[customer_id]
         log.info("topic %s of customer %s stored at last", kept[0], customer_id)
         return kept[0]
-    customer, ticket = await storage.run(storage.topic_holder, customer_id, urgent=True)
+    kept = None if fresh else storage.kept_topic_holder(customer_id)  # no write since the last read
+    customer, ticket = kept or await storage.run(storage.topic_holder, customer_id, urgent=True)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
