@@ -61,6 +61,11 @@ class StorageThread:
         self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
         return future
 
+    def post(self, fn: Callable[..., Any], /, *args: Any, urgent: bool = False) -> None:
+        """Queue ``fn(*args)`` on the storage thread and return at once; nothing waits for it (its error
+        is logged). Lighter than :meth:`submit`: no future to make and settle."""
+        self._put(urgent, functools.partial(fn, *args), _log_settled)
+
     def close(self) -> None:
         """Run what is queued, then stop the thread (waits for it)."""
         if not self._closed:
@@ -127,7 +132,7 @@ class GroupWrite(Generic[I]):
         if not self._queued:
             self._queued = True
             try:
-                self._thread().submit(self._run, loop, urgent=self._urgent).add_done_callback(log_failure)
+                self._thread().post(self._run, loop, urgent=self._urgent)
             except BaseException:
                 self._queued = False
                 self._items.remove((item, done))
@@ -149,6 +154,11 @@ class GroupWrite(Generic[I]):
             errors = [exc] * len(group)
         with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
             loop.call_soon_threadsafe(_settle_group, [done for _, done in group], errors)
+
+
+def _log_settled(result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        log.error("a storage job queued without waiting failed: %s: %s", type(error).__name__, error)
 
 
 def _settle_group(waiters: list[asyncio.Future[None]], errors: list[BaseException | None]) -> None:
