@@ -229,6 +229,11 @@ class Router:
         # the longer ones whole — each half with a native rapidfuzz scorer.
         self._examples = {key: tuple(sorted(rules[key].examples, key=len)) for key in _SCORED}
         self._example_lengths = {key: tuple(len(e) for e in self._examples[key]) for key in _SCORED}
+        # Per intent: does a text hold one of its negative cues (one search, not a test per cue)
+        self._has_negative = {
+            key: re.compile("|".join(map(re.escape, r.negative))).search if r.negative else None
+            for key, r in self._rules.items()
+        }
         # Pure functions of their arguments, kept for the last texts: one message is read several times.
         self._fold_recent = lru_cache(maxsize=_RECENT)(self._fold_masked)
         self._found_recent = lru_cache(maxsize=_RECENT)(self._found)
@@ -264,7 +269,7 @@ class Router:
         cued = {
             k
             for k, rules in self._rules.items()
-            if rules.negatable and any(c in folded for c in rules.negative)
+            if rules.negatable and (has := self._has_negative[k]) is not None and has(folded) is not None
         }
         found = self._found_recent(folded)
         plain = {key for word, ok in found.items() if ok for key, _ in self._owners[word]}
@@ -314,7 +319,8 @@ class Router:
         out: dict[str, float] = {}
         for key in _SCORED:
             rules = self._rules[key]
-            if any(cue in folded for cue in rules.negative):
+            has_negative = self._has_negative[key]
+            if has_negative is not None and has_negative(folded) is not None:
                 out[key] = 0.0
                 continue
             keyword = keywords[key] + sum(w for regex, w in rules.patterns if regex.search(folded))

@@ -111,3 +111,13 @@ def test_the_shops_platforms_are_masked_as_folded_in_their_order():
         expected = expected.replace(platform, _PLATFORM_MASK)
     assert router.fold(text, platforms=("拼多多", "京東")) == expected
     assert re.search(_PLATFORM_MASK, expected)
+
+
+def test_one_search_for_an_intents_negative_cues_agrees_with_testing_each_cue(texts):
+    router = load_router()
+    for text in texts[::3]:
+        folded = router.fold(text)
+        for key, rules in router._rules.items():
+            has = router._has_negative[key]
+            found = has is not None and has(folded) is not None
+            assert found is any(cue in folded for cue in rules.negative), (key, text)
