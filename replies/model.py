@@ -23,7 +23,6 @@ import re
 import unicodedata
 import zlib
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -94,8 +93,17 @@ def _mark(ch: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
+def _dropped_symbol(ch: str) -> str | None:
+    """Return None for a character ``fold`` keeps, else its class symbol ("" when it carries nothing)."""
+    return None if fold(ch) else _mark(ch)
+
+
+@lru_cache(maxsize=256)
 def prepare(text: str) -> str:
     """Return ``text`` as the model reads it: folded, class symbols for numbers/links/emoji, Latin spaced.
+
+    The last texts' results are kept: the classifier prepares a message twice (is it empty, its features).
 
     >>> prepare("訂單 123456 到了嗎？？ https://x.cn 👍")
     '订单Ⓝ到了吗?Ⓛ👍'
@@ -111,7 +119,7 @@ def prepare(text: str) -> str:
                 run.clear()
             out.append(ch)
             continue
-        symbol = "" if fold(ch) else _mark(ch)
+        symbol = _dropped_symbol(ch)
         if symbol:
             if run:
                 out.append(fold("".join(run)))
@@ -210,6 +218,8 @@ class IntentModel:
         self.scale = scale
         self.temperature = temperature
         self.meta = dict(meta or {})
+        # bucket -> where its row of weights starts: one dict lookup per feature instead of a bisection
+        self._row_start = {bucket: index * len(self.classes) for index, bucket in enumerate(self.rows)}
 
     @property
     def uses_rule_cues(self) -> bool:
@@ -220,14 +230,9 @@ class IntentModel:
         """Return the uncalibrated score of each class for ``text`` (features L2-normalised)."""
         buckets = hashed(features(text, cues), self.bits)
         width = len(self.classes)
-        sums = [0] * width
-        rows, weights = self.rows, self.weights
-        for bucket in buckets:
-            index = bisect_left(rows, bucket)
-            if index < len(rows) and rows[index] == bucket:
-                base = index * width
-                for k in range(width):
-                    sums[k] += weights[base + k]
+        weights, row_start = self.weights, self._row_start
+        found = [weights[base : base + width] for b in buckets if (base := row_start.get(b)) is not None]
+        sums = [sum(column) for column in zip(*found, strict=True)] if found else [0] * width
         norm = self.scale / math.sqrt(len(buckets)) if buckets else 0.0
         return [b + s * norm for b, s in zip(self.bias, sums, strict=True)]
 

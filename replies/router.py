@@ -164,6 +164,14 @@ _LINK = re.compile(r"https?://\S+|www\.\S+|\[链接[^\]]*\]", re.IGNORECASE)
 _PLATFORM_MASK = "Ⓟ"
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
+#: How many recent texts the router keeps its folding and keyword scan of (a message is read 2-3 times).
+_RECENT = 64
+
+
+@lru_cache(maxsize=16)
+def _folded_platforms(platforms: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the shop's platform names folded as the rules read text, in their order, empty ones dropped."""
+    return tuple(folded for folded in (fold(p) for p in platforms) if folded)
 
 
 def _word_edges_ok(folded: str, start: int, word: str) -> bool:
@@ -221,17 +229,32 @@ class Router:
         # the longer ones whole — each half with a native rapidfuzz scorer.
         self._examples = {key: tuple(sorted(rules[key].examples, key=len)) for key in _SCORED}
         self._example_lengths = {key: tuple(len(e) for e in self._examples[key]) for key in _SCORED}
+        # Per intent: does a text hold one of its negative cues (one search, not a test per cue)
+        self._has_negative = {
+            key: re.compile("|".join(map(re.escape, r.negative))).search if r.negative else None
+            for key, r in self._rules.items()
+        }
+        # Pure functions of their arguments, kept for the last texts: one message is read several times.
+        self._fold_recent = lru_cache(maxsize=_RECENT)(self._fold_masked)
+        self._found_recent = lru_cache(maxsize=_RECENT)(self._found)
 
     def scores(self, text: str, *, platforms: tuple[str, ...] | None = None) -> dict[str, float]:
         """Return every scored intent's score (0..1) for ``text`` — for diagnostics and the eval."""
         return self._scores(self.fold(text, platforms=platforms))
 
     def fold(self, text: str, *, platforms: tuple[str, ...] | None = None) -> str:
-        """Return ``text`` as the rules read it: links dropped, folded, the shop's platforms masked."""
+        """Return ``text`` as the rules read it: links dropped, folded, the shop's platforms masked.
+
+        The last texts' results are kept (:data:`_RECENT`): a message is read by :meth:`read`, then by
+        :meth:`negated`, with the same platforms each time.
+        """
+        return self._fold_recent(text, self.platforms if platforms is None else _folded_platforms(platforms))
+
+    @staticmethod
+    def _fold_masked(text: str, platforms: tuple[str, ...]) -> str:
         folded = fold(_LINK.sub(" ", text))
-        for platform in self.platforms if platforms is None else (fold(p) for p in platforms):
-            if platform:
-                folded = folded.replace(platform, _PLATFORM_MASK)
+        for platform in platforms:
+            folded = folded.replace(platform, _PLATFORM_MASK)
         return folded
 
     def _negated(self, folded: str, start: int) -> bool:
@@ -246,24 +269,25 @@ class Router:
         cued = {
             k
             for k, rules in self._rules.items()
-            if rules.negatable and any(c in folded for c in rules.negative)
+            if rules.negatable and (has := self._has_negative[k]) is not None and has(folded) is not None
         }
+        found = self._found_recent(folded)
+        plain = {key for word, ok in found.items() if ok for key, _ in self._owners[word]}
+        negated = {key for word, ok in found.items() if not ok for key, _ in self._owners[word]}
+        return frozenset({k for k in negated - plain if self._rules[k].negatable} | cued)
+
+    def _found(self, folded: str) -> MappingProxyType[str, bool]:
+        """Return each keyword found in ``folded`` as a word → whether once at least without a negator."""
         found: dict[str, bool] = {}
         for index, char in enumerate(folded):
             for word in self._by_first.get(char, ()):
                 if folded.startswith(word, index) and _word_edges_ok(folded, index, word):
                     found[word] = found.get(word, False) or not self._negated(folded, index)
-        plain = {key for word, ok in found.items() if ok for key, _ in self._owners[word]}
-        negated = {key for word, ok in found.items() if not ok for key, _ in self._owners[word]}
-        return frozenset({k for k in negated - plain if self._rules[k].negatable} | cued)
+        return MappingProxyType(found)
 
     def _keyword_scores(self, folded: str) -> dict[str, float]:
         """Return the summed weights of the distinct keywords found in ``folded`` as words, per intent."""
-        found: dict[str, bool] = {}  # keyword → found at least once without a negator before it
-        for index, char in enumerate(folded):
-            for word in self._by_first.get(char, ()):
-                if folded.startswith(word, index) and _word_edges_ok(folded, index, word):
-                    found[word] = found.get(word, False) or not self._negated(folded, index)
+        found = self._found_recent(folded)
         sums: dict[str, float] = dict.fromkeys(_SCORED, 0.0)
         for word, plain in found.items():
             for key, weight in self._owners[word]:
@@ -295,7 +319,8 @@ class Router:
         out: dict[str, float] = {}
         for key in _SCORED:
             rules = self._rules[key]
-            if any(cue in folded for cue in rules.negative):
+            has_negative = self._has_negative[key]
+            if has_negative is not None and has_negative(folded) is not None:
                 out[key] = 0.0
                 continue
             keyword = keywords[key] + sum(w for regex, w in rules.patterns if regex.search(folded))

@@ -148,9 +148,19 @@ class Schedule:
     # --- public questions -----------------------------------------------------------------------
 
     def is_open(self, at: datetime) -> bool:
-        """Return True when ``at`` falls inside an opening window (start included, end excluded)."""
-        current, _, _ = self._around(at)
-        return current is not None
+        """Return True when ``at`` falls inside an opening window (start included, end excluded).
+
+        Only the windows opened on ``at``'s day or the day before can hold it (a window ends at most the
+        day after it opened): their day intervals are looked at, not the merged ones around ``at``.
+        """
+        _require_aware(at)
+        instant = at.astimezone(UTC)
+        local_day = at.astimezone(self.tz).date()
+        return any(
+            interval.start <= instant < interval.end
+            for day in (local_day - timedelta(days=1), local_day)
+            for interval in self._day_intervals(day)
+        )
 
     def next_opening(self, at: datetime) -> datetime:
         """Return the first moment at or after ``at`` when the shop is open, in ``self.tz``.

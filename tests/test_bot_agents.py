@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -650,3 +651,45 @@ async def test_a_traditional_customer_gets_traditional_replies_end_to_end(rig):
     await rig.agent_says("/r thanks", at(10, 1))
     sent = rig.to_customer("sendMessage")[-1].params["text"]
     assert sent == to_script(render("thanks"), "traditional") and is_traditional(sent)
+
+
+def last_thread(rig) -> int:
+    """Return the topic of the last call that went to a topic of the staff group (a relay, a notice)."""
+    calls = [c for c in rig.fake.calls(ok=True) if c.params.get("chat_id") == rig.staff]
+    return [c.params["message_thread_id"] for c in calls if "message_thread_id" in c.params][-1]
+
+
+async def test_the_kept_topic_follows_a_ticket_closed_and_a_topic_deleted_and_made_again(rig, fake):
+    """The sender keeps each customer's topic between relays (issue 15): every change reaches the relays."""
+    thread = await rig.customer_says("我要投诉，东西坏了", at(10, 0))
+    number = rig.storage.open_ticket(CUSTOMER).number
+    await rig.customer_says("快点处理", at(10, 1))  # relayed with the topic kept from the relay before
+    assert rig.storage.kept_topic_holder(CUSTOMER) is not None
+    await rig.agent_says("/close", at(10, 5))  # the ticket closes: the title loses its number
+    await rig.customer_says("好的谢谢", at(10, 6))
+    assert number in fake.calls("createForumTopic")[0].params["name"]
+    assert fake.calls("editForumTopic")[-1].params["name"] == "张三 @zhangsan"
+    assert last_thread(rig) == thread
+    fake.delete_topic(rig.staff, thread)  # gone on Telegram: a new topic, and it is the one kept
+    await rig.customer_says("在吗", at(10, 7))
+    new_thread = rig.topic()
+    assert new_thread != thread and last_thread(rig) == new_thread
+    await rig.customer_says("还在吗", at(10, 8))
+    assert last_thread(rig) == new_thread
+    assert len(fake.calls("createForumTopic")) == 2 and rig.storage.outbox("pending") == []
+
+
+async def test_a_topic_changed_by_another_process_is_used_once_the_kept_one_is_stale(rig, fake, monkeypatch):
+    await rig.customer_says("你好", at(10, 0))  # the topic is made and stored
+    thread = await rig.customer_says("在吗", at(10, 0, 30))  # read once more, and kept
+    other = fake.bot()
+    moved = (await other.create_forum_topic(rig.staff, "张三 @zhangsan")).message_thread_id
+    await other.session.close()
+    operator = sqlite3.connect(rig.settings.db_path, isolation_level=None)  # an operator's sqlite3
+    operator.execute("UPDATE customers SET topic_id = ? WHERE id = ?", [moved, CUSTOMER])
+    operator.close()
+    await rig.customer_says("在吗", at(10, 1))
+    assert last_thread(rig) == thread  # kept: within HOLDER_KEPT_S
+    monkeypatch.setattr("bot.store.sqlite.HOLDER_KEPT_S", 0.0)
+    await rig.customer_says("还在吗", at(10, 2))
+    assert last_thread(rig) == moved

@@ -264,3 +264,22 @@ def test_calendar_helpers():
     assert not is_makeup_workday(date(2026, 3, 7))
     assert is_holiday_break(date(2026, 10, 4))
     assert not is_holiday_break(date(2026, 3, 7))
+
+
+@pytest.mark.parametrize(
+    ("hours", "tz", "kw"),
+    [
+        ("08:00-12:00,14:00-18:00", SH, {}),
+        ("22:00-02:00", SH, {}),
+        ("00:00-24:00", SH, {}),
+        ("09:00-17:00,20:00-01:30", BERLIN, {"working_days": frozenset(range(5))}),
+        ("09:00-17:00", NY, {"closed_dates": frozenset({date(2026, 3, 9)})}),
+    ],
+)
+def test_is_open_looks_at_two_days_and_agrees_with_the_merged_intervals_every_quarter_hour(hours, tz, kw):
+    schedule = shop(hours, tz, **kw)
+    moment = at(2026, 3, 5, tz=tz)  # across a weekend, a closed date and New York's spring-forward
+    for _ in range(10 * 24 * 4):
+        current, _, _ = schedule._around(moment)
+        assert schedule.is_open(moment) is (current is not None), moment
+        moment += timedelta(minutes=15)

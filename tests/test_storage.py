@@ -234,3 +234,64 @@ def test_an_existing_database_keeps_its_mode(tmp_path):
     path.chmod(0o640)  # the operator let a group read it (datasette as another user)
     open_storage(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_confirmed_sends_are_marked_together_and_a_row_that_is_gone_spoils_none_of_the_others(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    message = storage.add_message(customer_id=1, direction="out", sender="bot", text="您好", at=AT)
+    first = storage.enqueue(1, "sendMessage", {"chat_id": 1, "text": "a"}, AT, message_id=message)
+    second = storage.enqueue(2, "sendMessage", {"chat_id": 2, "text": "b"}, AT)
+    errors = storage.mark_sent_many([(first, 501, AT), (9999, 502, AT), (second, 503, AT)])
+    assert errors[0] is None and errors[2] is None and errors[1] is not None  # row 9999 never existed
+    assert [(r.status, r.telegram_message_id) for r in storage.outbox()] == [("sent", 501), ("sent", 503)]
+    assert storage.message(message).telegram_message_id == 501
+
+
+def test_topic_holder_reads_the_customer_with_their_open_ticket(storage):
+    assert storage.topic_holder(1) == (None, None)
+    storage.upsert_customer(1, 1, "a", None, AT)
+    assert storage.topic_holder(1) == (storage.customer(1), None)
+    conversation = storage.current_conversation(1, AT)
+    ticket = storage.create_ticket(1, conversation.id, "complaint", AT.date(), AT, AT, AT)
+    assert storage.topic_holder(1) == (storage.customer(1), ticket)
+    storage.update_ticket(ticket.id, status="closed")
+    assert storage.topic_holder(1) == (storage.customer(1), None)
+
+
+def test_a_kept_topic_holder_is_dropped_by_every_write_that_can_change_the_topic_or_its_title(storage):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+
+    def kept_after(change) -> bool:
+        storage.topic_holder(1)
+        assert storage.kept_topic_holder(1) == storage.topic_holder(1)
+        change()
+        return storage.kept_topic_holder(1) is not None
+
+    conversation = storage.current_conversation(1, AT)
+    assert kept_after(lambda: storage.upsert_customer(1, 1, "张三", "zhang", AT))  # nothing new in the title
+    assert not kept_after(lambda: storage.upsert_customer(1, 1, "张三丰", "zhang", AT))
+    assert not kept_after(lambda: storage.update_customer(1, topic_id=77, topic_name="张三丰"))
+    day = AT.date()
+    assert not kept_after(lambda: storage.create_ticket(1, conversation.id, "complaint", day, AT, AT, AT))
+    ticket = storage.open_ticket(1)
+    assert not kept_after(lambda: storage.update_ticket(ticket.id, status="closed"))
+    assert not kept_after(lambda: storage.set_banned(1, AT))
+    storage.update_customer(1, topic_id=None)
+    storage.add_spare_topic(-100, 501, AT)
+    assert not kept_after(lambda: storage.claim_spare_topic(-100, 1, "⏳ 待分配"))
+    assert storage.topic_holder(1)[0].topic_id == 501
+
+
+def test_a_kept_topic_holder_is_read_again_after_its_time(storage, monkeypatch):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+    storage.topic_holder(1)
+    assert storage.kept_topic_holder(1) is not None
+    monkeypatch.setattr("bot.store.sqlite.HOLDER_KEPT_S", -1.0)
+    assert storage.kept_topic_holder(1) is None
+
+
+def test_no_topic_holder_is_kept_from_inside_a_transaction(storage):
+    storage.upsert_customer(1, 1, "张三", "zhang", AT)
+    with storage.transaction():  # what it reads may yet be rolled back
+        storage.topic_holder(1)
+    assert storage.kept_topic_holder(1) is None

@@ -194,3 +194,56 @@ async def test_a_queued_job_still_runs_when_its_awaiting_task_is_cancelled(db_pa
     storage.finish()
     assert storage.state("recorded") == "yes"
     storage.close()
+
+
+async def test_a_group_write_takes_everything_queued_while_the_thread_was_busy_in_one_job():
+    from bot.store.thread import GroupWrite
+
+    worker = StorageThread()
+    groups: list[list[str]] = []
+
+    def write_many(items: list[str]) -> list[BaseException | None]:
+        groups.append(items)
+        return [ValueError(item) if item == "bad" else None for item in items]
+
+    writes = GroupWrite(lambda: worker, write_many)
+    gate = threading.Event()
+    worker.submit(gate.wait)  # the thread is busy: the writes queue up behind it
+    tasks = [asyncio.create_task(writes.write(item)) for item in ("a", "bad", "c")]
+    await asyncio.sleep(0.05)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert groups == [["a", "bad", "c"]]  # one job, in the order queued
+    assert results[0] is None and results[2] is None and isinstance(results[1], ValueError)
+    await writes.write("d")  # the thread is idle now: a group of one, written at once
+    assert groups[-1] == ["d"]
+    worker.close()
+
+
+async def test_a_group_write_fails_every_item_of_a_group_whose_transaction_failed():
+    from bot.store.thread import GroupWrite
+
+    worker = StorageThread()
+    writes = GroupWrite(lambda: worker, lambda items: _locked())
+    results = await asyncio.gather(writes.write(1), writes.write(2), return_exceptions=True)
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    worker.close()
+
+
+async def test_a_group_write_is_written_when_its_waiter_is_cancelled():
+    """Like any storage job: a stop's grace period ending must not drop a confirmed send's record."""
+    from bot.store.thread import GroupWrite
+
+    worker = StorageThread()
+    written: list[int] = []
+    writes = GroupWrite(lambda: worker, lambda items: [written.extend(items), [None] * len(items)][1])
+    gate = threading.Event()
+    worker.submit(gate.wait)
+    waiting = asyncio.create_task(writes.write(7))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    worker.close()
+    assert written == [7]

@@ -28,9 +28,11 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -86,6 +88,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+_OUTBOX_COLUMNS = ", ".join(field.name for field in dataclasses.fields(OutboxRow))
 #: Values SQLite takes as they are; anything else goes through sqlite-utils' conversion (JSON, ISO-8601 …).
 _PLAIN = frozenset({str, int, float, bytes, type(None)})  # a record type of bot.store.records
 log = logging.getLogger(__name__)
@@ -97,6 +100,10 @@ JOURNAL_SIZE_LIMIT = 1024 * 1024
 #: A checkpoint after every 256 pages (1 MiB) written, not SQLite's 1,000 (4 MiB): the WAL a checkpoint
 #: has to copy, and the free space it needs, stay at about 1 MiB.
 WAL_AUTOCHECKPOINT_PAGES = 256
+#: How long the sender may reuse a customer's topic and open ticket read for a relay
+#: (:meth:`Storage.kept_topic_holder`) when this storage changed neither: another process may have.
+HOLDER_KEPT_S = 30.0
+HOLDERS_KEPT = 1000  # customers whose topic holder is kept at most (the oldest read is dropped first)
 
 
 class StorageError(Exception):
@@ -180,6 +187,9 @@ class Storage:
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
+        # What topic_holder last read per customer (when, customer, open ticket), dropped by every write of
+        # this storage to that customer or to any ticket; see kept_topic_holder.
+        self._holders: dict[int, tuple[float, Customer, Ticket | None]] = {}
 
     @property
     def thread(self) -> StorageThread:
@@ -324,6 +334,10 @@ class Storage:
             sql = self._sql[(table, "update", columns)] = "UPDATE {} SET {} WHERE id = ?".format(
                 quote_identifier(table), ", ".join(f"{quote_identifier(column)} = ?" for column in columns)
             )
+        if table == "customers":
+            self._changed_holder(row_id)
+        elif table == "tickets":
+            self._changed_holder()
         with self._write():
             params = _converted(values)
             params.append(row_id)
@@ -344,7 +358,11 @@ class Storage:
                 "blocked = 0",
                 [user_id, chat_id, name, username, stamp, stamp],
             )
-        return self.customer(user_id)
+        customer = self.customer(user_id)
+        kept = self._holders.get(user_id)
+        if kept is not None and (customer is None or (kept[1].name, kept[1].username) != (name, username)):
+            self._changed_holder(user_id)  # a new name: a new topic title
+        return customer
 
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
@@ -356,6 +374,7 @@ class Storage:
 
     def set_banned(self, user_id: int, at: datetime | None, *, by: int | None = None) -> bool:
         """Ban the customer from ``at`` (None lifts the ban); return whether anything changed."""
+        self._changed_holder(user_id)
         with self._write():
             cursor = self.db.execute(
                 "UPDATE customers SET banned_at = ?, banned_by = ? WHERE id = ? AND "
@@ -436,6 +455,7 @@ class Storage:
     ) -> Ticket:
         """Return a new open ticket numbered ``T{YYYYMMDD}-{NNNN}``, counting within ``local_day``."""
         prefix = f"T{local_day:%Y%m%d}-"
+        self._changed_holder(customer_id)
         with self._write():
             # A range (not LIKE, which cannot use the index) over the day's numbers; longest first, so
             # that -10000 comes after -9999.
@@ -632,15 +652,20 @@ class Storage:
         Skipping the chats that must wait keeps a long queue for one group from hiding everyone else's.
         """
         if skip_chats:
-            return self._all(
-                OutboxRow,
-                "SELECT * FROM outbox WHERE status = 'pending' "
-                "AND chat_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
+            return self._outbox_rows(
+                "WHERE status = 'pending' AND chat_id NOT IN (SELECT value FROM json_each(?)) "
+                "ORDER BY id LIMIT ?",
                 [json.dumps(sorted(skip_chats)), limit],
             )
-        return self._all(
-            OutboxRow, "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", [limit]
-        )
+        return self._outbox_rows("WHERE status = 'pending' ORDER BY id LIMIT ?", [limit])
+
+    def _outbox_rows(self, where: str, params: list[Any]) -> list[OutboxRow]:
+        """Return the outbox rows ``where`` selects, made straight from the columns in the record's order.
+
+        The sender reads up to a batch of rows at every dispatch: no dict per row on the way.
+        """
+        cursor = self.db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox {where}", params)
+        return [OutboxRow(*row) for row in cursor.fetchall()]
 
     def pending_for_customer(self, chat_id: int, customer_id: int) -> list[OutboxRow]:
         """Return every pending delivery to ``chat_id`` for one customer, in queue order (a topic's queue)."""
@@ -671,6 +696,56 @@ class Storage:
                     "WHERE id = ? AND telegram_message_id IS NULL",
                     [telegram_message_id, row[0]],
                 )
+
+    def mark_sent_many(self, sends: list[tuple[int, int | None, datetime]]) -> list[BaseException | None]:
+        """Mark several deliveries Telegram confirmed (outbox id, Telegram id, when) in one transaction.
+
+        Returns, per send in order, None, or the :class:`NotFoundError` of a row that is gone (the others
+        are marked all the same). Any other error rolls the whole batch back and is raised.
+        """
+        results: list[BaseException | None] = []
+        with self._write():
+            for outbox_id, telegram_message_id, at in sends:
+                try:
+                    self.mark_sent(outbox_id, telegram_message_id, at)
+                except NotFoundError as exc:  # raised before its row wrote anything
+                    results.append(exc)
+                else:
+                    results.append(None)
+        return results
+
+    def topic_holder(self, customer_id: int) -> tuple[Customer | None, Ticket | None]:
+        """Return the customer and their most recent open ticket (either None), read together.
+
+        What the sender needs to put a relay in the customer's topic under its current title: one trip to
+        the storage thread instead of two.
+        """
+        customer = self.customer(customer_id)
+        ticket = self.open_ticket(customer_id) if customer is not None else None
+        if customer is not None and not self.db.conn.in_transaction:  # only what is committed is kept
+            if len(self._holders) >= HOLDERS_KEPT:
+                del self._holders[next(iter(self._holders))]  # the oldest read
+            self._holders[customer_id] = (time.monotonic(), customer, ticket)
+        return customer, ticket
+
+    def kept_topic_holder(self, customer_id: int) -> tuple[Customer, Ticket | None] | None:
+        """Return what :meth:`topic_holder` last read for the customer, or None when it must be read again.
+
+        None once this storage wrote to the customer or to any ticket since, or after
+        :data:`HOLDER_KEPT_S` (another process may have changed them: an operator's ``sqlite3``).
+        Safe on the event loop: it reads a dict only the storage thread writes, and no database.
+        """
+        kept = self._holders.get(customer_id)
+        if kept is None or time.monotonic() - kept[0] > HOLDER_KEPT_S:
+            return None
+        return kept[1], kept[2]
+
+    def _changed_holder(self, customer_id: int | None = None) -> None:
+        """Forget the kept topic holder of one customer (None: of every customer, a ticket changed)."""
+        if customer_id is None:
+            self._holders.clear()
+        else:
+            self._holders.pop(customer_id, None)
 
     def mark_attempt(self, outbox_id: int, error: str, at: datetime, *, failed: bool = False) -> None:
         """Count a failed attempt with its error; ``failed=True`` gives up on the row."""
@@ -851,6 +926,7 @@ class Storage:
                 "UPDATE spare_topics SET customer_id = ? WHERE staff_chat_id = ? AND topic_id = ?",
                 [customer_id, staff_chat_id, topic_id],
             )
+            self._changed_holder(customer_id)
             self.db.execute(
                 "UPDATE customers SET topic_id = ?, topic_name = ? WHERE id = ?",
                 [topic_id, title, customer_id],

@@ -11,11 +11,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["StorageThread", "log_failure"]
+__all__ = ["GroupWrite", "StorageThread", "log_failure"]
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741  (an item of a group write)
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +61,11 @@ class StorageThread:
         self._put(urgent, functools.partial(fn, *args, **kwargs), functools.partial(_settle_future, future))
         return future
 
+    def post(self, fn: Callable[..., Any], /, *args: Any, urgent: bool = False) -> None:
+        """Queue ``fn(*args)`` on the storage thread and return at once; nothing waits for it (its error
+        is logged). Lighter than :meth:`submit`: no future to make and settle."""
+        self._put(urgent, functools.partial(fn, *args), _log_settled)
+
     def close(self) -> None:
         """Run what is queued, then stop the thread (waits for it)."""
         if not self._closed:
@@ -92,6 +98,77 @@ class StorageThread:
                 settle(None, exc)
             else:
                 settle(result, None)
+
+
+class GroupWrite(Generic[I]):
+    """Small writes that many tasks wait for, done on the storage thread a group at a time.
+
+    :meth:`write` queues one item and returns once the transaction holding it committed (or raises what
+    the database raised). The first item queues a storage job at once; every item queued before that
+    job starts goes in it too: one job, one transaction and one wake-up of the event loop for the group
+    (a group commit). ``write_many`` gets the items in the order queued and returns, per item, None or
+    that item's own error; anything it raises is every item's error. Like every storage job, a queued
+    group is written even when its waiters are cancelled.
+    """
+
+    def __init__(
+        self,
+        thread: Callable[[], StorageThread],
+        write_many: Callable[[list[I]], list[BaseException | None]],
+        *,
+        urgent: bool = False,
+    ) -> None:
+        self._thread = thread
+        self._write_many = write_many
+        self._urgent = urgent
+        self._items: collections.deque[tuple[I, asyncio.Future[None]]] = collections.deque()
+        self._queued = False  # a job that will take the items is queued and has not started yet
+
+    async def write(self, item: I) -> None:
+        """Write ``item`` with whatever else is queued; return once it is committed."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._items.append((item, done))
+        if not self._queued:
+            self._queued = True
+            try:
+                self._thread().post(self._run, loop, urgent=self._urgent)
+            except BaseException:
+                self._queued = False
+                self._items.remove((item, done))
+                raise
+        await done
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the storage thread: write every item queued so far, then wake their waiters."""
+        self._queued = False  # before taking the group: an item queued from now on queues a new job
+        group = []
+        while self._items:
+            group.append(self._items.popleft())
+        if not group:
+            return
+        errors: list[BaseException | None]
+        try:
+            errors = list(self._write_many([item for item, _ in group]))
+        except Exception as exc:
+            errors = [exc] * len(group)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
+            loop.call_soon_threadsafe(_settle_group, [done for _, done in group], errors)
+
+
+def _log_settled(result: Any, error: BaseException | None) -> None:
+    if error is not None:
+        log.error("a storage job queued without waiting failed: %s: %s", type(error).__name__, error)
+
+
+def _settle_group(waiters: list[asyncio.Future[None]], errors: list[BaseException | None]) -> None:
+    for done, error in zip(waiters, errors, strict=True):
+        if done.done():  # its task was cancelled; the item was written (or failed) all the same
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 def _settle_soon(loop: Any, waiter: asyncio.Future[Any], result: Any, error: Any) -> None:

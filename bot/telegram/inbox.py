@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from bot.ops.clock import sleep_or_stop, utc_now
 from bot.store.sqlite import Storage, is_unavailable
+from bot.store.thread import GroupWrite
 
 __all__ = ["Inbox", "UpdatePump", "chat_key", "prune_forever"]
 
@@ -96,6 +97,14 @@ class Inbox:
         """Record how handling of ``update_id`` ended."""
         self.storage.mark_update(update_id, status, at, error)
 
+    def mark_many(self, marks: list[tuple[int, str, datetime, str | None]]) -> list[BaseException | None]:
+        """Record how the handling of several updates ended (update id, status, when, error), in one
+        transaction; return one None per mark (a :class:`bot.store.thread.GroupWrite`'s ``write_many``)."""
+        with self.storage.transaction():
+            for update_id, status, at, error in marks:
+                self.mark(update_id, status, at, error)
+        return [None] * len(marks)
+
     def prune(self, before: datetime, batch: int = 1000) -> int:
         """Delete up to ``batch`` updates handled (done or ignored) before ``before``; return how many.
 
@@ -142,6 +151,10 @@ class UpdatePump:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.backoff = STORAGE_BACKOFF
+        # How updates ended, recorded a group at a time: those handled while a group waited go with it.
+        self._marks: GroupWrite[tuple[int, str, datetime, str | None]] = GroupWrite(
+            lambda: inbox.storage.thread, inbox.mark_many
+        )
 
     def accept(self, raw_updates: list[dict[str, Any]]) -> int:
         """Store ``raw_updates`` and schedule the new ones for handling; return how many were new.
@@ -267,7 +280,7 @@ class UpdatePump:
         backoff = Backoff(config=self.backoff)
         while True:
             try:
-                await self.inbox.storage.run(self.inbox.mark, update_id, status, utc_now(), error)
+                await self._marks.write((update_id, status, utc_now(), error))
                 return status
             except Exception as exc:
                 if not is_unavailable(exc) or self._stopping.is_set():

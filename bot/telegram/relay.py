@@ -198,10 +198,10 @@ async def ensure_topic(
         del unstored[customer_id]
         log.info("topic %s of customer %s stored at last", kept[0], customer_id)
         return kept[0]
-    customer = await storage.run(storage.customer, customer_id, urgent=True)
+    kept = None if fresh else storage.kept_topic_holder(customer_id)  # no write since the last read
+    customer, ticket = kept or await storage.run(storage.topic_holder, customer_id, urgent=True)
     if customer is None:
         raise LookupError(f"unknown customer {customer_id}")
-    ticket = await storage.run(storage.open_ticket, customer_id, urgent=True)
     name = topic_name(customer.name, customer.username, customer.id, ticket.number if ticket else None)
     if customer.topic_id is not None and not fresh:
         # A spare topic's rename is the pool keeper's, in quiet time: at peak a relay comes first.

@@ -85,7 +85,8 @@ from bot.desk import texts
 from bot.ops.clock import utc_now
 from bot.ops.limits import Limits
 from bot.ops.settings import SenderSettings, Settings
-from bot.store.sqlite import OutboxRow, Storage, from_iso, is_unavailable
+from bot.store.sqlite import OutboxRow, Storage, from_iso, is_disk_trouble, is_unavailable
+from bot.store.thread import GroupWrite
 from bot.telegram import relay
 from bot.telegram.budget import NotYet, SendBudget, counts
 from bot.telegram.kinds import uncopyable_text
@@ -245,6 +246,10 @@ class Sender:
         self._tending: asyncio.Task[int] | None = None
         self._relayed_at: dict[int, float] = {}  # group chat id -> when its lane last sent (timestamp)
         self._tended_at = 0.0
+        # Confirmed sends, marked a group at a time (:meth:`_mark_sent`), ahead of the desk's queued work.
+        self._marks: GroupWrite[tuple[int, int | None, datetime]] = GroupWrite(
+            lambda: storage.thread, storage.mark_sent_many, urgent=True
+        )
 
     async def call(
         self, method: str, params: dict[str, Any], *, wait: bool | None = None, cosmetic: bool | None = None
@@ -959,11 +964,25 @@ class Sender:
         except Exception as tell:
             log.warning("telling the new supergroup %s failed: %s", new, tell)
 
+    async def _mark_sent(self, outbox_id: int, telegram_id: int | None, at: datetime) -> None:
+        """Mark one confirmed row sent, in one transaction with the others confirmed meanwhile.
+
+        Returns once it is committed; raises what the database raised (a disk trouble also queues a
+        checkpoint, to give the WAL's space back). Each lane waits for its own mark before it sends its
+        chat's next row, so a crash still repeats at most one message per chat.
+        """
+        try:
+            await self._marks.write((outbox_id, telegram_id, at))
+        except Exception as exc:
+            if is_disk_trouble(exc):
+                self.storage.submit(self.storage.checkpoint)
+            raise
+
     async def _record_sent(self, outbox_id: int, telegram_id: int | None) -> None:
         """Mark a row Telegram confirmed as sent; if the database cannot take it now, keep it in memory."""
         at = self.clock()
         try:
-            await self._db(self.storage.mark_sent, outbox_id, telegram_id, at)
+            await self._mark_sent(outbox_id, telegram_id, at)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
