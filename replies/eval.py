@@ -19,7 +19,8 @@ Without arguments it measures three kinds of sets, each named in the output:
 - **tuning** (the model was trained on them, so the figures are optimistic): ``intent_cases``,
   ``intent_holdout``, the synthetic ``intent_train`` and ``intent_train_real_style`` (written in the way
   real customers write complaints and insults, with civil look-alikes) and the labelled real turns
-  ``real/customer_train`` (``python -m replies.tune`` gives their honest out-of-fold figures);
+  ``real/customer_train`` and ``real/customer_train_12`` (``python -m replies.tune`` gives their honest
+  out-of-fold figures);
 - **unseen written** (never trained or tuned on): ``intent_fresh``, and ``intent_unseen`` when present;
 - **real eval** (JD.com customer turns nobody on the team wrote; report only, never tuned on):
   ``real/customer_eval`` (a random sample: what a shop's traffic looks like) and
@@ -69,6 +70,7 @@ DEFAULT_SETS: tuple[tuple[str, Path], ...] = (
     ("tuning", _DATA / "intent_train.jsonl"),
     ("tuning", _DATA / "intent_train_real_style.jsonl"),
     ("tuning", _DATA / "real" / "customer_train.jsonl"),
+    ("tuning", _DATA / "real" / "customer_train_12.jsonl"),
     ("unseen written", DEFAULT_FRESH),
     ("unseen written", _DATA / "intent_unseen.jsonl"),
     ("real eval", _DATA / "real" / "customer_eval.jsonl"),

@@ -124,6 +124,16 @@ def fold_figures(
     return dict(out)
 
 
+def _pooled_random(figures: dict[str, FoldFigures]) -> FoldFigures:
+    """Return the figures of every randomly drawn real group together (what a shop's traffic looks like)."""
+    pooled = FoldFigures()
+    for name, figure in figures.items():
+        if name.split(" ")[0].endswith((":random", ":random-12")):
+            for field in vars(pooled):
+                setattr(pooled, field, getattr(pooled, field) + getattr(figure, field))
+    return pooled
+
+
 def _with_ticket_threshold(policy: Policy, value: float) -> Policy:
     rules = dict(policy.rules)
     rules["complaint"] = rules["complaint"].model_copy(update={"ticket_threshold": value})
@@ -135,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m replies.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--ticket", type=float, nargs="*", default=[], help="ticket_threshold values to try")
     parser.add_argument("--cache", help="keep the fold scores here (reused while the data is the same)")
+    parser.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        help="a real label file to score out-of-fold WITHOUT training on it (weight 0; repeatable)",
+    )
     args = parser.parse_args(argv)
     written, real = default_sources()
     examples: list[Example] = []
@@ -149,6 +165,15 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             groups.append(f"{path.stem}:{label.get('src', 'random')}")
         examples += read_examples([], [path])
+    for name in args.measure:
+        # Weight 0: the file is split into the folds and scored like the rest, but no model learns from it,
+        # so a file can be judged as more training data (compare with it in default_sources()).
+        path = Path(name)
+        for _, _, label in read_labels(path):
+            if label.get("skip") or not label.get("intent"):
+                continue
+            groups.append(f"{path.stem}:{label.get('src', 'random')} (measured)")
+        examples += [replace(e, weight=0.0) for e in read_examples([], [path])]
     cache = Path(args.cache) if args.cache else None
     digest = hashlib.sha1(repr([(e.text, e.intent, e.weight) for e in examples]).encode()).hexdigest()
     if cache is not None and cache.exists() and json.loads(cache.read_text())["digest"] == digest:
@@ -164,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = fold_figures(examples, groups, folds, chosen)
         for name in sorted(figures):
             print(figures[name].line(name))
+        print(_pooled_random(figures).line("random real (all)"))
     return 0
 
 
