@@ -147,6 +147,8 @@ class ExemptionSpec(_Strict):
     then_more: bool = False
     # the hit's clause holds, before the hit, words other than lead words (a subject: 夏天的苍蝇真讨厌)
     not_bare: bool = False
+    # list names: the clause just before the hit's clause ends with a word of them (您说的 + “不知道”)
+    previous_clause_ends: tuple[str, ...] = ()
     level: str = "allow"
     explain: str = Field(min_length=1)
 
@@ -404,6 +406,7 @@ class _Exemption:
     not_in_clause: re.Pattern[str] | None
     then_more: re.Pattern[str] | None = None  # the tail words a ``next`` word must be followed by more than
     not_bare: re.Pattern[str] | None = None  # the lead words the clause before the hit must be more than
+    previous_clause_ends: re.Pattern[str] | None = None  # words, anchored at the end ($)
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +591,8 @@ class Concepts:
         ``after`` anywhere after it, ``next`` right after it (or overlapping its end), ``later_in_clause``
         after it in its clause, every ``anywhere`` group in the message, no ``not_in_clause`` word in the
         hit's clause, with ``then_more`` more than tail words after the ``next`` word, with ``not_bare`` more
-        than lead words before the hit in its clause. None when no exemption holds.
+        than lead words before the hit in its clause, the clause before ending with a ``previous_clause_ends``
+        word. None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -609,6 +613,13 @@ class Concepts:
                 continue
             bare = item.not_bare
             if bare is not None and bare.fullmatch(bfolded, clause_start, start) is not None:
+                continue
+            ends = item.previous_clause_ends
+            if ends is not None and (
+                clause_start == 0
+                or ends.search(bfolded, bfolded.rfind(BOUNDARY, 0, clause_start - 1) + 1, clause_start - 1)
+                is None
+            ):
                 continue
             if item.later_in_clause is not None and not _later_in(
                 item.later_in_clause, bfolded, start, end, clause_end
@@ -792,13 +803,17 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             words.update(folded for word in data.lists[list_name] if (folded := fold(word)))
         return re.compile(_alternation(sorted(words))) if words else None
 
+    def at_end(words: re.Pattern[str] | None) -> re.Pattern[str] | None:
+        return re.compile(f"(?:{words.pattern})$") if words is not None else None
+
     def run_of(list_name: str) -> re.Pattern[str]:
         return _run_of([folded for word in data.lists.get(list_name, ()) if (folded := fold(word))])
 
     by_category: dict[str, list[_Exemption]] = {}
     for spec in data.exemption:
-        if not (spec.before or spec.after or spec.next or spec.later_in_clause or spec.anywhere):
-            message = "needs before, after, next, later_in_clause or anywhere"
+        conditions = (spec.before, spec.after, spec.next, spec.later_in_clause, spec.anywhere)
+        if not (any(conditions) or spec.previous_clause_ends):
+            message = "needs before, after, next, later_in_clause, previous_clause_ends or anywhere"
             raise CatalogueError(f"{name}: exemption {spec.id!r}: {message}")
         anywhere = tuple(words_of(spec, "anywhere", group) for group in spec.anywhere)
         if spec.then_more and not spec.next:
@@ -814,6 +829,7 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             words_of(spec, "not_in_clause", spec.not_in_clause),
             run_of("tail") if spec.then_more else None,
             run_of("lead") if spec.not_bare else None,
+            at_end(words_of(spec, "previous_clause_ends", spec.previous_clause_ends)),
         )
         for category in spec.categories:
             by_category.setdefault(category, []).append(exemption)

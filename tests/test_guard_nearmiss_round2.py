@@ -139,3 +139,36 @@ def test_then_more_without_next_is_refused(tmp_path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"exemption 'x'.*then_more.*needs next"):
         load_concepts(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您刚才说“你们怎么搞的”，确实是我们的问题，实在抱歉",
+        "您说的“不知道”是指不知道在哪里领券吗？",
+        "您提到的“没办法退”，是页面上找不到退款按钮对吗",
+    ],
+)
+def test_the_customer_quoted_is_no_verdict_on_the_agent(text: str) -> None:
+    # 003 第6篇 澄清问题 (您是不是说…): the agent repeats the customer's words to understand them.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["我说“不知道”，你听不懂吗", "“怎么搞的”，你说呢"])
+def test_the_agent_quoting_itself_or_nobody_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这款凳子凭什么这么便宜？因为是工厂直发，没有中间商", "这款面膜凭什么卖这么好？因为成分很温和"],
+)
+def test_a_question_the_agent_answers_itself_is_a_pitch(text: str) -> None:
+    # 003 第5篇 责备语 6 你凭什么这么说 questions the customer; a question about a product answered with
+    # 因为 in the next breath is the agent's own explanation.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["你凭什么这么说？因为你没看说明", "凭什么？因为规定"])
+def test_a_retort_followed_by_a_reason_stays_held(text: str) -> None:
+    _held(text)
