@@ -186,3 +186,17 @@ def test_an_edited_match_keeps_the_person_the_phrasing_addresses() -> None:
 @pytest.mark.parametrize("text", ["您凭什么这么说", "你凭啥这么说"])
 def test_an_edited_match_that_keeps_the_addressee_still_holds(text: str) -> None:
     _held(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["这种产品质量确实不行的话，我们全额退款", "如果这款确实很差劲的话，您直接申请退货，运费我们出"]
+)
+def test_careless_agreement_words_as_a_condition_promise_a_remedy(text: str) -> None:
+    # 003 第5篇 随意附和语 1 你是对的,这种产品很差劲 agrees with a complaint; 质量确实不行的话 is the
+    # condition of the remedy that follows, as in the other categories (conditional-clause).
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["没错，我们公司确实很差", "你是对的，这种产品很差劲"])
+def test_careless_agreement_stays_held(text: str) -> None:
+    _held(text)
