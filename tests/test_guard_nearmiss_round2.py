@@ -200,3 +200,17 @@ def test_careless_agreement_words_as_a_condition_promise_a_remedy(text: str) -> 
 @pytest.mark.parametrize("text", ["没错，我们公司确实很差", "你是对的，这种产品很差劲"])
 def test_careless_agreement_stays_held(text: str) -> None:
     _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["说实话这个我也不太清楚，我找技术同事来回答您", "这个我不清楚，我请教一下主管再给您解答"],
+)
+def test_not_knowing_followed_by_someone_who_will_answer_is_the_documented_answer(text: str) -> None:
+    # 003 第5篇 推卸语 1 的规范说法: 我需要先咨询一下，然后再给您答复.
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["这个我也不太清楚，我找不到", "不清楚，你找别人回答你吧"])
+def test_not_knowing_without_an_answer_promised_stays_held(text: str) -> None:
+    _held(text)
