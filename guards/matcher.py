@@ -12,8 +12,7 @@ How a message is checked (both message and catalogue go through :func:`guards.no
    windows around that place are scored with the Levenshtein distance (so that inserted or dropped
    characters are handled); a window is a hit when the distance is within the pattern's allowance
    and the window still contains the pattern's core words (the negation or pronoun that carries the
-   rudeness: "我知道您很着急" is not "我不知道") and, when the pattern is said to 你/您, the person it
-   addresses ("这款凳子凭什么这么便宜" is not "你凭什么这么说" with 你 and 说 changed);
+   rudeness: "我知道您很着急" is not "我不知道");
 4. softening and allow-list: a command preceded by the entry's softening words ("请您大声一点儿") is
    dropped, and so is a hit when a documented polite script or polite phrase covers one of its core
    words and at least half of it ("不知道您是否方便…", "我也不知道该怎么感谢您").
@@ -84,9 +83,6 @@ def equivalent(text: str) -> str:
 MODEL_RULE = "review-model"
 # Patterns up to this many characters may not have a character changed, only one inserted.
 SUBSTITUTION_MIN_LENGTH = 6
-# Who a phrasing is said to: an edited match keeps one of these when its pattern holds one (你凭什么这么说
-# is not 这款凳子凭什么这么便宜 with two characters changed: the edit took 你 away).
-ADDRESSEES = ("你", "您")
 # How far before a hit a softening word ("请", "麻烦") may stand and still soften it.
 SOFTENING_REACH = 4
 
@@ -682,20 +678,11 @@ def _covers(span: tuple[int, int], item: _Found) -> bool:
     return any(start <= a and b <= end for a, b in item.core_spans)
 
 
-def _lost_addressee(pattern_text: str, window: str) -> bool:
-    """Return True when the pattern is said to 你/您 and the edited window names neither (who is meant)."""
-    return any(person in pattern_text for person in ADDRESSEES) and not any(
-        person in window for person in ADDRESSEES
-    )
-
-
 def _match_whole(pattern: _Pattern, folded: str) -> _Found | None:
     """Return a hit when the whole message (less final particles) is the pattern within its allowance."""
     message = _strip_particles(folded)
     distance = Levenshtein.distance(pattern.text, message, score_cutoff=pattern.max_edits)
     if distance > pattern.max_edits:
-        return None
-    if distance and _lost_addressee(pattern.text, message):
         return None
     spans = _core_spans(message, 0, pattern.core)
     if spans is None:
@@ -740,10 +727,7 @@ def _match(pattern: _Pattern, folded: str) -> _Found | None:
                 windows.append((distance, abs(end - start - length), start, end))
     windows.sort()
     for distance, _, start, end in windows:
-        window = folded[start:end]
-        if _lost_addressee(text, window):
-            continue
-        spans = _core_spans(window, start, pattern.core)
+        spans = _core_spans(folded[start:end], start, pattern.core)
         if spans is not None:
             return _Found(pattern, start, end, distance, spans)
     return None

@@ -174,20 +174,6 @@ def test_a_retort_followed_by_a_reason_stays_held(text: str) -> None:
     _held(text)
 
 
-def test_an_edited_match_keeps_the_person_the_phrasing_addresses() -> None:
-    # 003 第5篇 责备语 6 你凭什么这么说 is said to 你; an edit that replaced 你 (子凭什么这么便) names
-    # nobody: who is meant is not an edit away.
-    from guards.matcher import default_guard
-
-    hits = default_guard().check("这款凳子凭什么这么便宜").hits
-    assert [hit.entry_id for hit in hits if hit.method == "fuzzy"] == [], [h.to_dict() for h in hits]
-
-
-@pytest.mark.parametrize("text", ["您凭什么这么说", "你凭啥这么说"])
-def test_an_edited_match_that_keeps_the_addressee_still_holds(text: str) -> None:
-    _held(text)
-
-
 @pytest.mark.parametrize(
     "text", ["这种产品质量确实不行的话，我们全额退款", "如果这款确实很差劲的话，您直接申请退货，运费我们出"]
 )
