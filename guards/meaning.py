@@ -143,6 +143,12 @@ class ExemptionSpec(_Strict):
     later_in_clause: tuple[str, ...] = ()
     anywhere: tuple[tuple[str, ...], ...] = ()
     not_in_clause: tuple[str, ...] = ()
+    # with ``next``: the clause goes on past that word with more than tail words (烦人的苍蝇, not 真烦人的呢)
+    then_more: bool = False
+    # the hit's clause holds, before the hit, words other than lead words (a subject: 夏天的苍蝇真讨厌)
+    not_bare: bool = False
+    # list names: the clause just before the hit's clause ends with a word of them (您说的 + “不知道”)
+    previous_clause_ends: tuple[str, ...] = ()
     level: str = "allow"
     explain: str = Field(min_length=1)
 
@@ -398,6 +404,9 @@ class _Exemption:
     later_in_clause: re.Pattern[str] | None
     anywhere: tuple[re.Pattern[str], ...]
     not_in_clause: re.Pattern[str] | None
+    then_more: re.Pattern[str] | None = None  # the tail words a ``next`` word must be followed by more than
+    not_bare: re.Pattern[str] | None = None  # the lead words the clause before the hit must be more than
+    previous_clause_ends: re.Pattern[str] | None = None  # words, anchored at the end ($)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +590,9 @@ class Concepts:
         before a "review" one, else the first in the file): ``before`` in the hit's clause before it,
         ``after`` anywhere after it, ``next`` right after it (or overlapping its end), ``later_in_clause``
         after it in its clause, every ``anywhere`` group in the message, no ``not_in_clause`` word in the
-        hit's clause. None when no exemption holds.
+        hit's clause, with ``then_more`` more than tail words after the ``next`` word, with ``not_bare`` more
+        than lead words before the hit in its clause, the clause before ending with a ``previous_clause_ends``
+        word. None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -596,7 +607,19 @@ class Concepts:
                 continue
             if item.after is not None and item.after.search(bfolded, end) is None:
                 continue
-            if item.next is not None and not _goes_on_with(item.next, bfolded, start, end):
+            if item.next is not None and not _goes_on_with(
+                item.next, bfolded, start, end, item.then_more, clause_end
+            ):
+                continue
+            bare = item.not_bare
+            if bare is not None and bare.fullmatch(bfolded, clause_start, start) is not None:
+                continue
+            ends = item.previous_clause_ends
+            if ends is not None and (
+                clause_start == 0
+                or ends.search(bfolded, bfolded.rfind(BOUNDARY, 0, clause_start - 1) + 1, clause_start - 1)
+                is None
+            ):
                 continue
             if item.later_in_clause is not None and not _later_in(
                 item.later_in_clause, bfolded, start, end, clause_end
@@ -716,15 +739,24 @@ class Concepts:
 _REPEATS = re.compile(r"([^0-9])\1+")
 
 
-def _goes_on_with(words: re.Pattern[str], bfolded: str, start: int, end: int) -> bool:
+def _goes_on_with(
+    words: re.Pattern[str],
+    bfolded: str,
+    start: int,
+    end: int,
+    then_more: re.Pattern[str] | None = None,
+    clause_end: int = 0,
+) -> bool:
     """Return True when one of ``words`` starts at ``end`` or inside the hit and goes on past it.
 
-    怎么搞定的 + 话 goes on with 的话 as well as 声音大点 + 的话 does.
+    怎么搞定的 + 话 goes on with 的话 as well as 声音大点 + 的话 does. With ``then_more`` (a run of tail
+    words), the word must also be followed in its clause by more than that run (烦人的 + 苍蝇, not + 呢).
     """
     for at in range(end, start, -1):
         match = words.match(bfolded, at)
         if match is not None and match.end() > end:
-            return True
+            if then_more is None or then_more.fullmatch(bfolded, match.end(), clause_end) is None:
+                return True
     return False
 
 
@@ -771,12 +803,21 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             words.update(folded for word in data.lists[list_name] if (folded := fold(word)))
         return re.compile(_alternation(sorted(words))) if words else None
 
+    def at_end(words: re.Pattern[str] | None) -> re.Pattern[str] | None:
+        return re.compile(f"(?:{words.pattern})$") if words is not None else None
+
+    def run_of(list_name: str) -> re.Pattern[str]:
+        return _run_of([folded for word in data.lists.get(list_name, ()) if (folded := fold(word))])
+
     by_category: dict[str, list[_Exemption]] = {}
     for spec in data.exemption:
-        if not (spec.before or spec.after or spec.next or spec.later_in_clause or spec.anywhere):
-            message = "needs before, after, next, later_in_clause or anywhere"
+        conditions = (spec.before, spec.after, spec.next, spec.later_in_clause, spec.anywhere)
+        if not (any(conditions) or spec.previous_clause_ends):
+            message = "needs before, after, next, later_in_clause, previous_clause_ends or anywhere"
             raise CatalogueError(f"{name}: exemption {spec.id!r}: {message}")
         anywhere = tuple(words_of(spec, "anywhere", group) for group in spec.anywhere)
+        if spec.then_more and not spec.next:
+            raise CatalogueError(f"{name}: exemption {spec.id!r}: field 'then_more': needs next")
         exemption = _Exemption(
             spec.id,
             spec.level,
@@ -786,6 +827,9 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             words_of(spec, "later_in_clause", spec.later_in_clause),
             tuple(pattern for pattern in anywhere if pattern is not None),
             words_of(spec, "not_in_clause", spec.not_in_clause),
+            run_of("tail") if spec.then_more else None,
+            run_of("lead") if spec.not_bare else None,
+            at_end(words_of(spec, "previous_clause_ends", spec.previous_clause_ends)),
         )
         for category in spec.categories:
             by_category.setdefault(category, []).append(exemption)
