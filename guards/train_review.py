@@ -55,6 +55,7 @@ def training_texts() -> tuple[list[str], list[str]]:
         "guard_meaning_tuning2.jsonl",
         "guard_nearmiss_tuning3.jsonl",
         "guard_meaning_tuning3.jsonl",
+        "guard_meaning_tuning4.jsonl",
         "guard_cases.jsonl",
     ):
         with (DATA / name).open(encoding="utf-8") as handle:
