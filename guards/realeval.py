@@ -6,7 +6,8 @@ Sets, each reported when its file exists:
   ``tests/data/guard_meaning_tuning.jsonl``, ``guard_meaning_tuning2.jsonl`` and
   ``guard_meaning_tuning3.jsonl`` (bare replies with subjects and particles, slang, pinyin, Cantonese
   and Taiwanese wording, and near misses), ``guard_meaning_tuning4.jsonl`` (a second such set by another
-  writer: real-style brush-offs, outside-list phrasings per category, slang, Taiwanese, Cantonese), ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged
+  writer: real-style brush-offs, outside-list phrasings per category, slang, Taiwanese, Cantonese),
+  ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged
   on who and what, rude controls) and the
   unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
   never tuned on), and ``guard_nearmiss_unseen2.jsonl`` and ``guard_reworded_unseen2.jsonl`` (written last
