@@ -121,6 +121,19 @@ def test_dialect_and_slang_wordings_are_read_as_their_standard_words(text: str, 
         ("是的呢，我们这服务是挺差的", "随意附和语"),
         # 教训语 (000 第四篇 五 六.1 不可以说: 喂,听懂了吗?)
         ("听到没有", "教训语"),
+        # a second batch of each class
+        ("你当我们是慈善机构啊", "讽刺语"),
+        ("你听着", "命令语"),
+        ("回答我的问题", "命令语"),
+        ("早说啊", "埋怨语"),
+        ("以后问之前先动动脑子", "教训语"),
+        ("我劝你冷静一点", "教训语"),
+        ("去找你下单的平台", "推卸语"),
+        ("不满意你就退", "烦躁语"),
+        ("是的，我们就是慢", "随意附和语"),
+        ("嗯嗯我们家就这水平", "随意附和语"),
+        ("还有事吗", "不可以说"),
+        ("说完了没", "烦躁语"),
     ],
 )
 def test_outside_list_phrasings_of_every_category_are_held(text: str, category: str) -> None:
@@ -147,6 +160,10 @@ def test_outside_list_phrasings_of_every_category_are_held(text: str, category: 
         "不急不急，您慢慢说",
         "系统已经帮您改好地址了",
         "我们一般两天内发货，您放心",
+        "如果不满意就退，七天无理由的",
+        "请问您还有其他问题吗",
+        "您早说的话我们就给您备注了，没关系，我现在帮您改",
+        "您当时是在哪个平台下单的呢",
     ],
 )
 def test_helpful_sentences_sharing_the_new_words_are_not_blocked(text: str) -> None:
