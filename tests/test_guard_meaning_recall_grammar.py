@@ -134,6 +134,10 @@ def test_dialect_and_slang_wordings_are_read_as_their_standard_words(text: str, 
         ("嗯嗯我们家就这水平", "随意附和语"),
         ("还有事吗", "不可以说"),
         ("说完了没", "烦躁语"),
+        ("你自己的原因", "责备语"),
+        ("我也很累好吗", "埋怨语"),
+        ("下回注意点", "教训语"),
+        ("在忙", "不可以说"),
     ],
 )
 def test_outside_list_phrasings_of_every_category_are_held(text: str, category: str) -> None:
@@ -164,6 +168,9 @@ def test_outside_list_phrasings_of_every_category_are_held(text: str, category: 
         "请问您还有其他问题吗",
         "您早说的话我们就给您备注了，没关系，我现在帮您改",
         "您当时是在哪个平台下单的呢",
+        "如果是你自己的原因退货，运费需要自己承担哦，我帮您申请",
+        "我们下次注意，这次给您补发",
+        "正在忙，稍等哦",
     ],
 )
 def test_helpful_sentences_sharing_the_new_words_are_not_blocked(text: str) -> None:
