@@ -2,7 +2,8 @@
 
     python -m guards.train_review            # needs the real corpus beside the checkout (KEFU_REAL_DIR)
 
-Rude examples: the hand-written meaning tuning sets' rude sentences, the paraphrases in
+Rude examples: the hand-written meaning tuning sets' rude sentences (not the real-style bare replies,
+which the bare rules hold), the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
 ``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases, the
 real replies labelled ``allowed`` in the same tuning file, and every other answer of ``jddc/train.dec``
@@ -31,8 +32,11 @@ L2 = 1e-4
 MIN_WEIGHT = 0.02
 SEED = 0
 # Spelling variants of one catalogue phrasing (the rules catch them; as examples they teach the model
-# that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管).
-CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited"})
+# that a polite sentence sharing a phrasing's words is rude: 我会将您反映的问题如实上报主管), and the
+# real-style bare replies (subject + 不清楚/没办法 + particle: the bare rules' grammar holds them by
+# construction; as examples they teach the model that the chat particles 的哈, 呢亲 are rude, and it held
+# ordinary answers such as 不会的哈).
+CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited", "real_style"})
 # Chosen out of fold on the tuning data (two folds of the rude tuning sentences the rules miss and of the
 # jddc/train.dec answers the rules let through, 2026-12-01): with the unlabelled answers as civil examples
 # the model catches 69% of the rude sentences it never saw at 0.8 while holding 0.24% of civil answers;
@@ -56,6 +60,7 @@ def training_texts() -> tuple[list[str], list[str]]:
         "guard_nearmiss_tuning3.jsonl",
         "guard_meaning_tuning3.jsonl",
         "guard_nearmiss_tuning4.jsonl",
+        "guard_meaning_tuning4.jsonl",
         "guard_cases.jsonl",
     ):
         with (DATA / name).open(encoding="utf-8") as handle:
