@@ -46,6 +46,7 @@ import math
 import multiprocessing as mp
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
@@ -111,11 +112,53 @@ def plan_customers(customers: int, messages: int, window_s: float, seed: int) ->
     return sorted(plan)
 
 
+class LoggedLimits(TelegramLimits):
+    """Telegram's limits that also log every counted call to a group: ``(time, method, chat)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.group_log: list[tuple[float, str, int]] = []
+        self.refusals: list[tuple[float, str, object, str]] = []  # (time, method, chat, which limit)
+
+    def check(self, method: str, chat_id: object, now: float) -> int | None:
+        """Count a call as :meth:`TelegramLimits.check` does; log it when it is a group's and passes, and
+        log every refusal with the limit that refused it."""
+        counted, refused = self.counted, self.refused
+        bot_wide = self._wait(self._global, now, 1.0, self.global_per_s) > 0
+        retry_after = super().check(method, chat_id, now)
+        if self.counted != counted and isinstance(chat_id, int) and chat_id < 0:
+            self.group_log.append((now, method, chat_id))
+        if self.refused != refused:
+            which = (
+                "bot-wide" if bot_wide else "group" if isinstance(chat_id, int) and chat_id < 0 else "chat"
+            )
+            self.refusals.append((now, method, chat_id, which))
+        return retry_after
+
+
+def post_kind(method: str, params: dict[str, Any]) -> str:
+    """Return what a post in a staff topic is: a relay (alone or merged), a suggestion, a notice, a header."""
+    text = str(params.get("text") or params.get("caption") or "")
+    merged = bool(re.search(r"\[\d\d:\d\d:\d\d\] ", text))
+    if params.get("reply_markup"):
+        return "merged relay + suggestion" if merged else "suggestion"
+    if merged:
+        return "merged relay"
+    if method == "copyMessage":
+        return "relay (copy)"
+    if text.startswith("⚠️"):
+        return "notice"
+    if text.startswith("💡"):
+        return "suggestion (no button)"
+    return "relay (text)"
+
+
 class PeakTelegram(FakeTelegram):
     """The fake Telegram with its round trip and limits, playing the customers and the agents."""
 
     def __init__(self, rtt: float, groups: list[int], agents: int, agent_every_s: float) -> None:
-        super().__init__(limits=TelegramLimits(), latency=rtt)
+        super().__init__(limits=LoggedLimits(), latency=rtt)
+        self.group_posts: list[tuple[float, str]] = []  # (time, post_kind) of every ok post in a topic
         self.groups = groups
         self.agents = agents
         self.agent_every_s = agent_every_s
@@ -146,6 +189,7 @@ class PeakTelegram(FakeTelegram):
         posted = method in ("sendMessage", "copyMessage")
         if posted and isinstance(chat, int) and chat < 0 and thread is not None:
             self.waiting.setdefault((chat, thread), now)
+            self.group_posts.append((now, post_kind(method, params)))
         if isinstance(chat, int) and chat > 0:
             answer = text if text in self.answers else None
             if answer is None and params.get("from_chat_id", 0) < 0:
@@ -214,6 +258,9 @@ class PeakTelegram(FakeTelegram):
             "refused": self.limits.refused,
             "counted": self.limits.counted,
             "methods": self.methods,
+            "group_log": self.limits.group_log if isinstance(self.limits, LoggedLimits) else [],
+            "refusals": self.limits.refusals if isinstance(self.limits, LoggedLimits) else [],
+            "group_posts": self.group_posts,
         }
 
 
@@ -624,11 +671,17 @@ def report(
     print(
         f"429s: {refused} for {calls} limited calls = {per_1000:.2f} per 1,000 "
         f"({per_1000:.0%} of the target of at most 1 per 1,000)"
+        + "".join(
+            f"; at {at - t0:.1f} s {method} to {chat} ({which} limit)"
+            for at, method, chat, which in records.get("refusals", [])
+            if at >= t0
+        )
     )
     print(
         f"busiest second: {busiest} counted calls = {busiest / 30:.0%} of the 30/s bot limit; methods "
         + ", ".join(f"{k} {v}" for k, v in sorted(methods.items()))
     )
+    print(group_spending(records, t0))
     stored, distinct = figures["stored"]
     print(
         f"customer messages: {planned} sent, {stored} stored ({stored - distinct} twice), "
@@ -656,6 +709,22 @@ def report(
         f"  carried: {args.customers} customers relayed within {max(relay.measured or [0]):.0f} s "
         f"= {customers_per_min / args.groups:.1f} new customers a minute per group"
     )
+
+
+def group_spending(records: dict[str, Any], t0: float) -> str:
+    """Return a line: the groups' counted calls at the peak, by method, and their posts in topics by kind."""
+    methods: dict[str, int] = {}
+    for at, method, _chat in records.get("group_log", []):
+        if at >= t0:
+            methods[method] = methods.get(method, 0) + 1
+    kinds: dict[str, int] = {}
+    for at, kind in records.get("group_posts", []):
+        if at >= t0:
+            kinds[kind] = kinds.get(kind, 0) + 1
+    total = sum(methods.values())
+    by_method = ", ".join(f"{k} {v}" for k, v in sorted(methods.items(), key=lambda kv: -kv[1]))
+    by_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return f"groups' counted calls at the peak: {total} ({by_method}); posts in topics: {by_kind}"
 
 
 def _busiest_second(shown: list[tuple[Any, ...]]) -> int:

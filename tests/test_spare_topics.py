@@ -13,6 +13,7 @@ from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 from bot.desk.texts import HEADER_CUSTOMER, TOPIC_SPARE
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, load_settings
+from bot.telegram.budget import MERGE_QUIET_S
 from bot.telegram.kinds import utf16_len
 from bot.telegram.relay import named_relay, topic_name
 from bot.telegram.sender import QUIET_S
@@ -139,7 +140,10 @@ async def test_the_pool_is_tended_only_in_quiet_time_with_budget_to_spare(rigs):
     assert await rig.sender.tend_pools() == 1
     assert await rig.sender.tend_pools() == 0  # half the group's minute is spent: relays keep the rest
     await customer_writes(rig, FIRST)
-    await rig.sender.flush()  # the relay takes a spare and the group's third message
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # the group is short: a new customer's first relay waits for more
+    rig.sender.clock.now += timedelta(seconds=MERGE_QUIET_S + 1)
+    await rig.sender.flush()  # the customer paused: the relay takes a spare and the group's third message
     assert len(staff_relays(rig)) == 1 and rig.fake.calls("editForumTopic") == []
     rig.sender.clock.now += timedelta(seconds=QUIET_S)
     assert await rig.sender.tend_pools() == 0  # quiet now, but the rename is cosmetic: it waits for budget

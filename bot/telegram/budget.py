@@ -9,8 +9,15 @@ its creation"), so every call that makes or changes a message counts (:data:`COU
 not, in how many seconds". :meth:`SendBudget.reserve` checks and takes the slot in one step (no await
 between them), so calls in flight together can never overrun a window. Windows are widened by
 ``margin_s``: Telegram counts a call when it arrives, which can be a little later or earlier than
-when it left. A 429's ``retry_after`` pauses the chat (or the whole bot) on top. It is arithmetic on
-the times it is given: the sender owns the clock.
+when it left. Once Telegram answered, :meth:`SendBudget.answered` moves a private chat's and a group's
+slot to the time of the answer: Telegram counted the call before it answered, so however late the request
+arrived, the window then holds (the bot-wide window keeps the time the call left, widened by ``margin_s``:
+its next slot is due long before the answer to the call it waits for). A 429's ``retry_after`` pauses the
+chat (or the whole bot) on top. It is arithmetic on the times it is given: the sender owns the clock.
+
+:func:`merge_hold` is the sender's one decision of when to hold a relay back: a new customer's first relay
+into a spare topic, while its group is short of budget, waits a little for the customer's next messages, so
+one message carries them all.
 
 Example::
 
@@ -26,12 +33,27 @@ from collections import deque
 
 from bot.ops.limits import Limits
 
-__all__ = ["COUNTED", "GROUP_WINDOW_S", "NotYet", "SendBudget", "counts"]
+__all__ = [
+    "COUNTED",
+    "GROUP_WINDOW_S",
+    "MERGE_HOLD_MAX_S",
+    "MERGE_QUIET_S",
+    "NotYet",
+    "SendBudget",
+    "counts",
+    "merge_hold",
+]
 
 GROUP_WINDOW_S = 60.0
 GLOBAL_WINDOW_S = 1.0
 MARGIN_S = 0.05
-GROUP_MARGIN_S = 1.0
+# A group's slot moves to Telegram's answer (see :meth:`SendBudget.answered`); until the answer came (or
+# when none came: an error) the slot keeps the time the call left, and the window that margin too.
+GROUP_MARGIN_S = 0.05
+# A new customer's first relay waits, while its group is short, until the customer wrote nothing for
+# MERGE_QUIET_S, and at most MERGE_HOLD_MAX_S after its first message (see merge_hold).
+MERGE_QUIET_S = 20.0
+MERGE_HOLD_MAX_S = 60.0
 # A cosmetic call (a topic rename) only spends the first half of a group's minute: relays go first.
 COSMETIC_SHARE = 0.5
 _PRUNE_AT = 4096
@@ -138,6 +160,28 @@ class SendBudget:
             self.take(chat_id, now)
         return wait
 
+    def answered(self, chat_id: int, left: float, now: float) -> None:
+        """Move the slot of a call to ``chat_id`` that left at ``left`` to ``now``, when Telegram answered it.
+
+        Telegram counted the call at some moment between the two: from now on the window counts it at the
+        latest, so a request that reached Telegram late (a slow link, a busy machine) cannot make the next
+        call of a group or a private chat arrive too early. The bot-wide window is not moved.
+        """
+        if chat_id < 0:
+            window = self._groups.get(chat_id)
+            if not window:
+                return
+            try:
+                window.remove(left)
+            except ValueError:  # already out of the window: nothing to move
+                return
+            at = len(window)
+            while at and window[at - 1] > now:  # keep the window in order
+                at -= 1
+            window.insert(at, now)
+        elif self._private_last.get(chat_id) == left:
+            self._private_last[chat_id] = now
+
     def pause(self, chat_id: int | None, seconds: float, now: float) -> None:
         """Hold back ``chat_id`` (None: every chat) for ``seconds``, as a 429's ``retry_after`` asks."""
         until = now + max(0.0, seconds)
@@ -165,3 +209,25 @@ class SendBudget:
         while window and window[0] + GROUP_WINDOW_S + self.group_margin_s <= now:
             window.popleft()
         return window
+
+
+def merge_hold(
+    first_queued: float, last_queued: float, now: float, *, pressed: bool, new_customer: bool
+) -> float:
+    """Return how many more seconds a topic's first relay should wait for the customer's next messages.
+
+    0.0 means send it now. It waits only for a ``new_customer`` (no topic yet, one spare at hand: the relay
+    costs one group message, and so would each later one) while the group is ``pressed`` (short of
+    budget): until the customer has written nothing for :data:`MERGE_QUIET_S` after ``last_queued``, and
+    at most until :data:`MERGE_HOLD_MAX_S` after ``first_queued``. One merged relay then carries the
+    burst. Times are timestamps in seconds.
+
+    >>> merge_hold(100.0, 105.0, 110.0, pressed=True, new_customer=True)
+    15.0
+    >>> merge_hold(100.0, 105.0, 110.0, pressed=False, new_customer=True)
+    0.0
+    """
+    if not (pressed and new_customer):
+        return 0.0
+    until = min(last_queued + MERGE_QUIET_S, first_queued + MERGE_HOLD_MAX_S)
+    return max(0.0, until - now)
