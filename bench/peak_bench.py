@@ -340,21 +340,33 @@ class Server:
 
 
 # --- bounds ---------------------------------------------------------------------------------------
+# The holds an ideal sender may use (seconds of quiet, longest hold) for a new customer's first relay while
+# its group is short: (0, 0) is none. The relay bound is, quantile by quantile, the best of them.
+IDEAL_HOLDS = ((0.0, 0.0), (10.0, 30.0), (20.0, 60.0), (30.0, 90.0))
+PRESSED_SHARE = 0.5  # a group is short once half its minute is used (as kefu's sender counts it)
+
+
 def ideal_relays(
     arrivals: list[tuple[float, int]],
     groups: int,
     rtt: float,
     per_min: int = GROUP_PER_MIN,
     spares: int = 0,
+    hold: tuple[float, float] = (0.0, 0.0),
 ) -> list[float]:
     """Return the seconds from each message to its relay for an ideal sender under the group limit.
 
     ``arrivals`` are ``(time, customer)``. Customers go to the groups in turn, by first message. Each
-    group: a sliding window of ``per_min`` messages per minute; whenever it has room, the customer with
-    the oldest unrelayed message gets its topic (one message, one round trip) if it has none, then one
-    relay carrying everything it has queued. A message is shown one round trip after its relay left.
-    Each group's first ``spares`` customers take a spare topic made before the peak: no message for it.
+    group: a sliding window of ``per_min`` messages per minute (counted when a call leaves: the fake counts
+    it on arrival, and the link adds nothing on the way there); whenever it has room, the customer with the
+    oldest unrelayed message gets its topic (one message) if it has none, then, once the topic's id is back
+    (one round trip, while other customers' relays go), one relay carrying everything it has queued. A
+    message is shown one round trip after its relay left. Each group's first ``spares`` customers take a
+    spare topic made before the peak: no message for it. ``hold`` = (quiet, longest): while the group has
+    used half its minute, such a customer's first relay waits until it wrote nothing for ``quiet`` seconds,
+    at most ``longest`` after its first message (kefu's :func:`bot.telegram.budget.merge_hold`).
     """
+    quiet, longest = hold
     group_of: dict[int, int] = {}
     for _, customer in sorted(arrivals):
         if customer not in group_of:
@@ -364,7 +376,10 @@ def ideal_relays(
         mine = sorted((t, c) for t, c in arrivals if group_of[c] == g)
         window: deque[float] = deque()
         firsts = list(dict.fromkeys(c for _, c in mine))
-        has_topic: set[int] = set(firsts[:spares])
+        pooled: set[int] = set(firsts[:spares])
+        has_topic: set[int] = set(pooled)
+        relayed: set[int] = set()
+        ready: dict[int, float] = {}  # customer -> when its new topic's id is back
         queued: dict[int, list[float]] = {}
         i, now = 0, mine[0][0] if mine else 0.0
         while i < len(mine) or queued:
@@ -379,16 +394,40 @@ def ideal_relays(
             if len(window) >= per_min:
                 now = window[0] + GROUP_WINDOW_S
                 continue
-            customer = min(queued, key=lambda c: queued[c][0])
+            pressed = len(window) >= per_min * PRESSED_SHARE
+            wakes: list[float] = [mine[i][0]] if i < len(mine) else []
+            eligible = []
+            for c, times in queued.items():
+                until = ready.get(c, 0.0)
+                if quiet and pressed and c in pooled and c not in relayed:
+                    until = max(until, min(times[-1] + quiet, times[0] + longest))
+                if until > now:
+                    wakes.append(until)
+                else:
+                    eligible.append(c)
+            if not eligible:
+                now = min(wakes)
+                continue
+            customer = min(eligible, key=lambda c: queued[c][0])
+            window.append(now)
             if customer not in has_topic:
                 has_topic.add(customer)
-                window.append(now)
-                now += rtt  # the relay needs the topic's id
+                ready[customer] = now + rtt  # the relay needs the topic's id
                 continue
-            window.append(now)
+            relayed.add(customer)
             latencies += [now + rtt - t for t in queued.pop(customer)]
         # messages that arrived while the topic was being created are in `queued` and went with the relay
     return sorted(latencies)
+
+
+def best_relays(arrivals: list[tuple[float, int]], groups: int, rtt: float, spares: int = 0) -> list[float]:
+    """Return the relay bound: rank by rank, the lowest latency of the ideal senders of :data:`IDEAL_HOLDS`.
+
+    Each ideal sender's latencies are sorted; the k-th latency of the bound is the lowest k-th of them, so
+    every quantile of the bound is the best any of them reaches (no one sender reaches all at once).
+    """
+    runs = [ideal_relays(arrivals, groups, rtt, spares=spares, hold=hold) for hold in IDEAL_HOLDS]
+    return [min(ranked) for ranked in zip(*runs, strict=True)]
 
 
 def ideal_private(times: dict[int, list[float]], rtt: float) -> list[float]:
@@ -497,7 +536,7 @@ def measure(records: dict[str, Any], db: Path, rtt: float, groups: int, spares: 
     return {
         "auto": Series("message → auto-reply", auto, ideal_private(auto_bound_in, rtt)),
         "relay": Series(
-            "message → relay in topic", relays, ideal_relays(arrivals, groups, rtt, spares=spares), missing
+            "message → relay in topic", relays, best_relays(arrivals, groups, rtt, spares=spares), missing
         ),
         "agent": Series(
             "agent answer → customer",
