@@ -254,3 +254,36 @@ def test_the_line_naming_the_customer_keeps_formatting_and_limits():
         "sendMessage",
         {"chat_id": -1, "text": line + "在吗"},
     )
+
+
+async def test_a_new_customers_first_relay_waits_for_a_merge_while_the_group_is_short(rigs):
+    rig = rigs(spare_topics=3, send_limits="30,1,4")  # 4 a minute: short once 2 are used
+    assert await rig.sender.tend_pools() == 1
+    assert await rig.sender.tend_pools() == 1  # two spares made: half the group's minute is used
+    await customer_writes(rig, FIRST, "在吗")
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # held: the customer may write more
+    await customer_writes(rig, FIRST, "我的快递到哪了")
+    rig.sender.clock.now += timedelta(seconds=MERGE_QUIET_S - 5)
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # it wrote again: the hold counts from its last message
+    rig.sender.clock.now += timedelta(seconds=8)
+    await rig.sender.flush()
+    (merged,) = staff_relays(rig)  # one group message carries both, each under its time, in order
+    text = merged.params["text"]
+    assert text.startswith(HEADER_CUSTOMER.format(name="张三"))  # named: the spare's title is not yet
+    assert text.index("在吗") < text.index("我的快递到哪了") and text.count("] ") >= 2
+    assert merged.params["message_thread_id"] == rig.storage.customer(FIRST).topic_id  # a spare, taken
+    assert rig.fake.calls("createForumTopic", ok=True)[2:] == []
+    assert rig.storage.outbox("pending") == []  # nothing lost: every row sent
+    await customer_writes(rig, FIRST, "急")  # no longer new: its relay is not held again
+    await rig.sender.flush()
+    assert len(staff_relays(rig)) == 2 and rig.storage.outbox("pending") == []
+
+
+async def test_the_first_relay_goes_at_once_while_the_group_has_room(rigs):
+    rig = rigs(spare_topics=2, send_limits="30,1,20")
+    await fill_pool(rig, 2)
+    await customer_writes(rig, FIRST, "在吗")
+    await rig.sender.flush()
+    assert len(staff_relays(rig)) == 1  # nothing held: the group is not short
