@@ -291,15 +291,15 @@ class Sender:
                         continue
                     self.calls_made += counts(method)
                     try:
-                        result = await self.bot(method_for(method, params))
+                        return await self.bot(method_for(method, params))
                     except TelegramRetryAfter as exc:
                         self.retry_afters += 1
                         self.budget.pause(chat_id, exc.retry_after, self._now())
                         log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
                         raise
-                    if counts(method):  # Telegram counted it by now: the chat's window holds from here
-                        self.budget.answered(chat_id, left, self._now())
-                    return result
+                    finally:  # whatever Telegram made of it, it did so by now: the chat's window holds
+                        if counts(method):
+                            self.budget.answered(chat_id, left, self._now())
 
     async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
