@@ -579,7 +579,7 @@ class Sender:
                     return progress, True
                 continue
             pressed = row.chat_id in self._backlog or self.budget.pressed(row.chat_id, self._now())
-            if pressed and await self._held_for_merge(row, rows):
+            if pressed and not self._stopping and await self._held_for_merge(row, rows):
                 return progress, True  # the lane's other topics go on; this one is looked at again soon
             burst = await self._burst(row, rows) if pressed else []
             if len(burst) > 1:
