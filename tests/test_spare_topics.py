@@ -16,7 +16,7 @@ from bot.ops.settings import ConfigError, load_settings
 from bot.telegram.budget import MERGE_QUIET_S
 from bot.telegram.kinds import utf16_len
 from bot.telegram.relay import named_relay, topic_name
-from bot.telegram.sender import QUIET_S
+from bot.telegram.sender import MERGE_RECHECK_S, QUIET_S
 
 FIRST, SECOND = 7101, 7102
 
@@ -263,6 +263,7 @@ async def test_a_new_customers_first_relay_waits_for_a_merge_while_the_group_is_
     await customer_writes(rig, FIRST, "在吗")
     await rig.sender.flush()
     assert staff_relays(rig) == []  # held: the customer may write more
+    assert 0 < rig.sender.lane_state().held_s[STAFF_CHAT_ID] <= MERGE_RECHECK_S  # not looked at again at once
     await customer_writes(rig, FIRST, "我的快递到哪了")
     rig.sender.clock.now += timedelta(seconds=MERGE_QUIET_S - 5)
     await rig.sender.flush()

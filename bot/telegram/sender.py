@@ -140,6 +140,9 @@ TEND_EVERY_S = 1.0
 TEND_STOP_S = 5.0
 QUIET_S = 30.0  # a staff group with nothing relayed for this long may spend its spare budget on spares
 SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips before it gives up
+# A group whose lane sent nothing because its relays wait for a merge is looked at again after this long
+# (or when the first hold ends): a new relay of a known customer waits at most this much for it.
+MERGE_RECHECK_S = 1.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 
 
@@ -251,6 +254,7 @@ class Sender:
         # Customers known to have a topic (a relay went, or one was found stored): never held for a merge.
         self._topic_known: set[int] = set()
         self._pooled_new_customers: set[int] = set()  # new customers found with a spare at hand (held)
+        self._merge_held: dict[int, float] = {}  # group -> when its first relay held for a merge may go
         self._tended_at = 0.0
 
     async def call(
@@ -545,6 +549,10 @@ class Sender:
             self._backlog.discard(chat_id)
         if sent and chat_id < 0:
             self._relayed_at[chat_id] = self._now()
+        merge_until = self._merge_held.pop(chat_id, None)
+        if merge_until is not None and not sent:  # only relays waiting for a merge: look again in a while
+            recheck = min(merge_until, self._now() + MERGE_RECHECK_S)
+            self._ready_at[chat_id] = max(self._ready_at.get(chat_id, 0.0), recheck)
         return sent, held
 
     def _hold(self, chat_id: int, seconds: float) -> None:
@@ -659,9 +667,12 @@ class Sender:
             self._pooled_new_customers.add(customer_id)
         queued = [from_iso(r.created_at) for r in rows if r.customer_id == customer_id and r.created_at]
         first, last = from_iso(row.created_at).timestamp(), max(queued).timestamp()
-        wait = merge_hold(first, last, self._now(), pressed=True, new_customer=True)
+        now = self._now()
+        wait = merge_hold(first, last, now, pressed=True, new_customer=True)
         if wait > 0:
             log.debug("first relay of customer %s held %.1f s for a merge", customer_id, wait)
+            until = self._merge_held.get(row.chat_id, now + wait)
+            self._merge_held[row.chat_id] = min(until, now + wait)
         return wait > 0
 
     def _pooled_new(self, staff_chat_id: int, customer_id: int) -> bool:
