@@ -11,9 +11,10 @@ between them), so calls in flight together can never overrun a window. Windows a
 ``margin_s``: Telegram counts a call when it arrives, which can be a little later or earlier than
 when it left. Once Telegram answered, :meth:`SendBudget.answered` moves a private chat's and a group's
 slot to the time of the answer: Telegram counted the call before it answered, so however late the request
-arrived, the window then holds (the bot-wide window keeps the time the call left, widened by ``margin_s``:
-its next slot is due long before the answer to the call it waits for). A 429's ``retry_after`` pauses the
-chat (or the whole bot) on top. It is arithmetic on the times it is given: the sender owns the clock.
+arrived, the window then holds (the bot-wide window keeps the time the call left, widened by
+:data:`GLOBAL_MARGIN_S`: its next slot is due long before the answer to the call it waits for). A 429's
+``retry_after`` pauses the chat (or the whole bot) on top. It is arithmetic on the times it is given: the
+sender owns the clock.
 
 :func:`merge_hold` is the sender's one decision of when to hold a relay back: a new customer's first relay
 into a spare topic, while its group is short of budget, waits a little for the customer's next messages, so
@@ -52,6 +53,9 @@ MARGIN_S = 0.05
 GROUP_MARGIN_S = 0.05
 # A new customer's first relay waits, while its group is short, until the customer wrote nothing for
 # MERGE_QUIET_S, and at most MERGE_HOLD_MAX_S after its first message (see merge_hold).
+# The bot-wide window cannot wait for answers (its next slot is due before them): it keeps the time a call
+# left, widened for a request that reaches Telegram late (10 calls in flight, a busy machine).
+GLOBAL_MARGIN_S = 0.1
 MERGE_QUIET_S = 20.0
 MERGE_HOLD_MAX_S = 60.0
 # A cosmetic call (a topic rename) only spends the first half of a group's minute: relays go first.
@@ -107,6 +111,7 @@ class SendBudget:
         self.limits = limits or Limits()
         self.margin_s = margin_s
         self.group_margin_s = GROUP_MARGIN_S if margin_s else 0.0
+        self.global_margin_s = GLOBAL_MARGIN_S if margin_s else 0.0
         self._global: deque[float] = deque()
         self._private_last: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
@@ -128,11 +133,13 @@ class SendBudget:
             if last is not None and self.limits.private_per_s != float("inf"):
                 ready = max(ready, last + 1.0 / self.limits.private_per_s + self.margin_s)
         window = self._global
-        while window and window[0] + GLOBAL_WINDOW_S + self.margin_s <= now:
+        while window and window[0] + GLOBAL_WINDOW_S + self.global_margin_s <= now:
             window.popleft()
         allowed_global = self.limits.global_per_s
         if allowed_global != float("inf") and len(window) >= allowed_global:
-            ready = max(ready, window[len(window) - int(allowed_global)] + GLOBAL_WINDOW_S + self.margin_s)
+            ready = max(
+                ready, window[len(window) - int(allowed_global)] + GLOBAL_WINDOW_S + self.global_margin_s
+            )
         return max(0.0, ready - now)
 
     def take(self, chat_id: int, now: float) -> None:
