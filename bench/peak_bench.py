@@ -29,12 +29,18 @@ the same push times:
 - 429s received per 1,000 limited calls, what was still queued at the end, bot CPU per update.
 
 The relay bound is an ideal sender under the group limit that knows the future no better than kefu:
-a sliding window of 20 messages per 60 s per group, a topic creation (one message, one round trip)
-for each new customer, then everything the customer has queued in one merged relay, oldest waiting
-customer first; customers spread over the groups in turn. With the pool, a group's first customers (as
-many as it had spares when the peak began) already have a topic: one relay each. The auto-reply and
-agent bounds are one round trip plus the private chat's one-a-second spacing. The bench prints
-ratios, never PASS from a timer in a test, and always exits 0.
+a sliding window of 20 messages per 60 s per group, a topic creation (one message; the relay one round
+trip later, other customers' relays going meanwhile) for each new customer, then everything the customer
+has queued in one merged relay, oldest waiting customer first; customers spread over the groups in turn.
+With the pool, a group's first customers (as many as it had spares when the peak began) already have a
+topic: one relay each. Such an ideal sender may also hold a new customer's first relay for a merge while
+the group is short (:data:`IDEAL_HOLDS`; holding beats sending at once at p95 and max, not at p50); the
+bound is, rank by rank, the best of these ideal senders. The auto-reply and agent bounds are one round
+trip plus the private chat's one-a-second spacing. The bench prints ratios, never PASS from a timer in a
+test, and always exits 0.
+
+Also printed: the groups' counted calls at the peak by method, and their posts in topics by kind (relay,
+merged relay, suggestion, notice), and each 429 with the limit that refused it.
 """
 
 from __future__ import annotations
