@@ -613,10 +613,12 @@ class FakeTelegram:
         thread_id: int | None = None,
         first_name: str = "客服小王",
         reply_to: int | None = None,
+        reply_markup: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Return a ``callback_query`` update: ``user_id`` pressed a button with ``data`` under a message.
 
         ``reply_to``: the message the one with the button replies to (Telegram includes it).
+        ``reply_markup``: the message's buttons (Telegram includes them).
         """
         chat = {"id": chat_id, "type": "supergroup", "title": "客服组", "is_forum": True}
         message: dict[str, Any] = {
@@ -628,6 +630,8 @@ class FakeTelegram:
         }
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_markup is not None:
+            message["reply_markup"] = reply_markup
         if reply_to is not None:
             message["reply_to_message"] = {
                 "message_id": reply_to,
@@ -862,6 +866,7 @@ class FakeTelegram:
     _m_pinchatmessage = _true
     _m_unpinchatmessage = _true
     _m_deletemessage = _true
+
     def _m_setwebhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = params["url"]
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,3 +140,27 @@ def test_board_text_has_no_clock(desk):
     day_of_work(desk)
     first = board_text(collect(desk.storage, desk.schedule, at(10, 5)))
     assert first == board_text(collect(desk.storage, desk.schedule, at(10, 5)))
+
+
+async def test_a_board_edit_is_put_off_while_its_group_is_short_and_kept_at_most_stale_s_behind(
+    desk, settings
+):
+    async with FakeTelegram() as fake:
+        sender = Sender(fake.bot(), desk.storage, settings, group_per_min=4)
+        later = functools.partial(sender.call, wait=False, cosmetic=True)
+        board = Board(
+            desk.storage, settings.staff_chat_id, sender.call, desk.schedule, every_s=0, put_off=later
+        )
+        sender.clock = lambda: at(10, 0)
+        assert await board.refresh(at(10, 0)) == "sent"  # the board and its pin: half the group's minute
+        day_of_work(desk)
+        assert await board.refresh(at(10, 1)) == "put off"  # relays first: no call made
+        assert fake.calls("editMessageText") == []
+        sender.clock = lambda: at(10, 5)  # the group's minute is free again: the edit goes
+        assert await board.refresh(at(10, 5)) == "edited"
+        for _ in range(2):  # the group short again
+            sender.budget.take(settings.staff_chat_id, at(10, 5).timestamp())
+        desk.on_customer_message(CustomerRef(44, 44, "王五"), "在吗", at=at(10, 6), telegram_message_id=1)
+        assert await board.refresh(at(10, 6)) == "put off"
+        assert await board.refresh(at(10, 10)) == "edited"  # five minutes behind: it takes a full slot
+        assert len(fake.calls("editMessageText")) == 2

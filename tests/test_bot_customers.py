@@ -16,6 +16,7 @@ from bot.desk.customers import SupportDesk
 from bot.desk.texts import NOTICE_BLOCKED, NOTICE_HUMAN, NOTICE_UNCIVIL_CLOSED
 from bot.store.sqlite import open_storage
 from bot.telegram.app import build_dispatcher
+from bot.telegram.relay import numbered_buttons
 from bot.telegram.sender import Sender
 from replies import Intent, render
 
@@ -296,6 +297,39 @@ async def test_a_low_confidence_complaint_is_suggested_and_one_tap_sends_it(fake
         choice = rig.storage.rows("SELECT intent, status FROM suggestions")
         assert choice == [{"intent": "complaint", "status": "sent"}]
         assert any(ticket.number in t for t in _topic_texts(rig))
+    finally:
+        rig.storage.close()
+
+
+async def test_one_of_several_suggestions_under_a_message_used_takes_only_its_button_away(fake, settings):
+    rig = Rig(fake, settings)
+    rig.desk.cores = replace(rig.desk.cores, classify=lambda text, platforms=None: Intent("complaint", 0.1))
+    try:
+        await rig.feed(rig.fake.text_update("收到的东西有点不对劲", at=at(10, 0)))
+        await rig.feed(rig.fake.text_update("颜色也不一样", at=at(10, 1)))
+        offered = [c for c in rig.staff_calls() if c.params.get("reply_markup")]
+        assert len(offered) == 2
+        # as a merged relay carries them (Sender._deliver_merged): both buttons, numbered, under one message
+        rows = [
+            numbered_buttons(c.params["reply_markup"]["inline_keyboard"], n) for n, c in enumerate(offered, 1)
+        ]
+        keyboard = {"inline_keyboard": [row for each in rows for row in each]}
+        first, second = (row[0][0] for row in rows)
+        staff_message = rig.storage.outbox_row(
+            next(r.id for r in rig.storage.outbox() if r.params.get("reply_markup"))
+        ).telegram_message_id
+        press = rig.fake.callback_update(
+            settings.staff_chat_id,
+            staff_message,
+            first["callback_data"],
+            thread_id=rig.storage.customer(CUSTOMER).topic_id,
+            reply_markup=keyboard,
+        )
+        await rig.feed(press)
+        assert rig.storage.open_ticket(CUSTOMER) is not None  # the first suggestion was sent
+        (unbuttoned,) = rig.fake.calls("editMessageReplyMarkup")
+        assert unbuttoned.params["message_id"] == staff_message
+        assert unbuttoned.params["reply_markup"] == {"inline_keyboard": [[second]]}  # the other one stays
     finally:
         rig.storage.close()
 

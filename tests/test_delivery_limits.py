@@ -168,34 +168,57 @@ async def test_a_group_short_of_budget_gets_the_queued_relays_merged_with_their_
         storage.close()
 
 
-async def test_a_suggestion_with_its_button_closes_a_merged_burst(db_path):
-    staff = -100558
+def _pick(n: int, label: str = "发送此回复") -> list[dict[str, str]]:
+    return [{"text": label, "callback_data": f"pick:{n}"}]
+
+
+async def _merged_posts(db_path, staff: int, queued: list[dict]) -> tuple[int, list[tuple[str, dict | None]]]:
+    """Queue ``queued`` in one topic, a second apart, for a group of 5 a minute; return (sent, posts)."""
     settings = load_settings(bot_token="1:x", db_path=db_path, staff_chat_id=staff, send_limits="30,1,5")
-    button = {"inline_keyboard": [[{"text": "发送此回复", "callback_data": "pick:1"}]]}
     async with FakeTelegram() as fake:
         storage = open_storage(db_path)
         clock = FixedClock(TEN_AM)
         sender = Sender(fake.bot(), storage, settings, clock=clock)
         storage.upsert_customer(CUSTOMER, CUSTOMER, "客户", None, clock.now)
-        queued = [{"text": f"第{n}条"} for n in (1, 2, 3)] + [{"text": "💡 建议", "reply_markup": button}]
-        queued += [{"text": "第4条"}, {"text": "第5条"}]
         for second, extra in enumerate(queued, start=1):
             params = {"chat_id": staff, TOPIC_KEY: CUSTOMER, **extra}
             at = TEN_AM + timedelta(seconds=second)
             storage.enqueue(staff, "sendMessage", params, at, customer_id=CUSTOMER)
-        assert await sender.flush() == 6
-        sent = fake.calls("sendMessage", ok=True)
-        posted = [(c.params["text"], c.params.get("reply_markup")) for c in sent]
-        # the topic and the first two relays used half the group's minute; then the suggestion closes a
-        # merged message (its button under it), and what came after it follows, in order
-        assert posted == [
-            ("第1条", None),
-            ("第2条", None),
-            ("[10:00:03] 第3条\n💡 建议", button),
-            ("[10:00:05] 第4条\n[10:00:06] 第5条", None),
-        ]
+        sent = await sender.flush()
         assert storage.outbox("pending") == []
         storage.close()
+        return sent, [
+            (c.params["text"], c.params.get("reply_markup")) for c in fake.calls("sendMessage", ok=True)
+        ]
+
+
+async def test_a_suggestion_with_its_button_goes_in_a_merged_burst_in_its_place(db_path):
+    button = {"inline_keyboard": [_pick(1)]}
+    queued = [{"text": f"第{n}条"} for n in (1, 2, 3)] + [{"text": "💡 建议", "reply_markup": button}]
+    queued += [{"text": "第4条"}, {"text": "第5条"}]
+    sent, posted = await _merged_posts(db_path, -100558, queued)
+    assert sent == 6
+    # the topic and the first two relays used half the group's minute; then one message carries the rest
+    # in order, the suggestion's words in their place and its button under the message
+    assert posted == [
+        ("第1条", None),
+        ("第2条", None),
+        ("[10:00:03] 第3条\n💡 建议\n[10:00:05] 第4条\n[10:00:06] 第5条", button),
+    ]
+
+
+async def test_several_suggestions_in_one_merged_relay_are_numbered_with_their_buttons(db_path):
+    queued = [{"text": f"第{n}条"} for n in (1, 2, 3)]
+    queued += [{"text": "💡 建议甲", "reply_markup": {"inline_keyboard": [_pick(1)]}}, {"text": "第4条"}]
+    queued += [{"text": "💡 建议乙", "reply_markup": {"inline_keyboard": [_pick(2)]}}, {"text": "第5条"}]
+    sent, posted = await _merged_posts(db_path, -100559, queued)
+    assert sent == 7
+    assert posted[2:] == [
+        (
+            "[10:00:03] 第3条\n① 💡 建议甲\n[10:00:05] 第4条\n② 💡 建议乙\n[10:00:07] 第5条",
+            {"inline_keyboard": [_pick(1, "① 发送此回复"), _pick(2, "② 发送此回复")]},
+        )
+    ]
 
 
 async def test_a_long_queue_for_a_full_group_does_not_hide_the_customers_replies(db_path):

@@ -13,9 +13,10 @@ from conftest import STAFF_CHAT_ID, TEST_TOKEN, BotStack, FixedClock
 from bot.desk.texts import HEADER_CUSTOMER, TOPIC_SPARE
 from bot.ops.clock import utc_now
 from bot.ops.settings import ConfigError, load_settings
+from bot.telegram.budget import MERGE_QUIET_S
 from bot.telegram.kinds import utf16_len
 from bot.telegram.relay import named_relay, topic_name
-from bot.telegram.sender import QUIET_S
+from bot.telegram.sender import MERGE_RECHECK_S, QUIET_S
 
 FIRST, SECOND = 7101, 7102
 
@@ -139,7 +140,10 @@ async def test_the_pool_is_tended_only_in_quiet_time_with_budget_to_spare(rigs):
     assert await rig.sender.tend_pools() == 1
     assert await rig.sender.tend_pools() == 0  # half the group's minute is spent: relays keep the rest
     await customer_writes(rig, FIRST)
-    await rig.sender.flush()  # the relay takes a spare and the group's third message
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # the group is short: a new customer's first relay waits for more
+    rig.sender.clock.now += timedelta(seconds=MERGE_QUIET_S + 1)
+    await rig.sender.flush()  # the customer paused: the relay takes a spare and the group's third message
     assert len(staff_relays(rig)) == 1 and rig.fake.calls("editForumTopic") == []
     rig.sender.clock.now += timedelta(seconds=QUIET_S)
     assert await rig.sender.tend_pools() == 0  # quiet now, but the rename is cosmetic: it waits for budget
@@ -250,3 +254,37 @@ def test_the_line_naming_the_customer_keeps_formatting_and_limits():
         "sendMessage",
         {"chat_id": -1, "text": line + "在吗"},
     )
+
+
+async def test_a_new_customers_first_relay_waits_for_a_merge_while_the_group_is_short(rigs):
+    rig = rigs(spare_topics=3, send_limits="30,1,4")  # 4 a minute: short once 2 are used
+    assert await rig.sender.tend_pools() == 1
+    assert await rig.sender.tend_pools() == 1  # two spares made: half the group's minute is used
+    await customer_writes(rig, FIRST, "在吗")
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # held: the customer may write more
+    assert 0 < rig.sender.lane_state().held_s[STAFF_CHAT_ID] <= MERGE_RECHECK_S  # not looked at again at once
+    await customer_writes(rig, FIRST, "我的快递到哪了")
+    rig.sender.clock.now += timedelta(seconds=MERGE_QUIET_S - 5)
+    await rig.sender.flush()
+    assert staff_relays(rig) == []  # it wrote again: the hold counts from its last message
+    rig.sender.clock.now += timedelta(seconds=8)
+    await rig.sender.flush()
+    (merged,) = staff_relays(rig)  # one group message carries both, each under its time, in order
+    text = merged.params["text"]
+    assert text.startswith(HEADER_CUSTOMER.format(name="张三"))  # named: the spare's title is not yet
+    assert text.index("在吗") < text.index("我的快递到哪了") and text.count("] ") >= 2
+    assert merged.params["message_thread_id"] == rig.storage.customer(FIRST).topic_id  # a spare, taken
+    assert rig.fake.calls("createForumTopic", ok=True)[2:] == []
+    assert rig.storage.outbox("pending") == []  # nothing lost: every row sent
+    await customer_writes(rig, FIRST, "急")  # no longer new: its relay is not held again
+    await rig.sender.flush()
+    assert len(staff_relays(rig)) == 2 and rig.storage.outbox("pending") == []
+
+
+async def test_the_first_relay_goes_at_once_while_the_group_has_room(rigs):
+    rig = rigs(spare_topics=2, send_limits="30,1,20")
+    await fill_pool(rig, 2)
+    await customer_writes(rig, FIRST, "在吗")
+    await rig.sender.flush()
+    assert len(staff_relays(rig)) == 1  # nothing held: the group is not short

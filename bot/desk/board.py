@@ -5,7 +5,10 @@ an argument): conversations, the share the bot settled alone, held-back agent me
 and by agent, open and overdue tickets, and how long the oldest unanswered customer has waited in
 business time (:meth:`replies.Schedule.business_seconds`, so a night does not count). :class:`Board`
 keeps one pinned message up to date by editing it (``editMessageText``), at most every ``every_s``
-seconds and only when its content changed; if the message is gone it sends and pins a new one.
+seconds and only when its content changed; if the message is gone it sends and pins a new one. An edit
+costs a message of the group's 20 a minute: given ``put_off`` (a call that refuses with
+:class:`bot.telegram.budget.NotYet` while the group is short), the board is put off at a peak and kept
+at most ``stale_s`` (5 minutes) behind.
 
 Example::
 
@@ -29,10 +32,12 @@ from typing import Any
 from bot.desk import texts
 from bot.store.protocol import Store
 from bot.store.records import from_iso
+from bot.telegram.budget import NotYet
 from replies.schedule import Schedule
 
 __all__ = [
     "BOARD_EVERY_S",
+    "BOARD_STALE_S",
     "Board",
     "Stats",
     "board_text",
@@ -46,6 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BOARD_EVERY_S = 60.0
+BOARD_STALE_S = 300.0  # the longest a board is put off while its group is short of budget
 STATE_KEY = "board_message_id"
 STATE_TEXT = "board_text"
 
@@ -212,6 +218,8 @@ class Board:
         every_s: float = BOARD_EVERY_S,
         primary: bool = True,
         groups: Sequence[int] = (),
+        put_off: Call | None = None,
+        stale_s: float = BOARD_STALE_S,
     ) -> None:
         self.storage = storage
         self.staff_chat_id = staff_chat_id
@@ -222,13 +230,19 @@ class Board:
         self.call = call
         self.schedule = schedule
         self.every_s = every_s
+        # The call for an edit that may wait (NotYet while the group is short), for at most stale_s.
+        self.put_off = put_off
+        self.stale_s = stale_s
         self._last: datetime | None = None
+        self._shown: datetime | None = None  # when the board last showed the figures
 
     async def refresh(self, at: datetime, *, force: bool = False) -> str:
-        """Bring the board up to date; return what happened: ``skipped``, ``same``, ``edited`` or ``sent``.
+        """Bring the board up to date; return what happened: ``skipped``, ``same``, ``put off``, ``edited``
+        or ``sent``.
 
         Skipped when the last refresh is less than ``every_s`` ago (unless ``force``); ``same`` when the
-        text did not change (no call is made).
+        text did not change (no call is made); ``put off`` when the edit would spend the budget of a group
+        that is short (``put_off`` refused it) and the board is less than ``stale_s`` behind.
         """
         if not force and self._last is not None and (at - self._last).total_seconds() < self.every_s:
             return "skipped"
@@ -238,12 +252,17 @@ class Board:
         message_id = await run(self.storage.state, self._message_key)
         if message_id is not None:
             if await run(self.storage.state, self._text_key) == text:
+                self._shown = at
                 return "same"
+            fresh = self._shown is not None and (at - self._shown).total_seconds() < self.stale_s
+            call = self.put_off if self.put_off is not None and fresh else self.call
             try:
-                await self.call(
+                await call(
                     "editMessageText",
                     {"chat_id": self.staff_chat_id, "message_id": int(message_id), "text": text},
                 )
+            except NotYet:
+                return "put off"
             except Exception as exc:
                 if "not modified" in str(exc).lower():
                     await run(self.storage.set_state, self._text_key, text)
@@ -253,6 +272,7 @@ class Board:
                 log.warning("the pinned board is gone (%s); sending a new one", exc)
             else:
                 await run(self.storage.set_state, self._text_key, text)
+                self._shown = at
                 return "edited"
         sent = await self.call("sendMessage", {"chat_id": self.staff_chat_id, "text": text})
         await run(self.storage.set_state, self._message_key, str(sent.message_id))
@@ -264,6 +284,7 @@ class Board:
             )
         except Exception as exc:  # no pin rights: the board still works, unpinned
             log.warning("pinning the board failed: %s", exc)
+        self._shown = at
         return "sent"
 
 

@@ -7,6 +7,7 @@ notice for the customer's topic; the routers only read the event and call it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.desk import texts
 from bot.ops.settings import Settings
@@ -62,7 +63,18 @@ def customer_reacted(
     storage.enqueue(staff, "sendMessage", params, at, customer_id=customer.id)
 
 
-def clear_buttons(storage: Store, chat_id: int, message_id: int, at: datetime) -> None:
-    """Queue the removal of a notice's buttons once their action was done (they cannot be pressed again)."""
-    params = {"chat_id": chat_id, "message_id": message_id}
+def clear_buttons(
+    storage: Store,
+    chat_id: int,
+    message_id: int,
+    at: datetime,
+    keep: list[list[dict[str, Any]]] | None = None,
+) -> None:
+    """Queue the removal of a notice's buttons once their action was done (they cannot be pressed again).
+
+    ``keep``: the keyboard rows that stay (a merged relay's other suggestions); none by default.
+    """
+    params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id}
+    if keep:
+        params["reply_markup"] = {"inline_keyboard": keep}
     storage.enqueue(chat_id, "editMessageReplyMarkup", params, at)

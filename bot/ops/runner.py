@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -197,7 +198,13 @@ async def _serve(
         background.append(asyncio.create_task(prune_forever(inbox, settings.keep_updates_days)))
     for n, staff_chat_id in enumerate(settings.staff_chat_ids):  # one pinned board per staff group
         board = Board(
-            storage, staff_chat_id, sender.call, desk.schedule, primary=n == 0, groups=settings.staff_chat_ids
+            storage,
+            staff_chat_id,
+            sender.call,
+            desk.schedule,
+            primary=n == 0,
+            groups=settings.staff_chat_ids,
+            put_off=functools.partial(sender.call, wait=False, cosmetic=True),  # relays first at a peak
         )
         background.append(asyncio.create_task(run_board(board, utc_now)))
     runner: web.AppRunner | None = None

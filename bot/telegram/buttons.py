@@ -9,6 +9,8 @@ the agents router parses every press with :func:`parse_callback`.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CALLBACK_EDIT",
     "CALLBACK_PICK",
@@ -19,6 +21,7 @@ __all__ = [
     "MAX_ROW_ID",
     "callback_data",
     "parse_callback",
+    "without_button",
 ]
 
 CALLBACK_PREFIX = "kefu"
@@ -48,3 +51,16 @@ def parse_callback(data: str | None) -> tuple[str, int] | None:
         return None
     row_id = int(parts[2])
     return (parts[1], row_id) if row_id <= MAX_ROW_ID else None
+
+
+def without_button(rows: list[list[dict[str, Any]]], data: str | None) -> list[list[dict[str, Any]]]:
+    """Return an inline keyboard's rows without the buttons carrying ``data`` (rows left empty dropped).
+
+    A merged relay can carry several suggestions' buttons: once one was used only it goes away.
+
+    >>> without_button([[{"text": "① 发送", "callback_data": "kefu:p:1"}], [{"text": "② 发送",
+    ...     "callback_data": "kefu:p:2"}]], "kefu:p:1")
+    [[{'text': '② 发送', 'callback_data': 'kefu:p:2'}]]
+    """
+    kept = [[b for b in row if b.get("callback_data") != data] for row in rows]
+    return [row for row in kept if row]

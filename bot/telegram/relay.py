@@ -40,6 +40,7 @@ __all__ = [
     "CAPTION_KINDS",
     "EDIT_OF_KEY",
     "KIND_KEY",
+    "MAX_MERGED_SUGGESTIONS",
     "PRIVATE_KEYS",
     "TEXT_KEY",
     "TOPIC_KEY",
@@ -51,6 +52,8 @@ __all__ = [
     "mergeable_text",
     "named_relay",
     "notice_call",
+    "numbered",
+    "numbered_buttons",
     "relay_calls",
     "rename_claimed_topic",
     "reopen_closed_topic",
@@ -71,6 +74,9 @@ CAPTION_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "anim
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_TOPIC_NAME = 128
+# A merged relay carries at most this many suggestions, each numbered, their buttons under the message.
+SUGGESTION_NUMBERS = "①②③④⑤⑥⑦⑧⑨⑩"
+MAX_MERGED_SUGGESTIONS = len(SUGGESTION_NUMBERS)
 
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -357,14 +363,29 @@ def mergeable_text(method: str, params: dict[str, Any]) -> str | None:
 def buttoned_text(method: str, params: dict[str, Any]) -> str | None:
     """Return the text of a queued staff-topic notice with buttons (a suggestion), else None.
 
-    Such a notice may close a merged burst: the relays above it and its words in one message, its buttons
-    under that message (a button acts by its callback data, and only the buttons are edited once used).
+    Such a notice may go in a merged burst: its words in their place among the relays, its buttons under
+    that message (a button acts by its callback data; once used, only that button is taken away). With
+    several in one message, each one's words and buttons carry its number (:func:`numbered`).
     """
     if method != "sendMessage" or TOPIC_KEY not in params or not params.get("reply_markup"):
         return None
     if set(params) - {"chat_id", TOPIC_KEY, "text", "reply_markup"}:
         return None
     return params.get("text") or None
+
+
+def numbered(text: str, number: int) -> str:
+    """Return a suggestion's words (or its button's label) marked with its number in a merged relay.
+
+    >>> numbered("发送此回复", 2)
+    '② 发送此回复'
+    """
+    return f"{SUGGESTION_NUMBERS[number - 1]} {text}"
+
+
+def numbered_buttons(rows: list[list[dict[str, Any]]], number: int) -> list[list[dict[str, Any]]]:
+    """Return a suggestion's keyboard rows with each button's label numbered (:func:`numbered`)."""
+    return [[{**button, "text": numbered(button.get("text", ""), number)} for button in row] for row in rows]
 
 
 def merge_burst(texts: list[str], limit: int = MAX_TEXT) -> list[str]:

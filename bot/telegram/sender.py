@@ -48,10 +48,14 @@ Groups (the staff chats) get at most ``group_per_min`` messages a minute (Telegr
 once half of that is used, or the group had to wait, queued text relays of one topic are merged into
 one message, each part under the time it was queued (``[10:01:05] 在吗``;
 :func:`bot.telegram.relay.merge_burst`),
-so a burst from one customer costs one message, not twenty, and nothing is lost or reordered; a
-suggestion with its button may close such a message (its words last, its button under it). A
-merge reads the topic's whole queue (:meth:`bot.store.sqlite.Storage.pending_for_customer`), not only the
-rows fetched with it.
+so a burst from one customer costs one message, not twenty, and nothing is lost or reordered; the
+suggestions queued among those relays go in the same message in their place (numbered when there are
+several, their buttons under it). A merge reads the topic's whole queue
+(:meth:`bot.store.sqlite.Storage.pending_for_customer`), not only the rows fetched with it. While a group
+is short, a new customer's first relay into a spare topic waits until the customer paused for
+:data:`bot.telegram.budget.MERGE_QUIET_S` (at most :data:`bot.telegram.budget.MERGE_HOLD_MAX_S`), so one
+message carries the customer's opening burst (:func:`bot.telegram.budget.merge_hold`); other topics go
+meanwhile.
 
 Example::
 
@@ -88,7 +92,7 @@ from bot.ops.settings import SenderSettings, Settings
 from bot.store.sqlite import OutboxRow, Storage, from_iso, is_disk_trouble, is_unavailable
 from bot.store.thread import GroupWrite
 from bot.telegram import relay
-from bot.telegram.budget import NotYet, SendBudget, counts
+from bot.telegram.budget import NotYet, SendBudget, counts, merge_hold
 from bot.telegram.kinds import uncopyable_text
 from bot.telegram.outbound_guard import OutboundBlocked
 from bot.telegram.staffgroups import StaffGroups
@@ -137,6 +141,9 @@ TEND_EVERY_S = 1.0
 TEND_STOP_S = 5.0
 QUIET_S = 30.0  # a staff group with nothing relayed for this long may spend its spare budget on spares
 SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips before it gives up
+# A group whose lane sent nothing because its relays wait for a merge is looked at again after this long
+# (or when the first hold ends): a new relay of a known customer waits at most this much for it.
+MERGE_RECHECK_S = 1.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
 
 
@@ -245,6 +252,10 @@ class Sender:
         self._spare_taken: set[int] = set()
         self._tending: asyncio.Task[int] | None = None
         self._relayed_at: dict[int, float] = {}  # group chat id -> when its lane last sent (timestamp)
+        # Customers known to have a topic (a relay went, or one was found stored): never held for a merge.
+        self._topic_known: set[int] = set()
+        self._pooled_new_customers: set[int] = set()  # new customers found with a spare at hand (held)
+        self._merge_held: dict[int, float] = {}  # group -> when its first relay held for a merge may go
         self._tended_at = 0.0
         # Confirmed sends, marked a group at a time (:meth:`_mark_sent`), ahead of the desk's queued work.
         self._marks: GroupWrite[tuple[int, int | None, datetime]] = GroupWrite(
@@ -284,7 +295,8 @@ class Sender:
                     continue
                 async with self._in_flight:
                     # Taken only now that a slot is free: the window holds when the call really leaves.
-                    if self.budget.reserve(chat_id, method, self._now(), cosmetic=cosmetic) > 0:
+                    left = self._now()
+                    if self.budget.reserve(chat_id, method, left, cosmetic=cosmetic) > 0:
                         continue
                     self.calls_made += counts(method)
                     try:
@@ -294,6 +306,9 @@ class Sender:
                         self.budget.pause(chat_id, exc.retry_after, self._now())
                         log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
                         raise
+                    finally:  # whatever Telegram made of it, it did so by now: the chat's window holds
+                        if counts(method):
+                            self.budget.answered(chat_id, left, self._now())
 
     async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
@@ -539,6 +554,10 @@ class Sender:
             self._backlog.discard(chat_id)
         if sent and chat_id < 0:
             self._relayed_at[chat_id] = self._now()
+        merge_until = self._merge_held.pop(chat_id, None)
+        if merge_until is not None and not sent:  # only relays waiting for a merge: look again in a while
+            recheck = min(merge_until, self._now() + MERGE_RECHECK_S)
+            self._ready_at[chat_id] = max(self._ready_at.get(chat_id, 0.0), recheck)
         return sent, held
 
     def _hold(self, chat_id: int, seconds: float) -> None:
@@ -573,6 +592,8 @@ class Sender:
                     return progress, True
                 continue
             pressed = row.chat_id in self._backlog or self.budget.pressed(row.chat_id, self._now())
+            if pressed and not self._stopping and await self._held_for_merge(row, rows):
+                return progress, True  # the lane's other topics go on; this one is looked at again soon
             burst = await self._burst(row, rows) if pressed else []
             if len(burst) > 1:
                 if await self._deliver_merged(burst):
@@ -629,6 +650,43 @@ class Sender:
         self.budget.pause(chat_id, seconds, self._now())
         self._hold(chat_id, seconds)
 
+    async def _held_for_merge(self, row: OutboxRow, rows: list[OutboxRow]) -> bool:
+        """Return whether a pressed group's relay waits for the customer's next messages.
+
+        Only a new customer's first text relay, with a spare topic at hand, waits
+        (:func:`bot.telegram.budget.merge_hold` says how long).
+        """
+        customer_id = row.customer_id
+        if (
+            customer_id is None
+            or customer_id in self._topic_known
+            or row.params.get(relay.TOPIC_KEY) != customer_id
+            or relay.mergeable_text(row.method, row.params) is None
+            or not row.created_at
+        ):
+            return False
+        if customer_id not in self._pooled_new_customers:  # stays so until its first relay goes
+            if not await self._db(self._pooled_new, row.chat_id, customer_id):
+                self._topic_known.add(customer_id)
+                return False
+            self._pooled_new_customers.add(customer_id)
+        queued = [from_iso(r.created_at) for r in rows if r.customer_id == customer_id and r.created_at]
+        first, last = from_iso(row.created_at).timestamp(), max(queued).timestamp()
+        now = self._now()
+        wait = merge_hold(first, last, now, pressed=True, new_customer=True)
+        if wait > 0:
+            log.debug("first relay of customer %s held %.1f s for a merge", customer_id, wait)
+            until = self._merge_held.get(row.chat_id, now + wait)
+            self._merge_held[row.chat_id] = min(until, now + wait)
+        return wait > 0
+
+    def _pooled_new(self, staff_chat_id: int, customer_id: int) -> bool:
+        """Return whether a customer has no topic yet and its group has a spare one (storage thread)."""
+        customer = self.storage.customer(customer_id)
+        if customer is None or customer.topic_id is not None:
+            return False
+        return self.storage.spare_topics_free(staff_chat_id) > 0
+
     async def _burst(self, first: OutboxRow, rows: list[OutboxRow]) -> list[OutboxRow]:
         """Return the queued text relays of ``first``'s topic that can go as one message (in order).
 
@@ -643,19 +701,24 @@ class Sender:
             queue = await self._db(self.storage.pending_for_customer, first.chat_id, first.customer_id)
             if queue and queue[0].id == first.id:
                 rows = queue
-        burst, size = [first], len(self._stamped(first))
+        burst, size, buttoned = [first], len(self._stamped(first)), 0
         for row in rows[rows.index(first) + 1 :]:
             other = row.params
             if row.chat_id != first.chat_id or other.get(relay.TOPIC_KEY) != topic:
                 continue
             text = relay.mergeable_text(row.method, other)
             piece = self._stamped(row) if text is not None else relay.buttoned_text(row.method, other)
-            if piece is None or size + 1 + len(piece) > relay.MAX_TEXT:
+            if text is None and piece is not None:  # a suggestion: numbered once there are two
+                piece = relay.numbered(piece, buttoned + 1)
+            if (
+                piece is None
+                or size + 1 + len(piece) > relay.MAX_TEXT
+                or (text is None and buttoned >= relay.MAX_MERGED_SUGGESTIONS)
+            ):
                 break  # keep the topic's order: nothing merged past a row that must go alone
             burst.append(row)
             size += 1 + len(piece)
-            if text is None:  # a notice with buttons (a suggestion) closes the burst: its buttons go last
-                break
+            buttoned += text is None
         return burst
 
     def _stamped(self, row: OutboxRow) -> str:
@@ -667,17 +730,29 @@ class Sender:
         return f"[{queued.astimezone(self.settings.zone):%H:%M:%S}] {text}"
 
     async def _deliver_merged(self, burst: list[OutboxRow]) -> bool:
-        """Send a burst as one message, each part under its time; on success every row is marked sent."""
-        first, last = burst[0], burst[-1]
-        buttoned = relay.buttoned_text(last.method, last.params) if len(burst) > 1 else None
-        parts = [self._stamped(r) for r in (burst[:-1] if buttoned is not None else burst)]
+        """Send a burst as one message, each relay under its time and each suggestion in its place (numbered,
+        with its numbered button under the message, when there are several); on success every row is
+        marked sent."""
+        first = burst[0]
+        suggestions = [r.id for r in burst[1:] if relay.mergeable_text(r.method, r.params) is None]
+        several = len(suggestions) > 1
+        parts, keyboard = [], []
+        for row in burst:
+            if row.id not in suggestions:
+                parts.append(self._stamped(row))
+                continue
+            number = suggestions.index(row.id) + 1
+            text = relay.buttoned_text(row.method, row.params) or ""
+            parts.append(relay.numbered(text, number) if several else text)
+            rows = row.params["reply_markup"].get("inline_keyboard", [])
+            keyboard += relay.numbered_buttons(rows, number) if several else rows
         params = {
             "chat_id": first.chat_id,
             relay.TOPIC_KEY: first.params[relay.TOPIC_KEY],
-            "text": relay.merge_burst([*parts, *([buttoned] if buttoned is not None else [])])[0],
+            "text": relay.merge_burst(parts)[0],
         }
-        if buttoned is not None:
-            params["reply_markup"] = last.params["reply_markup"]
+        if keyboard:
+            params["reply_markup"] = {"inline_keyboard": keyboard}
         payload = json.dumps(params, ensure_ascii=False)
         carrier = dataclasses.replace(first, method="sendMessage", payload=payload)
         if not await self._deliver(carrier):
@@ -854,6 +929,9 @@ class Sender:
                 return True
             await self._record_sent(row.id, getattr(result, "message_id", None))
             self._spare_taken.discard(params.get("message_thread_id"))
+            if staff and row.customer_id is not None and params.get("message_thread_id"):
+                self._topic_known.add(row.customer_id)  # its first relay went: no more holding for it
+                self._pooled_new_customers.discard(row.customer_id)
             if row.params.get(relay.AFTER_KEY):
                 await self._db(self._after_sent, row)
                 self.notify()

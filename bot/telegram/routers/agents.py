@@ -30,6 +30,7 @@ from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
 from bot.ops.settings import Settings
 from bot.store.sqlite import Storage
+from bot.telegram.buttons import without_button
 from bot.telegram.callbacks import answer_query
 from bot.telegram.filters import Inline
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
@@ -283,7 +284,12 @@ async def _press(query: CallbackQuery, desk: SupportDesk, action: str, row_id: i
         answer = sent if result.allowed else (result.text or texts.TEXT_NOT_SENT)
     notice = query.message
     if done and notice is not None:
-        await desk.storage.run(events.clear_buttons, desk.storage, notice.chat.id, notice.message_id, at)
+        markup = getattr(notice, "reply_markup", None)
+        rows = markup.model_dump(exclude_none=True).get("inline_keyboard", []) if markup else []
+        keep = without_button(rows, query.data)  # a merged relay's other suggestions keep their buttons
+        await desk.storage.run(
+            events.clear_buttons, desk.storage, notice.chat.id, notice.message_id, at, keep
+        )
     return done, answer
 
 
