@@ -295,3 +295,16 @@ def test_no_topic_holder_is_kept_from_inside_a_transaction(storage):
     with storage.transaction():  # what it reads may yet be rolled back
         storage.topic_holder(1)
     assert storage.kept_topic_holder(1) is None
+
+
+def test_the_kept_topic_holders_drop_the_least_recently_read_customer_first(storage, monkeypatch):
+    monkeypatch.setattr("bot.store.sqlite.HOLDERS_KEPT", 3)
+    for customer_id in (1, 2, 3, 4):
+        storage.upsert_customer(customer_id, customer_id, f"客户{customer_id}", None, AT)
+    storage.topic_holder(1)
+    storage.topic_holder(2)
+    storage.topic_holder(1)  # read again: now the most recent
+    storage.topic_holder(3)
+    storage.topic_holder(4)  # one too many: customer 2 was read least recently
+    assert storage.kept_topic_holder(2) is None
+    assert all(storage.kept_topic_holder(customer_id) is not None for customer_id in (1, 3, 4))

@@ -723,8 +723,9 @@ class Storage:
         customer = self.customer(customer_id)
         ticket = self.open_ticket(customer_id) if customer is not None else None
         if customer is not None and not self.db.conn.in_transaction:  # only what is committed is kept
+            self._holders.pop(customer_id, None)  # read again: it goes to the end, as the latest read
             if len(self._holders) >= HOLDERS_KEPT:
-                del self._holders[next(iter(self._holders))]  # the oldest read
+                del self._holders[next(iter(self._holders))]  # the least recently read
             self._holders[customer_id] = (time.monotonic(), customer, ticket)
         return customer, ticket
 
