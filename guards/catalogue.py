@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -153,6 +153,21 @@ def _describe(error: ValidationError, fallback_field: str = "") -> tuple[str, st
     return location, message
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _table(model: type[M], raw: Any, where: str) -> M:
+    """Return ``raw`` validated as ``model``; raise CatalogueError naming ``where`` ("file: entry 'x'") and
+    the field at fault."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: not a table")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        field, message = _describe(exc)
+        raise CatalogueError(f"{where}: field {field!r}: {message}") from None
+
+
 def _categories(data: dict[str, Any], name: str, known: tuple[Category, ...]) -> tuple[Category, ...]:
     """Return ``known`` plus the [[category]] tables of ``data``; raise CatalogueError naming the fault."""
     raw_categories = data.get("category", [])
@@ -160,13 +175,7 @@ def _categories(data: dict[str, Any], name: str, known: tuple[Category, ...]) ->
         raise CatalogueError(f"{name}: 'category' must be a list of [[category]] tables")
     categories = list(known)
     for index, raw in enumerate(raw_categories):
-        if not isinstance(raw, dict):
-            raise CatalogueError(f"{name}: category #{index}: not a table")
-        try:
-            category = Category.model_validate(raw)
-        except ValidationError as exc:
-            field, message = _describe(exc)
-            raise CatalogueError(f"{name}: category #{index}: field {field!r}: {message}") from None
+        category = _table(Category, raw, f"{name}: category #{index}")
         if category.name in {c.name for c in categories}:
             raise CatalogueError(f"{name}: category {category.name!r}: field 'name': duplicate category")
         categories.append(category)
@@ -197,13 +206,7 @@ def _parse(
     seen: set[str] = set()
     for index, raw in enumerate(raw_entries):
         label = repr(raw["id"]) if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
-        if not isinstance(raw, dict):
-            raise CatalogueError(f"{name}: entry {label}: not a table")
-        try:
-            entry = Entry.model_validate(raw)
-        except ValidationError as exc:
-            field, message = _describe(exc)
-            raise CatalogueError(f"{name}: entry {label}: field {field!r}: {message}") from None
+        entry = _table(Entry, raw, f"{name}: entry {label}")
         if entry.category not in names:
             message = f"{entry.category!r} is not one of {', '.join(names)}"
             raise CatalogueError(f"{name}: entry {label}: field 'category': {message}")
@@ -211,15 +214,7 @@ def _parse(
             raise CatalogueError(f"{name}: entry {label}: field 'id': duplicate id")
         seen.add(entry.id)
         entries.append(entry)
-    allow: list[AllowPhrase] = []
-    for index, raw in enumerate(raw_allow):
-        if not isinstance(raw, dict):
-            raise CatalogueError(f"{name}: allow #{index}: not a table")
-        try:
-            allow.append(AllowPhrase.model_validate(raw))
-        except ValidationError as exc:
-            field, message = _describe(exc)
-            raise CatalogueError(f"{name}: allow #{index}: field {field!r}: {message}") from None
+    allow = [_table(AllowPhrase, raw, f"{name}: allow #{index}") for index, raw in enumerate(raw_allow)]
     return Catalogue(entries=tuple(entries), allow=tuple(allow), path=name, categories=categories)
 
 
