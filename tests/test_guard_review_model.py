@@ -39,3 +39,23 @@ def test_model_is_light_and_packaged() -> None:
 
 def test_model_reads_what_the_guard_reads() -> None:
     assert model_text("你问我，我问谁？#E-s[数字x]") == "你问我问谁"
+
+
+def test_the_unlabelled_civil_examples_are_the_corpus_answers_the_rules_let_through(tmp_path, monkeypatch):
+    from guards.train_review import TUNING_CORPUS, unlabelled_civil_answers
+
+    corpus = tmp_path / TUNING_CORPUS
+    corpus.parent.mkdir(parents=True)
+    lines = ["好的亲，马上为您处理", "不清楚", "已经标注过的回复", "", "好的亲，马上为您处理"]
+    lines.append("您稍等，我帮您查一下")
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("KEFU_REAL_DIR", str(tmp_path))
+    civil = unlabelled_civil_answers({"已经标注过的回复"})
+    # the rules' block (不清楚), the labelled reply, the blank line and the repeat are left out
+    assert civil == ["好的亲，马上为您处理", "您稍等，我帮您查一下"]
+
+
+def test_the_model_holds_no_ordinary_question_asked_in_chat_particles() -> None:
+    """Rude tuning sentences end in 的呢/亲 too; the civil real answers teach that those are not rudeness."""
+    for text in ("快递怎么说的呢亲", "这个怎么说的呢亲", "运费是怎么算的呢", "您是怎么付的款呢？"):
+        assert check(text).allowed, text
