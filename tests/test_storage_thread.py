@@ -236,7 +236,12 @@ async def test_a_group_write_is_written_when_its_waiter_is_cancelled():
 
     worker = StorageThread()
     written: list[int] = []
-    writes = GroupWrite(lambda: worker, lambda items: [written.extend(items), [None] * len(items)][1])
+
+    def write_many(items: list[int]) -> list[BaseException | None]:
+        written.extend(items)
+        return [None] * len(items)
+
+    writes = GroupWrite(lambda: worker, write_many)
     gate = threading.Event()
     worker.submit(gate.wait)
     waiting = asyncio.create_task(writes.write(7))
