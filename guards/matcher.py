@@ -571,13 +571,6 @@ class Guard:
             return True
         return any(fold(word).translate(EQUIVALENT_CHARS) in folded for word in entry.unless)
 
-    def _entries_by_id(self, entry_id: str) -> Entry:
-        """Return the entry with this id."""
-        for entry in self._entries:
-            if entry.id == entry_id:
-                return entry
-        raise KeyError(entry_id)
-
     def _candidates(self, folded: str) -> list[_Pattern]:
         """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
         shared = found_values(self._bigram_automaton, folded)
