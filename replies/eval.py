@@ -53,11 +53,13 @@ __all__ = [
     "DEFAULT_HOLDOUT",
     "DEFAULT_SETS",
     "Case",
+    "Outcome",
     "Report",
     "evaluate",
     "format_report",
     "load_cases",
     "main",
+    "outcome",
 ]
 
 _DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -171,6 +173,44 @@ def _first_plan(text: str, intent: Intent, policy: Policy):
     return decide(Message(text, intent), ConversationState(), _SCHEDULE, _AT, policy=policy)
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the bot does with one labelled message as the first of a conversation in business hours."""
+
+    sent: bool  # a script went out
+    wrong: bool  # a script went out and the intent read was wrong
+    complaint: bool  # the message is a complaint
+    ticket: bool  # a complaint got its ticket
+    silent: bool  # … without the receipt (the agent confirms it)
+    spurious: bool  # a ticket for a message that is no complaint
+    insult: bool  # the message is an insult
+    warned: bool  # an insult got its warning
+    civil_warned: bool  # a civil customer got a warning
+    suggestions: int  # scripts offered to the agent
+
+
+def outcome(text: str, intent: Intent, truth: str, policy: Policy) -> Outcome:
+    """Return the :class:`Outcome` of reading ``text`` as ``intent`` when it really is ``truth``."""
+    plan = _first_plan(text, intent, policy)
+    sent = bool(plan.replies)
+    receipt = any(send.key == "complaint_receipt" for send in plan.replies)
+    warning = any(send.key.startswith("uncivil") for send in plan.replies)
+    ticket = plan.ticket is not None
+    complaint, insult = truth == "complaint", truth == "uncivil"
+    return Outcome(
+        sent=sent,
+        wrong=sent and intent.key != truth,
+        complaint=complaint,
+        ticket=complaint and ticket,
+        silent=complaint and ticket and not receipt,
+        spurious=ticket and truth not in ("complaint", "complaint_followup"),
+        insult=insult,
+        warned=warning and insult,
+        civil_warned=warning and not insult,
+        suggestions=len(plan.suggestions),
+    )
+
+
 def evaluate(
     cases: Iterable[Case], classifier: Classifier | None = None, policy: Policy | None = None
 ) -> Report:
@@ -191,21 +231,7 @@ def evaluate(
         support[key] = actual
         precision[key] = true_pos / said if said else 0.0
         recall[key] = true_pos / actual if actual else 0.0
-    sent = wrong = offered = tickets = silent = spurious = warned = civil_warned = 0
-    for case, intent in zip(cases, intents, strict=True):
-        plan = _first_plan(case.text, intent, policy)
-        offered += len(plan.suggestions)
-        if plan.replies:
-            sent += 1
-            wrong += intent.key != case.intent
-        receipt = any(send.key == "complaint_receipt" for send in plan.replies)
-        if case.intent == "complaint" and plan.ticket is not None:
-            tickets += 1
-            silent += not receipt
-        spurious += plan.ticket is not None and case.intent not in ("complaint", "complaint_followup")
-        warning = any(send.key.startswith("uncivil") for send in plan.replies)
-        warned += warning and case.intent == "uncivil"
-        civil_warned += warning and case.intent != "uncivil"
+    outcomes = [outcome(c.text, i, c.intent, policy) for c, i in zip(cases, intents, strict=True)]
     reliability = []
     for low, high in pairwise(_BINS):
         inside = [
@@ -235,16 +261,16 @@ def evaluate(
         baseline_correct=baseline_correct,
         misses=misses,
         rules_correct=rules_correct,
-        replies_sent=sent,
-        wrong_replies=wrong,
-        suggestions=offered,
+        replies_sent=sum(o.sent for o in outcomes),
+        wrong_replies=sum(o.wrong for o in outcomes),
+        suggestions=sum(o.suggestions for o in outcomes),
         complaints=support["complaint"],
-        tickets=tickets,
-        silent_tickets=silent,
-        spurious_tickets=spurious,
+        tickets=sum(o.ticket for o in outcomes),
+        silent_tickets=sum(o.silent for o in outcomes),
+        spurious_tickets=sum(o.spurious for o in outcomes),
         insults=support["uncivil"],
-        warned_insults=warned,
-        civil_warned=civil_warned,
+        warned_insults=sum(o.warned for o in outcomes),
+        civil_warned=sum(o.civil_warned for o in outcomes),
         reliability=tuple(reliability),
         rule_check=tuple(rule_check),
     )

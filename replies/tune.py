@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from replies.classifier import Classifier
-from replies.eval import _first_plan
+from replies.eval import outcome
 from replies.model import Prediction, mask_platforms
 from replies.policy import Policy, default_policy
 from replies.realtext import read_labels
@@ -103,24 +103,20 @@ def fold_figures(
     out: dict[str, FoldFigures] = defaultdict(FoldFigures)
     for example, group in zip(examples, groups, strict=True):
         intent = classifier.classify(example.text)
-        plan = _first_plan(example.text, intent, policy)
-        receipt = any(send.key == "complaint_receipt" for send in plan.replies)
-        warning = any(send.key.startswith("uncivil") for send in plan.replies)
+        done = outcome(example.text, intent, example.intent, policy)
         for name in (group, "all"):
             f = out[name]
             f.n += 1
             f.correct += intent.key == example.intent
-            f.sent += bool(plan.replies)
-            f.wrong += bool(plan.replies) and intent.key != example.intent
-            if example.intent == "complaint":
-                f.complaints += 1
-                f.tickets += plan.ticket is not None
-                f.silent += plan.ticket is not None and not receipt
-            no_complaint = example.intent not in ("complaint", "complaint_followup")
-            f.spurious += plan.ticket is not None and no_complaint
-            f.insults += example.intent == "uncivil"
-            f.warned += warning and example.intent == "uncivil"
-            f.civil_warned += warning and example.intent != "uncivil"
+            f.sent += done.sent
+            f.wrong += done.wrong
+            f.complaints += done.complaint
+            f.tickets += done.ticket
+            f.silent += done.silent
+            f.spurious += done.spurious
+            f.insults += done.insult
+            f.warned += done.warned
+            f.civil_warned += done.civil_warned
     return dict(out)
 
 
