@@ -14,6 +14,9 @@ Sets, each reported when its file exists:
   never tuned on), and ``guard_nearmiss_unseen2.jsonl`` and ``guard_reworded_unseen2.jsonl`` (written last
   and never tuned on: by a helper session on 2026-12-01 from the source documents in ../shared/seeds
   and knowledge of JD.com/Taobao chat, without seeing the guard's catalogue, code or other sets;
+  report-only), and ``guard_nearmiss_unseen3.jsonl`` and ``guard_reworded_unseen3.jsonl`` (a third such
+  blind set by another helper session on 2026-12-01: real-style brush-offs, outside-list and reworded
+  phrasings, pinyin, homophones, Cantonese and Taiwanese; helpful near misses in all nine categories;
   report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
@@ -58,6 +61,8 @@ UNSEEN = (
     DATA / "guard_reworded_unseen.jsonl",
     DATA / "guard_nearmiss_unseen2.jsonl",
     DATA / "guard_reworded_unseen2.jsonl",
+    DATA / "guard_nearmiss_unseen3.jsonl",
+    DATA / "guard_reworded_unseen3.jsonl",
 )
 REAL_LABELS = (
     ("tuning", DATA / "real" / "agent_tuning.jsonl"),
