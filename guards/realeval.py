@@ -20,7 +20,8 @@ Sets, each reported when its file exists:
   report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
-  ``blocked`` that refer to the corpus by file, line and turn): blocks a QA lead would overturn (a
+  ``blocked`` that refer to the corpus by file, line and turn; the tuning sets ``agent_tuning.jsonl`` and
+  ``agent_tuning2.jsonl``, the report-only ``agent_eval*.jsonl``): blocks a QA lead would overturn (a
   block on an ``allowed`` reply) per 10,000, rude replies caught, review rate on civil replies, and
   every block listed for reading;
 - every real agent reply of the corpus (``jddc/*.dec``, unlabelled): block and review rates, every
@@ -66,6 +67,7 @@ UNSEEN = (
 )
 REAL_LABELS = (
     ("tuning", DATA / "real" / "agent_tuning.jsonl"),
+    ("tuning 2", DATA / "real" / "agent_tuning2.jsonl"),
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
     ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
 )

@@ -4,10 +4,12 @@
 
 Rude examples: the hand-written meaning tuning sets' rude sentences (not the real-style bare replies,
 which the bare rules hold), the paraphrases in
-``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in
-``tests/data/real/agent_tuning.jsonl``. Civil examples: the near-miss sentences, the allowed cases, the
-real replies labelled ``allowed`` in the same tuning file, and every other answer of ``jddc/train.dec``
-the rules let through (unlabelled; about 99 in 100 real answers are civil). Nothing from the report-only
+``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in the
+real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl`` and ``agent_tuning2.jsonl``).
+Civil examples: the near-miss sentences, the allowed cases, the real replies labelled ``allowed`` in the
+same tuning files, and every other answer of ``jddc/train.dec`` the rules let through (unlabelled; about
+99 in 100 real answers are civil; a reply labelled in either tuning file is never taken unlabelled, so a
+rude reply the rules miss is not taught as civil). Nothing from the report-only
 sets (``agent_eval*.jsonl``, drawn from jddc/test.*), the holdout or the unseen sets is used. Plain
 stochastic gradient descent with a fixed seed, classes weighted to balance, small L2; weights below
 ``MIN_WEIGHT`` are dropped. The same data always gives the same file. The model only ever raises
@@ -20,6 +22,7 @@ import json
 import math
 import random
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 from guards.review import MODEL_PATH, grams
@@ -46,12 +49,12 @@ CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited", "re
 THRESHOLD = 0.8
 TUNING_CORPUS = "jddc/train.dec"
 MIN_CHARS = 4
+# The labelled real agent replies of jddc/train.* (by reference); jddc/test.* is report-only.
+REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl")
 
 
 def training_texts() -> tuple[list[str], list[str]]:
     """Return (rude, civil) training texts from the tuning sets only."""
-    from replies.realtext import read_labels
-
     rude: list[str] = []
     civil: list[str] = []
     for name in (
@@ -72,37 +75,66 @@ def training_texts() -> tuple[list[str], list[str]]:
                     civil.append(row["text"])
                 elif row["kind"] not in CATALOGUE_VARIANTS:
                     rude.append(row["text"])
-    labelled: set[str] = set()
-    for _, text, label in read_labels(DATA / "real" / "agent_tuning.jsonl"):
-        labelled.add(text)
-        kind = label.get("label")
-        if kind in ("blocked", "review"):
-            rude.append(text)
-        elif kind == "allowed":
-            civil.append(text)
-    civil += unlabelled_civil_answers(labelled)
+    real_rude, real_civil, labelled = labelled_real_replies(DATA / "real")
+    rude += real_rude
+    civil += real_civil
+    civil += unlabelled_civil_answers(labelled, set(real_rude))
     # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
     # takes 你 itself for rudeness (你要什么颜色呀？).
     civil += [text.replace("您", "你") for text in civil if "您" in text]
     return rude, civil
 
 
-def unlabelled_civil_answers(labelled: set[str]) -> list[str]:
+def labelled_real_replies(folder: Path) -> tuple[list[str], list[str], set[str]]:
+    """Return (rude, civil, every labelled text) of the real tuning files (``REAL_TUNING``) in ``folder``.
+
+    Rude: the replies labelled ``blocked`` or ``review``; civil: those labelled ``allowed``; skipped
+    pieces (fragments) are in neither list but in the labelled set, which :func:`unlabelled_civil_answers`
+    leaves out. A file that does not exist is left out.
+    """
+    from replies.realtext import read_labels
+
+    rude: list[str] = []
+    civil: list[str] = []
+    labelled: set[str] = set()
+    for name in REAL_TUNING:
+        path = folder / name
+        if not path.exists():
+            continue
+        for _, text, label in read_labels(path):
+            labelled.add(text)
+            kind = label.get("label")
+            if kind in ("blocked", "review"):
+                rude.append(text)
+            elif kind == "allowed":
+                civil.append(text)
+    return rude, civil, labelled
+
+
+def unlabelled_civil_answers(labelled: set[str], rude: Collection[str] = ()) -> list[str]:
     """Return every agent answer of the tuning corpus file (``TUNING_CORPUS``) that the rules let through.
 
     About 99 in 100 real answers are civil, so they are taken as civil examples without a label: without
     them the model learns the chat particles of the rude tuning sentences (的呢, 亲) as rudeness and holds
     ordinary questions (快递怎么说的呢亲). Answers the rules hold (block or review) and answers labelled in
-    ``agent_tuning.jsonl`` are left out; the report-only replies come from other files (test.dec/test.enc).
+    a real tuning file (``labelled``) are left out, and so is every answer one of whose messages (the
+    line's comma-split turns) is a reply labelled rude (``rude``): a rude reply the rules miss must not
+    be taught as civil, alone or inside a longer answer. The report-only replies come from other files
+    (test.dec/test.enc).
     """
     from guards.catalogue import load_catalogue
     from guards.matcher import Guard
-    from replies.realtext import real_dir
+    from replies.realtext import real_dir, turns
 
     path = real_dir() / TUNING_CORPUS
     rules = Guard.from_catalogue(load_catalogue(), review_model=None)
     answers = dict.fromkeys(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [text for text in answers if text and text not in labelled and rules.check(text).allowed]
+    held = set(rude)
+    return [
+        text
+        for text in answers
+        if text and text not in labelled and held.isdisjoint(turns(text)) and rules.check(text).allowed
+    ]
 
 
 def train(rude: list[str], civil: list[str]) -> dict:

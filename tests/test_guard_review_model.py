@@ -59,3 +59,57 @@ def test_the_model_holds_no_ordinary_question_asked_in_chat_particles() -> None:
     """Rude tuning sentences end in 的呢/亲 too; the civil real answers teach that those are not rudeness."""
     for text in ("快递怎么说的呢亲", "这个怎么说的呢亲", "运费是怎么算的呢", "您是怎么付的款呢？"):
         assert check(text).allowed, text
+
+
+def test_a_longer_answer_holding_a_reply_labelled_rude_is_not_a_civil_example(tmp_path, monkeypatch):
+    """A rude reply the rules miss, sent inside a longer answer (turns joined by commas), stays out too."""
+    from guards.train_review import TUNING_CORPUS, unlabelled_civil_answers
+
+    corpus = tmp_path / TUNING_CORPUS
+    corpus.parent.mkdir(parents=True)
+    lines = ["好的亲，马上为您处理", "这个改不了的,您看看别的吧", "您稍等,这个改不了的"]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("KEFU_REAL_DIR", str(tmp_path))
+    assert unlabelled_civil_answers(set()) == lines
+    # "这个改不了的" labelled rude: both answers that send it are left out, wherever it stands
+    assert unlabelled_civil_answers(set(), {"这个改不了的"}) == ["好的亲，马上为您处理"]
+
+
+def test_the_labelled_real_replies_of_every_tuning_file_are_read(tmp_path, monkeypatch):
+    import json
+
+    from guards import train_review
+    from replies.realtext import sha
+
+    corpus = tmp_path / "corpus"
+    (corpus / "jddc").mkdir(parents=True)
+    (corpus / "jddc" / "train.dec").write_text("不可以的,好的亲\n您稍等\n", encoding="utf-8")
+    monkeypatch.setenv("KEFU_REAL_DIR", str(corpus))
+    labels = tmp_path / "labels"
+    labels.mkdir()
+
+    def write(name: str, *rows: tuple[int, int, str, dict]) -> None:
+        with (labels / name).open("w", encoding="utf-8") as handle:
+            for line, turn, text, label in rows:
+                ref = {"file": "jddc/train.dec", "line": line, "turn": turn, "sha": sha(text)}
+                handle.write(json.dumps(ref | label, ensure_ascii=False) + "\n")
+
+    write("first.jsonl", (1, 1, "好的亲", {"label": "allowed"}))
+    write(
+        "second.jsonl",
+        (1, 0, "不可以的", {"label": "review", "category": "不可以说"}),
+        (2, 0, "您稍等", {"skip": "fragment"}),
+    )
+    monkeypatch.setattr(train_review, "REAL_TUNING", ("first.jsonl", "second.jsonl", "absent.jsonl"))
+    rude, civil, labelled = train_review.labelled_real_replies(labels)
+    assert (rude, civil) == (["不可以的"], ["好的亲"])
+    assert labelled == {"不可以的", "好的亲", "您稍等"}  # a skipped piece is labelled, in neither list
+
+
+def test_the_review_model_trains_on_both_real_tuning_files() -> None:
+    from guards.realeval import REAL_LABELS
+    from guards.train_review import REAL_TUNING
+
+    assert REAL_TUNING == ("agent_tuning.jsonl", "agent_tuning2.jsonl")
+    tuning = [path.name for name, path in REAL_LABELS if "report only" not in name]
+    assert tuning == list(REAL_TUNING)

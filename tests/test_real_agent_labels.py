@@ -1,0 +1,50 @@
+"""The labelled real agent replies: valid references into jddc/train.* only, one label per piece."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from replies.realtext import read_labels, real_dir
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl")
+CATEGORIES = {"讽刺语", "命令语", "责备语", "埋怨语", "教训语", "推卸语", "烦躁语", "随意附和语", "不可以说"}
+
+
+def _rows(name: str) -> list[dict]:
+    lines = (REAL / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("name", TUNING)
+def test_a_tuning_file_labels_training_pieces_only_each_once(name: str) -> None:
+    rows = _rows(name)
+    assert rows
+    assert {row["file"] for row in rows} <= {"jddc/train.dec", "jddc/train.enc"}  # test.* is report-only
+    keys = Counter((row["file"], row["line"], row["turn"]) for row in rows)
+    assert max(keys.values()) == 1
+    for row in rows:
+        assert ("label" in row) != ("skip" in row), row
+        if row.get("label") in ("blocked", "review"):
+            assert row["category"] in CATEGORIES and row["note"], row
+        else:
+            assert row.get("label", "allowed") == "allowed" and "category" not in row, row
+
+
+def test_the_second_tuning_file_labels_no_piece_of_the_first() -> None:
+    first = {(row["file"], row["line"], row["turn"]) for row in _rows(TUNING[0])}
+    second = {(row["file"], row["line"], row["turn"]) for row in _rows(TUNING[1])}
+    assert not first & second
+
+
+CORPUS_ABSENT = not (real_dir() / "jddc" / "train.dec").exists()
+
+
+@pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
+def test_the_second_tuning_file_reads_from_the_corpus() -> None:
+    labels = Counter(label.get("label", label.get("skip")) for _, _, label in read_labels(REAL / TUNING[1]))
+    assert labels["allowed"] > 800 and labels["review"] + labels["blocked"] > 60
