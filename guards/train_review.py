@@ -5,7 +5,8 @@
 Rude examples: the hand-written meaning tuning sets' rude sentences (not the real-style bare replies,
 which the bare rules hold), the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in the
-real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl`` and ``agent_tuning2.jsonl``).
+real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl`` and ``agent_tuning2.jsonl``) that
+the rules do not block.
 Civil examples: the near-miss sentences, the allowed cases, the real replies labelled ``allowed`` in the
 same tuning files, and every other answer of ``jddc/train.dec`` the rules let through (unlabelled; about
 99 in 100 real answers are civil; a reply labelled in either tuning file is never taken unlabelled, so a
@@ -76,7 +77,11 @@ def training_texts() -> tuple[list[str], list[str]]:
                 elif row["kind"] not in CATALOGUE_VARIANTS:
                     rude.append(row["text"])
     real_rude, real_civil, labelled = labelled_real_replies(DATA / "real")
-    rude += real_rude
+    # A rude reply the rules block needs no model (it only raises review), and as an example a bare one
+    # (不知道, 这个不清楚的呢) teaches that the words of ignorance are rude anywhere: with them the model held
+    # 我知道您很着急. It still stays out of the unlabelled civil examples.
+    rules = rules_only_guard()
+    rude += [text for text in real_rude if rules.check(text).level != "block"]
     civil += real_civil
     civil += unlabelled_civil_answers(labelled, set(real_rude))
     # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
@@ -122,12 +127,10 @@ def unlabelled_civil_answers(labelled: set[str], rude: Collection[str] = ()) -> 
     be taught as civil, alone or inside a longer answer. The report-only replies come from other files
     (test.dec/test.enc).
     """
-    from guards.catalogue import load_catalogue
-    from guards.matcher import Guard
     from replies.realtext import real_dir, turns
 
     path = real_dir() / TUNING_CORPUS
-    rules = Guard.from_catalogue(load_catalogue(), review_model=None)
+    rules = rules_only_guard()
     answers = dict.fromkeys(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     held = set(rude)
     return [
@@ -135,6 +138,14 @@ def unlabelled_civil_answers(labelled: set[str], rude: Collection[str] = ()) -> 
         for text in answers
         if text and text not in labelled and held.isdisjoint(turns(text)) and rules.check(text).allowed
     ]
+
+
+def rules_only_guard():
+    """Return the guard with the catalogue's rules and no review model (what the model is trained beside)."""
+    from guards.catalogue import load_catalogue
+    from guards.matcher import Guard
+
+    return Guard.from_catalogue(load_catalogue(), review_model=None)
 
 
 def train(rude: list[str], civil: list[str]) -> dict:
@@ -154,7 +165,7 @@ def train(rude: list[str], civil: list[str]) -> dict:
             for f in features:
                 weights[f] -= LEARNING_RATE * (gradient + L2 * weights[f])
             bias -= LEARNING_RATE * gradient
-    kept = {f: round(w, 3) for f, w in sorted(weights.items()) if abs(w) >= MIN_WEIGHT}
+    kept = {f: round(w, 2) for f, w in sorted(weights.items()) if abs(w) >= MIN_WEIGHT}
     return {
         "about": "character 1-3-gram logistic regression for the review level; python -m guards.train_review",
         "threshold": THRESHOLD,

@@ -113,3 +113,19 @@ def test_the_review_model_trains_on_both_real_tuning_files() -> None:
     assert REAL_TUNING == ("agent_tuning.jsonl", "agent_tuning2.jsonl")
     tuning = [path.name for name, path in REAL_LABELS if "report only" not in name]
     assert tuning == list(REAL_TUNING)
+
+
+def test_the_model_learns_no_real_reply_the_rules_block(monkeypatch) -> None:
+    """A rude reply the rules block needs no model; as an example it teaches its words are rude anywhere."""
+    from guards import train_review
+
+    def labelled(folder):
+        rude = ["这个不清楚的呢", "请您联系厂家处理吧"]
+        civil = ["好的亲，马上为您处理"]
+        return rude, civil, set(rude) | set(civil)
+
+    monkeypatch.setattr(train_review, "labelled_real_replies", labelled)
+    monkeypatch.setattr(train_review, "unlabelled_civil_answers", lambda labelled, rude=(): [])
+    rude, civil = train_review.training_texts()
+    assert "请您联系厂家处理吧" in rude and "好的亲，马上为您处理" in civil
+    assert "这个不清楚的呢" not in rude and "这个不清楚的呢" not in civil  # the rules block it
