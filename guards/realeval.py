@@ -9,7 +9,9 @@ Sets, each reported when its file exists:
   writer: real-style brush-offs, outside-list phrasings per category, slang, Taiwanese, Cantonese),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
-  messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls) and the
+  messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
+  ``guard_nearmiss_tuning5.jsonl`` (helpful near misses across the nine categories written like JD/Taobao
+  agents, with typos, emoji, conditionals, reported speech and follow-up offers; rude look-alikes) and the
   unseen sets ``guard_nearmiss_unseen.jsonl`` and ``guard_reworded_unseen.jsonl`` (written by others;
   never tuned on), and ``guard_nearmiss_unseen2.jsonl`` and ``guard_reworded_unseen2.jsonl`` (written last
   and never tuned on: by a helper session on 2026-12-01 from the source documents in ../shared/seeds
@@ -54,6 +56,7 @@ TUNING = (
     DATA / "guard_meaning_tuning3.jsonl",
     DATA / "guard_nearmiss_tuning4.jsonl",
     DATA / "guard_meaning_tuning4.jsonl",
+    DATA / "guard_nearmiss_tuning5.jsonl",
 )
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
