@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,9 @@ from guards.normalize import fold_clauses
 __all__ = ["MODEL_PATH", "ReviewModel", "grams", "load_review_model", "model_text"]
 
 MODEL_PATH = Path(__file__).resolve().parent / "review_model.json"
+# Chinese characters: a text with fewer than ``min_chars`` of them (a link, an order number, letters) says
+# nothing in words the model could judge.
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def model_text(text: str) -> str:
@@ -61,8 +65,12 @@ class ReviewModel:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def flags(self, folded: str) -> bool:
-        """Return True when a :func:`model_text` should be held for review."""
-        return len(folded) >= self.min_chars and self.probability(folded) > self.threshold
+        """Return True when a :func:`model_text` should be held for review.
+
+        Only a text of ``min_chars`` Chinese characters or more is read (a link or an order number is not
+        wording the model can judge).
+        """
+        return len(_HAN.findall(folded)) >= self.min_chars and self.probability(folded) > self.threshold
 
 
 def load_review_model(path: str | Path | None = None) -> ReviewModel | None:
