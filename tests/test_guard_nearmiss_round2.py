@@ -95,11 +95,15 @@ def test_a_mess_said_of_a_thing_with_a_remedy_blames_no_one(text: str) -> None:
     _allowed(text)
 
 
-@pytest.mark.parametrize(
-    "text", ["你问的什么乱七八糟的，我帮您查就是了", "物流一直不更新确实烦人，我帮您催一下"]
-)
+@pytest.mark.parametrize("text", ["你问的什么乱七八糟的，我帮您查就是了", "你真烦人，我帮您催一下"])
 def test_a_mess_said_of_the_customer_or_a_sigh_with_help_is_still_held(text: str) -> None:
     _held(text)
+
+
+def test_a_sigh_at_the_courier_with_help_is_sympathy() -> None:
+    # Round 3 (issue 16 precision): said of a thing (物流), with the agent's remedy, the sigh blames no one
+    # (sigh-at-a-thing-with-remedy); said of the customer it stays held (above).
+    _allowed("物流一直不更新确实烦人，我帮您催一下")
 
 
 @pytest.mark.parametrize("text", ["这款音箱声音大点也不会失真", "声音开大点也很清晰，放客厅正合适"])
