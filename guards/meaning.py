@@ -149,6 +149,8 @@ class ExemptionSpec(_Strict):
     not_bare: bool = False
     # list names: the clause just before the hit's clause ends with a word of them (您说的 + “不知道”)
     previous_clause_ends: tuple[str, ...] = ()
+    # list names: no word of them anywhere in the message (怎么搞的 … 你地址写错了 blames the customer after all)
+    nowhere: tuple[str, ...] = ()
     level: str = "allow"
     explain: str = Field(min_length=1)
 
@@ -407,6 +409,7 @@ class _Exemption:
     then_more: re.Pattern[str] | None = None  # the tail words a ``next`` word must be followed by more than
     not_bare: re.Pattern[str] | None = None  # the lead words the clause before the hit must be more than
     previous_clause_ends: re.Pattern[str] | None = None  # words, anchored at the end ($)
+    nowhere: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,7 +595,7 @@ class Concepts:
         after it in its clause, every ``anywhere`` group in the message, no ``not_in_clause`` word in the
         hit's clause, with ``then_more`` more than tail words after the ``next`` word, with ``not_bare`` more
         than lead words before the hit in its clause, the clause before ending with a ``previous_clause_ends``
-        word. None when no exemption holds.
+        word, no ``nowhere`` word in the message. None when no exemption holds.
         """
         exemptions = self.exemptions_of.get(category)
         if not exemptions:
@@ -626,6 +629,8 @@ class Concepts:
             ):
                 continue
             if any(pattern.search(bfolded) is None for pattern in item.anywhere):
+                continue
+            if item.nowhere is not None and item.nowhere.search(bfolded) is not None:
                 continue
             if (
                 item.not_in_clause is not None
@@ -830,6 +835,7 @@ def _compile_exemptions(data: ConceptFile, name: str) -> dict[str, tuple[_Exempt
             run_of("tail") if spec.then_more else None,
             run_of("lead") if spec.not_bare else None,
             at_end(words_of(spec, "previous_clause_ends", spec.previous_clause_ends)),
+            words_of(spec, "nowhere", spec.nowhere),
         )
         for category in spec.categories:
             by_category.setdefault(category, []).append(exemption)
