@@ -149,7 +149,7 @@ class ExemptionSpec(_Strict):
     not_bare: bool = False
     # list names: the clause just before the hit's clause ends with a word of them (您说的 + “不知道”)
     previous_clause_ends: tuple[str, ...] = ()
-    # list names: no word of them anywhere in the message (怎么搞的 … 你地址写错了 blames the customer after all)
+    # list names: no word of them anywhere in the message (怎么搞的 … 你地址写错了 blames after all)
     nowhere: tuple[str, ...] = ()
     level: str = "allow"
     explain: str = Field(min_length=1)
