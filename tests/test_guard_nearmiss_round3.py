@@ -104,6 +104,24 @@ def test_the_order_the_lecture_and_the_disowning_stay_held(text: str) -> None:
     _held(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "什么意思？你再说一遍",  # ask_again needs a request (能再说一下吗), not an order
+        "说过了，没关系，反正我也不会再说了",
+        "怎么搞的，包裹破了，不好意思，你自己去找快递吧",  # nowhere: the customer sent away after all
+        "我们不会说不知道，但这个我真不知道",
+        "真讨厌你这种人",
+    ],
+)
+def test_rude_replies_that_borrow_the_words_of_an_exemption_stay_held(text: str) -> None:
+    _held(text)
+
+
+def test_people_in_general_not_knowing_is_not_the_agents_answer() -> None:
+    _allowed("您问的问题很好，很多人都不知道呢")
+
+
 def test_a_link_is_not_read_by_the_review_model() -> None:
     # The review model reads only texts with enough Chinese characters.
     _allowed("http://help.example.com/main/Main_listRecovery.action")
