@@ -44,14 +44,14 @@ CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited", "re
 # Chosen out of fold on the tuning data (two folds of the rude tuning sentences the rules miss and of the
 # jddc/train.dec answers the rules let through, 2026-12-01): with the unlabelled answers as civil examples
 # the model catches 69% of the rude sentences it never saw at 0.8 while holding 0.24% of civil answers;
-# without them it caught 70% at 0.8 but held 0.62% (0.43% at 0.9, catching 68%). On texts of 4 folded
+# without them it caught 70% at 0.8 but held 0.62% (0.43% at 0.9, catching 68%). On texts of 4 Chinese
 # characters or more only: shorter texts are the bare-reply rules' domain (the model takes fragments such
 # as 这样, 平板 for curt replies). Measured again out of fold after the round-3 exemptions and with
 # guard_nearmiss_tuning5 (two folds of all training texts, random.Random(1); the rude ones the rules miss,
 # the civil ones the rules let through, 2026-12-01): 0.8 caught 75.9% of the rude and held 0.87% of the
-# civil, 0.9 caught 71.9% and held 0.75%, 0.95 caught 70.1% and held 0.65%. 0.9: the held civil texts are
-# helpful near misses the rules now pass, and an agent trusts a guard that holds them less.
-THRESHOLD = 0.9
+# civil, 0.9 caught 71.9% and held 0.75%. 0.9 let a rude tuning sentence through (你认不认字, 0.80), so
+# the threshold stays 0.8: the civil reviews are cut by the rules' exemptions, not by missing rude replies.
+THRESHOLD = 0.8
 TUNING_CORPUS = "jddc/train.dec"
 MIN_CHARS = 4
 # The labelled real agent replies of jddc/train.* (by reference); jddc/test.* is report-only.
