@@ -4,9 +4,8 @@ How a message is checked (both message and catalogue go through :func:`guards.no
 
 1. candidates: only patterns that share enough character bigrams with the message to be within their
    edit allowance are scored, so the cost follows the message, not the size of the catalogue. One
-   Aho-Corasick pass (:mod:`guards.prefilter`) finds the catalogue bigrams of the message; a pattern's
-   shared bigrams are counted only when one of its seed bigrams is there (pigeonhole: a pattern that
-   needs k of its n bigrams has one of any n - k + 1 of them);
+   Aho-Corasick pass (:mod:`guards.prefilter`) finds the catalogue bigrams of the message, and every
+   pattern's shared bigrams are counted at once, each pattern a bit field of one integer;
 2. exact: the pattern occurs in the message (score 100);
 3. fuzzy: ``rapidfuzz.fuzz.partial_ratio_alignment`` finds where the pattern best aligns, then
    windows around that place are scored with the Levenshtein distance (so that inserted or dropped
@@ -27,7 +26,6 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from itertools import chain
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -36,7 +34,7 @@ from rapidfuzz.distance import Levenshtein
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
 from guards.meaning import ConceptHit, Concepts, Keyed, compact_of, load_concepts, with_boundaries
 from guards.normalize import BOUNDARY, char_class, fold, fold_clauses, normalize
-from guards.prefilter import automaton, found_values
+from guards.prefilter import automaton
 from guards.review import ReviewModel, load_review_model
 
 __all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
@@ -78,6 +76,8 @@ def equivalent(text: str) -> str:
         text = sources.sub(target, text)
     return text
 
+
+_FIRST = operator.itemgetter(0)
 
 # The rule name a review-model hit carries (hits and guard_events say which layer held a message).
 MODEL_RULE = "review-model"
@@ -269,17 +269,17 @@ class Guard:
     __slots__ = (
         "_allow",
         "_bigram_automaton",
-        "_bigram_bits",
+        "_bigram_counts",
         "_by_id",
         "_concepts",
+        "_count_field",
+        "_count_offset",
+        "_count_reached",
         "_entries",
         "_entry_bigrams",
         "_index",
-        "_min_shared",
-        "_pattern_bigrams",
         "_patterns",
         "_review",
-        "_seeded_by",
         "_short",
         "_whole",
         "_whole_max",
@@ -322,13 +322,14 @@ class Guard:
             indexed.append(pattern)
         # Patterns are referred to by position: hashing small ints is what the hot loop does.
         self._patterns: tuple[_Pattern, ...] = tuple(indexed)
-        self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in indexed)
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         # Every indexed bigram of a message in one C pass: an Aho-Corasick automaton of the bigrams, each
         # bigram's value its number (its position in ``_index``).
         self._bigram_automaton = automaton(self._index)
-        self._pattern_bigrams, self._seeded_by = _seeds(self._index, self._min_shared)
-        self._bigram_bits: tuple[int, ...] = tuple(1 << number for number in range(len(self._index)))
+        assert self._bigram_automaton is None or self._bigram_automaton.positions is None  # no empty bigram
+        self._count_field, self._bigram_counts, self._count_offset, self._count_reached = _counters(
+            self._index, tuple(pattern.min_shared for pattern in indexed)
+        )
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -573,19 +574,20 @@ class Guard:
 
     def _candidates(self, folded: str) -> list[_Pattern]:
         """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
-        shared = found_values(self._bigram_automaton, folded)
         out = []
-        if shared:
-            seeded = set(chain.from_iterable(map(self._seeded_by.__getitem__, shared)))
-            in_message = sum(map(self._bigram_bits.__getitem__, shared))  # the shared bigrams as bits
-            need = self._min_shared
-            bigrams = self._pattern_bigrams
+        search = self._bigram_automaton
+        matches = search.search.find_matches_as_indexes(folded, overlapping=True) if search else None
+        if matches:
+            # The bigrams are the automaton's words, none empty: a match's first item is the bigram's number.
+            # Each pattern's count of shared bigrams, all at once in one int (see :func:`_counters`).
+            counts = sum(map(self._bigram_counts.__getitem__, set(map(_FIRST, matches))))
+            reached = (counts + self._count_offset) & self._count_reached
+            field = self._count_field
             patterns = self._patterns
-            out = [
-                patterns[number]
-                for number in sorted(seeded)
-                if (bigrams[number] & in_message).bit_count() >= need[number]
-            ]
+            while reached:
+                lowest = reached & -reached
+                out.append(patterns[(lowest.bit_length() - 1) // field])
+                reached ^= lowest
         out.extend(self._short)
         return out
 
@@ -626,30 +628,33 @@ class Guard:
         return [item for item in found if not any(_covers(span, item) for span in spans)]
 
 
-def _seeds(
+def _counters(
     index: dict[str, tuple[int, ...]], min_shared: tuple[int, ...]
-) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """Return (each pattern's bigrams as bits: bit n for bigram number n, for each bigram number the
-    patterns it is a seed of).
+) -> tuple[int, tuple[int, ...], int, int]:
+    """Return (field width, for each bigram number its counts, offset, reached): the pattern bigram counter
+    of the prefilter, every pattern's count in one field of one int.
 
-    A pattern is worth scoring when a message shares ``min_shared`` of its bigrams. Whatever
-    ``min_shared - 1`` of them are missing, one of the others is there (pigeonhole): those others are the
-    pattern's seeds, and only a pattern with a seed in the message has its shared bigrams counted. The
-    seeds are the bigrams that the fewest patterns hold (the least common, so that few patterns are
-    counted for nothing).
+    Field p (bits ``p * width`` up) of a bigram's counts is 1 when pattern p holds the bigram, so the sum
+    of the counts of a message's distinct bigrams holds in field p the bigrams the message shares with
+    pattern p. A field is wide enough for its pattern's bigrams and one bit more: adding ``offset``
+    (``2 ** (width - 1) - min_shared`` in field p) sets the field's top bit exactly when the count reaches
+    ``min_shared``, and never carries into the next field. ``reached`` is the top bit of every field (of
+    every pattern that can be reached: one that needs more bigrams than it has never is).
     """
-    holders = {number: len(patterns) for number, patterns in enumerate(index.values())}
-    bigrams_of: list[set[int]] = [set() for _ in min_shared]
-    for number, patterns in enumerate(index.values()):
+    holds: list[int] = [0] * len(min_shared)
+    for patterns in index.values():
         for pattern in patterns:
-            bigrams_of[pattern].add(number)
-    seeded_by: list[list[int]] = [[] for _ in index]
-    for pattern, numbers in enumerate(bigrams_of):
-        seeds = sorted(numbers, key=lambda number: (holders[number], number))
-        for number in seeds[: len(numbers) - min_shared[pattern] + 1]:
-            seeded_by[number].append(pattern)
-    bits = tuple(sum(1 << number for number in numbers) for numbers in bigrams_of)
-    return bits, tuple(map(tuple, seeded_by))
+            holds[pattern] += 1
+    top = max(holds, default=0).bit_length()  # 2 ** top > the most bigrams a pattern has
+    width = top + 1
+    counts = tuple(sum(1 << (pattern * width) for pattern in patterns) for patterns in index.values())
+    offset = 0
+    reached = 0
+    for pattern, need in enumerate(min_shared):
+        if need <= holds[pattern]:
+            offset |= ((1 << top) - need) << (pattern * width)
+            reached |= 1 << (pattern * width + top)
+    return width, counts, offset, reached
 
 
 def _softened_by(folded: str, item: _Found, words: tuple[str, ...]) -> bool:

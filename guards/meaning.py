@@ -544,10 +544,18 @@ class Concepts:
         self.literal_of = literal_of
         gap = BOUNDARY + "?"
         self.words = re.compile(_alternation(sorted(searched.get("key", ())), gap))
-        # The words without their gaps: when none occurs in the key text less its boundaries, ``words``
-        # cannot match and its search (the costly part of :meth:`find`) is skipped.
-        self.words_anywhere = automaton(sorted(searched.get("key", ())))
         self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
+        # The words without their gaps, in one automaton run on the key text less its boundaries: the sound
+        # words, then the key of each literal word of two characters or more (a literal word in the spelled
+        # text is its key in the key text). ``words`` and ``literal_words`` are tried only where one starts
+        # (:func:`_word_starts`), and a literal word of one character where it stands (``literal_chars``).
+        sound = sorted(word for word in searched.get("key", ()) if word)
+        literal = searched.get("literal", set())
+        self.sound_word_count = len(sound)
+        self.words_anywhere = automaton(
+            sound + sorted({word.translate(self.phonetic.table) for word in literal if len(word) >= 2})
+        )
+        self.literal_chars = char_class(word for word in literal if len(word) == 1)
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
@@ -656,11 +664,15 @@ class Concepts:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
-        # The long words (by sound) are tried where the Aho-Corasick pass finds one starting; the short ones
-        # (by letters) are few, and one regex search over the text costs less than that pass.
+        # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
+        # word, its character class) finds one starting.
+        sound_starts, literal_starts = _word_starts(self.words_anywhere, key, self.sound_word_count)
+        single = [match.start() for match in self.literal_chars.finditer(spelled)]
+        if single:
+            literal_starts = sorted({*literal_starts, *single})
         passes = (
-            (key, self.words, self.concepts_of, _word_starts(self.words_anywhere, key)),
-            (spelled, self.literal_words, self.literal_of, None),
+            (key, self.words, self.concepts_of, sound_starts),
+            (spelled, self.literal_words, self.literal_of, literal_starts),
         )
         for text, words, table, starts in passes:
             for match in _matches(words, text, starts):
@@ -851,29 +863,34 @@ def _matches(words: re.Pattern[str], text: str, starts: list[int] | None) -> Ite
             yield match
 
 
-def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
-    """Return, in order, the positions of ``text`` where one of the automaton's words may start.
+def _word_starts(anywhere: Automaton | None, text: str, sound_words: int) -> tuple[list[int], list[int]]:
+    """Return, each in order, the positions of ``text`` where one of the automaton's first ``sound_words``
+    words may start, and where one of the others may.
 
     The automaton holds the words without the clause boundaries the regex allows inside them, so it runs
     on ``text`` less its boundaries; each start found there maps back to its position in ``text``. The
-    word regex is then tried at these positions only, not at every position (the lexicon's size costs
+    word regexes are then tried at these positions only, not at every position (the lexicon's size costs
     the Aho-Corasick pass, not the regex).
     """
     if anywhere is None:
-        return []
+        return [], []
     compact = text.replace(BOUNDARY, "")
     found = anywhere.search.find_matches_as_indexes(compact, overlapping=True)
     if not found:
-        return []
-    starts = sorted({start for _, start, _ in found})
+        return [], []
+    sound = sorted({start for number, start, _ in found if number < sound_words})
+    other = sorted({start for number, start, _ in found if number >= sound_words})
     if len(compact) == len(text):
-        return starts
+        return sound, other
     cuts = []  # for each boundary, its index in ``compact`` (where it was cut out)
     at = text.find(BOUNDARY)
     while at >= 0:
         cuts.append(at - len(cuts))
         at = text.find(BOUNDARY, at + 1)
-    return [start + bisect_right(cuts, start) for start in starts]
+    return (
+        [start + bisect_right(cuts, start) for start in sound],
+        [start + bisect_right(cuts, start) for start in other],
+    )
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:

@@ -167,3 +167,37 @@ def test_char_class_matches_exactly_its_characters() -> None:
         assert (pattern.fullmatch(ch) is not None) is (ch in chars)
         assert (others.fullmatch(ch) is not None) is (ch not in chars)
     assert re.fullmatch(normalize_module.char_class("").pattern, "a") is None
+
+
+def _positions(words: re.Pattern[str], text: str, starts: list[int] | None) -> list[tuple[int, int]]:
+    return [match.span() for match in meaning_module._matches(words, text, starts)]
+
+
+def _gated_starts(key: str, spelled: str) -> tuple[list[int], list[int]]:
+    """The starts ``Concepts._search`` tries the sound words and the literal words at."""
+    sound, literal = meaning_module._word_starts(_CONCEPTS.words_anywhere, key, _CONCEPTS.sound_word_count)
+    single = [match.start() for match in _CONCEPTS.literal_chars.finditer(spelled)]
+    return sound, sorted({*literal, *single})
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_word_regexes_tried_at_the_gated_starts_find_what_a_full_search_finds(text: str) -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses(text))
+    for key in (keyed.text, keyed.other_reading):
+        spelled = keyed.spelled or key if key == keyed.text else key
+        sound, literal = _gated_starts(key, spelled)
+        assert _positions(_CONCEPTS.words, key, sound) == _positions(_CONCEPTS.words, key, None)
+        assert _positions(_CONCEPTS.literal_words, spelled, literal) == _positions(
+            _CONCEPTS.literal_words, spelled, None
+        )
+
+
+@pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "说话啊", "傻x", "不，行"])
+def test_literal_words_are_found_where_the_gate_says(text: str) -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses(text))
+    spelled = keyed.spelled or keyed.text
+    _, literal = _gated_starts(keyed.text, spelled)
+    full = _positions(_CONCEPTS.literal_words, spelled, None)
+    assert full, "each example holds a literal word"
+    assert _positions(_CONCEPTS.literal_words, spelled, literal) == full
