@@ -283,6 +283,7 @@ class Guard:
         "_short",
         "_whole",
         "_whole_max",
+        "_wordings_from",
     )
 
     def __init__(
@@ -325,11 +326,17 @@ class Guard:
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         # Every indexed bigram of a message in one C pass: an Aho-Corasick automaton of the bigrams, each
         # bigram's value its number (its position in ``_index``).
-        self._bigram_automaton = automaton(self._index)
-        assert self._bigram_automaton is None or self._bigram_automaton.positions is None  # no empty bigram
-        self._count_field, self._bigram_counts, self._count_offset, self._count_reached = _counters(
+        # The same pass finds the concepts' spelling wordings (唔知, 木有 …), with the particle equivalences
+        # of the text it runs on: a wording in the clause-folded text is in the catalogue's folded text,
+        # so when none is found, :meth:`~guards.meaning.Spelling.rewrite` need not look for one.
+        wordings = sorted({equivalent(word) for word in self._concepts.spelling.replace}) if concepts else []
+        self._wordings_from = len(self._index)
+        self._bigram_automaton = automaton([*self._index, *wordings])
+        assert self._bigram_automaton is None or self._bigram_automaton.positions is None  # no empty word
+        self._count_field, counts, self._count_offset, self._count_reached = _counters(
             self._index, tuple(pattern.min_shared for pattern in indexed)
         )
+        self._bigram_counts: tuple[int, ...] = counts + (0,) * len(wordings)  # a wording counts for none
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -449,13 +456,15 @@ class Guard:
         if compacts is not None:
             compacts.append(folded)
         folded = equivalent(folded)
-        found = self._find(folded)
+        matches = self._scan(folded)
+        found = self._find(folded, matches)
         if found:
             found = self._apply_allow_list(folded, found)
         concept_hits: list[ConceptHit] = []
         keyed = None
         if self._concepts is not None:
-            keyed = self._concepts.keyed(bfolded)
+            wordings = bool(matches) and max(map(_FIRST, matches)) >= self._wordings_from
+            keyed = self._concepts.keyed(bfolded, wordings=wordings)
             concept_hits = self._concepts.find(keyed)
         if concept_hits:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
@@ -572,11 +581,22 @@ class Guard:
             return True
         return any(fold(word).translate(EQUIVALENT_CHARS) in folded for word in entry.unless)
 
-    def _candidates(self, folded: str) -> list[_Pattern]:
-        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
-        out = []
+    def _scan(self, folded: str) -> list[tuple[int, int, int]]:
+        """Return the matches (word number, start, end) of the bigram automaton in ``folded``: the catalogue
+        bigrams (numbered as in ``_index``), then the spelling wordings.
+        """
         search = self._bigram_automaton
-        matches = search.search.find_matches_as_indexes(folded, overlapping=True) if search else None
+        return search.search.find_matches_as_indexes(folded, overlapping=True) if search else []
+
+    def _candidates(
+        self, folded: str, matches: list[tuple[int, int, int]] | None = None
+    ) -> list[_Pattern]:
+        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring (``matches``: its
+        :meth:`_scan`, when already made).
+        """
+        out = []
+        if matches is None:
+            matches = self._scan(folded)
         if matches:
             # The bigrams are the automaton's words, none empty: a match's first item is the bigram's number.
             # Each pattern's count of shared bigrams, all at once in one int (see :func:`_counters`).
@@ -591,15 +611,17 @@ class Guard:
         out.extend(self._short)
         return out
 
-    def _find(self, folded: str) -> list[_Found]:
-        """Return the best hit of every entry found in ``folded`` (normalised coordinates)."""
+    def _find(self, folded: str, matches: list[tuple[int, int, int]] | None = None) -> list[_Found]:
+        """Return the best hit of every entry found in ``folded`` (normalised coordinates; ``matches``: its
+        :meth:`_scan`, when already made).
+        """
         found: list[_Found] = []
         if len(folded) <= self._whole_max:
             for pattern in self._whole:
                 item = _match_whole(pattern, folded)
                 if item is not None:
                     found.append(item)
-        for pattern in self._candidates(folded):
+        for pattern in self._candidates(folded, matches):
             item = _match(pattern, folded)
             if item is not None:
                 found.append(item)

@@ -341,11 +341,18 @@ class Spelling:
         self.any_anchor = char_class(self.anchors)  # one regex class: faster than a set for CJK text
         self.wordings = automaton(replace)  # ``pattern`` finds something iff a Latin letter or one of these
 
-    def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
-        """Return ``folded`` with every known wording rewritten, and the source index of each character."""
-        if self.any_anchor.search(folded) is None:
-            return folded, None
-        if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
+    def rewrite(self, folded: str, *, wordings: bool | None = None) -> tuple[str, tuple[int, ...] | None]:
+        """Return ``folded`` with every known wording rewritten, and the source index of each character.
+
+        ``wordings``: whether one of the wordings may occur in ``folded`` (False: the caller's own search
+        found none, so only Latin letters can be rewritten); None: look for them here.
+        """
+        if wordings is None:
+            if self.any_anchor.search(folded) is None:
+                return folded, None
+            if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
+                return folded, None
+        elif not wordings and _LATIN_LETTER.search(folded) is None:
             return folded, None
         out: list[str] = []
         source: list[int] = []
@@ -570,14 +577,15 @@ class Concepts:
         """Return the key-space form of a data word (folded, spelled, phonetic)."""
         return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
 
-    def keyed(self, folded: str) -> Keyed:
-        """Return the key text of a folded text (boundaries kept) with its map back.
+    def keyed(self, folded: str, *, wordings: bool | None = None) -> Keyed:
+        """Return the key text of a folded text (boundaries kept) with its map back (``wordings``: see
+        :meth:`Spelling.rewrite`).
 
         Pinyin written in Latin letters whose syllable is an exact character (ji: 急) and other characters
         (ji: 己) gets a second reading, ``other_reading``, with the other key: ``你自ji去看`` and ``你ji什么``
         are both found.
         """
-        text, source = self.spelling.rewrite(folded)
+        text, source = self.spelling.rewrite(folded, wordings=wordings)
         key = self.phonetic.key(text)
         other = ""
         if source is not None:

@@ -201,3 +201,33 @@ def test_literal_words_are_found_where_the_gate_says(text: str) -> None:
     full = _positions(_CONCEPTS.literal_words, spelled, None)
     assert full, "each example holds a literal word"
     assert _positions(_CONCEPTS.literal_words, spelled, literal) == full
+
+
+_FULL_GUARD = Guard.from_catalogue(load_catalogue(), review_model=None)
+
+
+def _wordings_seen(bfolded: str) -> bool:
+    """What ``Guard._hits`` tells the spelling: a wording is among the matches of its pass."""
+    matches = _FULL_GUARD._scan(equivalent(meaning_module.compact_of(bfolded)))
+    return any(number >= _FULL_GUARD._wordings_from for number, _, _ in matches)
+
+
+@pytest.mark.parametrize("text", ["唔知道呀", "我木有办法", "系咪你嘅", "唔，该", "偶不知", "肿么了？"])
+def test_a_spelling_wording_is_seen_by_the_catalogue_pass(text: str) -> None:
+    bfolded = fold_clauses(text)
+    assert _CONCEPTS.spelling.rewrite(bfolded)[1] is not None, "each example holds a wording"
+    assert _wordings_seen(bfolded)
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_catalogue_pass_tells_the_spelling_whether_a_wording_may_be_there(text: str) -> None:
+    """The guard's one pass over the folded text finds the spelling wordings: rewriting with its answer is
+    rewriting with the spelling's own gate.
+    """
+    bfolded = fold_clauses(text)
+    wordings = _wordings_seen(bfolded)
+    spelling = _CONCEPTS.spelling
+    assert spelling.rewrite(bfolded, wordings=wordings) == spelling.rewrite(bfolded)
+    if spelling.pattern.search(bfolded) is not None and meaning_module._LATIN_LETTER.search(bfolded) is None:
+        assert wordings
