@@ -53,17 +53,22 @@ SENTENCE_PARTICLES = "啊呀呢吧嘛啦哦噢哟呗"
 EQUIVALENT_CHARS = str.maketrans({**dict.fromkeys("呀吧呗哪呢啦嘛吗么哇了", "啊"), "讲": "说"})
 
 
-def _equivalence_subs() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Return :data:`EQUIVALENT_CHARS` as one (character class, replacement) per replacement."""
+def _equivalence_subs() -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[tuple[str, str], ...]]:
+    """Return :data:`EQUIVALENT_CHARS` as (character class, replacement) for each replacement of several
+    characters, and (character, replacement) for each replacement of one.
+    """
     by_target: dict[str, list[str]] = {}
     for code, target in EQUIVALENT_CHARS.items():
         by_target.setdefault(target, []).append(chr(code))
     # Replacing one class after another is the same as translating at once while no target is a source.
     assert not set(by_target) & {chr(code) for code in EQUIVALENT_CHARS}
-    return tuple((char_class(sources), target) for target, sources in by_target.items())
+    groups = by_target.items()
+    classes = tuple((char_class(sources), target) for target, sources in groups if len(sources) > 1)
+    singles = tuple((sources[0], target) for target, sources in groups if len(sources) == 1)
+    return classes, singles
 
 
-_EQUIVALENCE_SUBS = _equivalence_subs()
+_EQUIVALENCE_SUBS, _EQUIVALENCE_SINGLES = _equivalence_subs()
 
 
 def equivalent(text: str) -> str:
@@ -74,6 +79,9 @@ def equivalent(text: str) -> str:
     """
     for sources, target in _EQUIVALENCE_SUBS:
         text = sources.sub(target, text)
+    for source, target in _EQUIVALENCE_SINGLES:  # one character: a substring test costs less than a regex
+        if source in text:
+            text = text.replace(source, target)
     return text
 
 
@@ -252,6 +260,10 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
         # One edit destroys at most two bigrams; short exact patterns may take one inserted character.
         lost = 2 * edits if edits else (1 if length <= 3 else 0)
         min_shared = max(1, (length - 1) - lost)
+        if edits and length <= SUBSTITUTION_MIN_LENGTH:
+            # A short pattern is matched as it is or with one character inserted (:func:`_match`), which
+            # destroys at most one of its bigrams.
+            min_shared = max(min_shared, len(_bigrams(text)) - 1)
         patterns.append(
             _Pattern(index, text, core, edits, entry.whole, cutoff, min_shared),
         )

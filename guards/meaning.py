@@ -670,14 +670,16 @@ class Concepts:
 
     def _search(self, key: str, spelled: str) -> list[ConceptHit]:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
-        hits: list[ConceptHit] = []
-        unless_cache: dict[tuple[int, int], bool] = {}
         # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
         # word, its character class) finds one starting.
         sound_starts, literal_starts = _word_starts(self.words_anywhere, key, self.sound_word_count)
         single = [match.start() for match in self.literal_chars.finditer(spelled)]
         if single:
             literal_starts = sorted({*literal_starts, *single})
+        if not sound_starts and not literal_starts:
+            return []
+        hits: list[ConceptHit] = []
+        unless_cache: dict[tuple[int, int], bool] = {}
         passes = (
             (key, self.words, self.concepts_of, sound_starts),
             (spelled, self.literal_words, self.literal_of, literal_starts),
