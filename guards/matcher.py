@@ -290,12 +290,14 @@ class Guard:
         "_entries",
         "_entry_bigrams",
         "_index",
+        "_literals_shift",
         "_patterns",
         "_review",
         "_short",
         "_whole",
         "_whole_max",
-        "_wordings_from",
+        "_wordings_mask",
+        "_wordings_shift",
     )
 
     def __init__(
@@ -338,17 +340,31 @@ class Guard:
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         # Every indexed bigram of a message in one C pass: an Aho-Corasick automaton of the bigrams, each
         # bigram's value its number (its position in ``_index``).
-        # The same pass finds the concepts' spelling wordings (唔知, 木有 …), with the particle equivalences
-        # of the text it runs on: a wording in the clause-folded text is in the catalogue's folded text,
-        # so when none is found, :meth:`~guards.meaning.Spelling.rewrite` need not look for one.
-        wordings = sorted({equivalent(word) for word in self._concepts.spelling.replace}) if concepts else []
-        self._wordings_from = len(self._index)
-        self._bigram_automaton = automaton([*self._index, *wordings])
+        # The same pass finds the concepts' spelling wordings (唔知, 木有 …) and literal words (墨迹, 滚 …),
+        # with the particle equivalences and the repeats collapsed as in the text it runs on: a wording or
+        # literal word of the clause-folded text is in the catalogue's folded text, so when none is found,
+        # the concept layer need not look for one (:meth:`~guards.meaning.Spelling.rewrite`,
+        # :meth:`~guards.meaning.Concepts.find`).
+        wordings: list[str] = []
+        literals: list[str] = []
+        if self._concepts is not None:
+            wordings = sorted({equivalent(word) for word in self._concepts.spelling.replace})
+            literals = sorted({equivalent(form) for form in self._concepts.literal_forms})
+        self._bigram_automaton = automaton([*self._index, *wordings, *literals], dfa=True)
         assert self._bigram_automaton is None or self._bigram_automaton.positions is None  # no empty word
         self._count_field, counts, self._count_offset, self._count_reached = _counters(
             self._index, tuple(pattern.min_shared for pattern in indexed)
         )
-        self._bigram_counts: tuple[int, ...] = counts + (0,) * len(wordings)  # a wording counts for none
+        # Above the patterns' fields of a message's tally (:meth:`_tally`), one field counts the wordings
+        # found and one the literal words, each wide enough never to carry into the next.
+        self._wordings_shift = self._count_field * len(indexed)
+        self._wordings_mask = (1 << (len(wordings).bit_length() + 1)) - 1
+        self._literals_shift = self._wordings_shift + len(wordings).bit_length() + 1
+        self._bigram_counts: tuple[int, ...] = (
+            counts
+            + (1 << self._wordings_shift,) * len(wordings)
+            + (1 << self._literals_shift,) * len(literals)
+        )
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -385,7 +401,7 @@ class Guard:
         >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
         'bukeyi-04'
         """
-        compacts: list[str] = []
+        compacts: list[str] | None = [] if self._review is not None else None  # for the review model only
         if len(text) <= CHUNK_CHARS:
             hits = self._hits(text, compacts)
         else:
@@ -400,7 +416,7 @@ class Guard:
                         hits.append(moved)
                 if at + CHUNK_CHARS + CHUNK_OVERLAP >= len(text):
                     break
-        if not hits and self._review is not None:
+        if not hits and compacts is not None:
             hits = self._model_hits(text, compacts)
         if not hits:
             return ALLOWED
@@ -468,16 +484,16 @@ class Guard:
         if compacts is not None:
             compacts.append(folded)
         folded = equivalent(folded)
-        matches = self._scan(folded)
-        found = self._find(folded, matches)
+        tally = self._tally(folded)
+        found = self._find(folded, tally)
         if found:
             found = self._apply_allow_list(folded, found)
         concept_hits: list[ConceptHit] = []
         keyed = None
         if self._concepts is not None:
-            wordings = bool(matches) and max(map(_FIRST, matches)) >= self._wordings_from
-            keyed = self._concepts.keyed(bfolded, wordings=wordings)
-            concept_hits = self._concepts.find(keyed)
+            wordings = (tally >> self._wordings_shift) & self._wordings_mask
+            keyed = self._concepts.keyed(bfolded, wordings=bool(wordings))
+            concept_hits = self._concepts.find(keyed, literal=bool(tally >> self._literals_shift))
         if concept_hits:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
@@ -593,27 +609,28 @@ class Guard:
             return True
         return any(fold(word).translate(EQUIVALENT_CHARS) in folded for word in entry.unless)
 
-    def _scan(self, folded: str) -> list[tuple[int, int, int]]:
-        """Return the matches (word number, start, end) of the bigram automaton in ``folded``: the catalogue
-        bigrams (numbered as in ``_index``), then the spelling wordings.
+    def _tally(self, folded: str) -> int:
+        """Return what one pass of the bigram automaton over ``folded`` finds, as one int: in the field of
+        each indexed pattern, the bigrams it shares with ``folded`` (see :func:`_counters`); above them, the
+        count of spelling wordings and of literal concept words found.
         """
         search = self._bigram_automaton
-        return search.search.find_matches_as_indexes(folded, overlapping=True) if search else []
+        if search is None:
+            return 0
+        # The automaton's words are none empty: a match's first item is the word's number.
+        matches = search.search.find_matches_as_indexes(folded, overlapping=True)
+        return sum(map(self._bigram_counts.__getitem__, set(map(_FIRST, matches)))) if matches else 0
 
-    def _candidates(
-        self, folded: str, matches: list[tuple[int, int, int]] | None = None
-    ) -> list[_Pattern]:
-        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring (``matches``: its
-        :meth:`_scan`, when already made).
+    def _candidates(self, folded: str, tally: int | None = None) -> list[_Pattern]:
+        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring (``tally``: its
+        :meth:`_tally`, when already made).
         """
         out = []
-        if matches is None:
-            matches = self._scan(folded)
-        if matches:
-            # The bigrams are the automaton's words, none empty: a match's first item is the bigram's number.
-            # Each pattern's count of shared bigrams, all at once in one int (see :func:`_counters`).
-            counts = sum(map(self._bigram_counts.__getitem__, set(map(_FIRST, matches))))
-            reached = (counts + self._count_offset) & self._count_reached
+        if tally is None:
+            tally = self._tally(folded)
+        if tally:
+            # The fields of the patterns that reach their ``min_shared`` get their top bit set.
+            reached = (tally + self._count_offset) & self._count_reached
             field = self._count_field
             patterns = self._patterns
             while reached:
@@ -623,9 +640,9 @@ class Guard:
         out.extend(self._short)
         return out
 
-    def _find(self, folded: str, matches: list[tuple[int, int, int]] | None = None) -> list[_Found]:
-        """Return the best hit of every entry found in ``folded`` (normalised coordinates; ``matches``: its
-        :meth:`_scan`, when already made).
+    def _find(self, folded: str, tally: int | None = None) -> list[_Found]:
+        """Return the best hit of every entry found in ``folded`` (normalised coordinates; ``tally``: its
+        :meth:`_tally`, when already made).
         """
         found: list[_Found] = []
         if len(folded) <= self._whole_max:
@@ -633,7 +650,7 @@ class Guard:
                 item = _match_whole(pattern, folded)
                 if item is not None:
                     found.append(item)
-        for pattern in self._candidates(folded, matches):
+        for pattern in self._candidates(folded, tally):
             item = _match(pattern, folded)
             if item is not None:
                 found.append(item)

@@ -563,6 +563,12 @@ class Concepts:
             sound + sorted({word.translate(self.phonetic.table) for word in literal if len(word) >= 2})
         )
         self.literal_chars = char_class(word for word in literal if len(word) == 1)
+        # Every literal word as it is and with its repeats collapsed (as a text less its clause boundaries
+        # reads it): a caller that searched a clause-folded text for all of them may tell :meth:`find` that
+        # none is there.
+        self.literal_forms = frozenset(
+            form for word in literal for form in (word, _REPEAT_TAIL.sub("", word)) if form
+        )
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
@@ -653,13 +659,17 @@ class Concepts:
             decided = decided or (item.id, item.level)
         return decided
 
-    def find(self, keyed: Keyed) -> list[ConceptHit]:
+    def find(self, keyed: Keyed, *, literal: bool | None = None) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
 
         Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
-        after each character of a word.
+        after each character of a word. ``literal``: whether one of :attr:`literal_forms` occurs in the
+        folded text less its boundaries (False: the caller's search found none, and no literal word is
+        looked for unless the spelling rewrote the text); None: look for them.
         """
-        hits = self._search(keyed.text, keyed.spelled or keyed.text)
+        if keyed.source is not None:
+            literal = None
+        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal)
         if keyed.other_reading:
             seen = {(hit.concept, hit.start) for hit in hits}
             for hit in self._search(keyed.other_reading, keyed.other_reading):
@@ -668,14 +678,19 @@ class Concepts:
             hits.sort(key=lambda hit: hit.start)
         return hits
 
-    def _search(self, key: str, spelled: str) -> list[ConceptHit]:
-        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
+    def _search(self, key: str, spelled: str, literal: bool | None = None) -> list[ConceptHit]:
+        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters (unless
+        ``literal`` is False).
+        """
         # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
         # word, its character class) finds one starting.
         sound_starts, literal_starts = _word_starts(self.words_anywhere, key, self.sound_word_count)
-        single = [match.start() for match in self.literal_chars.finditer(spelled)]
-        if single:
-            literal_starts = sorted({*literal_starts, *single})
+        if literal is False:
+            literal_starts = []
+        else:
+            single = [match.start() for match in self.literal_chars.finditer(spelled)]
+            if single:
+                literal_starts = sorted({*literal_starts, *single})
         if not sound_starts and not literal_starts:
             return []
         hits: list[ConceptHit] = []

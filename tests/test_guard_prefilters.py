@@ -206,10 +206,18 @@ def test_literal_words_are_found_where_the_gate_says(text: str) -> None:
 _FULL_GUARD = Guard.from_catalogue(load_catalogue(), review_model=None)
 
 
+def _tally(bfolded: str) -> int:
+    return _FULL_GUARD._tally(equivalent(meaning_module.compact_of(bfolded)))
+
+
 def _wordings_seen(bfolded: str) -> bool:
-    """What ``Guard._hits`` tells the spelling: a wording is among the matches of its pass."""
-    matches = _FULL_GUARD._scan(equivalent(meaning_module.compact_of(bfolded)))
-    return any(number >= _FULL_GUARD._wordings_from for number, _, _ in matches)
+    """What ``Guard._hits`` tells the spelling: its pass found a wording."""
+    return bool((_tally(bfolded) >> _FULL_GUARD._wordings_shift) & _FULL_GUARD._wordings_mask)
+
+
+def _literals_seen(bfolded: str) -> bool:
+    """What ``Guard._hits`` tells the concept search: its pass found a literal word."""
+    return bool(_tally(bfolded) >> _FULL_GUARD._literals_shift)
 
 
 @pytest.mark.parametrize("text", ["唔知道呀", "我木有办法", "系咪你嘅", "唔，该", "偶不知", "肿么了？"])
@@ -231,3 +239,19 @@ def test_the_catalogue_pass_tells_the_spelling_whether_a_wording_may_be_there(te
     assert spelling.rewrite(bfolded, wordings=wordings) == spelling.rewrite(bfolded)
     if spelling.pattern.search(bfolded) is not None and meaning_module._LATIN_LETTER.search(bfolded) is None:
         assert wordings
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_catalogue_pass_tells_the_concept_search_whether_a_literal_word_may_be_there(text: str) -> None:
+    bfolded = fold_clauses(text)
+    keyed = _CONCEPTS.keyed(bfolded)
+    assert _CONCEPTS.find(keyed, literal=_literals_seen(bfolded)) == _CONCEPTS.find(keyed)
+    spelled = keyed.spelled or keyed.text
+    if keyed.source is None and _CONCEPTS.literal_words.search(spelled) is not None:
+        assert _literals_seen(bfolded)
+
+
+@pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "呵，呵", "墨迹", "说，话"])
+def test_a_literal_word_is_seen_by_the_catalogue_pass(text: str) -> None:
+    assert _literals_seen(fold_clauses(text))
