@@ -55,6 +55,9 @@ _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _LATIN_RUN = re.compile(r"[a-z]+")
 _LATIN_LETTER = re.compile("[a-z]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# A Latin letter (the spelling may rewrite it) or a character beyond the Basic Multilingual Plane (the
+# phonetic key's list table stops there): a text with neither is keyed by one translate.
+_LATIN_OR_ASTRAL = re.compile("[a-z\U00010000-\U0010ffff]")
 
 
 def expand(word: str) -> list[str]:
@@ -591,6 +594,9 @@ class Concepts:
         (ji: 己) gets a second reading, ``other_reading``, with the other key: ``你自ji去看`` and ``你ji什么``
         are both found.
         """
+        if wordings is False and _LATIN_OR_ASTRAL.search(folded) is None:
+            # What rewrite and key would do with it, with one search instead of two.
+            return Keyed(folded.translate(self.phonetic.bmp_table), None, folded, "")
         text, source = self.spelling.rewrite(folded, wordings=wordings)
         key = self.phonetic.key(text)
         other = ""

@@ -237,6 +237,7 @@ def test_the_catalogue_pass_tells_the_spelling_whether_a_wording_may_be_there(te
     wordings = _wordings_seen(bfolded)
     spelling = _CONCEPTS.spelling
     assert spelling.rewrite(bfolded, wordings=wordings) == spelling.rewrite(bfolded)
+    assert _CONCEPTS.keyed(bfolded, wordings=wordings) == _CONCEPTS.keyed(bfolded)
     if spelling.pattern.search(bfolded) is not None and meaning_module._LATIN_LETTER.search(bfolded) is None:
         assert wordings
 
