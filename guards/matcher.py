@@ -4,9 +4,8 @@ How a message is checked (both message and catalogue go through :func:`guards.no
 
 1. candidates: only patterns that share enough character bigrams with the message to be within their
    edit allowance are scored, so the cost follows the message, not the size of the catalogue. One
-   Aho-Corasick pass (:mod:`guards.prefilter`) finds the catalogue bigrams of the message; a pattern's
-   shared bigrams are counted only when one of its seed bigrams is there (pigeonhole: a pattern that
-   needs k of its n bigrams has one of any n - k + 1 of them);
+   Aho-Corasick pass (:mod:`guards.prefilter`) finds the catalogue bigrams of the message, and every
+   pattern's shared bigrams are counted at once, each pattern a bit field of one integer;
 2. exact: the pattern occurs in the message (score 100);
 3. fuzzy: ``rapidfuzz.fuzz.partial_ratio_alignment`` finds where the pattern best aligns, then
    windows around that place are scored with the Levenshtein distance (so that inserted or dropped
@@ -27,7 +26,6 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from itertools import chain
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -36,7 +34,7 @@ from rapidfuzz.distance import Levenshtein
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
 from guards.meaning import ConceptHit, Concepts, Keyed, compact_of, load_concepts, with_boundaries
 from guards.normalize import BOUNDARY, char_class, fold, fold_clauses, normalize
-from guards.prefilter import automaton, found_values
+from guards.prefilter import automaton
 from guards.review import ReviewModel, load_review_model
 
 __all__ = ["CHUNK_CHARS", "Guard", "Hit", "Verdict", "check", "default_concepts", "default_guard", "use_shop"]
@@ -55,17 +53,22 @@ SENTENCE_PARTICLES = "啊呀呢吧嘛啦哦噢哟呗"
 EQUIVALENT_CHARS = str.maketrans({**dict.fromkeys("呀吧呗哪呢啦嘛吗么哇了", "啊"), "讲": "说"})
 
 
-def _equivalence_subs() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Return :data:`EQUIVALENT_CHARS` as one (character class, replacement) per replacement."""
+def _equivalence_subs() -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[tuple[str, str], ...]]:
+    """Return :data:`EQUIVALENT_CHARS` as (character class, replacement) for each replacement of several
+    characters, and (character, replacement) for each replacement of one.
+    """
     by_target: dict[str, list[str]] = {}
     for code, target in EQUIVALENT_CHARS.items():
         by_target.setdefault(target, []).append(chr(code))
     # Replacing one class after another is the same as translating at once while no target is a source.
     assert not set(by_target) & {chr(code) for code in EQUIVALENT_CHARS}
-    return tuple((char_class(sources), target) for target, sources in by_target.items())
+    groups = by_target.items()
+    classes = tuple((char_class(sources), target) for target, sources in groups if len(sources) > 1)
+    singles = tuple((sources[0], target) for target, sources in groups if len(sources) == 1)
+    return classes, singles
 
 
-_EQUIVALENCE_SUBS = _equivalence_subs()
+_EQUIVALENCE_SUBS, _EQUIVALENCE_SINGLES = _equivalence_subs()
 
 
 def equivalent(text: str) -> str:
@@ -76,8 +79,13 @@ def equivalent(text: str) -> str:
     """
     for sources, target in _EQUIVALENCE_SUBS:
         text = sources.sub(target, text)
+    for source, target in _EQUIVALENCE_SINGLES:  # one character: a substring test costs less than a regex
+        if source in text:
+            text = text.replace(source, target)
     return text
 
+
+_FIRST = operator.itemgetter(0)
 
 # The rule name a review-model hit carries (hits and guard_events say which layer held a message).
 MODEL_RULE = "review-model"
@@ -252,6 +260,10 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
         # One edit destroys at most two bigrams; short exact patterns may take one inserted character.
         lost = 2 * edits if edits else (1 if length <= 3 else 0)
         min_shared = max(1, (length - 1) - lost)
+        if edits and length <= SUBSTITUTION_MIN_LENGTH:
+            # A short pattern is matched as it is or with one character inserted (:func:`_match`), which
+            # destroys at most one of its bigrams.
+            min_shared = max(min_shared, len(_bigrams(text)) - 1)
         patterns.append(
             _Pattern(index, text, core, edits, entry.whole, cutoff, min_shared),
         )
@@ -269,20 +281,23 @@ class Guard:
     __slots__ = (
         "_allow",
         "_bigram_automaton",
-        "_bigram_bits",
+        "_bigram_counts",
         "_by_id",
         "_concepts",
+        "_count_field",
+        "_count_offset",
+        "_count_reached",
         "_entries",
         "_entry_bigrams",
         "_index",
-        "_min_shared",
-        "_pattern_bigrams",
+        "_literals_shift",
         "_patterns",
         "_review",
-        "_seeded_by",
         "_short",
         "_whole",
         "_whole_max",
+        "_wordings_mask",
+        "_wordings_shift",
     )
 
     def __init__(
@@ -322,13 +337,34 @@ class Guard:
             indexed.append(pattern)
         # Patterns are referred to by position: hashing small ints is what the hot loop does.
         self._patterns: tuple[_Pattern, ...] = tuple(indexed)
-        self._min_shared: tuple[int, ...] = tuple(pattern.min_shared for pattern in indexed)
         self._index: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in index.items()}
         # Every indexed bigram of a message in one C pass: an Aho-Corasick automaton of the bigrams, each
         # bigram's value its number (its position in ``_index``).
-        self._bigram_automaton = automaton(self._index)
-        self._pattern_bigrams, self._seeded_by = _seeds(self._index, self._min_shared)
-        self._bigram_bits: tuple[int, ...] = tuple(1 << number for number in range(len(self._index)))
+        # The same pass finds the concepts' spelling wordings (唔知, 木有 …) and literal words (墨迹, 滚 …),
+        # with the particle equivalences and the repeats collapsed as in the text it runs on: a wording or
+        # literal word of the clause-folded text is in the catalogue's folded text, so when none is found,
+        # the concept layer need not look for one (:meth:`~guards.meaning.Spelling.rewrite`,
+        # :meth:`~guards.meaning.Concepts.find`).
+        wordings: list[str] = []
+        literals: list[str] = []
+        if self._concepts is not None:
+            wordings = sorted({equivalent(word) for word in self._concepts.spelling.replace})
+            literals = sorted({equivalent(form) for form in self._concepts.literal_forms})
+        self._bigram_automaton = automaton([*self._index, *wordings, *literals], dfa=True)
+        assert self._bigram_automaton is None or self._bigram_automaton.positions is None  # no empty word
+        self._count_field, counts, self._count_offset, self._count_reached = _counters(
+            self._index, tuple(pattern.min_shared for pattern in indexed)
+        )
+        # Above the patterns' fields of a message's tally (:meth:`_tally`), one field counts the wordings
+        # found and one the literal words, each wide enough never to carry into the next.
+        self._wordings_shift = self._count_field * len(indexed)
+        self._wordings_mask = (1 << (len(wordings).bit_length() + 1)) - 1
+        self._literals_shift = self._wordings_shift + len(wordings).bit_length() + 1
+        self._bigram_counts: tuple[int, ...] = (
+            counts
+            + (1 << self._wordings_shift,) * len(wordings)
+            + (1 << self._literals_shift,) * len(literals)
+        )
         self._short: tuple[_Pattern, ...] = tuple(short)
         self._whole: tuple[_Pattern, ...] = tuple(whole)
         self._whole_max = max((len(p.text) + p.max_edits for p in whole), default=-1)
@@ -365,7 +401,7 @@ class Guard:
         >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
         'bukeyi-04'
         """
-        compacts: list[str] = []
+        compacts: list[str] | None = [] if self._review is not None else None  # for the review model only
         if len(text) <= CHUNK_CHARS:
             hits = self._hits(text, compacts)
         else:
@@ -380,7 +416,7 @@ class Guard:
                         hits.append(moved)
                 if at + CHUNK_CHARS + CHUNK_OVERLAP >= len(text):
                     break
-        if not hits and self._review is not None:
+        if not hits and compacts is not None:
             hits = self._model_hits(text, compacts)
         if not hits:
             return ALLOWED
@@ -448,14 +484,16 @@ class Guard:
         if compacts is not None:
             compacts.append(folded)
         folded = equivalent(folded)
-        found = self._find(folded)
+        tally = self._tally(folded)
+        found = self._find(folded, tally)
         if found:
             found = self._apply_allow_list(folded, found)
         concept_hits: list[ConceptHit] = []
         keyed = None
         if self._concepts is not None:
-            keyed = self._concepts.keyed(bfolded)
-            concept_hits = self._concepts.find(keyed)
+            wordings = (tally >> self._wordings_shift) & self._wordings_mask
+            keyed = self._concepts.keyed(bfolded, wordings=bool(wordings))
+            concept_hits = self._concepts.find(keyed, literal=bool(tally >> self._literals_shift))
         if concept_hits:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
@@ -571,33 +609,48 @@ class Guard:
             return True
         return any(fold(word).translate(EQUIVALENT_CHARS) in folded for word in entry.unless)
 
-    def _candidates(self, folded: str) -> list[_Pattern]:
-        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring."""
-        shared = found_values(self._bigram_automaton, folded)
+    def _tally(self, folded: str) -> int:
+        """Return what one pass of the bigram automaton over ``folded`` finds, as one int: in the field of
+        each indexed pattern, the bigrams it shares with ``folded`` (see :func:`_counters`); above them, the
+        count of spelling wordings and of literal concept words found.
+        """
+        search = self._bigram_automaton
+        if search is None:
+            return 0
+        # The automaton's words are none empty: a match's first item is the word's number.
+        matches = search.search.find_matches_as_indexes(folded, overlapping=True)
+        return sum(map(self._bigram_counts.__getitem__, set(map(_FIRST, matches)))) if matches else 0
+
+    def _candidates(self, folded: str, tally: int | None = None) -> list[_Pattern]:
+        """Return the patterns sharing enough bigrams with ``folded`` to be worth scoring (``tally``: its
+        :meth:`_tally`, when already made).
+        """
         out = []
-        if shared:
-            seeded = set(chain.from_iterable(map(self._seeded_by.__getitem__, shared)))
-            in_message = sum(map(self._bigram_bits.__getitem__, shared))  # the shared bigrams as bits
-            need = self._min_shared
-            bigrams = self._pattern_bigrams
+        if tally is None:
+            tally = self._tally(folded)
+        if tally:
+            # The fields of the patterns that reach their ``min_shared`` get their top bit set.
+            reached = (tally + self._count_offset) & self._count_reached
+            field = self._count_field
             patterns = self._patterns
-            out = [
-                patterns[number]
-                for number in sorted(seeded)
-                if (bigrams[number] & in_message).bit_count() >= need[number]
-            ]
+            while reached:
+                lowest = reached & -reached
+                out.append(patterns[(lowest.bit_length() - 1) // field])
+                reached ^= lowest
         out.extend(self._short)
         return out
 
-    def _find(self, folded: str) -> list[_Found]:
-        """Return the best hit of every entry found in ``folded`` (normalised coordinates)."""
+    def _find(self, folded: str, tally: int | None = None) -> list[_Found]:
+        """Return the best hit of every entry found in ``folded`` (normalised coordinates; ``tally``: its
+        :meth:`_tally`, when already made).
+        """
         found: list[_Found] = []
         if len(folded) <= self._whole_max:
             for pattern in self._whole:
                 item = _match_whole(pattern, folded)
                 if item is not None:
                     found.append(item)
-        for pattern in self._candidates(folded):
+        for pattern in self._candidates(folded, tally):
             item = _match(pattern, folded)
             if item is not None:
                 found.append(item)
@@ -626,30 +679,33 @@ class Guard:
         return [item for item in found if not any(_covers(span, item) for span in spans)]
 
 
-def _seeds(
+def _counters(
     index: dict[str, tuple[int, ...]], min_shared: tuple[int, ...]
-) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """Return (each pattern's bigrams as bits: bit n for bigram number n, for each bigram number the
-    patterns it is a seed of).
+) -> tuple[int, tuple[int, ...], int, int]:
+    """Return (field width, for each bigram number its counts, offset, reached): the pattern bigram counter
+    of the prefilter, every pattern's count in one field of one int.
 
-    A pattern is worth scoring when a message shares ``min_shared`` of its bigrams. Whatever
-    ``min_shared - 1`` of them are missing, one of the others is there (pigeonhole): those others are the
-    pattern's seeds, and only a pattern with a seed in the message has its shared bigrams counted. The
-    seeds are the bigrams that the fewest patterns hold (the least common, so that few patterns are
-    counted for nothing).
+    Field p (bits ``p * width`` up) of a bigram's counts is 1 when pattern p holds the bigram, so the sum
+    of the counts of a message's distinct bigrams holds in field p the bigrams the message shares with
+    pattern p. A field is wide enough for its pattern's bigrams and one bit more: adding ``offset``
+    (``2 ** (width - 1) - min_shared`` in field p) sets the field's top bit exactly when the count reaches
+    ``min_shared``, and never carries into the next field. ``reached`` is the top bit of every field (of
+    every pattern that can be reached: one that needs more bigrams than it has never is).
     """
-    holders = {number: len(patterns) for number, patterns in enumerate(index.values())}
-    bigrams_of: list[set[int]] = [set() for _ in min_shared]
-    for number, patterns in enumerate(index.values()):
+    holds: list[int] = [0] * len(min_shared)
+    for patterns in index.values():
         for pattern in patterns:
-            bigrams_of[pattern].add(number)
-    seeded_by: list[list[int]] = [[] for _ in index]
-    for pattern, numbers in enumerate(bigrams_of):
-        seeds = sorted(numbers, key=lambda number: (holders[number], number))
-        for number in seeds[: len(numbers) - min_shared[pattern] + 1]:
-            seeded_by[number].append(pattern)
-    bits = tuple(sum(1 << number for number in numbers) for numbers in bigrams_of)
-    return bits, tuple(map(tuple, seeded_by))
+            holds[pattern] += 1
+    top = max(holds, default=0).bit_length()  # 2 ** top > the most bigrams a pattern has
+    width = top + 1
+    counts = tuple(sum(1 << (pattern * width) for pattern in patterns) for patterns in index.values())
+    offset = 0
+    reached = 0
+    for pattern, need in enumerate(min_shared):
+        if need <= holds[pattern]:
+            offset |= ((1 << top) - need) << (pattern * width)
+            reached |= 1 << (pattern * width + top)
+    return width, counts, offset, reached
 
 
 def _softened_by(folded: str, item: _Found, words: tuple[str, ...]) -> bool:

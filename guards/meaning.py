@@ -55,6 +55,9 @@ _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _LATIN_RUN = re.compile(r"[a-z]+")
 _LATIN_LETTER = re.compile("[a-z]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# A Latin letter (the spelling may rewrite it) or a character beyond the Basic Multilingual Plane (the
+# phonetic key's list table stops there): a text with neither is keyed by one translate.
+_LATIN_OR_ASTRAL = re.compile("[a-z\U00010000-\U0010ffff]")
 
 
 def expand(word: str) -> list[str]:
@@ -343,11 +346,18 @@ class Spelling:
         self.any_anchor = char_class(self.anchors)  # one regex class: faster than a set for CJK text
         self.wordings = automaton(replace)  # ``pattern`` finds something iff a Latin letter or one of these
 
-    def rewrite(self, folded: str) -> tuple[str, tuple[int, ...] | None]:
-        """Return ``folded`` with every known wording rewritten, and the source index of each character."""
-        if self.any_anchor.search(folded) is None:
-            return folded, None
-        if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
+    def rewrite(self, folded: str, *, wordings: bool | None = None) -> tuple[str, tuple[int, ...] | None]:
+        """Return ``folded`` with every known wording rewritten, and the source index of each character.
+
+        ``wordings``: whether one of the wordings may occur in ``folded`` (False: the caller's own search
+        found none, so only Latin letters can be rewritten); None: look for them here.
+        """
+        if wordings is None:
+            if self.any_anchor.search(folded) is None:
+                return folded, None
+            if _LATIN_LETTER.search(folded) is None and not occurs(self.wordings, folded):
+                return folded, None
+        elif not wordings and _LATIN_LETTER.search(folded) is None:
             return folded, None
         out: list[str] = []
         source: list[int] = []
@@ -547,10 +557,24 @@ class Concepts:
         self.literal_of = literal_of
         gap = BOUNDARY + "?"
         self.words = re.compile(_alternation(sorted(searched.get("key", ())), gap))
-        # The words without their gaps: when none occurs in the key text less its boundaries, ``words``
-        # cannot match and its search (the costly part of :meth:`find`) is skipped.
-        self.words_anywhere = automaton(sorted(searched.get("key", ())))
         self.literal_words = re.compile(_alternation(sorted(searched.get("literal", ())), gap))
+        # The words without their gaps, in one automaton run on the key text less its boundaries: the sound
+        # words, then the key of each literal word of two characters or more (a literal word in the spelled
+        # text is its key in the key text). ``words`` and ``literal_words`` are tried only where one starts
+        # (:func:`_word_starts`), and a literal word of one character where it stands (``literal_chars``).
+        sound = sorted(word for word in searched.get("key", ()) if word)
+        literal = searched.get("literal", set())
+        self.sound_word_count = len(sound)
+        self.words_anywhere = automaton(
+            sound + sorted({word.translate(self.phonetic.table) for word in literal if len(word) >= 2})
+        )
+        self.literal_chars = char_class(word for word in literal if len(word) == 1)
+        # Every literal word as it is and with its repeats collapsed (as a text less its clause boundaries
+        # reads it): a caller that searched a clause-folded text for all of them may tell :meth:`find` that
+        # none is there.
+        self.literal_forms = frozenset(
+            form for word in literal for form in (word, _REPEAT_TAIL.sub("", word)) if form
+        )
         self.lead = _run_of([self.key_of(word) for word in data.lists.get("lead", ())])
         self.tail = _run_of([self.key_of(word) for word in data.lists.get("tail", ())])
 
@@ -565,14 +589,18 @@ class Concepts:
         """Return the key-space form of a data word (folded, spelled, phonetic)."""
         return self.spelled_of(word, collapse=collapse).translate(self.phonetic.table)
 
-    def keyed(self, folded: str) -> Keyed:
-        """Return the key text of a folded text (boundaries kept) with its map back.
+    def keyed(self, folded: str, *, wordings: bool | None = None) -> Keyed:
+        """Return the key text of a folded text (boundaries kept) with its map back (``wordings``: see
+        :meth:`Spelling.rewrite`).
 
         Pinyin written in Latin letters whose syllable is an exact character (ji: 急) and other characters
         (ji: 己) gets a second reading, ``other_reading``, with the other key: ``你自ji去看`` and ``你ji什么``
         are both found.
         """
-        text, source = self.spelling.rewrite(folded)
+        if wordings is False and _LATIN_OR_ASTRAL.search(folded) is None:
+            # What rewrite and key would do with it, with one search instead of two.
+            return Keyed(folded.translate(self.phonetic.bmp_table), None, folded, "")
+        text, source = self.spelling.rewrite(folded, wordings=wordings)
         key = self.phonetic.key(text)
         other = ""
         if source is not None:
@@ -642,13 +670,17 @@ class Concepts:
             decided = decided or (item.id, item.level)
         return decided
 
-    def find(self, keyed: Keyed) -> list[ConceptHit]:
+    def find(self, keyed: Keyed, *, literal: bool | None = None) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
 
         Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
-        after each character of a word.
+        after each character of a word. ``literal``: whether one of :attr:`literal_forms` occurs in the
+        folded text less its boundaries (False: the caller's search found none, and no literal word is
+        looked for unless the spelling rewrote the text); None: look for them.
         """
-        hits = self._search(keyed.text, keyed.spelled or keyed.text)
+        if keyed.source is not None:
+            literal = None
+        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal)
         if keyed.other_reading:
             seen = {(hit.concept, hit.start) for hit in hits}
             for hit in self._search(keyed.other_reading, keyed.other_reading):
@@ -657,15 +689,26 @@ class Concepts:
             hits.sort(key=lambda hit: hit.start)
         return hits
 
-    def _search(self, key: str, spelled: str) -> list[ConceptHit]:
-        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters."""
+    def _search(self, key: str, spelled: str, literal: bool | None = None) -> list[ConceptHit]:
+        """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters (unless
+        ``literal`` is False).
+        """
+        # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
+        # word, its character class) finds one starting.
+        sound_starts, literal_starts = _word_starts(self.words_anywhere, key, self.sound_word_count)
+        if literal is False:
+            literal_starts = []
+        else:
+            single = [match.start() for match in self.literal_chars.finditer(spelled)]
+            if single:
+                literal_starts = sorted({*literal_starts, *single})
+        if not sound_starts and not literal_starts:
+            return []
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
-        # The long words (by sound) are tried where the Aho-Corasick pass finds one starting; the short ones
-        # (by letters) are few, and one regex search over the text costs less than that pass.
         passes = (
-            (key, self.words, self.concepts_of, _word_starts(self.words_anywhere, key)),
-            (spelled, self.literal_words, self.literal_of, None),
+            (key, self.words, self.concepts_of, sound_starts),
+            (spelled, self.literal_words, self.literal_of, literal_starts),
         )
         for text, words, table, starts in passes:
             for match in _matches(words, text, starts):
@@ -857,29 +900,34 @@ def _matches(words: re.Pattern[str], text: str, starts: list[int] | None) -> Ite
             yield match
 
 
-def _word_starts(anywhere: Automaton | None, text: str) -> list[int]:
-    """Return, in order, the positions of ``text`` where one of the automaton's words may start.
+def _word_starts(anywhere: Automaton | None, text: str, sound_words: int) -> tuple[list[int], list[int]]:
+    """Return, each in order, the positions of ``text`` where one of the automaton's first ``sound_words``
+    words may start, and where one of the others may.
 
     The automaton holds the words without the clause boundaries the regex allows inside them, so it runs
     on ``text`` less its boundaries; each start found there maps back to its position in ``text``. The
-    word regex is then tried at these positions only, not at every position (the lexicon's size costs
+    word regexes are then tried at these positions only, not at every position (the lexicon's size costs
     the Aho-Corasick pass, not the regex).
     """
     if anywhere is None:
-        return []
+        return [], []
     compact = text.replace(BOUNDARY, "")
     found = anywhere.search.find_matches_as_indexes(compact, overlapping=True)
     if not found:
-        return []
-    starts = sorted({start for _, start, _ in found})
+        return [], []
+    sound = sorted({start for number, start, _ in found if number < sound_words})
+    other = sorted({start for number, start, _ in found if number >= sound_words})
     if len(compact) == len(text):
-        return starts
+        return sound, other
     cuts = []  # for each boundary, its index in ``compact`` (where it was cut out)
     at = text.find(BOUNDARY)
     while at >= 0:
         cuts.append(at - len(cuts))
         at = text.find(BOUNDARY, at + 1)
-    return [start + bisect_right(cuts, start) for start in starts]
+    return (
+        [start + bisect_right(cuts, start) for start in sound],
+        [start + bisect_right(cuts, start) for start in other],
+    )
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:

@@ -55,7 +55,8 @@ _VARIANT_TABLE = str.maketrans(_VARIANT_CHARS)
 _VARIANT_PAIRS: tuple[tuple[str, str], ...] = (("甚么", "什么"),)
 # Any character of the table or first character of a pair: one class, fast to search (a text with 甚
 # alone goes through the table and the pairs for nothing, which changes nothing).
-_VARIANT_ANY = re.compile("[" + "".join(_VARIANT_CHARS) + "".join(old[0] for old, _ in _VARIANT_PAIRS) + "]")
+_VARIANT_ANY_CHARS = frozenset("".join(_VARIANT_CHARS) + "".join(old[0] for old, _ in _VARIANT_PAIRS))
+_VARIANT_ANY = re.compile("[" + "".join(sorted(_VARIANT_ANY_CHARS)) + "]")
 
 _DIGITS = frozenset("0123456789")
 _KEEP_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"})
@@ -202,7 +203,7 @@ def _variants(text: str) -> str:
 
 def _fold_parts(text: str) -> str:
     """Return the text after steps 1-4 (everything but the collapse of repeated characters)."""
-    return _variants(_t2s(_fast_chars(text)))
+    return _fast_chars.converted(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,10 @@ def fold(text: str) -> str:
     return _collapse(_fold_parts(text))
 
 
+# Full-width comma, full stop, exclamation and question marks, the enumeration comma, and the space.
+_FREQUENT_PUNCTUATION = "，。！？、 "
+
+
 class _FastMap:
     """``text.translate(char_map)`` for a per-character map, by regex when the text allows it.
 
@@ -282,7 +287,7 @@ class _FastMap:
     The result is the same either way.
     """
 
-    __slots__ = ("_char_map", "_other", "_replaced", "_replacement")
+    __slots__ = ("_char_map", "_frequent", "_not_plain", "_other", "_replaced", "_replacement")
 
     def __init__(self, char_map: dict[int, str], replacement: str) -> None:
         kept: list[str] = []
@@ -306,14 +311,34 @@ class _FastMap:
                     replaced.append(ch)
         self._char_map = char_map
         self._other = char_class(kept + replaced, negate=True)
+        # A text of the fast blocks with no character that t2s or the variant table converts (the
+        # replacement is neither): after mapping, steps 3 and 4 of the pipeline leave it as it is.
+        changed = _TRADITIONAL | _VARIANT_ANY_CHARS
+        assert replacement not in changed
+        self._not_plain = char_class([ch for ch in kept + replaced if ch not in changed], negate=True)
         self._replaced = char_class(replaced)
         self._replacement = replacement
+        # The punctuation of most Chinese messages: replaced by ``str.replace`` first (a substring test and
+        # a C loop each), which leaves the regex few matches to replace one by one.
+        self._frequent = tuple(ch for ch in _FREQUENT_PUNCTUATION if ch in replaced)
 
     def __call__(self, text: str) -> str:
         """Return ``text.translate(char_map)``."""
         if self._other.search(text) is None:
             return self._replaced.sub(self._replacement, text)
         return text.translate(self._char_map)
+
+    def converted(self, text: str) -> str:
+        """Return ``_variants(_t2s(text.translate(char_map)))`` (steps 1-4), with one search of ``text``
+        deciding for the common text that t2s and the variant table have nothing to do.
+        """
+        if self._not_plain.search(text) is None:
+            replacement = self._replacement
+            for ch in self._frequent:
+                if ch in text:
+                    text = text.replace(ch, replacement)
+            return self._replaced.sub(replacement, text)
+        return _variants(_t2s(self(text)))
 
 
 _fast_chars = _FastMap(_CHAR_MAP, "")
@@ -340,4 +365,4 @@ def fold_clauses(text: str) -> str:
     >>> fold_clauses("好的，谢谢谢！")
     '好的丨谢丨'
     """
-    return _collapse(_variants(_t2s(_fast_clause_chars(text))))
+    return _collapse(_fast_clause_chars.converted(text))

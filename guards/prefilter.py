@@ -33,17 +33,20 @@ class Automaton:
     positions: tuple[int, ...] | None  # None: the list had no empty word, positions are the automaton's
 
 
-def automaton(words: Iterable[str]) -> Automaton | None:
+def automaton(words: Iterable[str], *, dfa: bool = False) -> Automaton | None:
     """Return an automaton finding ``words`` (each reported by its position in ``words``), or None when
     there is no non-empty word (nothing can be found).
+
+    ``dfa``: build a deterministic automaton, faster to run for a few thousand short words (its table
+    stays in the processor's cache), larger and slower to build; else a contiguous NFA, compact for a large
+    lexicon.
     """
     listed = list(words)
     kept = [number for number, word in enumerate(listed) if word]
     if not kept:
         return None
-    search = ahocorasick_rs.AhoCorasick(
-        [listed[number] for number in kept], implementation=ahocorasick_rs.Implementation.ContiguousNFA
-    )
+    implementation = ahocorasick_rs.Implementation.DFA if dfa else ahocorasick_rs.Implementation.ContiguousNFA
+    search = ahocorasick_rs.AhoCorasick([listed[number] for number in kept], implementation=implementation)
     return Automaton(search, None if len(kept) == len(listed) else tuple(kept))
 
 

@@ -167,3 +167,92 @@ def test_char_class_matches_exactly_its_characters() -> None:
         assert (pattern.fullmatch(ch) is not None) is (ch in chars)
         assert (others.fullmatch(ch) is not None) is (ch not in chars)
     assert re.fullmatch(normalize_module.char_class("").pattern, "a") is None
+
+
+def _positions(words: re.Pattern[str], text: str, starts: list[int] | None) -> list[tuple[int, int]]:
+    return [match.span() for match in meaning_module._matches(words, text, starts)]
+
+
+def _gated_starts(key: str, spelled: str) -> tuple[list[int], list[int]]:
+    """The starts ``Concepts._search`` tries the sound words and the literal words at."""
+    sound, literal = meaning_module._word_starts(_CONCEPTS.words_anywhere, key, _CONCEPTS.sound_word_count)
+    single = [match.start() for match in _CONCEPTS.literal_chars.finditer(spelled)]
+    return sound, sorted({*literal, *single})
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_word_regexes_tried_at_the_gated_starts_find_what_a_full_search_finds(text: str) -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses(text))
+    for key in (keyed.text, keyed.other_reading):
+        spelled = keyed.spelled or key if key == keyed.text else key
+        sound, literal = _gated_starts(key, spelled)
+        assert _positions(_CONCEPTS.words, key, sound) == _positions(_CONCEPTS.words, key, None)
+        assert _positions(_CONCEPTS.literal_words, spelled, literal) == _positions(
+            _CONCEPTS.literal_words, spelled, None
+        )
+
+
+@pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "说话啊", "傻x", "不，行"])
+def test_literal_words_are_found_where_the_gate_says(text: str) -> None:
+    keyed = _CONCEPTS.keyed(fold_clauses(text))
+    spelled = keyed.spelled or keyed.text
+    _, literal = _gated_starts(keyed.text, spelled)
+    full = _positions(_CONCEPTS.literal_words, spelled, None)
+    assert full, "each example holds a literal word"
+    assert _positions(_CONCEPTS.literal_words, spelled, literal) == full
+
+
+_FULL_GUARD = Guard.from_catalogue(load_catalogue(), review_model=None)
+
+
+def _tally(bfolded: str) -> int:
+    return _FULL_GUARD._tally(equivalent(meaning_module.compact_of(bfolded)))
+
+
+def _wordings_seen(bfolded: str) -> bool:
+    """What ``Guard._hits`` tells the spelling: its pass found a wording."""
+    return bool((_tally(bfolded) >> _FULL_GUARD._wordings_shift) & _FULL_GUARD._wordings_mask)
+
+
+def _literals_seen(bfolded: str) -> bool:
+    """What ``Guard._hits`` tells the concept search: its pass found a literal word."""
+    return bool(_tally(bfolded) >> _FULL_GUARD._literals_shift)
+
+
+@pytest.mark.parametrize("text", ["唔知道呀", "我木有办法", "系咪你嘅", "唔，该", "偶不知", "肿么了？"])
+def test_a_spelling_wording_is_seen_by_the_catalogue_pass(text: str) -> None:
+    bfolded = fold_clauses(text)
+    assert _CONCEPTS.spelling.rewrite(bfolded)[1] is not None, "each example holds a wording"
+    assert _wordings_seen(bfolded)
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_catalogue_pass_tells_the_spelling_whether_a_wording_may_be_there(text: str) -> None:
+    """The guard's one pass over the folded text finds the spelling wordings: rewriting with its answer is
+    rewriting with the spelling's own gate.
+    """
+    bfolded = fold_clauses(text)
+    wordings = _wordings_seen(bfolded)
+    spelling = _CONCEPTS.spelling
+    assert spelling.rewrite(bfolded, wordings=wordings) == spelling.rewrite(bfolded)
+    assert _CONCEPTS.keyed(bfolded, wordings=wordings) == _CONCEPTS.keyed(bfolded)
+    if spelling.pattern.search(bfolded) is not None and meaning_module._LATIN_LETTER.search(bfolded) is None:
+        assert wordings
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text)
+def test_the_catalogue_pass_tells_the_concept_search_whether_a_literal_word_may_be_there(text: str) -> None:
+    bfolded = fold_clauses(text)
+    keyed = _CONCEPTS.keyed(bfolded)
+    assert _CONCEPTS.find(keyed, literal=_literals_seen(bfolded)) == _CONCEPTS.find(keyed)
+    spelled = keyed.spelled or keyed.text
+    if keyed.source is None and _CONCEPTS.literal_words.search(spelled) is not None:
+        assert _literals_seen(bfolded)
+
+
+@pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "呵，呵", "墨迹", "说，话"])
+def test_a_literal_word_is_seen_by_the_catalogue_pass(text: str) -> None:
+    assert _literals_seen(fold_clauses(text))
