@@ -70,6 +70,7 @@ def training_texts() -> tuple[list[str], list[str]]:
         "guard_nearmiss_tuning4.jsonl",
         "guard_meaning_tuning4.jsonl",
         "guard_nearmiss_tuning5.jsonl",
+        "guard_meaning_tuning5.jsonl",
         "guard_cases.jsonl",
     ):
         with (DATA / name).open(encoding="utf-8") as handle:

@@ -1,0 +1,91 @@
+"""Issue 16, third round of recall (``guard_meaning_tuning5``): the round-3 classes of ``concepts.toml``.
+
+Each class is checked on rude replies it must hold by a concept rule (not the review model), and on
+helpful sentences that share its words and must pass the rules.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guards import check
+
+
+def _concept_rules(text: str) -> set[str]:
+    """Return the ids of the concept rules that hit ``text``."""
+    return {hit.rule for hit in check(text).hits if hit.method == "concept"}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("这是快递那边的问题", "third-party-blamed"),
+        ("那是仓库的事情哦", "third-party-blamed"),
+        ("亲，问售后哦", "ask-them-bare"),
+        ("您联系一下快递", "ask-them-bare"),
+        ("你自己打给客服中心", "ask-them-bare"),
+        ("您自己看一下哦", "look-yourself-bare"),
+        ("亲自己看下物流", "look-yourself-bare"),
+        ("页面有写的", "pointer-written-bare"),
+        ("商品说明都有写", "pointer-written-bare"),
+        ("看上面", "pointer-written-bare"),
+        ("催有用吗", "impatience-useless"),
+        ("您急也没有用的哦", "impatience-useless"),
+        ("等就对了", "impatience-useless"),
+        ("可以不要一直问吗", "impatience-useless"),
+        ("又问", "annoyance-short-bare"),
+        ("随你吧", "annoyance-short-bare"),
+        ("我下班了，明天再说", "annoyance-short-bare"),
+        ("你是没看到喔", "reproach-round3"),
+        ("你是第一次网购吗", "reproach-round3"),
+        ("想得美", "reproach-round3"),
+        ("就跟你说没有了", "reproach-round3"),
+        ("没货就没货啊", "reproach-round3"),
+        ("嫌贵可以不要买", "reproach-round3"),
+        ("差评随便给", "reproach-round3"),
+        ("我们发货了就不管了", "not-responsible-after"),
+        ("我也是打工的", "not-responsible-after"),
+        ("是的，质量是不怎么样", "careless-agreement-round3"),
+        ("看运气吧", "ignorance-luck-bare"),
+        ("谁敢保证啊", "ignorance-luck-bare"),
+        ("售出概不退换", "refusal-policy"),
+        ("这个我们也不知道，请您耐心等待", "bare-ignorance-no-commitment"),
+        ("不知道呢亲，您看一下物流信息吧", "bare-ignorance-no-commitment"),
+        ("没办法呢亲，请您耐心等待哦", "bare-inability-no-commitment"),
+    ],
+)
+def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
+    assert rule in _concept_rules(text), check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不是快递的问题，是我们仓库发错了，马上给您补发",
+        "我帮您问一下售后",
+        "我这边联系一下快递，稍后回复您",
+        "您可以自己看一下物流，我也帮您盯着",
+        "详情页有尺码表，我帮您推荐一下",
+        "您不用催，已经在加急处理了",
+        "随你喜欢的颜色挑",
+        "您没看到的话，我再发一次链接",
+        "没货的话到货第一时间通知您",
+        "如果质量不行，我们包退包换",
+        "发货后有问题我们负责到底",
+        "没办法按时发货真的很抱歉，我们给您补偿一张优惠券",
+        "这个我暂时不清楚，马上帮您核实",
+        "这个没办法呢，可以的话我就安排了",
+        "没办法修的话，您可以申请换新",
+    ],
+)
+def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
+    assert check(text).level != "block", check(text)
+    round3 = {rule for rule in _concept_rules(text) if "round3" in rule or rule in ROUND3_RULES}
+    assert not round3, check(text)
+
+
+ROUND3_RULES = {
+    "third-party-blamed", "ask-them-bare", "look-yourself-bare", "pointer-written-bare", "impatience-useless",
+    "impatience-useless-with-help", "annoyance-short-bare", "not-responsible-after", "ignorance-luck-bare",
+    "refusal-policy", "bare-ignorance-no-commitment", "bare-inability-no-commitment",
+}
