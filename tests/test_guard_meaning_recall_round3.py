@@ -52,6 +52,15 @@ def _concept_rules(text: str) -> set[str]:
         ("这个我们也不知道，请您耐心等待", "bare-ignorance-no-commitment"),
         ("不知道呢亲，您看一下物流信息吧", "bare-ignorance-no-commitment"),
         ("没办法呢亲，请您耐心等待哦", "bare-inability-no-commitment"),
+        ("小妹哪知道呀", "ignorance-rhetoric-more"),
+        ("跟店铺无关", "not-ours-more"),
+        ("不是我们这边的问题", "not-ours-more"),
+        ("光问不买", "sarcasm-price"),
+        ("你不买有的是人买", "sarcasm-price"),
+        ("嗯嗯，你说啥就是啥", "sarcasm-price"),
+        ("你先等着", "command-round3"),
+        ("先付款再说", "command-round3"),
+        ("不想聊了", "leaving-bare"),
     ],
 )
 def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
@@ -76,6 +85,15 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "这个我暂时不清楚，马上帮您核实",
         "这个没办法呢，可以的话我就安排了",
         "没办法修的话，您可以申请换新",
+        "您不用担心，不是您的问题，是快递的原因。",
+        "亲，跟您没关系呢，是我们系统的问题哦",
+        "我是客服小美，很高兴为您服务",
+        "您方便的话截图发我哦",
+        "便宜没好货这种说法不一定对，我们这款性价比很高",
+        "贵有贵的道理，这款是纯棉的",
+        "先付款再发货，您放心",
+        "我下班了，明天同事会继续跟进您的问题",
+        "您先等着也可以，我这边马上帮您查",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
@@ -88,4 +106,7 @@ ROUND3_RULES = {
     "third-party-blamed", "ask-them-bare", "look-yourself-bare", "pointer-written-bare", "impatience-useless",
     "impatience-useless-with-help", "annoyance-short-bare", "not-responsible-after", "ignorance-luck-bare",
     "refusal-policy", "bare-ignorance-no-commitment", "bare-inability-no-commitment",
+    "ignorance-rhetoric-more",
+    "ignorance-rhetoric-more-with-help", "not-ours-more", "sarcasm-price", "sarcasm-price-with-help",
+    "command-round3", "command-round3-with-help", "leaving-bare",
 }
