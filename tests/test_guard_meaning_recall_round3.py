@@ -52,6 +52,11 @@ def _concept_rules(text: str) -> set[str]:
         ("这个我们也不知道，请您耐心等待", "bare-ignorance-no-commitment"),
         ("不知道呢亲，您看一下物流信息吧", "bare-ignorance-no-commitment"),
         ("没办法呢亲，请您耐心等待哦", "bare-inability-no-commitment"),
+        ("亲 这个需要您自己联系快递的哦", "ask-them-needed-end"),
+        ("这边是无法查询的呢", "ignorance-luck-bare"),
+        ("这个得看快递的", "ignorance-luck-bare"),
+        ("就您的有问题", "blame-only-you"),
+        ("别人都没问题", "blame-only-you"),
         ("小妹哪知道呀", "ignorance-rhetoric-more"),
         ("跟店铺无关", "not-ours-more"),
         ("不是我们这边的问题", "not-ours-more"),
@@ -94,6 +99,11 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "先付款再发货，您放心",
         "我下班了，明天同事会继续跟进您的问题",
         "您先等着也可以，我这边马上帮您查",
+        "您联系一下厂家售后，电话是4008123456",
+        "不需要您自己联系快递，我们来处理",
+        "要看物流的话，点订单详情就可以",
+        "别人都没问题的话，可能是网络原因，我帮您看看",
+        "目前无法确定到货时间，到货后通知您",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
@@ -108,5 +118,5 @@ ROUND3_RULES = {
     "refusal-policy", "bare-ignorance-no-commitment", "bare-inability-no-commitment",
     "ignorance-rhetoric-more",
     "ignorance-rhetoric-more-with-help", "not-ours-more", "sarcasm-price", "sarcasm-price-with-help",
-    "command-round3", "command-round3-with-help", "leaving-bare",
+    "command-round3", "command-round3-with-help", "leaving-bare", "ask-them-needed-end", "blame-only-you",
 }
