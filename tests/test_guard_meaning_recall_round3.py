@@ -57,6 +57,9 @@ def _concept_rules(text: str) -> set[str]:
         ("这个得看快递的", "ignorance-luck-bare"),
         ("就您的有问题", "blame-only-you"),
         ("别人都没问题", "blame-only-you"),
+        ("你能不能仔细点", "lecture-care"),
+        ("谁叫你不看", "lecture-care"),
+        ("你自己填错地址还来找我", "lecture-care"),
         ("小妹哪知道呀", "ignorance-rhetoric-more"),
         ("跟店铺无关", "not-ours-more"),
         ("不是我们这边的问题", "not-ours-more"),
@@ -104,6 +107,9 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "要看物流的话，点订单详情就可以",
         "别人都没问题的话，可能是网络原因，我帮您看看",
         "目前无法确定到货时间，到货后通知您",
+        "您要学会看物流的话，我教您",
+        "我们会认真点，下次不会了",
+        "如果您填错了地址，我们可以帮您改",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
@@ -119,4 +125,5 @@ ROUND3_RULES = {
     "ignorance-rhetoric-more",
     "ignorance-rhetoric-more-with-help", "not-ours-more", "sarcasm-price", "sarcasm-price-with-help",
     "command-round3", "command-round3-with-help", "leaving-bare", "ask-them-needed-end", "blame-only-you",
+    "lecture-care", "lecture-care-with-help",
 }
