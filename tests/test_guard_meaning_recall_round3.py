@@ -60,6 +60,10 @@ def _concept_rules(text: str) -> set[str]:
         ("你能不能仔细点", "lecture-care"),
         ("谁叫你不看", "lecture-care"),
         ("你自己填错地址还来找我", "lecture-care"),
+        ("急着投胎啊", "impatience-useless"),
+        ("知道了，别发了", "impatience-useless"),
+        ("同一个问题问几遍", "reproach-round3"),
+        ("跟你讲不通", "reproach-round3"),
         ("小妹哪知道呀", "ignorance-rhetoric-more"),
         ("跟店铺无关", "not-ours-more"),
         ("不是我们这边的问题", "not-ours-more"),
@@ -110,6 +114,8 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "您要学会看物流的话，我教您",
         "我们会认真点，下次不会了",
         "如果您填错了地址，我们可以帮您改",
+        "您不用再发了，我已经收到了",
+        "图片发一次就可以了，我这边能看到",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
