@@ -64,6 +64,8 @@ def _concept_rules(text: str) -> set[str]:
         ("知道了，别发了", "impatience-useless"),
         ("同一个问题问几遍", "reproach-round3"),
         ("跟你讲不通", "reproach-round3"),
+        ("亲爱的，不是我们的事亲", "third-party-blamed"),
+        ("说真的我们负责不了的哦", "ignorance-luck-bare"),
         ("小妹哪知道呀", "ignorance-rhetoric-more"),
         ("跟店铺无关", "not-ours-more"),
         ("不是我们这边的问题", "not-ours-more"),
@@ -116,6 +118,7 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "如果您填错了地址，我们可以帮您改",
         "您不用再发了，我已经收到了",
         "图片发一次就可以了，我这边能看到",
+        "这个问题不在我们这边，我帮您转给物流",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
