@@ -66,6 +66,9 @@ def _concept_rules(text: str) -> set[str]:
         ("跟你讲不通", "reproach-round3"),
         ("亲爱的，不是我们的事亲", "third-party-blamed"),
         ("说真的我们负责不了的哦", "ignorance-luck-bare"),
+        ("是啊，这东西确实不好", "careless-agreement-round3"),
+        ("嗯嗯，确实很差", "careless-agreement-round3"),
+        ("不是我发的货", "not-ours-more"),
         ("小妹哪知道呀", "ignorance-rhetoric-more"),
         ("跟店铺无关", "not-ours-more"),
         ("不是我们这边的问题", "not-ours-more"),
@@ -119,6 +122,9 @@ def test_round3_class_holds_the_rude_reply(text: str, rule: str) -> None:
         "您不用再发了，我已经收到了",
         "图片发一次就可以了，我这边能看到",
         "这个问题不在我们这边，我帮您转给物流",
+        "是啊，这东西确实不好找，我帮您找到了",
+        "是的，确实不好意思，让您久等了",
+        "那个退款链接不是我发的，是诈骗信息",
     ],
 )
 def test_round3_classes_let_the_helpful_sentence_pass(text: str) -> None:
