@@ -61,7 +61,7 @@ def _concept_rules(text: str) -> set[str]:
         ("谁叫你不看", "lecture-care"),
         ("你自己填错地址还来找我", "lecture-care"),
         ("急着投胎啊", "impatience-useless"),
-        ("知道了，别发了", "impatience-useless"),
+        ("知道了，别发了", "stop-sending"),
         ("同一个问题问几遍", "reproach-round3"),
         ("跟你讲不通", "reproach-round3"),
         ("亲爱的，不是我们的事亲", "third-party-blamed"),
@@ -140,5 +140,5 @@ ROUND3_RULES = {
     "ignorance-rhetoric-more",
     "ignorance-rhetoric-more-with-help", "not-ours-more", "sarcasm-price", "sarcasm-price-with-help",
     "command-round3", "command-round3-with-help", "leaving-bare", "ask-them-needed-end", "blame-only-you",
-    "lecture-care", "lecture-care-with-help",
+    "lecture-care", "lecture-care-with-help", "stop-sending", "stop-sending-with-help",
 }
