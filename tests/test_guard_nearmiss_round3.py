@@ -125,3 +125,25 @@ def test_people_in_general_not_knowing_is_not_the_agents_answer() -> None:
 def test_a_link_is_not_read_by_the_review_model() -> None:
     # The review model reads only texts with enough Chinese characters.
     _allowed("http://help.example.com/main/Main_listRecovery.action")
+
+
+# Real agent replies (agent_tuning2.jsonl) showed a prediction read as an order: 会快点 says what will happen.
+@pytest.mark.parametrize("text", ["那如果是这样就会快点的呢", "改成顺丰的话能快点的哦"])
+def test_a_prediction_of_speed_is_no_order(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["快点的", "你快点吧", "你赶紧的"])
+def test_an_order_to_hurry_stays_held(text: str) -> None:
+    _held(text)
+
+
+# A copula before the word makes it a description (这个是随便的: any one; 这个是真是的: a typo of 真实的), not a sigh.
+@pytest.mark.parametrize("text", ["这个是真是的呢", "颜色这个是随便的哦", "那个是随便的"])
+def test_a_description_after_a_copula_is_no_sigh(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["真是的", "随便", "我也是醉了", "你也真是的"])
+def test_a_bare_sigh_stays_held(text: str) -> None:
+    _held(text)
