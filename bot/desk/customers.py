@@ -300,7 +300,7 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        intent = self.cores.classify(body, platforms=self.settings.shop_platforms)
+        intent = self.cores.intent(body, platforms=self.settings.shop_platforms)
         return Message(text, with_faq(body, intent, self.cores.faq), content_kind)
 
     def _apply(
