@@ -103,9 +103,11 @@ def test_off_hours_per_customer(desk):
 
 def test_no_off_hours_reply_right_after_an_agent_answer(desk):
     say(desk, "你好", at(11, 50))
-    assert AgentDesk(desk).on_agent_message(
-        AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58)
-    ).allowed
+    assert (
+        AgentDesk(desk)
+        .on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58))
+        .allowed
+    )
     assert not any(k.startswith("off_hours") for k in keys(say(desk, "好的", at(12, 2))))
     assert keys(say(desk, "在吗", at(12, 4)))[0] == "off_hours_lunch"
 
@@ -170,6 +172,24 @@ def test_complaint_receipt_carries_the_ticket_and_notice(desk):
     outcome = say(desk, "我要投诉，东西坏了", at(10, 0))
     assert [r.text for r in outcome.replies] == [render("complaint_receipt", ticket=outcome.ticket)]
     assert any(outcome.ticket in n for n in outcome.notices)
+
+
+def test_the_snapshot_knows_whether_the_open_tickets_receipt_was_sent_in_its_conversation(desk):
+    """The receipt is read with the conversation's scripts when the ticket is the conversation's own."""
+    outcome = say(desk, "我要投诉，东西坏了", at(10, 0))
+    storage = desk.storage
+    customer = storage.customer(ALICE.user_id)
+    conv = storage.current_conversation(customer.id, at(10, 1))
+    assert desk.snapshot(customer, conv, at(10, 1)).open_ticket.receipt_sent
+    assert storage.script_sent(conv.id, "complaint_receipt")
+    storage.db.execute(
+        "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE script_key = ?)",
+        ["complaint_receipt"],
+    )
+    storage.db.execute("DELETE FROM messages WHERE script_key = ?", ["complaint_receipt"])
+    state = desk.snapshot(customer, conv, at(10, 1))
+    assert outcome.ticket and state.open_ticket.number == outcome.ticket
+    assert not state.open_ticket.receipt_sent
 
 
 def test_ticket_due_inside_a_window_that_crossed_midnight(db_path):

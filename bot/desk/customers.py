@@ -270,6 +270,13 @@ class SupportDesk:
         storage = self.storage
         agent = storage.agent_by_id(conv.agent_id) if conv.agent_id else None
         ticket = storage.open_ticket(customer.id)
+        scripts = storage.scripts_sent(conv.id)
+        if ticket is None or ticket.conversation_id is None:
+            receipt_sent = True
+        elif ticket.conversation_id == conv.id:  # the usual case: read with the conversation's scripts
+            receipt_sent = "complaint_receipt" in scripts
+        else:
+            receipt_sent = storage.script_sent(ticket.conversation_id, "complaint_receipt")
         return ConversationState(
             status=conv.status,
             uncivil_count=conv.uncivil_count,
@@ -278,7 +285,7 @@ class SupportDesk:
             waiting_since=from_iso(conv.waiting_since),
             last_agent_at=storage.last_agent_answer(customer.id),
             agent_number=agent.number if agent else None,
-            scripts_sent=storage.scripts_sent(conv.id),
+            scripts_sent=scripts,
             off_hours_stretch=from_iso(customer.off_hours_stretch),
             open_ticket=None
             if ticket is None
@@ -287,9 +294,7 @@ class SupportDesk:
                 due_answer_at=from_iso(ticket.due_answer_at),
                 due_settle_at=from_iso(ticket.due_settle_at),
                 answered_at=from_iso(ticket.answered_at),
-                receipt_sent=storage.script_sent(ticket.conversation_id, "complaint_receipt")
-                if ticket.conversation_id is not None
-                else True,
+                receipt_sent=receipt_sent,
             ),
         )
 
