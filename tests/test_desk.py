@@ -103,11 +103,9 @@ def test_off_hours_per_customer(desk):
 
 def test_no_off_hours_reply_right_after_an_agent_answer(desk):
     say(desk, "你好", at(11, 50))
-    assert (
-        AgentDesk(desk)
-        .on_agent_message(AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58))
-        .allowed
-    )
+    assert AgentDesk(desk).on_agent_message(
+        AGENT, "小王", ALICE.user_id, "您好，请问有什么可以帮您？", at=at(11, 58)
+    ).allowed
     assert not any(k.startswith("off_hours") for k in keys(say(desk, "好的", at(12, 2))))
     assert keys(say(desk, "在吗", at(12, 4)))[0] == "off_hours_lunch"
 
