@@ -563,9 +563,10 @@ class SupportDesk:
         again), in the customer's own staff group, ahead of the relay."""
         if not relay.topic_closed(self.storage, customer_user_id):
             return  # the usual case: nothing to reopen, and the customer need not be read
-        stored = self.storage.customer(customer_user_id)
-        staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
-        relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
+        with self.storage.transaction():  # its own (a savepoint in a group): kept if the message then fails
+            stored = self.storage.customer(customer_user_id)
+            staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
+            relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
 
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""

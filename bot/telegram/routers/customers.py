@@ -54,8 +54,7 @@ async def customer_message(
 
     def work() -> None:
         """Reopen a closed topic (its own write), then store and answer the message: one storage hop."""
-        with desk.storage.transaction():  # its own savepoint: kept even if deciding the message fails
-            desk.reopen_topic(customer.user_id, message.date)
+        desk.reopen_topic(customer.user_id, message.date)  # its own savepoint: kept if deciding fails
         desk.on_customer_message(
             customer,
             text,
