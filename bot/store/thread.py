@@ -150,9 +150,6 @@ class GroupWrite(Generic[I]):
             group.append(self._items.popleft())
         if not group:
             return
-        if self._items and not self._queued:  # more than ``most`` waited: the rest go in the next job
-            self._queued = True
-            self._thread().post(self._run, loop, urgent=self._urgent)
         errors: list[BaseException | None]
         try:
             errors = list(self._write_many([item for item, _ in group]))
@@ -160,6 +157,12 @@ class GroupWrite(Generic[I]):
             errors = [exc] * len(group)
         with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
             loop.call_soon_threadsafe(_settle_group, [done for _, done in group], errors)
+        if self._items and not self._queued:  # more than ``most`` waited: the rest go in the next job
+            self._queued = True
+            try:
+                self._thread().post(self._run, loop, urgent=self._urgent)
+            except RuntimeError:  # the thread is closing (a stop): the rest are written now, in this job
+                self._run(loop)
 
 
 def _log_settled(result: Any, error: BaseException | None) -> None:
