@@ -172,6 +172,24 @@ def test_complaint_receipt_carries_the_ticket_and_notice(desk):
     assert any(outcome.ticket in n for n in outcome.notices)
 
 
+def test_the_snapshot_knows_whether_the_open_tickets_receipt_was_sent_in_its_conversation(desk):
+    """The receipt is read with the conversation's scripts when the ticket is the conversation's own."""
+    outcome = say(desk, "我要投诉，东西坏了", at(10, 0))
+    storage = desk.storage
+    customer = storage.customer(ALICE.user_id)
+    conv = storage.current_conversation(customer.id, at(10, 1))
+    assert desk.snapshot(customer, conv, at(10, 1)).open_ticket.receipt_sent
+    assert storage.script_sent(conv.id, "complaint_receipt")
+    storage.db.execute(
+        "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE script_key = ?)",
+        ["complaint_receipt"],
+    )
+    storage.db.execute("DELETE FROM messages WHERE script_key = ?", ["complaint_receipt"])
+    state = desk.snapshot(customer, conv, at(10, 1))
+    assert outcome.ticket and state.open_ticket.number == outcome.ticket
+    assert not state.open_ticket.receipt_sent
+
+
 def test_ticket_due_inside_a_window_that_crossed_midnight(db_path):
     # 22:00-02:00 on Monday-Friday: Saturday 01:00 belongs to Friday's window (issue 17, item 15).
     settings = load_settings(db_path=db_path, working_days="mon-fri", business_hours="22:00-02:00")

@@ -11,11 +11,13 @@ Example::
     cores = Cores.for_shop("/etc/kefu/shop")
     desk = SupportDesk(storage, settings, cores=cores)
     cores.check("您好").allowed        # True (the verdict is remembered for the outbound guard)
+    cores.intent("在吗").key           # 'greeting' (remembered: the next 在吗 is not classified again)
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +30,13 @@ from replies.faq import FaqCatalogue, default_faq
 from replies.policy import Policy, default_policy
 from replies.router import Intent
 
-__all__ = ["Classify", "Cores"]
+__all__ = ["INTENT_MEMO_SIZE", "Classify", "Cores"]
 
 Classify = Callable[..., Intent]  # (text, *, platforms=…) -> Intent, like replies.classify
+# Intents remembered by (text, platforms). Customers repeat short messages (你好, 在吗, 谢谢, 好的 …), and
+# classifying one is about a third of the desk's work on a message (issue 15). The classifier is pure and
+# fixed for a Cores (another one comes with a new memo), so a memo answers exactly as it would.
+INTENT_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,15 @@ class Cores:
     policy: Policy
     classify: Classify = classify
     verdicts: VerdictMemo = field(init=False, repr=False, compare=False)
+    intents: _IntentMemo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdicts", VerdictMemo(self.guard))
+        object.__setattr__(self, "intents", _IntentMemo(self.classify, INTENT_MEMO_SIZE))
+
+    def intent(self, text: str, *, platforms: tuple[str, ...] | None = None) -> Intent:
+        """Return :attr:`classify`'s intent of ``text`` (with the shop's ``platforms``), remembered."""
+        return self.intents.intent(text, platforms)
 
     def check(self, text: str) -> Verdict:
         """Return the guard's verdict on ``text``, remembered (the desk and the outbound guard share it)."""
@@ -85,6 +97,31 @@ class Cores:
 
         shop = load_shop(shop_dir)
         return cls(shop.guard, shop.scripts, shop.faq, default_policy())
+
+
+class _IntentMemo:
+    """One classifier's intents of the last ``size`` (text, platforms) asked (thread-safe)."""
+
+    def __init__(self, classify: Classify, size: int) -> None:
+        self.classify = classify
+        self.size = size
+        self._memo: OrderedDict[tuple[str, tuple[str, ...] | None], Intent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def intent(self, text: str, platforms: tuple[str, ...] | None) -> Intent:
+        """Return the classifier's intent of ``text``; one that raises remembers nothing."""
+        key = (text, platforms)
+        with self._lock:
+            intent = self._memo.get(key)
+            if intent is not None:
+                self._memo.move_to_end(key)
+                return intent
+        intent = self.classify(text, platforms=platforms)
+        with self._lock:
+            self._memo[key] = intent
+            if len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+        return intent
 
 
 _installed: list[Cores | None] = [None]  # the last Cores.installed(), kept so its memo is shared

@@ -270,6 +270,13 @@ class SupportDesk:
         storage = self.storage
         agent = storage.agent_by_id(conv.agent_id) if conv.agent_id else None
         ticket = storage.open_ticket(customer.id)
+        scripts = storage.scripts_sent(conv.id)
+        if ticket is None or ticket.conversation_id is None:
+            receipt_sent = True
+        elif ticket.conversation_id == conv.id:  # the usual case: read with the conversation's scripts
+            receipt_sent = "complaint_receipt" in scripts
+        else:
+            receipt_sent = storage.script_sent(ticket.conversation_id, "complaint_receipt")
         return ConversationState(
             status=conv.status,
             uncivil_count=conv.uncivil_count,
@@ -278,7 +285,7 @@ class SupportDesk:
             waiting_since=from_iso(conv.waiting_since),
             last_agent_at=storage.last_agent_answer(customer.id),
             agent_number=agent.number if agent else None,
-            scripts_sent=storage.scripts_sent(conv.id),
+            scripts_sent=scripts,
             off_hours_stretch=from_iso(customer.off_hours_stretch),
             open_ticket=None
             if ticket is None
@@ -287,9 +294,7 @@ class SupportDesk:
                 due_answer_at=from_iso(ticket.due_answer_at),
                 due_settle_at=from_iso(ticket.due_settle_at),
                 answered_at=from_iso(ticket.answered_at),
-                receipt_sent=storage.script_sent(ticket.conversation_id, "complaint_receipt")
-                if ticket.conversation_id is not None
-                else True,
+                receipt_sent=receipt_sent,
             ),
         )
 
@@ -300,7 +305,7 @@ class SupportDesk:
             return Message(text, None, content_kind, substantive=content_kind in SUBSTANTIVE_KINDS)
         if body.split(maxsplit=1)[0].split("@")[0] == "/start":
             return Message(text, Intent("greeting", 1.0), content_kind, start=True)
-        intent = self.cores.classify(body, platforms=self.settings.shop_platforms)
+        intent = self.cores.intent(body, platforms=self.settings.shop_platforms)
         return Message(text, with_faq(body, intent, self.cores.faq), content_kind)
 
     def _apply(
@@ -558,9 +563,10 @@ class SupportDesk:
         again), in the customer's own staff group, ahead of the relay."""
         if not relay.topic_closed(self.storage, customer_user_id):
             return  # the usual case: nothing to reopen, and the customer need not be read
-        stored = self.storage.customer(customer_user_id)
-        staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
-        relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
+        with self.storage.transaction():  # its own (a savepoint in a group): kept if the message then fails
+            stored = self.storage.customer(customer_user_id)
+            staff = self.groups.current(stored) if stored is not None else self.settings.staff_chat_id
+            relay.reopen_closed_topic(self.storage, staff, customer_user_id, at)
 
     def reopen(self, customer_user_id: int, at: datetime) -> bool:
         """Reopen a conversation the uncivil ladder closed; return whether there was one to reopen."""

@@ -61,6 +61,11 @@ class Store(Protocol):
         """Return ``fn(*args, **kwargs)`` run as one unit of storage work, off the event loop."""
         ...
 
+    async def run_together(self, job: Callable[[], Any]) -> None:
+        """Run ``job()`` off the event loop, committed with other jobs queued meanwhile (each must write in
+        its own :meth:`transaction`, a savepoint that rolls back alone); raise its error."""
+        ...
+
     def transaction(self) -> AbstractContextManager[Any]:
         """Return a context whose writes commit together (nested: a savepoint that rolls back alone)."""
         ...

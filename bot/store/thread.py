@@ -108,7 +108,8 @@ class GroupWrite(Generic[I]):
     job starts goes in it too: one job, one transaction and one wake-up of the event loop for the group
     (a group commit). ``write_many`` gets the items in the order queued and returns, per item, None or
     that item's own error; anything it raises is every item's error. Like every storage job, a queued
-    group is written even when its waiters are cancelled.
+    group is written even when its waiters are cancelled. ``most`` caps a group: the rest go in the next
+    job, queued behind whatever else waits for the thread (so a long group holds no urgent job back long).
     """
 
     def __init__(
@@ -117,10 +118,12 @@ class GroupWrite(Generic[I]):
         write_many: Callable[[list[I]], list[BaseException | None]],
         *,
         urgent: bool = False,
+        most: int | None = None,
     ) -> None:
         self._thread = thread
         self._write_many = write_many
         self._urgent = urgent
+        self._most = most
         self._items: collections.deque[tuple[I, asyncio.Future[None]]] = collections.deque()
         self._queued = False  # a job that will take the items is queued and has not started yet
 
@@ -143,7 +146,7 @@ class GroupWrite(Generic[I]):
         """On the storage thread: write every item queued so far, then wake their waiters."""
         self._queued = False  # before taking the group: an item queued from now on queues a new job
         group = []
-        while self._items:
+        while self._items and (self._most is None or len(group) < self._most):
             group.append(self._items.popleft())
         if not group:
             return
@@ -154,6 +157,12 @@ class GroupWrite(Generic[I]):
             errors = [exc] * len(group)
         with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits any more
             loop.call_soon_threadsafe(_settle_group, [done for _, done in group], errors)
+        if self._items and not self._queued:  # more than ``most`` waited: the rest go in the next job
+            self._queued = True
+            try:
+                self._thread().post(self._run, loop, urgent=self._urgent)
+            except RuntimeError:  # the thread is closing (a stop): the rest are written now, in this job
+                self._run(loop)
 
 
 def _log_settled(result: Any, error: BaseException | None) -> None:

@@ -4,7 +4,8 @@ Service messages (a pinned message, the auto-delete timer, a chat background …
 handler takes them. An edit of a location (a live location moving) is not a new message: the location
 was relayed once when it was shared. A customer who writes in a topic an admin closed gets it reopened.
 
-The desk's work runs on the storage thread (:meth:`bot.store.sqlite.Storage.run`), off the event loop.
+The desk's work runs on the storage thread (:meth:`bot.store.sqlite.Storage.run`), off the event loop; a
+new message's work shares a transaction with the others queued meanwhile (``Storage.run_together``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ async def customer_message(
 
     def work() -> None:
         """Reopen a closed topic (its own write), then store and answer the message: one storage hop."""
-        desk.reopen_topic(customer.user_id, message.date)
+        desk.reopen_topic(customer.user_id, message.date)  # its own savepoint: kept if deciding fails
         desk.on_customer_message(
             customer,
             text,
@@ -65,7 +66,9 @@ async def customer_message(
             now=now,
         )
 
-    await desk.storage.run(work)  # on the storage thread: the event loop never waits on SQLite
+    # On the storage thread (the event loop never waits on SQLite), in one transaction with the other
+    # customer messages queued meanwhile: each is its own savepoint, the group one commit (issue 15).
+    await desk.storage.run_together(work)
 
 
 async def customer_edit(message: Message, desk: SupportDesk) -> None:

@@ -1,0 +1,146 @@
+"""Customer messages that arrive together are decided in one transaction (issue 15, CPU): one commit and one
+storage job for the group, each message in its own savepoint, so one that fails rolls back alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+
+from bot.store.sqlite import open_storage
+from bot.store.thread import GroupWrite, StorageThread
+
+
+async def test_a_group_write_takes_at_most_its_limit_per_job_and_queues_the_rest():
+    worker = StorageThread()
+    groups: list[list[int]] = []
+
+    def write_many(items: list[int]) -> list[BaseException | None]:
+        groups.append(items)
+        return [None] * len(items)
+
+    writes = GroupWrite(lambda: worker, write_many, most=2)
+    gate = threading.Event()
+    worker.submit(gate.wait)
+    tasks = [asyncio.create_task(writes.write(n)) for n in range(5)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await asyncio.gather(*tasks) == [None] * 5
+    assert groups == [[0, 1], [2, 3], [4]]  # in the order queued, none lost
+    worker.close()
+
+
+async def test_jobs_queued_together_commit_once_each_in_its_own_savepoint(tmp_path):
+    storage = open_storage(tmp_path / "k.db")
+    statements: list[str] = []
+    storage.db.conn.set_trace_callback(statements.append)
+    gate = threading.Event()
+    storage.thread.submit(gate.wait)
+
+    def job(n: int):
+        def write() -> None:
+            with storage.transaction():
+                storage.set_state(f"job{n}", "done")
+
+        return write
+
+    tasks = [asyncio.create_task(storage.run_together(job(n))) for n in range(3)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert [storage.state(f"job{n}") for n in range(3)] == ["done"] * 3
+    assert sum(s == "COMMIT" for s in statements) == 1
+    assert sum(s.startswith("SAVEPOINT") for s in statements) == 3
+    storage.close()
+
+
+async def test_a_job_that_fails_rolls_back_alone_and_gets_its_own_error(tmp_path):
+    storage = open_storage(tmp_path / "k.db")
+    gate = threading.Event()
+    storage.thread.submit(gate.wait)
+
+    def good(n: int):
+        def write() -> None:
+            with storage.transaction():
+                storage.set_state(f"good{n}", "done")
+
+        return write
+
+    def bad() -> None:
+        with storage.transaction():
+            storage.set_state("bad", "half written")
+            raise ValueError("the decision failed")
+
+    tasks = [asyncio.create_task(storage.run_together(j)) for j in (good(1), bad, good(2))]
+    await asyncio.sleep(0.05)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], ValueError)
+    assert storage.state("good1") == storage.state("good2") == "done"
+    assert storage.state("bad") is None
+    storage.close()
+
+
+async def test_a_database_that_cannot_be_written_fails_every_job_of_the_group_and_keeps_none(tmp_path):
+    """The inbox then keeps every one of those updates pending and tries them again (a replay is a no-op
+    for what was already stored, so nothing is answered twice)."""
+    storage = open_storage(tmp_path / "k.db")
+    gate = threading.Event()
+    storage.thread.submit(gate.wait)
+
+    def good() -> None:
+        with storage.transaction():
+            storage.set_state("good", "done")
+
+    def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    tasks = [asyncio.create_task(storage.run_together(j)) for j in (good, locked)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    assert storage.state("good") is None
+    storage.close()
+
+
+@pytest.mark.parametrize("alone", [True, False])
+async def test_a_job_alone_is_run_at_once(tmp_path, alone):
+    storage = open_storage(tmp_path / "k.db")
+
+    def write() -> None:
+        with storage.transaction():
+            storage.set_state("alone", "yes")
+
+    if alone:
+        await storage.run_together(write)
+    else:
+        await asyncio.gather(storage.run_together(write), storage.run_together(write))
+    assert storage.state("alone") == "yes"
+    storage.close()
+
+
+async def test_a_capped_group_write_still_writes_the_rest_when_the_thread_is_closing():
+    """A stop closes the storage thread: the items past the cap are written in the job already running."""
+    worker = StorageThread()
+    groups: list[list[int]] = []
+
+    def write_many(items: list[int]) -> list[BaseException | None]:
+        groups.append(items)
+        return [None] * len(items)
+
+    writes = GroupWrite(lambda: worker, write_many, most=1)
+    gate = threading.Event()
+    worker.submit(gate.wait)
+    tasks = [asyncio.create_task(writes.write(n)) for n in range(3)]
+    await asyncio.sleep(0.05)
+    closing = threading.Thread(target=worker.close)
+    closing.start()
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await asyncio.wait_for(asyncio.gather(*tasks), 5) == [None] * 3
+    closing.join()
+    assert groups == [[0], [1], [2]]
