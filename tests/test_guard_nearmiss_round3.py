@@ -138,7 +138,7 @@ def test_an_order_to_hurry_stays_held(text: str) -> None:
     _held(text)
 
 
-# A copula before the word makes it a description (这个是随便的: any one; 这个是真是的: a typo of 真实的), not a sigh.
+# A copula before the word makes it a description (这个是随便的: any one; 这个是真是的: 真实的 mistyped).
 @pytest.mark.parametrize("text", ["这个是真是的呢", "颜色这个是随便的哦", "那个是随便的"])
 def test_a_description_after_a_copula_is_no_sigh(text: str) -> None:
     _allowed(text)
