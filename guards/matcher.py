@@ -416,6 +416,8 @@ class Guard:
                         hits.append(moved)
                 if at + CHUNK_CHARS + CHUNK_OVERLAP >= len(text):
                     break
+        if not hits and self._concepts is not None:
+            hits = self._bare_hits(text)
         if not hits and compacts is not None:
             hits = self._model_hits(text, compacts)
         if not hits:
@@ -441,8 +443,22 @@ class Guard:
             wording = self._concepts.concepts[hit.concept].suggestion
             if wording:
                 return wording
+        if hit.rule is not None and self._concepts is not None:
+            for spec, _ in self._concepts.bare_replies:
+                if spec.id == hit.rule:
+                    return spec.suggestion
         entry = self._by_id.get(hit.entry_id)
         return entry.suggestion if entry is not None else None
+
+    def _bare_hits(self, text: str) -> list[Hit]:
+        """Return the review hit of a reply that is marks only (a bare ?), naming its documented phrasing."""
+        assert self._concepts is not None
+        spec = self._concepts.bare_reply(text)
+        if spec is None:
+            return []
+        entry = self._by_id.get(spec.entry)
+        phrase = entry.phrase if entry is not None else spec.id
+        return [Hit(spec.category, phrase, spec.entry, 100.0, 0, len(text), "concept", "review", spec.id)]
 
     def _model_hits(self, text: str, compacts: list[str]) -> list[Hit]:
         """Return the review-level hit of the learned model, naming the closest documented phrasing."""

@@ -78,6 +78,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+# A bare reply is short: a longer run of marks is decoration or a paste, not a curt answer.
+BARE_REPLY_MAX = 12
+
+
 def _one_of(value: str, choices: tuple[str, ...]) -> str:
     """Return ``value`` when it is one of ``choices``; raise the ValueError a field validator reports."""
     if value not in choices:
@@ -124,6 +128,35 @@ class RuleSpec(_Strict):
     @classmethod
     def _known_level(cls, value: str) -> str:
         return _one_of(value, LEVELS)
+
+
+class BareReplySpec(_Strict):
+    """A whole reply of marks only (a bare ? or a row of dots) that says a banned phrasing without words."""
+
+    id: str = Field(min_length=1)
+    pattern: str = Field(min_length=1)
+    entry: str = Field(min_length=1)
+    category: str
+    source: str = Field(min_length=1)
+    suggestion: str = Field(min_length=1)
+    suggestion_source: str = Field(min_length=1)
+    explain: str = Field(min_length=1)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        return _one_of(value, CATEGORIES)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if re.search(r"[\u3400-\u9fff]", value):
+            raise ValueError("a bare reply is marks only: no Chinese character in its pattern")
+        return value
 
 
 class SpellingSpec(_Strict):
@@ -182,6 +215,7 @@ class ConceptFile(_Strict):
     rule: tuple[RuleSpec, ...] = Field(min_length=1)
     spelling: tuple[SpellingSpec, ...] = ()
     exemption: tuple[ExemptionSpec, ...] = ()
+    bare_reply: tuple[BareReplySpec, ...] = ()
 
 
 # ───────────────────────────── phonetic key ─────────────────────────────
@@ -532,6 +566,7 @@ class Concepts:
                 rules_of.setdefault(concept_id, []).append(rule)
         self.rules_of = rules_of
         self.exemptions_of = _compile_exemptions(data, name)
+        self.bare_replies = tuple((spec, re.compile(spec.pattern)) for spec in data.bare_reply)
         # Words of phonetic_min_length characters or more are looked for by sound (尼自己 = 你自己); shorter
         # ones by their letters only (墨迹 must not match 末级, 唉 not 爱).
         concepts_of: dict[str, list[str]] = {}
@@ -613,6 +648,22 @@ class Concepts:
             if swapped != key:
                 other = swapped
         return Keyed(key, source, text, other)
+
+    def bare_reply(self, text: str) -> BareReplySpec | None:
+        """Return the [[bare_reply]] whose pattern is the whole of ``text`` (spaces aside); None if none is.
+
+        >>> load_concepts().bare_reply(" ？？").id
+        'bare-question-mark'
+        """
+        if len(text) > 4 * BARE_REPLY_MAX:  # spaces aside it could not be short: skip the split
+            return None
+        stripped = "".join(text.split())
+        if not stripped or len(stripped) > BARE_REPLY_MAX:
+            return None
+        for spec, pattern in self.bare_replies:
+            if pattern.fullmatch(stripped):
+                return spec
+        return None
 
     def exemption(self, bfolded: str, start: int, end: int, category: str) -> tuple[str, str] | None:
         """Return (exemption id, "allow" | "review") for a hit at ``[start, end)`` of a clause-folded text.
@@ -954,7 +1005,7 @@ def load_concepts(path: str | Path | None = None) -> Concepts:
         first = exc.errors()[0]
         loc = first["loc"]
         table = ".".join(str(part) for part in loc[:2])
-        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in ("concept", "rule"):
+        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in ("concept", "rule", "bare_reply"):
             entry = raw.get(loc[0], [])[loc[1]]
             table = f"{loc[0]} {entry.get('id', loc[1])!r}" if isinstance(entry, dict) else table
         field = ".".join(str(part) for part in loc[2:]) or str(loc[-1])
