@@ -17,11 +17,11 @@ Example::
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.desk.memo import Memo
 from bot.desk.verdicts import Checks, VerdictMemo
 from guards import Verdict, default_guard
 from replies.catalogue import ScriptCatalogue, default_scripts
@@ -49,15 +49,18 @@ class Cores:
     policy: Policy
     classify: Classify = classify
     verdicts: VerdictMemo = field(init=False, repr=False, compare=False)
-    intents: _IntentMemo = field(init=False, repr=False, compare=False)
+    intents: Memo[tuple[str, tuple[str, ...] | None], Intent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdicts", VerdictMemo(self.guard))
-        object.__setattr__(self, "intents", _IntentMemo(self.classify, INTENT_MEMO_SIZE))
+        classify = self.classify
+        object.__setattr__(
+            self, "intents", Memo(lambda key: classify(key[0], platforms=key[1]), INTENT_MEMO_SIZE)
+        )
 
     def intent(self, text: str, *, platforms: tuple[str, ...] | None = None) -> Intent:
         """Return :attr:`classify`'s intent of ``text`` (with the shop's ``platforms``), remembered."""
-        return self.intents.intent(text, platforms)
+        return self.intents((text, platforms))
 
     def check(self, text: str) -> Verdict:
         """Return the guard's verdict on ``text``, remembered (the desk and the outbound guard share it)."""
@@ -97,31 +100,6 @@ class Cores:
 
         shop = load_shop(shop_dir)
         return cls(shop.guard, shop.scripts, shop.faq, default_policy())
-
-
-class _IntentMemo:
-    """One classifier's intents of the last ``size`` (text, platforms) asked (thread-safe)."""
-
-    def __init__(self, classify: Classify, size: int) -> None:
-        self.classify = classify
-        self.size = size
-        self._memo: OrderedDict[tuple[str, tuple[str, ...] | None], Intent] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def intent(self, text: str, platforms: tuple[str, ...] | None) -> Intent:
-        """Return the classifier's intent of ``text``; one that raises remembers nothing."""
-        key = (text, platforms)
-        with self._lock:
-            intent = self._memo.get(key)
-            if intent is not None:
-                self._memo.move_to_end(key)
-                return intent
-        intent = self.classify(text, platforms=platforms)
-        with self._lock:
-            self._memo[key] = intent
-            if len(self._memo) > self.size:
-                self._memo.popitem(last=False)
-        return intent
 
 
 _installed: list[Cores | None] = [None]  # the last Cores.installed(), kept so its memo is shared

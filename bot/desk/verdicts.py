@@ -17,11 +17,10 @@ Example::
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.desk.memo import Memo
 from guards import Verdict
 
 __all__ = ["MEMO_SIZE", "Checks", "VerdictMemo", "guard_event"]
@@ -35,32 +34,19 @@ class Checks(Protocol):
     def check(self, text: str) -> Verdict: ...
 
 
-class VerdictMemo:
-    """The verdicts of one guard on the last :data:`MEMO_SIZE` texts (thread-safe)."""
+class VerdictMemo(Memo[str, Verdict]):
+    """The verdicts of one guard on the last :data:`MEMO_SIZE` texts (thread-safe, :class:`Memo`)."""
 
     def __init__(self, guard: Checks, size: int = MEMO_SIZE) -> None:
+        super().__init__(guard.check, size)
         self.guard = guard
-        self.size = size
-        self._memo: OrderedDict[str, Verdict] = OrderedDict()
-        # The desk checks on the storage thread, the outbound guard on the event loop.
-        self._lock = threading.Lock()
 
     def check(self, text: str) -> Verdict:
         """Return the guard's verdict on ``text`` (:meth:`guards.Guard.check`), remembered for the next time.
 
         A guard that raises remembers nothing: the next check tries again.
         """
-        with self._lock:
-            verdict = self._memo.get(text)
-            if verdict is not None:
-                self._memo.move_to_end(text)
-                return verdict
-        verdict = self.guard.check(text)
-        with self._lock:
-            self._memo[text] = verdict
-            if len(self._memo) > self.size:
-                self._memo.popitem(last=False)
-        return verdict
+        return self(text)
 
 
 def guard_event(
