@@ -443,10 +443,10 @@ class Guard:
             wording = self._concepts.concepts[hit.concept].suggestion
             if wording:
                 return wording
-        if hit.rule is not None and self._concepts is not None:
-            for spec, _ in self._concepts.bare_replies:
-                if spec.id == hit.rule:
-                    return spec.suggestion
+        if hit.concept is None and hit.rule is not None and self._concepts is not None:
+            bare = self._concepts.bare_replies.get(hit.rule)  # a [[bare_reply]] names itself as the rule
+            if bare is not None:
+                return bare[0].suggestion
         entry = self._by_id.get(hit.entry_id)
         return entry.suggestion if entry is not None else None
 

@@ -566,7 +566,7 @@ class Concepts:
                 rules_of.setdefault(concept_id, []).append(rule)
         self.rules_of = rules_of
         self.exemptions_of = _compile_exemptions(data, name)
-        self.bare_replies = tuple((spec, re.compile(spec.pattern)) for spec in data.bare_reply)
+        self.bare_replies = {spec.id: (spec, re.compile(spec.pattern)) for spec in data.bare_reply}
         # Words of phonetic_min_length characters or more are looked for by sound (尼自己 = 你自己); shorter
         # ones by their letters only (墨迹 must not match 末级, 唉 not 爱).
         concepts_of: dict[str, list[str]] = {}
@@ -660,7 +660,7 @@ class Concepts:
         stripped = "".join(text.split())
         if not stripped or len(stripped) > BARE_REPLY_MAX:
             return None
-        for spec, pattern in self.bare_replies:
+        for spec, pattern in self.bare_replies.values():
             if pattern.fullmatch(stripped):
                 return spec
         return None

@@ -15,7 +15,8 @@ HALF_WIDTH_PUNCTUATION = re.compile(r"[,!?;:()]")
 def all_suggestions() -> list[tuple[str, str]]:
     catalogue = [(entry.id, entry.suggestion) for entry in load_catalogue().entries]
     concepts = [(c.id, c.suggestion) for c in default_concepts().data.concept if c.suggestion]
-    return catalogue + concepts
+    bare = [(b.id, b.suggestion) for b in default_concepts().data.bare_reply]
+    return catalogue + concepts + bare
 
 
 @pytest.mark.parametrize(("owner", "text"), all_suggestions())
@@ -44,3 +45,10 @@ def test_every_concept_says_where_its_suggestion_comes_from() -> None:
 def test_suggestion_fits_the_draft(draft: str, unfit: str) -> None:
     verdict = check(draft)
     assert verdict.suggestion and unfit not in verdict.suggestion
+
+
+def test_every_concept_and_bare_reply_names_a_catalogue_entry() -> None:
+    entries = {entry.id for entry in load_catalogue().entries}
+    data = default_concepts().data
+    for item in (*data.concept, *data.bare_reply):
+        assert item.entry in entries, (item.id, item.entry)
