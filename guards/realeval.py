@@ -70,9 +70,12 @@ UNSEEN = (
     DATA / "guard_nearmiss_unseen3.jsonl",
     DATA / "guard_reworded_unseen3.jsonl",
 )
+# The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
+# examples (guards.train_review); jddc/test.* is report-only.
+REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl")
 REAL_LABELS = (
-    ("tuning", DATA / "real" / "agent_tuning.jsonl"),
-    ("tuning 2", DATA / "real" / "agent_tuning2.jsonl"),
+    ("tuning", DATA / "real" / REAL_TUNING[0]),
+    ("tuning 2", DATA / "real" / REAL_TUNING[1]),
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
     ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
 )

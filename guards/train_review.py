@@ -26,10 +26,11 @@ from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
+from guards.catalogue import load_catalogue
+from guards.matcher import Guard
+from guards.realeval import DATA, REAL_TUNING, TUNING
 from guards.review import MODEL_PATH, grams
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
 EPOCHS = 15
 LEARNING_RATE = 0.2
 L2 = 1e-4
@@ -54,26 +55,14 @@ CATALOGUE_VARIANTS = frozenset({"exact", "embedded", "obfuscated", "edited", "re
 THRESHOLD = 0.8
 TUNING_CORPUS = "jddc/train.dec"
 MIN_CHARS = 4
-# The labelled real agent replies of jddc/train.* (by reference); jddc/test.* is report-only.
-REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl")
 
 
 def training_texts() -> tuple[list[str], list[str]]:
     """Return (rude, civil) training texts from the tuning sets only."""
     rude: list[str] = []
     civil: list[str] = []
-    for name in (
-        "guard_meaning_tuning.jsonl",
-        "guard_meaning_tuning2.jsonl",
-        "guard_nearmiss_tuning3.jsonl",
-        "guard_meaning_tuning3.jsonl",
-        "guard_nearmiss_tuning4.jsonl",
-        "guard_meaning_tuning4.jsonl",
-        "guard_nearmiss_tuning5.jsonl",
-        "guard_meaning_tuning5.jsonl",
-        "guard_cases.jsonl",
-    ):
-        with (DATA / name).open(encoding="utf-8") as handle:
+    for path in (*TUNING, DATA / "guard_cases.jsonl"):  # the hand-written sets guards.eval calls tuning
+        with path.open(encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
                     continue
@@ -146,11 +135,8 @@ def unlabelled_civil_answers(labelled: set[str], rude: Collection[str] = ()) -> 
     ]
 
 
-def rules_only_guard():
+def rules_only_guard() -> Guard:
     """Return the guard with the catalogue's rules and no review model (what the model is trained beside)."""
-    from guards.catalogue import load_catalogue
-    from guards.matcher import Guard
-
     return Guard.from_catalogue(load_catalogue(), review_model=None)
 
 

@@ -106,7 +106,7 @@ def test_the_labelled_real_replies_of_every_tuning_file_are_read(tmp_path, monke
     assert labelled == {"不可以的", "好的亲", "您稍等"}  # a skipped piece is labelled, in neither list
 
 
-def test_the_review_model_trains_on_both_real_tuning_files() -> None:
+def test_the_review_model_trains_on_the_real_files_the_eval_calls_tuning() -> None:
     from guards.realeval import REAL_LABELS
     from guards.train_review import REAL_TUNING
 
