@@ -10,26 +10,6 @@ import threading
 import pytest
 
 from bot.store.sqlite import open_storage
-from bot.store.thread import GroupWrite, StorageThread
-
-
-async def test_a_group_write_takes_at_most_its_limit_per_job_and_queues_the_rest():
-    worker = StorageThread()
-    groups: list[list[int]] = []
-
-    def write_many(items: list[int]) -> list[BaseException | None]:
-        groups.append(items)
-        return [None] * len(items)
-
-    writes = GroupWrite(lambda: worker, write_many, most=2)
-    gate = threading.Event()
-    worker.submit(gate.wait)
-    tasks = [asyncio.create_task(writes.write(n)) for n in range(5)]
-    await asyncio.sleep(0.05)
-    gate.set()
-    assert await asyncio.gather(*tasks) == [None] * 5
-    assert groups == [[0, 1], [2, 3], [4]]  # in the order queued, none lost
-    worker.close()
 
 
 async def test_jobs_queued_together_commit_once_each_in_its_own_savepoint(tmp_path):
@@ -121,26 +101,3 @@ async def test_a_job_alone_is_run_at_once(tmp_path, alone):
         await asyncio.gather(storage.run_together(write), storage.run_together(write))
     assert storage.state("alone") == "yes"
     storage.close()
-
-
-async def test_a_capped_group_write_still_writes_the_rest_when_the_thread_is_closing():
-    """A stop closes the storage thread: the items past the cap are written in the job already running."""
-    worker = StorageThread()
-    groups: list[list[int]] = []
-
-    def write_many(items: list[int]) -> list[BaseException | None]:
-        groups.append(items)
-        return [None] * len(items)
-
-    writes = GroupWrite(lambda: worker, write_many, most=1)
-    gate = threading.Event()
-    worker.submit(gate.wait)
-    tasks = [asyncio.create_task(writes.write(n)) for n in range(3)]
-    await asyncio.sleep(0.05)
-    closing = threading.Thread(target=worker.close)
-    closing.start()
-    await asyncio.sleep(0.05)
-    gate.set()
-    assert await asyncio.wait_for(asyncio.gather(*tasks), 5) == [None] * 3
-    closing.join()
-    assert groups == [[0], [1], [2]]

@@ -196,17 +196,22 @@ async def test_a_queued_job_still_runs_when_its_awaiting_task_is_cancelled(db_pa
     storage.close()
 
 
+def _recorder(groups: list[list]):
+    """Return a group writer that records each group it is given in ``groups``; an item "bad" fails."""
+
+    def write_many(items: list) -> list[BaseException | None]:
+        groups.append(items)
+        return [ValueError(item) if item == "bad" else None for item in items]
+
+    return write_many
+
+
 async def test_a_group_write_takes_everything_queued_while_the_thread_was_busy_in_one_job():
     from bot.store.thread import GroupWrite
 
     worker = StorageThread()
     groups: list[list[str]] = []
-
-    def write_many(items: list[str]) -> list[BaseException | None]:
-        groups.append(items)
-        return [ValueError(item) if item == "bad" else None for item in items]
-
-    writes = GroupWrite(lambda: worker, write_many)
+    writes = GroupWrite(lambda: worker, _recorder(groups))
     gate = threading.Event()
     worker.submit(gate.wait)  # the thread is busy: the writes queue up behind it
     tasks = [asyncio.create_task(writes.write(item)) for item in ("a", "bad", "c")]
@@ -235,13 +240,8 @@ async def test_a_group_write_is_written_when_its_waiter_is_cancelled():
     from bot.store.thread import GroupWrite
 
     worker = StorageThread()
-    written: list[int] = []
-
-    def write_many(items: list[int]) -> list[BaseException | None]:
-        written.extend(items)
-        return [None] * len(items)
-
-    writes = GroupWrite(lambda: worker, write_many)
+    groups: list[list[int]] = []
+    writes = GroupWrite(lambda: worker, _recorder(groups))
     gate = threading.Event()
     worker.submit(gate.wait)
     waiting = asyncio.create_task(writes.write(7))
@@ -251,4 +251,40 @@ async def test_a_group_write_is_written_when_its_waiter_is_cancelled():
     with pytest.raises(asyncio.CancelledError):
         await waiting
     worker.close()
-    assert written == [7]
+    assert groups == [[7]]
+
+
+async def test_a_group_write_takes_at_most_its_limit_per_job_and_queues_the_rest():
+    from bot.store.thread import GroupWrite
+
+    worker = StorageThread()
+    groups: list[list[int]] = []
+    writes = GroupWrite(lambda: worker, _recorder(groups), most=2)
+    gate = threading.Event()
+    worker.submit(gate.wait)
+    tasks = [asyncio.create_task(writes.write(n)) for n in range(5)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await asyncio.gather(*tasks) == [None] * 5
+    assert groups == [[0, 1], [2, 3], [4]]  # in the order queued, none lost
+    worker.close()
+
+
+async def test_a_capped_group_write_still_writes_the_rest_when_the_thread_is_closing():
+    """A stop closes the storage thread: the items past the cap are written in the job already running."""
+    from bot.store.thread import GroupWrite
+
+    worker = StorageThread()
+    groups: list[list[int]] = []
+    writes = GroupWrite(lambda: worker, _recorder(groups), most=1)
+    gate = threading.Event()
+    worker.submit(gate.wait)
+    tasks = [asyncio.create_task(writes.write(n)) for n in range(3)]
+    await asyncio.sleep(0.05)
+    closing = threading.Thread(target=worker.close)
+    closing.start()
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await asyncio.wait_for(asyncio.gather(*tasks), 5) == [None] * 3
+    closing.join()
+    assert groups == [[0], [1], [2]]
