@@ -1,0 +1,163 @@
+"""Round 4 of who-and-what (precision round 4, guard_nearmiss_tuning6 and the real agent tuning labels):
+helpful sentences that share words with banned phrasings pass, and their rude twins stay held. Each case
+names the [[exemption]] of the "precision round 4" block of ``guards/concepts.toml`` it exercises."""
+
+from __future__ import annotations
+
+import pytest
+
+from guards import check
+
+
+def _allowed(text: str) -> None:
+    verdict = check(text)
+    assert verdict.allowed, (text, [(hit.rule or hit.entry_id, hit.level) for hit in verdict.hits])
+
+
+def _not_blocked(text: str) -> None:
+    verdict = check(text)
+    assert verdict.level != "block", (text, [(hit.rule or hit.entry_id, hit.level) for hit in verdict.hits])
+
+
+def _held(text: str) -> None:
+    assert not check(text).allowed, text
+
+
+def _blocked(text: str) -> None:
+    verdict = check(text)
+    assert verdict.level == "block", (text, verdict.level)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这个小妹不太了解呢  具体地址是这个哦",  # ignorance-answered-in-the-message
+        "不清楚的呢 您这边下单后显示已发货就是有货的呢",
+        "这个我不知道呢，一般是三天左右到",
+    ],
+)
+def test_an_ignorance_word_answered_in_the_same_message_is_not_blocked(text: str) -> None:
+    _not_blocked(text)
+
+
+@pytest.mark.parametrize("text", ["不了解。", "不知道", "这个小妹不清楚呢"])
+def test_a_bare_ignorance_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+@pytest.mark.parametrize("text", ["不知道，你问别人去", "不清楚，你自己去问快递吧"])
+def test_ignorance_then_sending_the_customer_away_stays_blocked(text: str) -> None:
+    _blocked(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "实在抱歉，也不知道怎么搞的让您收到了坏的，我们马上给您换",  # puzzled-at-our-own-mishap
+        "不好意思，不知道怎么搞的系统没给您发货，我马上给您补发",
+    ],
+)
+def test_the_agent_puzzled_at_its_own_mishap_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["怎么搞的，半天才讲话", "真不知道你怎么搞的"])
+def test_how_did_you_manage_at_the_customer_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不好意思信号不太好，我听不清楚，您方便打字吗？",  # cannot-hear-with-apology-and-request
+        "对不起，您的语音杂音太大，听不清楚，麻烦您打字发给我好吗",
+    ],
+)
+def test_not_hearing_with_an_apology_and_a_polite_request_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["大点声，我听不清楚", "你在讲什么，我听不清楚"])
+def test_not_hearing_as_an_order_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["好啦好啦，已经给您退了，您查收一下哦", "好了好了，已经帮您改好地址了"],  # done-reported
+)
+def test_done_reported_after_okay_okay_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["好了好了，不是正在给你查吗", "知道了知道了，别再说了"])
+def test_okay_okay_as_impatience_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "可以的，不可以跨区哦",  # yes-with-its-limit
+        "能的亲，不能改成其他省的地址哦",
+        "不可以的呢，发票金额是按照实际支付金额开具的呢",  # refusal-with-its-reason
+        "这个不行的哦 拆封了会影响二次销售的",
+    ],
+)
+def test_a_refusal_with_a_yes_or_its_reason_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["不可以的", "这个不能修改的", "不行", "不可以，按规定就是这样的"])
+def test_a_flat_refusal_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您联系厂家问过了吗", "这个是厂家发货的，您联系厂家了吗？"],  # asked-what-was-tried
+)
+def test_asking_whether_the_customer_already_asked_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["联系厂家", "联系一下快递", "您联系厂家吧"])
+def test_sending_the_customer_to_the_maker_stays_held(text: str) -> None:
+    _held(text)
+
+
+# inability-as-a-condition
+@pytest.mark.parametrize("text", ["如您操作不了", "若您这边修改不了的话也可以联系我"])
+def test_an_inability_in_an_if_clause_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["操作不了", "这边操作不了的"])
+def test_a_bare_inability_stays_held(text: str) -> None:
+    _held(text)
+
+
+# specifics-after-a-general-answer
+@pytest.mark.parametrize(
+    "text", ["一般可以保存两年，具体时间确实不太清楚的", "正常是三到五天，准确时间小妹不太清楚呢"]
+)
+def test_not_knowing_the_exact_figure_after_a_general_answer_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["具体时间妹子不清楚的哈", "亲，具体的时间不清楚的"])
+def test_not_knowing_the_figure_with_no_answer_stays_held(text: str) -> None:
+    _held(text)
+
+
+# uncertainty-about-a-time, not-daring-to-promise
+@pytest.mark.parametrize("text", ["具体时间还不确定的", "到货时间暂时还不确定哦", "妹子不敢保证的呢"])
+def test_plain_uncertainty_about_an_outcome_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["不好说", "说不准", "不清楚", "这个不确定呀", "具体时间不清楚的", "谁敢保证啊", "没人能保证的"]
+)
+def test_a_vague_non_answer_stays_held(text: str) -> None:
+    _held(text)
