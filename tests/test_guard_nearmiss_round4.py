@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 
 from guards import check
+from guards.catalogue import load_catalogue
+from guards.matcher import Guard
+from guards.review import ReviewModel
 
 
 def _allowed(text: str) -> None:
@@ -160,4 +163,49 @@ def test_plain_uncertainty_about_an_outcome_passes(text: str) -> None:
     "text", ["不好说", "说不准", "不清楚", "这个不确定呀", "具体时间不清楚的", "谁敢保证啊", "没人能保证的"]
 )
 def test_a_vague_non_answer_stays_held(text: str) -> None:
+    _held(text)
+
+
+def _guard_with_a_model_that_flags_everything() -> Guard:
+    """Return the packaged rules beside a review model that flags every text (the rules alone decide)."""
+    model = ReviewModel(bias=30.0, weights={}, threshold=0.5)
+    return Guard.from_catalogue(load_catalogue(), review_model=model)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["不清楚诶 我这就去查", "我也不知道为啥物流不动，帮您催了", "这个我不了解，我去问一下同事，马上回复您"],
+)
+def test_the_model_gets_no_say_when_the_rules_found_the_ignorance_answered(text: str) -> None:
+    # an ignorance word whose rule the help in the message waived, and an exemption (help-follows) allows
+    assert _guard_with_a_model_that_flags_everything().check(text).allowed, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "亲，具体的时间不清楚的，我们会联系你的",
+        "售后问题妹子也是不清楚的 建议您和商家协商的",
+        "这款衣服有点显胖",
+    ],
+)
+def test_the_model_still_reviews_what_no_exemption_answers(text: str) -> None:
+    # the help words waived the rule, but no exemption allows the clause (or there is no banned word at all)
+    assert _guard_with_a_model_that_flags_everything().check(text).level == "review", text
+
+
+@pytest.mark.parametrize("text", ["不清楚", "不知道，你问别人去"])
+def test_the_rules_still_block_under_a_model_that_flags_everything(text: str) -> None:
+    assert _guard_with_a_model_that_flags_everything().check(text).level == "block", text
+
+
+@pytest.mark.parametrize(
+    "text", ["亲别着急，已经在处理了", "不要急哦亲，明天一定到", "您别急，包裹已经在派送中了"]
+)  # calmed-with-progress
+def test_do_not_worry_with_the_progress_told_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["别急", "别急，等着吧", "急什么，已经在处理了", "先不要着急哦~"])
+def test_a_bare_do_not_worry_or_a_rhetorical_one_stays_held(text: str) -> None:
     _held(text)
