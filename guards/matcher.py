@@ -467,6 +467,8 @@ class Guard:
         for compact in compacts:
             if not model.flags(compact) or self._mostly_allowed(compact.translate(EQUIVALENT_CHARS)):
                 continue
+            if self._answered_by_rules(text):
+                return []
             shared = _bigrams(compact)
             nearest = max(range(len(self._entries)), key=lambda i: len(shared & self._entry_bigrams[i]))
             entry = self._entries[nearest]
@@ -474,6 +476,27 @@ class Guard:
             span = (0, len(text))
             return [Hit(entry.category, entry.phrase, entry.id, score, *span, "model", "review", MODEL_RULE)]
         return []
+
+    def _answered_by_rules(self, text: str) -> bool:
+        """Return True when the rules read ``text``'s banned words and found them answered: every concept
+        word a rule would have held but for the help in the message (``unless``) is one an exemption allows
+        (不清楚诶 我这就去查: help-follows). The model then gets no second say, as when an exemption drops a
+        hit (:meth:`_hits`). False when there is no such word, or the text is longer than one piece.
+        """
+        concepts = self._concepts
+        if concepts is None or not concepts.exemptions_of or len(text) > CHUNK_CHARS:
+            return False
+        bfolded = fold_clauses(with_boundaries(text))
+        keyed = concepts.keyed(bfolded)
+        waived = concepts.find(keyed, waived=True)
+        if not waived:
+            return False
+        for hit in waived:
+            start, end = keyed.folded_span(hit.start, hit.end)
+            decided = concepts.exemption(bfolded, start, end, hit.category)
+            if decided is None or decided[1] != "allow":
+                return False
+        return True
 
     def _mostly_allowed(self, folded: str) -> bool:
         """Return True when allowed phrases (documented polite scripts) cover half of ``folded`` or more."""

@@ -721,28 +721,32 @@ class Concepts:
             decided = decided or (item.id, item.level)
         return decided
 
-    def find(self, keyed: Keyed, *, literal: bool | None = None) -> list[ConceptHit]:
+    def find(self, keyed: Keyed, *, literal: bool | None = None, waived: bool = False) -> list[ConceptHit]:
         """Return the concept hits in a keyed text (see the module docstring), in order of position.
 
         Concept words are found across clause boundaries (你问我，我问谁): the search allows a boundary
         after each character of a word. ``literal``: whether one of :attr:`literal_forms` occurs in the
         folded text less its boundaries (False: the caller's search found none, and no literal word is
-        looked for unless the spelling rewrote the text); None: look for them.
+        looked for unless the spelling rewrote the text); None: look for them. ``waived``: return instead
+        the occurrences a rule would have held but for the help its ``unless`` found in the message
+        (level ``"waived"``): the words the rules read and found answered.
         """
         if keyed.source is not None:
             literal = None
-        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal)
+        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal, waived)
         if keyed.other_reading:
             seen = {(hit.concept, hit.start) for hit in hits}
-            for hit in self._search(keyed.other_reading, keyed.other_reading):
+            for hit in self._search(keyed.other_reading, keyed.other_reading, None, waived):
                 if (hit.concept, hit.start) not in seen:
                     hits.append(hit)
             hits.sort(key=lambda hit: hit.start)
         return hits
 
-    def _search(self, key: str, spelled: str, literal: bool | None = None) -> list[ConceptHit]:
+    def _search(
+        self, key: str, spelled: str, literal: bool | None = None, waived: bool = False
+    ) -> list[ConceptHit]:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters (unless
-        ``literal`` is False).
+        ``literal`` is False); with ``waived``, the occurrences only an ``unless`` let through.
         """
         # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
         # word, its character class) finds one starting.
@@ -771,7 +775,7 @@ class Concepts:
                     found = word.replace(BOUNDARY, "")
                     concepts = table.get(found) or table.get(_REPEATS.sub(r"\1", found), ())
                     for concept_id in concepts:
-                        hit = self._judge(key, concept_id, start, end, unless_cache)
+                        hit = self._judge(key, concept_id, start, end, unless_cache, waived)
                         if hit is not None:
                             hits.append(hit)
                             break
@@ -786,9 +790,19 @@ class Concepts:
         return False
 
     def _judge(
-        self, key: str, concept_id: str, start: int, end: int, unless_cache: dict[tuple[int, int], bool]
+        self,
+        key: str,
+        concept_id: str,
+        start: int,
+        end: int,
+        unless_cache: dict[tuple[int, int], bool],
+        waived: bool = False,
     ) -> ConceptHit | None:
-        """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None."""
+        """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None.
+
+        With ``waived``: the hit (level ``"waived"``) of the first rule whose shape holds but whose
+        ``unless`` found help in the message, or None when a rule holds it outright or none applies.
+        """
         clause_start = key.rfind(BOUNDARY, 0, start) + 1
         clause_end = key.find(BOUNDARY, end)
         if clause_end < 0:
@@ -820,19 +834,20 @@ class Concepts:
                         found = rule.unless.search(key) is not None
                     unless_cache[cache_key] = found
                 if found:
+                    if waived:
+                        return self._hit(concept_id, rule, "waived", start, end)
                     continue
-            concept = self.concepts[concept_id]
-            return ConceptHit(
-                concept_id,
-                concept.entry,
-                concept.category,
-                rule.id,
-                rule.level,
-                concept.suggestion,
-                start,
-                end,
-            )
+            if waived:
+                return None
+            return self._hit(concept_id, rule, rule.level, start, end)
         return None
+
+    def _hit(self, concept_id: str, rule: _Rule, level: str, start: int, end: int) -> ConceptHit:
+        """Return the hit ``rule`` makes of an occurrence of ``concept_id`` at ``[start, end)``."""
+        concept = self.concepts[concept_id]
+        return ConceptHit(
+            concept_id, concept.entry, concept.category, rule.id, level, concept.suggestion, start, end
+        )
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")
