@@ -209,3 +209,41 @@ def test_do_not_worry_with_the_progress_told_passes(text: str) -> None:
 @pytest.mark.parametrize("text", ["别急", "别急，等着吧", "急什么，已经在处理了", "先不要着急哦~"])
 def test_a_bare_do_not_worry_or_a_rhetorical_one_stays_held(text: str) -> None:
     _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您那边声音有点小，方便的话大点声说，或者打字也行", "可以的话您大点声再发一条语音，我这边听不太清"],
+)  # asked-if-convenient
+def test_an_order_shape_asked_if_convenient_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["大点声，听不见", "方便什么，大点声"])
+def test_speak_up_as_an_order_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["这个说明写得真罗嗦，我给您简单讲", "说明书写得有点啰嗦，我给您总结一下"]
+)  # wordy-text-explained
+def test_a_wordy_text_the_agent_then_explains_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize("text", ["真罗嗦", "你真罗嗦，我给您简单讲"])
+def test_calling_the_customer_wordy_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["您怎么不早说呀，没关系，现在还能改", "刚才不是我接待的，但我已经看了聊天记录"]
+)  # reproach-taken-back-bare, disowned-then-taken-up
+def test_a_reproach_taken_back_or_a_disowning_taken_up_is_not_blocked(text: str) -> None:
+    verdict = check(text)
+    assert verdict.level == "review", (text, verdict.level)
+
+
+@pytest.mark.parametrize("text", ["你怎么不早说", "刚才不是我接的电话，我不知道"])
+def test_the_bare_reproach_and_disowning_stay_blocked(text: str) -> None:
+    _blocked(text)
