@@ -247,3 +247,44 @@ def test_a_reproach_taken_back_or_a_disowning_taken_up_is_not_blocked(text: str)
 @pytest.mark.parametrize("text", ["你怎么不早说", "刚才不是我接的电话，我不知道"])
 def test_the_bare_reproach_and_disowning_stay_blocked(text: str) -> None:
     _blocked(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "说明书上写着呢，第三页，我拍给您",  # pointer-with-the-page-sent
+        "上面说过了哦，是明天到，您放心",  # said-before-and-answered-again
+        "已经跟您说过了哦，明天到，还有其他问题吗",
+        "这个刚才说了哈，我再说一遍，可以退的",
+    ],
+)
+def test_pointing_back_with_the_answer_given_again_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["说明书上写着呢", "我都说过了，您放心吧", "不是说过了吗，明天到", "刚才说了"]
+)
+def test_pointing_back_without_the_answer_stays_held(text: str) -> None:
+    _held(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "亲，这个要问下快递哦，电话是95311",  # referral-with-a-way-to-reach
+        "这个我们这边看不到呢，您把页面截图发我看看",  # inability-then-asks-for-what-it-needs
+        "什么意思呢亲？是想换颜色吗",  # question-back-with-a-guess
+        "您买来干嘛用呀",  # asked-what-for
+        "在忙吗亲？方便的时候回复我就行",  # busy-asked-with-courtesy
+    ],
+)
+def test_a_referral_with_its_way_a_request_for_what_is_needed_or_a_guess_passes(text: str) -> None:
+    _allowed(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["你自己去问快递吧，电话自己查", "看不到", "什么意思", "你取消干嘛", "在忙", "问下快递"]
+)
+def test_their_bare_or_rude_twins_stay_held(text: str) -> None:
+    _held(text)
