@@ -69,6 +69,8 @@ UNSEEN = (
     DATA / "guard_reworded_unseen2.jsonl",
     DATA / "guard_nearmiss_unseen3.jsonl",
     DATA / "guard_reworded_unseen3.jsonl",
+    DATA / "guard_nearmiss_unseen4.jsonl",
+    DATA / "guard_reworded_unseen4.jsonl",
 )
 # The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
 # examples (guards.train_review); jddc/test.* is report-only.
