@@ -8,6 +8,9 @@ Sets, each reported when its file exists:
   and Taiwanese wording, and near misses), ``guard_meaning_tuning4.jsonl`` (a second such set by another
   writer: real-style brush-offs, outside-list phrasings per category, slang, Taiwanese, Cantonese),
   ``guard_meaning_tuning5.jsonl`` (a third such set, written for recall before its writer read the rules),
+  ``guard_meaning_tuning6.jsonl`` (a fourth, likewise written from the seeds before the rules were read:
+  real-style brush-offs, outside-list phrasings of all nine categories, pinyin, homophones, Cantonese,
+  Taiwanese, and near misses built from the same words),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
   messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
@@ -59,6 +62,7 @@ TUNING = (
     DATA / "guard_meaning_tuning4.jsonl",
     DATA / "guard_nearmiss_tuning5.jsonl",
     DATA / "guard_meaning_tuning5.jsonl",
+    DATA / "guard_meaning_tuning6.jsonl",
 )
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
