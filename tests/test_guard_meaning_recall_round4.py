@@ -85,6 +85,9 @@ def _round4_hits(text: str) -> set[tuple[str, str]]:
         ("不说话我就关了", "phone-manners-bare-round4", "不可以说"),
         ("我是新来的", "phone-manners-bare-round4", "不可以说"),
         ("过几天再来问", "phone-manners-bare-round4", "不可以说"),
+        ("找京东客服吧", "elsewhere-round4", "推卸语"),
+        ("那你想怎样", "retort-round4", "责备语"),
+        ("看你自己吧", "shrug-round4", "埋怨语"),
     ],
 )
 def test_round4_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
@@ -146,6 +149,9 @@ def test_round4_class_holds_the_rude_reply(text: str, rule: str, category: str) 
         "没事就关注一下店铺哦",
         "帽子头大了可以换大一号",
         "便宜没好货这种说法不一定对，我们这款性价比很高",
+        "您可以联系京东客服 电话是950618",
+        "颜色你自己决定吧 两款都好看",
+        "看你自己喜欢哪个",
     ],
 )
 def test_round4_classes_let_the_helpful_sentence_pass(text: str) -> None:
