@@ -49,7 +49,7 @@ from pathlib import Path
 
 from guards.matcher import Guard, Verdict
 
-__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
+__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "RULES_TUNING", "TUNING", "report_all_sets"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -62,8 +62,11 @@ TUNING = (
     DATA / "guard_meaning_tuning4.jsonl",
     DATA / "guard_nearmiss_tuning5.jsonl",
     DATA / "guard_meaning_tuning5.jsonl",
-    DATA / "guard_meaning_tuning6.jsonl",
 )
+# Tuning sets the eval reports and counts like TUNING but the review model does not learn from: written
+# to measure the concept rules' recall (the rules are tuned on them). As model examples they raised the
+# review rate on civil real replies (agent_tuning 2.10% -> 2.31%) and pushed the model past its size cap.
+RULES_TUNING = (DATA / "guard_meaning_tuning6.jsonl",)
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
 UNSEEN = (
@@ -241,7 +244,7 @@ def report_real_files(guard: Guard, echo: Echo) -> None:
 def report_all_sets(guard: Guard, echo: Echo) -> bool:
     """Report every set that exists; return False when a target on a set the team tunes on is missed."""
     ok = True
-    for path in TUNING:
+    for path in (*TUNING, *RULES_TUNING):
         if path.exists():
             ok = report_hand_written(guard, path, echo, counts=True) and ok
     if HOLDOUT.exists():
