@@ -8,6 +8,9 @@ Sets, each reported when its file exists:
   and Taiwanese wording, and near misses), ``guard_meaning_tuning4.jsonl`` (a second such set by another
   writer: real-style brush-offs, outside-list phrasings per category, slang, Taiwanese, Cantonese),
   ``guard_meaning_tuning5.jsonl`` (a third such set, written for recall before its writer read the rules),
+  ``guard_meaning_tuning6.jsonl`` (a fourth, likewise written from the seeds before the rules were read:
+  real-style brush-offs, outside-list phrasings of all nine categories, pinyin, homophones, Cantonese,
+  Taiwanese, and near misses built from the same words),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
   messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
@@ -46,7 +49,7 @@ from pathlib import Path
 
 from guards.matcher import Guard, Verdict
 
-__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "report_all_sets"]
+__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "RULES_TUNING", "TUNING", "report_all_sets"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -60,6 +63,10 @@ TUNING = (
     DATA / "guard_nearmiss_tuning5.jsonl",
     DATA / "guard_meaning_tuning5.jsonl",
 )
+# Tuning sets the eval reports and counts like TUNING but the review model does not learn from: written
+# to measure the concept rules' recall (the rules are tuned on them). As model examples they raised the
+# review rate on civil real replies (agent_tuning 2.10% -> 2.31%) and pushed the model past its size cap.
+RULES_TUNING = (DATA / "guard_meaning_tuning6.jsonl",)
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
 UNSEEN = (
@@ -69,6 +76,8 @@ UNSEEN = (
     DATA / "guard_reworded_unseen2.jsonl",
     DATA / "guard_nearmiss_unseen3.jsonl",
     DATA / "guard_reworded_unseen3.jsonl",
+    DATA / "guard_nearmiss_unseen4.jsonl",
+    DATA / "guard_reworded_unseen4.jsonl",
 )
 # The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
 # examples (guards.train_review); jddc/test.* is report-only.
@@ -237,7 +246,7 @@ def report_real_files(guard: Guard, echo: Echo) -> None:
 def report_all_sets(guard: Guard, echo: Echo) -> bool:
     """Report every set that exists; return False when a target on a set the team tunes on is missed."""
     ok = True
-    for path in TUNING:
+    for path in (*TUNING, *RULES_TUNING):
         if path.exists():
             ok = report_hand_written(guard, path, echo, counts=True) and ok
     if HOLDOUT.exists():
