@@ -288,3 +288,9 @@ def test_a_referral_with_its_way_a_request_for_what_is_needed_or_a_guess_passes(
 )
 def test_their_bare_or_rude_twins_stay_held(text: str) -> None:
     _held(text)
+
+
+@pytest.mark.parametrize("text", ["换不了了，只能按照您买的商品发货了", "不可以，只能按订单地址送"])
+def test_a_refusal_with_only_the_way_it_must_be_stays_held(text: str) -> None:
+    # 只能按照 is no reason the refusal follows from (refusal-with-its-reason wants 是按照 / 会影响 …)
+    _held(text)
