@@ -256,3 +256,70 @@ def test_the_catalogue_pass_tells_the_concept_search_whether_a_literal_word_may_
 @pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "呵，呵", "墨迹", "说，话"])
 def test_a_literal_word_is_seen_by_the_catalogue_pass(text: str) -> None:
     assert _literals_seen(fold_clauses(text))
+
+
+def _ends_clause_by_steps(key: str, end: int, clause_end: int, reach: int) -> bool:
+    """The definition: after at most ``reach`` skipped characters, only tail words to the clause's end."""
+    tail = _CONCEPTS.tail
+    return any(
+        tail.fullmatch(key, end + skip, clause_end) is not None
+        for skip in range(min(reach, clause_end - end) + 1)
+    )
+
+
+_REACHES = sorted({rule.reach for rules in _CONCEPTS.rules_of.values() for rule in rules} | {0, 1, 3})
+_TAIL_WORDS = sorted({_CONCEPTS.key_of(word) for word in _CONCEPTS.data.lists.get("tail", ())} - {""})
+# Clause rests made of tail words and other characters, keyed as the rules read them.
+clause_rests = st.lists(
+    st.one_of(st.sampled_from(_TAIL_WORDS), st.text(_ALPHABET, max_size=2)), max_size=6
+).map(lambda parts: _CONCEPTS.phonetic.key("".join(parts)).replace(BOUNDARY, ""))
+
+
+@settings(max_examples=500, deadline=None)
+@given(clause_rests, st.sampled_from(_REACHES), st.text(_ALPHABET, max_size=3))
+def test_a_rules_clause_end_regex_is_the_tail_tried_after_each_skip(
+    rest: str, reach: int, before: str
+) -> None:
+    key = before + rest + BOUNDARY + "你"
+    end, clause_end = len(before), len(before) + len(rest)
+    ends = meaning_module._ends_within(_CONCEPTS.tail, reach)
+    assert (ends.fullmatch(key, end, clause_end) is not None) is _ends_clause_by_steps(
+        key, end, clause_end, reach
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("丨你a"), max_size=30))
+def test_a_kept_index_is_the_position_of_that_character_less_the_boundaries(text: str) -> None:
+    kept = [index for index, ch in enumerate(text) if ch != BOUNDARY]
+    assert [meaning_module._kept_index(text, number) for number in range(len(kept))] == kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(st.sampled_from("不知道啊你"), min_size=1, max_size=4), max_size=12),
+    st.text(st.sampled_from("不知道啊你我"), max_size=20),
+)
+def test_prefix_free_words_start_where_all_the_words_start(words: list[str], text: str) -> None:
+    def starts(listed: list[str]) -> set[int]:
+        return {at for at in range(len(text)) for word in listed if text.startswith(word, at)}
+
+    kept = meaning_module._prefix_free(words)
+    assert set(kept) <= set(words)
+    assert starts(kept) == starts(words)
+
+
+def test_the_concept_gate_finds_every_sound_word_of_the_lexicon_where_it_starts() -> None:
+    """The gate holds only the words no other word is a beginning of: each word is still found starting."""
+    sound = _CONCEPTS.sound_word_count
+    search = _CONCEPTS.words_anywhere.search
+    missed = [
+        word
+        for word in _CONCEPTS.concepts_of
+        if not any(
+            number < sound and start == 0
+            for number, start, _ in search.find_matches_as_indexes(word, overlapping=True)
+        )
+    ]
+    assert len(_CONCEPTS.concepts_of) > 100
+    assert not missed
