@@ -696,6 +696,22 @@ class Concepts:
                 other = swapped
         return Keyed(key, source, text, other)
 
+    def hits_of(
+        self, folded: str, *, wordings: bool | None = None, literal: bool | None = None
+    ) -> tuple[Keyed | None, list[ConceptHit]]:
+        """Return the keyed text of a folded text and its concept hits: ``keyed(folded, wordings=…)`` and
+        :meth:`find` of it, the keyed text None when there is no hit (the guard needs it only for a hit).
+
+        A text of plain characters and no hit, the common one, is keyed without building a :class:`Keyed`.
+        """
+        if wordings is False and _LATIN_OR_ASTRAL.search(folded) is None:
+            key = folded.translate(self.phonetic.bmp_table)  # what keyed() does here
+            hits = self._search(key, folded or key, literal)
+            return (Keyed(key, None, folded, "") if hits else None), hits
+        keyed = self.keyed(folded, wordings=wordings)
+        hits = self.find(keyed, literal=literal)
+        return (keyed if hits else None), hits
+
     def bare_reply(self, text: str) -> BareReplySpec | None:
         """Return the [[bare_reply]] whose pattern is the whole of ``text`` (spaces aside); None if none is.
 
@@ -796,10 +812,9 @@ class Concepts:
         sound_starts, literal_starts = _word_starts(self.words_anywhere, key, self.sound_word_count)
         if literal is False:
             literal_starts = []
-        else:
+        elif self.literal_chars.search(spelled) is not None:  # most texts hold none (one search, no list)
             single = [match.start() for match in self.literal_chars.finditer(spelled)]
-            if single:
-                literal_starts = sorted({*literal_starts, *single})
+            literal_starts = sorted({*literal_starts, *single})
         if not sound_starts and not literal_starts:
             return []
         hits: list[ConceptHit] = []

@@ -323,3 +323,48 @@ def test_the_concept_gate_finds_every_sound_word_of_the_lexicon_where_it_starts(
     ]
     assert len(_CONCEPTS.concepts_of) > 100
     assert not missed
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text, st.sampled_from([None, True, False]))
+def test_hits_of_is_find_of_keyed(text: str, literal: bool | None) -> None:
+    bfolded = fold_clauses(text)
+    wordings = _wordings_seen(bfolded)
+    if literal is False:
+        literal = _literals_seen(bfolded)  # False only where the catalogue pass would say so
+    keyed = _CONCEPTS.keyed(bfolded, wordings=wordings)
+    hits = _CONCEPTS.find(keyed, literal=literal)
+    assert _CONCEPTS.hits_of(bfolded, wordings=wordings, literal=literal) == ((keyed if hits else None), hits)
+
+
+def _one_insertion_by_cuts(text: str, folded: str) -> list[int]:
+    """The definition: every place where ``text`` stands with one character inserted, cut by cut, in order."""
+    out = []
+    for cut in range(1, len(text)):
+        head, tail = text[:cut], text[cut:]
+        at = folded.find(head)
+        while at >= 0:
+            if folded.startswith(tail, at + cut + 1):
+                out.append(at)
+            at = folded.find(head, at + 1)
+    return out
+
+
+_SHORT_PATTERNS = sorted({p.text for p in _GUARD._patterns if len(p.text) <= 6})
+# Texts made of a short pattern's characters: its pieces and one inserted character turn up often.
+insertion_texts = st.sampled_from(_SHORT_PATTERNS).flatmap(
+    lambda text: st.tuples(st.just(text), st.text(st.sampled_from(text + "你x"), max_size=16))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(insertion_texts)
+def test_split_occurrences_are_the_one_insertion_places_cut_by_cut(case: tuple[str, str]) -> None:
+    text, folded = case
+    matcher_module = sys.modules["guards.matcher"]
+    found = [
+        at
+        for cut in range(1, len(text))
+        for at in matcher_module._split_occurrences(folded, text[:cut], text[cut:], cut + 1)
+    ]
+    assert found == _one_insertion_by_cuts(text, folded)
