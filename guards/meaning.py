@@ -1026,24 +1026,32 @@ def _word_starts(anywhere: Automaton | None, text: str, sound_words: int) -> tup
     if len(compact) == len(text):
         return sound, other
     # Only the starts found are mapped back (a message has one or two), not every boundary.
-    return [_kept_index(text, start) for start in sound], [_kept_index(text, start) for start in other]
+    return _kept_indexes(text, sound), _kept_indexes(text, other)
 
 
-def _kept_index(text: str, number: int) -> int:
-    """Return the index in ``text`` of its character ``number`` (counted from 0) that is not a boundary:
-    where character ``number`` of ``text.replace(BOUNDARY, "")`` stands in ``text``.
+def _kept_indexes(text: str, numbers: list[int]) -> list[int]:
+    """Return, for each of ``numbers`` (ascending), the index in ``text`` of its character of that number
+    (counted from 0) that is not a boundary: where that character of ``text.replace(BOUNDARY, "")`` stands.
 
-    >>> _kept_index("丨你丨丨问我", 2)
-    5
+    >>> _kept_indexes("丨你丨丨问我", [0, 2])
+    [1, 5]
     """
-    at = number
-    while True:
-        # Below the answer, text[: at + 1] holds ``number`` or fewer kept characters, so the guess grows
-        # by one at least, and never past the answer, where it stays.
-        moved = number + text.count(BOUNDARY, 0, at + 1)
-        if moved == at:
-            return at
-        at = moved
+    out = []
+    counted = 0  # the boundaries of text[:counted] are in ``cut``
+    cut = 0
+    for number in numbers:
+        at = number + cut
+        while True:
+            # Below the answer, text[: at + 1] holds ``number`` or fewer kept characters, so the guess grows
+            # by one at least, and never past the answer, where it stays. Each piece is counted once.
+            cut += text.count(BOUNDARY, counted, at + 1)
+            counted = at + 1
+            moved = number + cut
+            if moved == at:
+                break
+            at = moved
+        out.append(at)
+    return out
 
 
 def load_concepts(path: str | Path | None = None) -> Concepts:

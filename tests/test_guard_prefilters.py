@@ -290,9 +290,11 @@ def test_a_rules_clause_end_regex_is_the_tail_tried_after_each_skip(
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.sampled_from("丨你a"), max_size=30))
-def test_a_kept_index_is_the_position_of_that_character_less_the_boundaries(text: str) -> None:
+def test_kept_indexes_are_the_positions_of_those_characters_less_the_boundaries(text: str) -> None:
     kept = [index for index, ch in enumerate(text) if ch != BOUNDARY]
-    assert [meaning_module._kept_index(text, number) for number in range(len(kept))] == kept
+    assert meaning_module._kept_indexes(text, list(range(len(kept)))) == kept
+    assert meaning_module._kept_indexes(text, list(range(0, len(kept), 3))) == kept[::3]
+    assert meaning_module._kept_indexes(text, list(range(len(kept)))[-2:]) == kept[-2:]
 
 
 @settings(max_examples=300, deadline=None)
