@@ -24,7 +24,7 @@ from __future__ import annotations
 import operator
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -187,6 +187,8 @@ class _Pattern:
     whole: bool
     partial_cutoff: float
     min_shared: int  # bigrams a message must share with the pattern to be within its allowance
+    # Where one character may be inserted: (cut, text[:cut], text[cut:]) (:func:`_match_one_insertion`).
+    cuts: tuple[tuple[int, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +267,16 @@ def _compile_entry(index: int, entry: Entry) -> list[_Pattern]:
             # destroys at most one of its bigrams.
             min_shared = max(min_shared, len(_bigrams(text)) - 1)
         patterns.append(
-            _Pattern(index, text, core, edits, entry.whole, cutoff, min_shared),
+            _Pattern(
+                index,
+                text,
+                core,
+                edits,
+                entry.whole,
+                cutoff,
+                min_shared,
+                tuple((cut, text[:cut], text[cut:]) for cut in range(1, length)),
+            ),
         )
     return patterns
 
@@ -531,8 +542,9 @@ class Guard:
         keyed = None
         if self._concepts is not None:
             wordings = (tally >> self._wordings_shift) & self._wordings_mask
-            keyed = self._concepts.keyed(bfolded, wordings=bool(wordings))
-            concept_hits = self._concepts.find(keyed, literal=bool(tally >> self._literals_shift))
+            keyed, concept_hits = self._concepts.hits_of(
+                bfolded, wordings=bool(wordings), literal=bool(tally >> self._literals_shift)
+            )
         if concept_hits:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
@@ -543,8 +555,9 @@ class Guard:
         levels: dict[int, str] = {}
         if self._concepts is not None and self._concepts.exemptions_of:
             found, levels = self._exempt_found(bfolded, where, found)
-            assert keyed is not None
-            concept_hits = self._exempt_concepts(bfolded, keyed, concept_hits)
+            if concept_hits:
+                assert keyed is not None
+                concept_hits = self._exempt_concepts(bfolded, keyed, concept_hits)
             if not found and not concept_hits:
                 # The rules read this piece and found its words helpful: the model gets no second say.
                 if compacts:
@@ -823,21 +836,40 @@ def _match(pattern: _Pattern, folded: str) -> _Found | None:
 
 def _match_one_insertion(pattern: _Pattern, folded: str) -> _Found | None:
     """Return a hit when a short pattern occurs with exactly one character inserted inside it."""
-    text = pattern.text
-    length = len(text)
+    length = len(pattern.text)
     if length < 3:
         return None
-    for cut in range(1, length):
-        head, tail = text[:cut], text[cut:]
+    for cut, head, tail in pattern.cuts:
+        for at in _split_occurrences(folded, head, tail, cut + 1):
+            end = at + length + 1
+            spans = _core_spans(folded[at:end], at, pattern.core)
+            if spans is not None:
+                return _Found(pattern, at, end, 1, spans)
+    return None
+
+
+def _split_occurrences(folded: str, head: str, tail: str, gap: int) -> Iterator[int]:
+    """Yield, in order, each position where ``head`` stands in ``folded`` with ``tail`` ``gap`` characters
+    after its start (one character between them when ``gap`` is ``len(head) + 1``).
+
+    The longer of the two is searched for and the other checked, so a one-character head common in the
+    message (你, 不) does not cost a test at each of its places.
+
+    >>> list(_split_occurrences("你不知你x道", "你", "道", 2))
+    [3]
+    """
+    if len(head) >= len(tail):
         at = folded.find(head)
         while at >= 0:
-            if folded.startswith(tail, at + cut + 1):
-                end = at + length + 1
-                spans = _core_spans(folded[at:end], at, pattern.core)
-                if spans is not None:
-                    return _Found(pattern, at, end, 1, spans)
+            if folded.startswith(tail, at + gap):
+                yield at
             at = folded.find(head, at + 1)
-    return None
+        return
+    after = folded.find(tail, gap)
+    while after >= 0:
+        if folded.startswith(head, after - gap):
+            yield after - gap
+        after = folded.find(tail, after + 1)
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")

@@ -256,3 +256,117 @@ def test_the_catalogue_pass_tells_the_concept_search_whether_a_literal_word_may_
 @pytest.mark.parametrize("text", ["别催了，唉", "烦", "滚！", "你牛，切", "呵，呵", "墨迹", "说，话"])
 def test_a_literal_word_is_seen_by_the_catalogue_pass(text: str) -> None:
     assert _literals_seen(fold_clauses(text))
+
+
+def _ends_clause_by_steps(key: str, end: int, clause_end: int, reach: int) -> bool:
+    """The definition: after at most ``reach`` skipped characters, only tail words to the clause's end."""
+    tail = _CONCEPTS.tail
+    return any(
+        tail.fullmatch(key, end + skip, clause_end) is not None
+        for skip in range(min(reach, clause_end - end) + 1)
+    )
+
+
+_REACHES = sorted({rule.reach for rules in _CONCEPTS.rules_of.values() for rule in rules} | {0, 1, 3})
+_TAIL_WORDS = sorted({_CONCEPTS.key_of(word) for word in _CONCEPTS.data.lists.get("tail", ())} - {""})
+# Clause rests made of tail words and other characters, keyed as the rules read them.
+clause_rests = st.lists(
+    st.one_of(st.sampled_from(_TAIL_WORDS), st.text(_ALPHABET, max_size=2)), max_size=6
+).map(lambda parts: _CONCEPTS.phonetic.key("".join(parts)).replace(BOUNDARY, ""))
+
+
+@settings(max_examples=500, deadline=None)
+@given(clause_rests, st.sampled_from(_REACHES), st.text(_ALPHABET, max_size=3))
+def test_a_rules_clause_end_regex_is_the_tail_tried_after_each_skip(
+    rest: str, reach: int, before: str
+) -> None:
+    key = before + rest + BOUNDARY + "你"
+    end, clause_end = len(before), len(before) + len(rest)
+    ends = meaning_module._ends_within(_CONCEPTS.tail, reach)
+    assert (ends.fullmatch(key, end, clause_end) is not None) is _ends_clause_by_steps(
+        key, end, clause_end, reach
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("丨你a"), max_size=30))
+def test_kept_indexes_are_the_positions_of_those_characters_less_the_boundaries(text: str) -> None:
+    kept = [index for index, ch in enumerate(text) if ch != BOUNDARY]
+    assert meaning_module._kept_indexes(text, list(range(len(kept)))) == kept
+    assert meaning_module._kept_indexes(text, list(range(0, len(kept), 3))) == kept[::3]
+    assert meaning_module._kept_indexes(text, list(range(len(kept)))[-2:]) == kept[-2:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(st.sampled_from("不知道啊你"), min_size=1, max_size=4), max_size=12),
+    st.text(st.sampled_from("不知道啊你我"), max_size=20),
+)
+def test_prefix_free_words_start_where_all_the_words_start(words: list[str], text: str) -> None:
+    def starts(listed: list[str]) -> set[int]:
+        return {at for at in range(len(text)) for word in listed if text.startswith(word, at)}
+
+    kept = meaning_module._prefix_free(words)
+    assert set(kept) <= set(words)
+    assert starts(kept) == starts(words)
+
+
+def test_the_concept_gate_finds_every_sound_word_of_the_lexicon_where_it_starts() -> None:
+    """The gate holds only the words no other word is a beginning of: each word is still found starting."""
+    sound = _CONCEPTS.sound_word_count
+    search = _CONCEPTS.words_anywhere.search
+    missed = [
+        word
+        for word in _CONCEPTS.concepts_of
+        if not any(
+            number < sound and start == 0
+            for number, start, _ in search.find_matches_as_indexes(word, overlapping=True)
+        )
+    ]
+    assert len(_CONCEPTS.concepts_of) > 100
+    assert not missed
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_text, st.sampled_from([None, True, False]))
+def test_hits_of_is_find_of_keyed(text: str, literal: bool | None) -> None:
+    bfolded = fold_clauses(text)
+    wordings = _wordings_seen(bfolded)
+    if literal is False:
+        literal = _literals_seen(bfolded)  # False only where the catalogue pass would say so
+    keyed = _CONCEPTS.keyed(bfolded, wordings=wordings)
+    hits = _CONCEPTS.find(keyed, literal=literal)
+    assert _CONCEPTS.hits_of(bfolded, wordings=wordings, literal=literal) == ((keyed if hits else None), hits)
+
+
+def _one_insertion_by_cuts(text: str, folded: str) -> list[int]:
+    """The definition: every place where ``text`` stands with one character inserted, cut by cut, in order."""
+    out = []
+    for cut in range(1, len(text)):
+        head, tail = text[:cut], text[cut:]
+        at = folded.find(head)
+        while at >= 0:
+            if folded.startswith(tail, at + cut + 1):
+                out.append(at)
+            at = folded.find(head, at + 1)
+    return out
+
+
+_SHORT_PATTERNS = sorted({p.text for p in _GUARD._patterns if len(p.text) <= 6})
+# Texts made of a short pattern's characters: its pieces and one inserted character turn up often.
+insertion_texts = st.sampled_from(_SHORT_PATTERNS).flatmap(
+    lambda text: st.tuples(st.just(text), st.text(st.sampled_from(text + "你x"), max_size=16))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(insertion_texts)
+def test_split_occurrences_are_the_one_insertion_places_cut_by_cut(case: tuple[str, str]) -> None:
+    text, folded = case
+    matcher_module = sys.modules["guards.matcher"]
+    found = [
+        at
+        for cut in range(1, len(text))
+        for at in matcher_module._split_occurrences(folded, text[:cut], text[cut:], cut + 1)
+    ]
+    assert found == _one_insertion_by_cuts(text, folded)
