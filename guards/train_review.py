@@ -5,11 +5,11 @@
 Rude examples: the hand-written meaning tuning sets' rude sentences (not the real-style bare replies,
 which the bare rules hold), the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in the
-real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl`` and ``agent_tuning2.jsonl``) that
-the rules do not block.
+real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl``, ``agent_tuning2.jsonl`` and
+``agent_tuning3.jsonl``) that the rules do not block.
 Civil examples: the near-miss sentences, the allowed cases, the real replies labelled ``allowed`` in the
 same tuning files, and every other answer of ``jddc/train.dec`` the rules let through (unlabelled; about
-99 in 100 real answers are civil; a reply labelled in either tuning file is never taken unlabelled, so a
+99 in 100 real answers are civil; a reply labelled in any real tuning file is never taken unlabelled, so a
 rude reply the rules miss is not taught as civil). Nothing from the report-only
 sets (``agent_eval*.jsonl``, drawn from jddc/test.*), the holdout or the unseen sets is used. Plain
 stochastic gradient descent with a fixed seed, classes weighted to balance, small L2; weights below
@@ -59,9 +59,45 @@ MIN_CHARS = 4
 
 def training_texts() -> tuple[list[str], list[str]]:
     """Return (rude, civil) training texts from the tuning sets only."""
+    real_rude, real_civil, labelled = labelled_real_replies(DATA / "real")
+    return combined_texts(hand_written_texts(), real_rude, real_civil, labelled)
+
+
+def combined_texts(
+    hand_written: tuple[list[str], list[str]],
+    real_rude: list[str],
+    real_civil: list[str],
+    labelled: set[str],
+    held_rude: Collection[str] = (),
+) -> tuple[list[str], list[str]]:
+    """Return (rude, civil) training texts: hand-written, labelled real replies, unlabelled real answers.
+
+    ``labelled`` (texts never taken as unlabelled civil answers) and ``held_rude`` (rude texts kept out of
+    them too, without being taught as rude) let :mod:`guards.review_folds` hold replies out of training.
+    """
+    rude, civil = list(hand_written[0]), list(hand_written[1])
+    # A rude reply the rules block needs no model (it only raises review), and as an example a bare one
+    # (不知道, 这个不清楚的呢) teaches that the words of ignorance are rude anywhere: with them the model held
+    # 我知道您很着急. It still stays out of the unlabelled civil examples.
+    rules = rules_only_guard()
+    rude += [text for text in real_rude if rules.check(text).level != "block"]
+    civil += real_civil
+    civil += unlabelled_civil_answers(labelled, {*real_rude, *held_rude})
+    # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
+    # takes 你 itself for rudeness (你要什么颜色呀？).
+    civil += [text.replace("您", "你") for text in civil if "您" in text]
+    return rude, civil
+
+
+def hand_written_texts() -> tuple[list[str], list[str]]:
+    """Return (rude, civil) sentences of the hand-written sets guards.eval calls tuning and guard_cases.
+
+    Rude: every rude sentence but the catalogue's spelling variants and the real-style bare replies
+    (``CATALOGUE_VARIANTS``); civil: every allowed one.
+    """
     rude: list[str] = []
     civil: list[str] = []
-    for path in (*TUNING, DATA / "guard_cases.jsonl"):  # the hand-written sets guards.eval calls tuning
+    for path in (*TUNING, DATA / "guard_cases.jsonl"):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
@@ -71,17 +107,6 @@ def training_texts() -> tuple[list[str], list[str]]:
                     civil.append(row["text"])
                 elif row["kind"] not in CATALOGUE_VARIANTS:
                     rude.append(row["text"])
-    real_rude, real_civil, labelled = labelled_real_replies(DATA / "real")
-    # A rude reply the rules block needs no model (it only raises review), and as an example a bare one
-    # (不知道, 这个不清楚的呢) teaches that the words of ignorance are rude anywhere: with them the model held
-    # 我知道您很着急. It still stays out of the unlabelled civil examples.
-    rules = rules_only_guard()
-    rude += [text for text in real_rude if rules.check(text).level != "block"]
-    civil += real_civil
-    civil += unlabelled_civil_answers(labelled, set(real_rude))
-    # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
-    # takes 你 itself for rudeness (你要什么颜色呀？).
-    civil += [text.replace("您", "你") for text in civil if "您" in text]
     return rude, civil
 
 

@@ -110,7 +110,7 @@ def test_the_review_model_trains_on_the_real_files_the_eval_calls_tuning() -> No
     from guards.realeval import REAL_LABELS
     from guards.train_review import REAL_TUNING
 
-    assert REAL_TUNING == ("agent_tuning.jsonl", "agent_tuning2.jsonl")
+    assert REAL_TUNING == ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl")
     tuning = [path.name for name, path in REAL_LABELS if "report only" not in name]
     assert tuning == list(REAL_TUNING)
 
@@ -129,3 +129,29 @@ def test_the_model_learns_no_real_reply_the_rules_block(monkeypatch) -> None:
     rude, civil = train_review.training_texts()
     assert "请您联系厂家处理吧" in rude and "好的亲，马上为您处理" in civil
     assert "这个不清楚的呢" not in rude and "这个不清楚的呢" not in civil  # the rules block it
+
+
+def test_the_folds_keep_identical_texts_together_and_are_repeatable() -> None:
+    from guards.review_folds import fold_of
+
+    texts = ["不行", "好的亲", "不行", "您稍等", "没法的", "好的亲", "查询不到"]
+    folds = fold_of(texts, 3, seed=1)
+    assert set(folds) == set(texts) and set(folds.values()) <= {0, 1, 2}
+    assert folds == fold_of(list(reversed(texts)), 3, seed=1)  # by text, not by position
+
+
+def test_a_held_out_rude_reply_is_not_taught_as_a_civil_answer(tmp_path, monkeypatch) -> None:
+    """guards.review_folds holds replies out: a held-out rude reply stays out of the civil answers, even
+    inside a longer answer, without being taught as rude."""
+    from guards import train_review
+
+    corpus = tmp_path / train_review.TUNING_CORPUS
+    corpus.parent.mkdir(parents=True)
+    corpus.write_text("好的亲，马上为您处理\n您稍等,快递明天到的\n", encoding="utf-8")
+    monkeypatch.setenv("KEFU_REAL_DIR", str(tmp_path))
+    hand = (["你懂不懂"], ["您好"])
+    held = {"快递明天到的"}
+    rude, civil = train_review.combined_texts(hand, [], [], held, held_rude=held)
+    assert rude == ["你懂不懂"] and "您稍等,快递明天到的" not in civil
+    _, civil = train_review.combined_texts(hand, [], [], held)
+    assert "您稍等,快递明天到的" in civil  # not held out as rude: the longer answer is a civil example

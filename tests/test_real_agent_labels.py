@@ -11,7 +11,7 @@ import pytest
 from replies.realtext import read_labels, real_dir
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
-TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl")
+TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl")
 CATEGORIES = {"讽刺语", "命令语", "责备语", "埋怨语", "教训语", "推卸语", "烦躁语", "随意附和语", "不可以说"}
 
 
@@ -41,6 +41,31 @@ def test_the_second_tuning_file_labels_no_piece_of_the_first() -> None:
     assert not first & second
 
 
+def test_the_third_tuning_file_labels_no_piece_of_the_others_and_records_its_batches() -> None:
+    earlier = {(row["file"], row["line"], row["turn"]) for name in TUNING[:2] for row in _rows(name)}
+    rows = _rows(TUNING[2])
+    assert not earlier & {(row["file"], row["line"], row["turn"]) for row in rows}
+    # the random draws first, then the searched batches, each in corpus order (README: agent_tuning3)
+    sources = [row["src"] for row in rows]
+    assert sources == sorted(sources, key=lambda src: src != "random-17")
+    batches = [(row["src"], row["batch"]) for row in rows]
+    assert batches[0] == ("random-17", "seed-1703")
+    assert len(batches) == len(rows) and all(batch for _, batch in batches)
+    for start, end in _runs(batches):
+        refs = [(row["file"], row["line"], row["turn"]) for row in rows[start:end]]
+        assert refs == sorted(refs), batches[start]
+
+
+def _runs(items: list) -> list[tuple[int, int]]:
+    """Return the (start, end) of each run of equal neighbours in ``items``."""
+    runs, start = [], 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or items[i] != items[start]:
+            runs.append((start, i))
+            start = i
+    return runs
+
+
 CORPUS_ABSENT = not (real_dir() / "jddc" / "train.dec").exists()
 
 
@@ -48,3 +73,12 @@ CORPUS_ABSENT = not (real_dir() / "jddc" / "train.dec").exists()
 def test_the_second_tuning_file_reads_from_the_corpus() -> None:
     labels = Counter(label.get("label", label.get("skip")) for _, _, label in read_labels(REAL / TUNING[1]))
     assert labels["allowed"] > 800 and labels["review"] + labels["blocked"] > 60
+
+
+@pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
+def test_the_third_tuning_file_reads_from_the_corpus() -> None:
+    """Every label resolves (file, line, turn and sha); 1,500 replies or more, 500 or more drawn at random."""
+    labels = list(read_labels(REAL / TUNING[2]))
+    kinds = Counter(label.get("label", label.get("skip")) for _, _, label in labels)
+    assert len(labels) >= 1500 and kinds["review"] + kinds["blocked"] >= 30
+    assert sum(label["src"] == "random-17" for _, _, label in labels) >= 500
