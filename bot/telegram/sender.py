@@ -101,7 +101,15 @@ from bot.telegram.staffgroups import StaffGroups
 
 T = TypeVar("T")
 
-__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "LaneState", "NeverDelivered", "Sender", "method_for"]
+__all__ = [
+    "ALBUM_SETTLE_S",
+    "BACKOFF_MAX_S",
+    "LaneState",
+    "NeverDelivered",
+    "Sender",
+    "in_lane",
+    "method_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +180,16 @@ def _media_item(row: OutboxRow) -> dict[str, Any]:
     item = {"type": kind, "media": params[kind]}
     item.update({k: params[k] for k in ("caption", "caption_entities") if k in params})
     return item
+
+
+def in_lane() -> bool:
+    """Return whether the running task is one of the sender's lanes (sending queued rows).
+
+    A lane reads three things of a sent message: its id, its chat and its thread
+    (:meth:`Sender._deliver`), so the session may answer a lane's ``sendMessage`` with just those
+    (:class:`bot.telegram.app.BotApiSession`).
+    """
+    return _IN_LANE.get()
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
