@@ -36,6 +36,12 @@ stored when Telegram confirmed it); echo replies carry the message they answer.
 10,000 messages (``--tracemalloc``: and which allocation sites grew after the first 10,000).
 ``--profile FILE`` writes cProfiles of the flood phases (FILE.kefu, FILE.echo, FILE.relay).
 
+``--pairs N`` measures CPU per update only (issue 15: kefu <= 1.5x echo+relay), in N interleaved pairs:
+each pair runs echo+relay (in this process) and kefu (``python -m bot run`` in its own process, its CPU
+read from ``/proc``), each with a warm-up and a flood, the order alternating from pair to pair; it prints
+each pair's ratio and the medians. ``--tree DIR`` (repeatable) runs kefu from another source tree too
+(e.g. a ``git archive`` of main), in the same pairs, so a before/after shares the machine's load.
+
 Targets (issue 7): >= 1,000 updates/s, p99 <= 50 ms, kefu cost <= 2x echo cost. The bench prints
 PASS/MISS and always exits 0: it is a report, not a test.
 """
@@ -464,7 +470,17 @@ class Kefu:
 
 class KefuProcess(Kefu):
     """``python -m bot run`` in its own process, so that the soak measures the bot's memory alone
-    (the bench's own records of every message would otherwise count as the bot's growth)."""
+    (the bench's own records of every message would otherwise count as the bot's growth), and the
+    pairs its CPU alone; ``tree`` is the source tree it runs from (this one by default)."""
+
+    def __init__(self, url: str, workdir: Path, tree: Path = ROOT) -> None:
+        super().__init__(url, workdir)
+        self.tree = tree
+
+    def cpu_s(self) -> float:
+        """Return the bot process's CPU time so far (user + system, all its threads), in seconds."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def start(self) -> None:
         """Start the bot process over a fresh database; return once the database exists."""
@@ -475,9 +491,11 @@ class KefuProcess(Kefu):
             "KEFU_STAFF_CHAT_ID": str(STAFF_CHAT_ID),
             "KEFU_DB_PATH": str(self.db_path),
             "KEFU_BUSINESS_HOURS": "00:00-24:00",
+            "KEFU_WORKING_DAYS": "mon-sun",
+            "KEFU_CLOSED_ON_HOLIDAYS": "false",
             "KEFU_SEND_LIMITS": f"{RAISED},{RAISED},{RAISED}",
             **({"KEFU_SEND_CONCURRENCY": str(SEND_CONCURRENCY)} if SEND_CONCURRENCY is not None else {}),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.tree),
         }
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -746,6 +764,72 @@ def report(kefu: dict[str, Phase], echo: dict[str, Phase], relay: dict[str, Phas
     )
 
 
+async def pairs(args: argparse.Namespace, server: Any) -> None:
+    """Run ``args.pairs`` interleaved pairs of echo+relay and kefu floods (kefu from each tree, in its
+    own process); print each pair's CPU per update and ratio, then the medians."""
+    texts = load_texts()
+    url = await server.start()
+    trees = [ROOT, *(Path(t).resolve() for t in args.tree)]
+    names = ["kefu" if t == ROOT else f"kefu@{t.name}" for t in trees]
+    print(f"pairs: {args.pairs} x (echo+relay, {', '.join(names)}); flood {args.customers} x {args.messages}")
+    print(f"load average {_load()}")
+    user = FIRST_USER_ID
+    cpu: dict[str, list[float]] = {n: [] for n in ["relay", *names]}
+    with tempfile.TemporaryDirectory(prefix="kefu-pairs-") as tmp:
+        for i in range(args.pairs):
+            order = ["relay", *names]
+            if i % 2:
+                order.reverse()
+            row = {}
+            for name in order:
+                if name == "relay":
+                    bot: Any = Echo(url, relay=True)
+                else:
+                    workdir = Path(tmp) / f"{i}-{name}"
+                    workdir.mkdir()
+                    bot = KefuProcess(url, workdir, trees[names.index(name)])
+                await bot.start()
+                for phase, (customers, messages) in (
+                    ("warmup", (WARMUP_CUSTOMERS, WARMUP_MESSAGES)),
+                    ("flood", (args.customers, args.messages)),
+                ):
+                    rng = random.Random(f"{args.seed}{phase}")
+                    plan = conversations(texts, rng, user, customers, messages)
+                    user += customers
+                    if isinstance(bot, KefuProcess):
+                        await server.records()
+                        before = bot.cpu_s()
+                        await bot.idle(await server.push(plan, None))
+                        used = bot.cpu_s() - before
+                        await server.records()
+                    else:
+                        used = (await run_phase(server, bot, plan, None)).cpu_s
+                if isinstance(bot, KefuProcess):
+                    counts = bot.counts()
+                    assert counts.get("updates.pending", 0) == 0, counts
+                await bot.close()
+                row[name] = 1e6 * used / len(plan)
+                cpu[name].append(row[name])
+            print(
+                f"  pair {i + 1:2} (load {os.getloadavg()[0]:.1f}): echo+relay {row['relay']:6,.0f} us"
+                + "".join(f";  {n} {row[n]:6,.0f} us = {row[n] / row['relay']:.2f}x" for n in names)
+            )
+    print(f"medians of {args.pairs} pairs: echo+relay {statistics.median(cpu['relay']):,.0f} us per update")
+    for n in names:
+        ratios = [k / r for k, r in zip(cpu[n], cpu["relay"], strict=True)]
+        print(
+            f"  {n}: {statistics.median(cpu[n]):,.0f} us per update; kefu / echo+relay median"
+            f" {statistics.median(ratios):.2f}x (pairs {min(ratios):.2f}-{max(ratios):.2f}x)"
+            f"  {_verdict(statistics.median(ratios) <= 1.5)} <= 1.5x"
+        )
+    if len(names) > 1:
+        for n in names[1:]:
+            own = [b / a for a, b in zip(cpu[names[0]], cpu[n], strict=True)]
+            print(f"  {n} / {names[0]}: median {statistics.median(own):.2f}x")
+    print(f"load average at the end {_load()}")
+    await server.close()
+
+
 async def main_async(args: argparse.Namespace, server: Any) -> None:
     """Run echo then kefu (warm-up, flood, paced), print the report, then the optional soak."""
     texts = load_texts()
@@ -833,12 +917,18 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="KEFU_SEND_CONCURRENCY for kefu (default: kefu's own, 10 in flight, one per chat)",
     )
+    parser.add_argument(
+        "--pairs", type=int, default=0, help="only CPU per update: this many interleaved echo+relay/kefu runs"
+    )
+    parser.add_argument(
+        "--tree", action="append", default=[], help="with --pairs: also run kefu from this source tree"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     global SEND_CONCURRENCY
     SEND_CONCURRENCY = args.send_concurrency
     server = LocalServer() if args.inprocess else RemoteServer()
-    asyncio.run(main_async(args, server))
+    asyncio.run(pairs(args, server) if args.pairs else main_async(args, server))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["SecretFilter", "configure_logging", "redact"]
+__all__ = ["PER_UPDATE_LOGGER", "SecretFilter", "configure_logging", "redact"]
 
 # A Bot API token: the bot's numeric id, a colon, then 30+ URL-safe characters.
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
@@ -38,11 +38,19 @@ class SecretFilter(logging.Filter):
         return True
 
 
+# aiogram's line per update ("Update id=… is handled. Duration … ms by bot id=…", INFO): the updates
+# table keeps every update's status, and the line cost ~11 µs of the bot's CPU per update.
+PER_UPDATE_LOGGER = "aiogram.event"
+
+
 def configure_logging(level: int = logging.INFO, *secrets: str) -> None:
-    """Log to stderr as ``time level logger: message``, with every secret redacted."""
+    """Log to stderr as ``time level logger: message``, with every secret redacted; aiogram's line per
+    update only at DEBUG (``--verbose``)."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretFilter(*secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    per_update = logging.NOTSET if level <= logging.DEBUG else logging.WARNING
+    logging.getLogger(PER_UPDATE_LOGGER).setLevel(per_update)

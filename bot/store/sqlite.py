@@ -92,6 +92,7 @@ _OUTBOX_COLUMNS = ", ".join(field.name for field in dataclasses.fields(OutboxRow
 #: Values SQLite takes as they are; anything else goes through sqlite-utils' conversion (JSON, ISO-8601 …).
 _PLAIN = frozenset({str, int, float, bytes, type(None)})  # a record type of bot.store.records
 log = logging.getLogger(__name__)
+_IN_OPEN_TRANSACTION = contextlib.nullcontext()  # a write inside the transaction already open
 
 BUSY_TIMEOUT_MS = 5000
 #: After a checkpoint the WAL file is cut back to this size. Without a limit it keeps the largest size it
@@ -303,19 +304,15 @@ class Storage:
         with self.db.atomic():
             yield self
 
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write: its own transaction, or simply part of the transaction already open.
+    def _write(self) -> contextlib.AbstractContextManager[Any]:
+        """Return the context of one write: its own transaction, or simply the transaction already open.
 
         sqlite-utils' ``atomic()`` opens a savepoint when a transaction is open; for every single write
         inside the desk's transactions that was most of the statements the bot ran. The enclosing
-        transaction (or savepoint) already rolls back whatever a failing write leaves behind.
+        transaction (or savepoint) already rolls back whatever a failing write leaves behind. Inside one,
+        the context is a shared ``nullcontext`` (no generator made and run per write: ~13 per update).
         """
-        if self.db.conn.in_transaction:
-            yield
-        else:
-            with self.db.atomic():
-                yield
+        return _IN_OPEN_TRANSACTION if self.db.conn.in_transaction else self.db.atomic()
 
     def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         """Return every row of ``sql`` as a dict of column → value: the store's one row mapping.

@@ -7,8 +7,10 @@ keyword arguments); aiogram's own ``storage`` argument stays the FSM storage.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import ClientDecodeError
+from aiogram.methods import SendMessage
 from aiogram.methods.base import Response, TelegramMethod
 
 from bot.desk.customers import SupportDesk
@@ -25,10 +28,18 @@ from bot.ops.settings import ConfigError, Settings
 from bot.store.sqlite import Storage
 from bot.telegram.middlewares import WakeSender
 from bot.telegram.routers import setup_routers
-from bot.telegram.sender import Sender
+from bot.telegram.sender import Sender, in_lane
 from bot.telegram.startup import NotBotApiAnswer
 
-__all__ = ["BUSY_SWEEP_S", "BotApiSession", "build_bot", "build_dispatcher", "sweep_busy"]
+__all__ = [
+    "BUSY_SWEEP_S",
+    "BotApiSession",
+    "SentChat",
+    "SentMessage",
+    "build_bot",
+    "build_dispatcher",
+    "sweep_busy",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +59,74 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
+@dataclass(frozen=True)
+class SentChat:
+    """The chat of a sent message, as a lane reads it."""
+
+    id: int
+    type: str
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What the sender's lane reads of a message Telegram confirmed: its id, chat, date and thread."""
+
+    message_id: int
+    chat: SentChat
+    date: int
+    message_thread_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    result: Any
+
+
 class BotApiSession(AiohttpSession):
-    """aiogram's session, saying which HTTP status came with an answer that is not the Bot API's JSON."""
+    """aiogram's session, saying which HTTP status came with an answer that is not the Bot API's JSON.
+
+    A ``sendMessage`` made by the sender's lane (:func:`bot.telegram.sender.in_lane`) that Telegram
+    confirmed is answered with a :class:`SentMessage` (id, chat, date, thread: all the lane reads), not a
+    validated aiogram ``Message`` with its sender, its text, its entities and the message it replies to (a
+    pydantic tree of five models or more, ~35 µs a call). Anything else, every error and any answer
+    lacking one of those fields goes through aiogram's own check, with its exceptions (429
+    ``retry_after``, 400, 403 …).
+    """
 
     def check_response(self, bot: Bot, method: TelegramMethod, status_code: int, content: str) -> Response:
         """Return Telegram's parsed answer; raise :class:`NotBotApiAnswer` for an HTML page."""
+        if status_code == 200 and type(method) is SendMessage and in_lane():
+            sent = sent_message(content)
+            if sent is not None:
+                return _Answer(sent)  # type: ignore[return-value]  (make_request reads .result)
         try:
             return super().check_response(bot, method, status_code, content)
         except ClientDecodeError as exc:
             raise NotBotApiAnswer(status_code, exc.original) from None
+
+
+def sent_message(content: str) -> SentMessage | None:
+    """Return the :class:`SentMessage` of a Bot API answer ``{"ok": true, "result": <Message>}``, or None
+    when it is anything else (an error, not JSON, a field missing or of another type)."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    result = data.get("result") if isinstance(data, dict) and data.get("ok") is True else None
+    if not isinstance(result, dict):
+        return None
+    message_id, chat, date = result.get("message_id"), result.get("chat"), result.get("date")
+    thread = result.get("message_thread_id")
+    if (
+        type(message_id) is not int
+        or type(date) is not int
+        or not isinstance(chat, dict)
+        or type(chat.get("id")) is not int
+        or not isinstance(chat.get("type"), str)
+        or (thread is not None and type(thread) is not int)
+    ):
+        return None
+    return SentMessage(message_id, SentChat(chat["id"], chat["type"]), date, thread)
 
 
 # pydantic caches parametrised generics weakly: aiogram's ``Response[Message]`` & co. were collected and

@@ -67,11 +67,13 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import dataclasses
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -99,7 +101,15 @@ from bot.telegram.staffgroups import StaffGroups
 
 T = TypeVar("T")
 
-__all__ = ["ALBUM_SETTLE_S", "BACKOFF_MAX_S", "LaneState", "NeverDelivered", "Sender", "method_for"]
+__all__ = [
+    "ALBUM_SETTLE_S",
+    "BACKOFF_MAX_S",
+    "LaneState",
+    "NeverDelivered",
+    "Sender",
+    "in_lane",
+    "method_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +155,9 @@ SPARES_GONE_MAX = 10  # spare topics Telegram says are gone that one relay skips
 # (or when the first hold ends): a new relay of a known customer waits at most this much for it.
 MERGE_RECHECK_S = 1.0
 REPEATED_FAILURES = 5  # then the staff topic and the log say so; the row is still retried, never dropped
+# Customers remembered as having a topic (never held for a merge): the most recent ones. An older one is
+# asked of the database again, and only when its group is short (:meth:`Sender._held_for_merge`).
+TOPIC_KNOWN_MAX = 4096
 
 
 class NeverDelivered(Exception):
@@ -167,6 +180,16 @@ def _media_item(row: OutboxRow) -> dict[str, Any]:
     item = {"type": kind, "media": params[kind]}
     item.update({k: params[k] for k in ("caption", "caption_entities") if k in params})
     return item
+
+
+def in_lane() -> bool:
+    """Return whether the running task is one of the sender's lanes (sending queued rows).
+
+    A lane reads three things of a sent message: its id, its chat and its thread
+    (:meth:`Sender._deliver`), so the session may answer a lane's ``sendMessage`` with just those
+    (:class:`bot.telegram.app.BotApiSession`).
+    """
+    return _IN_LANE.get()
 
 
 def method_for(name: str, params: dict[str, Any]) -> methods.TelegramMethod:
@@ -227,7 +250,9 @@ class Sender:
         self._stopping = False
         # At most KEFU_SEND_CONCURRENCY calls in flight, and at most one per chat (see :meth:`call`).
         self._in_flight = asyncio.Semaphore(settings.send_concurrency)
-        self._chat_locks: dict[int, asyncio.Lock] = {}
+        # chat id -> (its lock, calls holding or waiting for it); dropped once none does, so that the
+        # map holds the chats being called, not every chat ever called.
+        self._chat_locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
         self._busy: dict[int, asyncio.Task[tuple[int, bool]]] = {}  # chat id -> its lane, running
         self._busy_since: dict[int, float] = {}  # chat id -> when its running lane started
         self._fetched = 0  # rows the last dispatch read (a full batch: more are waiting)
@@ -253,7 +278,8 @@ class Sender:
         self._tending: asyncio.Task[int] | None = None
         self._relayed_at: dict[int, float] = {}  # group chat id -> when its lane last sent (timestamp)
         # Customers known to have a topic (a relay went, or one was found stored): never held for a merge.
-        self._topic_known: set[int] = set()
+        # The last TOPIC_KNOWN_MAX, as keys in the order last confirmed (a bounded set).
+        self._topic_known: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._pooled_new_customers: set[int] = set()  # new customers found with a spare at hand (held)
         self._merge_held: dict[int, float] = {}  # group -> when its first relay held for a merge may go
         self._tended_at = 0.0
@@ -282,33 +308,41 @@ class Sender:
         if not isinstance(chat_id, int):
             async with self._in_flight:
                 return await self.bot(method_for(method, params))
-        lock = self._chat_locks.get(chat_id)
-        if lock is None:
-            lock = self._chat_locks[chat_id] = asyncio.Lock()
-        async with lock:
-            while True:
-                delay = self.budget.wait(chat_id, self._now(), cosmetic=cosmetic) if counts(method) else 0.0
-                if delay > 0:
-                    if not wait:
-                        raise NotYet(delay)
-                    await asyncio.sleep(delay)
-                    continue
-                async with self._in_flight:
-                    # Taken only now that a slot is free: the window holds when the call really leaves.
-                    left = self._now()
-                    if self.budget.reserve(chat_id, method, left, cosmetic=cosmetic) > 0:
+        entry = self._chat_locks.get(chat_id)
+        if entry is None:
+            entry = self._chat_locks[chat_id] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        counted = counts(method)
+        try:
+            async with lock:
+                while True:
+                    delay = self.budget.wait(chat_id, self._now(), cosmetic=cosmetic) if counted else 0.0
+                    if delay > 0:
+                        if not wait:
+                            raise NotYet(delay)
+                        await asyncio.sleep(delay)
                         continue
-                    self.calls_made += counts(method)
-                    try:
-                        return await self.bot(method_for(method, params))
-                    except TelegramRetryAfter as exc:
-                        self.retry_afters += 1
-                        self.budget.pause(chat_id, exc.retry_after, self._now())
-                        log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
-                        raise
-                    finally:  # whatever Telegram made of it, it did so by now: the chat's window holds
-                        if counts(method):
-                            self.budget.answered(chat_id, left, self._now())
+                    async with self._in_flight:
+                        # Taken only now that a slot is free: the window holds when the call really leaves.
+                        left = self._now()
+                        if self.budget.reserve(chat_id, method, left, cosmetic=cosmetic) > 0:
+                            continue
+                        self.calls_made += counted
+                        try:
+                            return await self.bot(method_for(method, params))
+                        except TelegramRetryAfter as exc:
+                            self.retry_afters += 1
+                            self.budget.pause(chat_id, exc.retry_after, self._now())
+                            log.warning("flood limit in chat %s: retry after %ss", chat_id, exc.retry_after)
+                            raise
+                        finally:  # whatever Telegram made of it, it did so by now: the chat's window holds
+                            if counted:
+                                self.budget.answered(chat_id, left, self._now())
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._chat_locks[chat_id]
 
     async def _db(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return ``fn(*args, **kwargs)`` run on the storage thread, ahead of the desk's queued work.
@@ -487,15 +521,23 @@ class Sender:
         return LaneState(
             busy=tuple(self._busy),
             held_s={chat: t - now for chat, t in self._ready_at.items()},
-            locked=tuple(chat for chat, lock in self._chat_locks.items() if lock.locked()),
+            locked=tuple(chat for chat, (lock, _) in self._chat_locks.items() if lock.locked()),
         )
 
     # internals -------------------------------------------------------------------------------
     def _staff_of(self, customer_id: int | None) -> int | None:
         return StaffGroups(self.storage, self.settings).of_id(customer_id)
 
+    def _known_topic(self, customer_id: int) -> None:
+        """Remember that a customer has a topic, forgetting the least recent beyond TOPIC_KNOWN_MAX."""
+        self._topic_known[customer_id] = None
+        self._topic_known.move_to_end(customer_id)
+        while len(self._topic_known) > TOPIC_KNOWN_MAX:
+            self._topic_known.popitem(last=False)
+
     def _now(self) -> float:
-        return self.clock().timestamp()
+        clock = self.clock
+        return time.time() if clock is utc_now else clock().timestamp()
 
     async def dispatch(self) -> list[asyncio.Task[tuple[int, bool]]]:
         """Start a lane for each chat with pending rows that is neither busy nor held; return them.
@@ -667,7 +709,7 @@ class Sender:
             return False
         if customer_id not in self._pooled_new_customers:  # stays so until its first relay goes
             if not await self._db(self._pooled_new, row.chat_id, customer_id):
-                self._topic_known.add(customer_id)
+                self._known_topic(customer_id)
                 return False
             self._pooled_new_customers.add(customer_id)
         queued = [from_iso(r.created_at) for r in rows if r.customer_id == customer_id and r.created_at]
@@ -930,7 +972,7 @@ class Sender:
             await self._record_sent(row.id, getattr(result, "message_id", None))
             self._spare_taken.discard(params.get("message_thread_id"))
             if staff and row.customer_id is not None and params.get("message_thread_id"):
-                self._topic_known.add(row.customer_id)  # its first relay went: no more holding for it
+                self._known_topic(row.customer_id)  # its first relay went: no more holding for it
                 self._pooled_new_customers.discard(row.customer_id)
             if row.params.get(relay.AFTER_KEY):
                 await self._db(self._after_sent, row)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message
 
 from bot.desk.customers import CustomerRef, SupportDesk
-from bot.telegram.filters import Inline
+from bot.telegram.filters import Where
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
 from bot.telegram.middlewares import time_of
 
@@ -85,11 +85,31 @@ async def customer_edit(message: Message, desk: SupportDesk) -> None:
     )
 
 
+def in_private_chat(message: Message) -> bool:
+    """Return whether a message is in a private chat (a customer's)."""
+    return message.chat.type == "private"
+
+
+def not_service(message: Message) -> bool:
+    """Return whether a message is someone's words or media, not a service message."""
+    return message.content_type not in SERVICE_KINDS
+
+
+def not_location(message: Message) -> bool:
+    """Return whether an edited message is not a (live) location moving."""
+    return not message.location
+
+
 def build_router() -> Router:
-    """Return a new customers router (one per Dispatcher: a router has one parent), private chats only."""
+    """Return a new customers router (one per Dispatcher: a router has one parent), private chats only.
+
+    Its filters are plain functions (:class:`bot.telegram.filters.Where`): every customer message passes
+    them, and they are what ``F.chat.type == "private"``, ``~F.content_type.in_(SERVICE_KINDS)`` and
+    ``~F.location`` say.
+    """
     router = Router(name=__name__)
-    router.message.filter(Inline(F.chat.type == "private"))
-    router.edited_message.filter(Inline(F.chat.type == "private"))
-    router.message(Inline(~F.content_type.in_(SERVICE_KINDS)))(customer_message)
-    router.edited_message(Inline(~F.location))(customer_edit)
+    router.message.filter(Where(in_private_chat))
+    router.edited_message.filter(Where(in_private_chat))
+    router.message(Where(not_service))(customer_message)
+    router.edited_message(Where(not_location))(customer_edit)
     return router
