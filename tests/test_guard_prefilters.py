@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from guards import BOUNDARY, Guard, default_concepts, fold_clauses, load_catalogue, normalize
 from guards.catalogue import Entry, pattern_text
 from guards.matcher import EQUIVALENT_CHARS, equivalent
-from guards.meaning import expand
+from guards.meaning import WordTrie, expand
 from guards.prefilter import automaton, found_values, occurs
 
 normalize_module = sys.modules["guards.normalize"]
@@ -103,13 +103,13 @@ def test_the_spelling_gate_opens_exactly_when_there_is_something_to_rewrite(text
 @given(any_text)
 def test_the_concept_word_gate_never_hides_a_concept_word(text: str) -> None:
     keyed = _CONCEPTS.keyed(fold_clauses(text))
-    if _CONCEPTS.words.search(keyed.text) is not None:
+    if _positions(_CONCEPTS.words, keyed.text, None):
         assert occurs(_CONCEPTS.words_anywhere, keyed.text.replace(BOUNDARY, ""))
 
 
 def test_concept_words_across_a_clause_boundary_pass_the_gate() -> None:
     keyed = _CONCEPTS.keyed(fold_clauses("我不，知道呢"))
-    assert _CONCEPTS.words.search(keyed.text) is not None
+    assert _positions(_CONCEPTS.words, keyed.text, None)
     assert occurs(_CONCEPTS.words_anywhere, keyed.text.replace(BOUNDARY, ""))
 
 
@@ -169,8 +169,28 @@ def test_char_class_matches_exactly_its_characters() -> None:
     assert re.fullmatch(normalize_module.char_class("").pattern, "a") is None
 
 
-def _positions(words: re.Pattern[str], text: str, starts: list[int] | None) -> list[tuple[int, int]]:
-    return [match.span() for match in meaning_module._matches(words, text, starts)]
+def _positions(words: WordTrie, text: str, starts: list[int] | None) -> list[tuple[int, int]]:
+    """The (start, end) of the word at each of ``starts`` where one is (None: at every position)."""
+    tried = range(len(text)) if starts is None else starts
+    return [(start, end) for start in tried if (end := words.match(text, start)) is not None]
+
+
+_TRIE_WORDS = ["你问", "你问我问谁", "问谁", "不知道", "不知", "知道了", "烦", "关我", "关我屁事"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=[*"你问我谁不知道了烦关屁事好", BOUNDARY], max_size=14),
+    st.lists(st.sampled_from(_TRIE_WORDS), min_size=1, unique=True),
+)
+def test_the_word_trie_matches_as_the_gap_regex_it_replaced(text: str, words: list[str]) -> None:
+    """WordTrie.match is the match of the prefix-tree regex with a boundary allowed after each character."""
+    regex = re.compile(meaning_module._alternation(sorted(words), BOUNDARY + "?"))
+    trie = WordTrie(words)
+    for start in range(len(text)):
+        match = regex.match(text, start)
+        expected = match.end() if match is not None and match.end() > start else None
+        assert trie.match(text, start) == expected
 
 
 def _gated_starts(key: str, spelled: str) -> tuple[list[int], list[int]]:
@@ -249,7 +269,7 @@ def test_the_catalogue_pass_tells_the_concept_search_whether_a_literal_word_may_
     keyed = _CONCEPTS.keyed(bfolded)
     assert _CONCEPTS.find(keyed, literal=_literals_seen(bfolded)) == _CONCEPTS.find(keyed)
     spelled = keyed.spelled or keyed.text
-    if keyed.source is None and _CONCEPTS.literal_words.search(spelled) is not None:
+    if keyed.source is None and _positions(_CONCEPTS.literal_words, spelled, None):
         assert _literals_seen(bfolded)
 
 
