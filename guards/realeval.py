@@ -25,7 +25,10 @@ Sets, each reported when its file exists:
   report-only), and ``guard_nearmiss_unseen3.jsonl`` and ``guard_reworded_unseen3.jsonl`` (a third such
   blind set by another helper session on 2026-12-01: real-style brush-offs, outside-list and reworded
   phrasings, pinyin, homophones, Cantonese and Taiwanese; helpful near misses in all nine categories;
-  report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
+  report-only), ``guard_nearmiss_unseen4.jsonl`` / ``guard_reworded_unseen4.jsonl`` and
+  ``guard_nearmiss_unseen5.jsonl`` / ``guard_reworded_unseen5.jsonl`` (the fourth and fifth blind pairs,
+  2026-12-01 and 2026-12-02, written the same way and measured on the code of their day before any of
+  that day's work was merged; report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
   wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
   ``blocked`` that refer to the corpus by file, line and turn; the tuning sets ``agent_tuning.jsonl``,
@@ -83,6 +86,8 @@ UNSEEN = (
     DATA / "guard_reworded_unseen3.jsonl",
     DATA / "guard_nearmiss_unseen4.jsonl",
     DATA / "guard_reworded_unseen4.jsonl",
+    DATA / "guard_nearmiss_unseen5.jsonl",
+    DATA / "guard_reworded_unseen5.jsonl",
 )
 # The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
 # examples (guards.train_review); jddc/test.* is report-only.
