@@ -65,3 +65,84 @@ def test_pinyin_held(text: str, category: str) -> None:
 )
 def test_pinyin_helpful_not_blocked(text: str) -> None:
     assert check(text).level != "block", (text, check(text).hits)
+
+
+def _round5_hits(text: str) -> set[tuple[str, str]]:
+    """Return (rule id, category) of the round-5 concept rules that hit ``text``."""
+    return {
+        (hit.rule, hit.category)
+        for hit in check(text).hits
+        if hit.method == "concept" and hit.rule is not None and "round5" in hit.rule
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "category"),
+    [
+        ("少在这插嘴", "interrupt-round5", "命令语"),
+        ("不许插话", "interrupt-round5", "命令语"),
+        ("你等着", "wait-order-round5", "命令语"),
+        ("刚才都回复你了", "told-you-round5", "埋怨语"),
+        ("前面都回复您了", "told-you-round5", "埋怨语"),
+        ("拍之前为啥不问清楚", "why-not-read-round5", "责备语"),
+        ("您怎么不先看看详情页", "why-not-read-round5", "责备语"),
+        ("准是你自己点错了", "your-mistake-round5", "责备语"),
+        ("你看错了吧", "your-mistake-round5", "责备语"),
+        ("这得怪快递员", "blame-elsewhere-round5", "推卸语"),
+        ("晚点再来问", "come-back-later-round5", "不可以说"),
+        ("早写在商品页上了", "written-there-round5", "埋怨语"),
+        ("你是不是不识字啊", "insult-wits-round5", "责备语"),
+        ("那么难缠", "insult-wits-round5", "责备语"),
+        ("跟你说话简直对牛弹琴", "insult-wits-round5", "责备语"),
+        ("胡扯什么呢", "dismissed-claim-round5", "责备语"),
+        ("想碰瓷啊", "dismissed-claim-round5-in-message", "责备语"),
+        ("算你厉害", "sarcastic-shrug-round5", "讽刺语"),
+        ("你赢了呗", "sarcastic-shrug-round5", "讽刺语"),
+        ("靠边待着去", "go-aside-round5", "烦躁语"),
+        ("你还没完是吧", "go-away-round5", "烦躁语"),
+        ("要你管啊", "go-away-round5", "烦躁语"),
+        ("这家的货就是坑", "own-goods-bad-round5", "随意附和语"),
+        ("物流出了名的慢", "notorious-round5", "随意附和语"),
+        ("喂 人哪去了", "where-are-you-round5", "不可以说"),
+        ("下一个问题吧", "next-please-round5", "烦躁语"),
+        ("回去好好检讨一下自己", "lecture-round5", "教训语"),
+        ("谁卖你的找谁去", "whoever-sold-round5", "推卸语"),
+    ],
+)
+def test_round5_rude_held(text: str, rule: str, category: str) -> None:
+    assert (rule, category) in _round5_hits(text), (text, check(text).hits)
+    assert not check(text).allowed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不好意思插一句，您的订单已经发货了",
+        "抱歉打岔一下 您的地址是北京吗",
+        "我们在等着仓库回复呢",
+        "刚才已经告诉您了，退款3-5天到账",
+        "下单前没看清楚也没关系 可以换的",
+        "下单时没看清楚尺码的话 小妹帮您换",
+        "是不是您填错了地址呀 我帮您看看",
+        "我明天再联系您",
+        "这不能怪快递 是我们仓库发晚了",
+        "说明书写在盒子里了哦",
+        "如果您觉得东西不值这个价，可以七天无理由退货",
+        "我们售后以前出了名的慢 现在已经改进了 三天内处理",
+        "收件人呢 写的是您吗",
+        "我们一边核实一边给您补发",
+        "谨防敲诈短信 我们不会让您转账",
+        "我们会反省自己的服务",
+        "亲 刷屏也没关系 小妹都看到啦",
+        "这个问题您问我就对了",
+        "下一个订单也帮您改好了",
+    ],
+)
+def test_round5_helpful_not_held(text: str) -> None:
+    assert not _round5_hits(text), (text, check(text).hits)
+    assert check(text).level != "block", (text, check(text).hits)
+
+
+def test_problem_you_is_not_for_you() -> None:
+    """问题您 reads as 替您 on the phonetic key: 替 keeps its own key, so it is no follow-up."""
+    assert check("这个问题您问我 我问谁去呀").level == "block"
