@@ -16,6 +16,10 @@ How a message is checked (both message and catalogue go through :func:`guards.no
    dropped, and so is a hit when a documented polite script or polite phrase covers one of its core
    words and at least half of it ("不知道您是否方便…", "我也不知道该怎么感谢您").
 
+A message that holds pinyin (Latin letters that read wholly as pinyin syllables) is also read on the
+concepts' phonetic key against the phrasings keyed the same way (``ni you qian zhao gui de chong a`` is
+讽刺语 1): such a hit is a review (rule :data:`PINYIN_RULE`), as a person reads the pinyin better than a key.
+
 Offsets in hits are character offsets into the original message.
 """
 
@@ -89,6 +93,11 @@ _FIRST = operator.itemgetter(0)
 
 # The rule name a review-model hit carries (hits and guard_events say which layer held a message).
 MODEL_RULE = "review-model"
+# The rule name a documented phrasing typed in pinyin carries (matched on the phonetic key; a review).
+PINYIN_RULE = "pinyin-phrasing"
+# Pinyin syllables a message needs before its phrasings are read on the phonetic key.
+PINYIN_MIN_SYLLABLES = 2
+_LATIN_RUN = re.compile("[a-z]+")
 # Patterns up to this many characters may not have a character changed, only one inserted.
 SUBSTITUTION_MIN_LENGTH = 6
 # How far before a hit a softening word ("请", "麻烦") may stand and still soften it.
@@ -303,6 +312,7 @@ class Guard:
         "_index",
         "_literals_shift",
         "_patterns",
+        "_pinyin",
         "_review",
         "_short",
         "_whole",
@@ -382,6 +392,100 @@ class Guard:
         self._allow: tuple[str, ...] = tuple(
             dict.fromkeys(t for t in (pattern_text(a).translate(EQUIVALENT_CHARS) for a in allow) if t)
         )
+        # The same phrasings on the concepts' phonetic key, for a message typed in pinyin.
+        self._pinyin: Guard | None = None
+        if self._concepts is not None:
+            self._pinyin = Guard(
+                (self._keyed_entry(entry) for entry in self._entries),
+                (self._phonetic_key(pattern_text(phrase)) for phrase in allow),
+                concepts=None,
+                review_model=None,
+            )
+
+    def _phonetic_key(self, folded: str) -> str:
+        """Return a folded phrase on the concepts' phonetic key (讲 read as 说 first, as in the phrasings)."""
+        assert self._concepts is not None
+        return self._concepts.phonetic.key(equivalent(folded))
+
+    def _keyed_entry(self, entry: Entry) -> Entry:
+        """Return ``entry`` with its phrasing and words on the phonetic key (the pinyin reading)."""
+        key = self._phonetic_key
+
+        def words(values: Iterable[str]) -> tuple[str, ...]:
+            return tuple("|".join(key(fold(part)) for part in word.split("|")) for word in values)
+
+        return entry.model_copy(
+            update={
+                "phrase": key(pattern_text(entry.phrase)),
+                "clauses": tuple(key(pattern_text(clause)) for clause in entry.clauses),
+                "core": words(entry.core if entry.core is not None else DEFAULT_CORE_MARKERS),
+                "softened_by": words(entry.softened_by),
+                "not_before": words(entry.not_before),
+                "unless": words(entry.unless),
+            }
+        )
+
+    def _pinyin_hits(self, text: str, bfolded: str, seen: set[str]) -> list[Hit]:
+        """Return a review hit for each documented phrasing that ``bfolded`` says in pinyin (and that the
+        characters alone did not already hit: ``seen`` holds those entry ids).
+
+        Each Latin run that reads wholly as pinyin syllables becomes their characters; the message is then
+        read on the phonetic key, and a hit counts only when part of it was typed in pinyin.
+        """
+        assert self._concepts is not None and self._pinyin is not None
+        phonetic = self._concepts.phonetic
+        chars: list[str] = []
+        typed: list[bool] = []
+        syllables = 0
+        at = 0
+        for run in _LATIN_RUN.finditer(bfolded):
+            for ch in bfolded[at : run.start()]:
+                if ch != BOUNDARY:
+                    chars.append(ch)
+                    typed.append(False)
+            read = phonetic.segment(run.group())
+            if read is None:
+                chars.append(run.group())
+                typed.extend([False] * len(run.group()))
+            else:
+                chars.append(read)
+                typed.extend([True] * len(read))
+                syllables += len(read)
+            at = run.end()
+        if syllables < PINYIN_MIN_SYLLABLES:
+            return []
+        chars.extend(ch for ch in bfolded[at:] if ch != BOUNDARY)
+        typed.extend(False for ch in bfolded[at:] if ch != BOUNDARY)
+        spelled = "".join(chars)
+        # A syllable read as a character that keeps its own key (gao: 搞) is read a second time as its
+        # other characters (告): pinyin has no tones to tell them apart.
+        other_of = phonetic.latin_other
+        other = "".join(other_of.get(ch, ch) if mark else ch for ch, mark in zip(spelled, typed, strict=True))
+        pinyin = self._pinyin
+        hits = []
+        for reading in dict.fromkeys((spelled, other)):
+            keyed = normalize(phonetic.key(equivalent(reading)))
+            folded = equivalent(keyed.text)
+            marks = [typed[offset] for offset in keyed.offsets]
+            for item in pinyin._apply_allow_list(folded, pinyin._find(folded)):
+                entry = self._entries[item.pattern.entry]
+                if entry.id in seen or not any(marks[item.start : item.end]):
+                    continue
+                seen.add(entry.id)
+                score = round(100.0 * (1.0 - item.distance / len(item.pattern.text)), 1)
+                hit = Hit(
+                    entry.category,
+                    entry.phrase,
+                    entry.id,
+                    score,
+                    0,
+                    len(text),
+                    "fuzzy",
+                    "review",
+                    PINYIN_RULE,
+                )
+                hits.append(hit)
+        return hits
 
     @classmethod
     def from_catalogue(
@@ -531,6 +635,9 @@ class Guard:
         folded = compact_of(bfolded)  # 你问我，我问谁 reads as 你问我问谁, as fold() reads it
         if not folded:
             return []
+        pinyin: list[Hit] = []
+        if self._pinyin is not None and _LATIN_RUN.search(bfolded) is not None:
+            pinyin = self._pinyin_hits(text, bfolded, set())
         if compacts is not None:
             compacts.append(folded)
         folded = equivalent(folded)
@@ -548,7 +655,7 @@ class Guard:
         if concept_hits:
             concept_hits = self._outside_allowed(folded, bfolded, keyed, concept_hits)
         if not found and not concept_hits:
-            return []
+            return pinyin
         # Who and what ([[exemption]] in concepts.toml), judged on the clause-folded text: a hit is
         # dropped, or made a review, when its words are not meant at the customer.
         where = _compact_positions(bfolded) if found else []
@@ -562,7 +669,7 @@ class Guard:
                 # The rules read this piece and found its words helpful: the model gets no second say.
                 if compacts:
                     compacts.pop()
-                return []
+                return pinyin
         norm = normalize(bounded, clauses=True)
         hits: list[Hit] = []
         if found:
@@ -592,6 +699,8 @@ class Guard:
                     concept_hit.concept,
                 )
             )
+        seen = {hit.entry_id for hit in hits}
+        hits.extend(hit for hit in pinyin if hit.entry_id not in seen)
         return hits
 
     def _exempt_found(

@@ -2,7 +2,9 @@
 
 The pipeline, applied identically to messages and to catalogue phrases:
 
-1. per character: NFKC (full-width → half-width, compatibility forms), case-fold, NFKC again;
+1. per character: NFKC (full-width → half-width, compatibility forms), case-fold, NFKC again; a Latin
+   letter with an accent or tone mark becomes its plain letter (ǎ → a, as a combining mark is dropped in
+   step 2), ü with v (the pinyin keyboards' spelling: lǜ → lv);
 2. drop everything that is not a letter or a number: format/control characters (zero-width
    U+200B-U+200F, U+2060, U+FEFF, soft hyphen, bidi controls), whitespace, punctuation, symbols,
    emoji, combining marks (strike-through and other overlay tricks), private-use and unassigned;
@@ -69,10 +71,25 @@ _ANY_REPEAT = re.compile(r"(.)\1", re.DOTALL)
 _CHAR_CACHE_LIMIT = 1 << 16
 
 
+def _plain_latin(ch: str) -> str:
+    """Return a Latin letter without its accent or tone mark (ǎ → a, ü and ǜ → v), else ``ch``.
+
+    A tone-marked letter written precomposed reads as the same letter with a combining mark, which step 2
+    drops: pinyin typed with tones (bù zhī dào) is read as pinyin typed without them.
+    """
+    if ch.isascii():
+        return ch
+    parts = unicodedata.normalize("NFD", ch)
+    base = parts[0]
+    if len(parts) == 1 or not ("a" <= base <= "z"):
+        return ch
+    return "v" if base == "u" and "\u0308" in parts else base
+
+
 def _fold_char(ch: str) -> str:
     """Return the NFKC-casefolded form of one character, without dropped categories."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())
-    return "".join(c for c in folded if unicodedata.category(c) in _KEEP_CATEGORIES)
+    return "".join(_plain_latin(c) for c in folded if unicodedata.category(c) in _KEEP_CATEGORIES)
 
 
 class _CharMap(dict):
