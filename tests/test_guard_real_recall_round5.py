@@ -60,6 +60,10 @@ def _round5_hits(text: str) -> set[tuple[str, str]]:
         ("您自提吧", "fetch-yourself-round5", "推卸语"),
         ("也只能这样了", "resigned-round5", "推卸语"),
         ("只能这样处理", "resigned-round5", "推卸语"),
+        ("发货时间小妹也不清楚呢", "time-unknown-round5", "推卸语"),
+        ("不清楚具体到货时间哦", "time-unknown-round5", "推卸语"),
+        ("那行吧", "reluctant-yes-round5", "随意附和语"),
+        ("那好吧", "reluctant-yes-round5", "随意附和语"),
     ],
 )
 def test_round5_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
@@ -127,6 +131,16 @@ def test_round5_class_holds_the_rude_reply(text: str, rule: str, category: str) 
         # resigned-round5
         "目前只能这样处理，我先帮您登记",
         "只能这样了吗？我再帮您问问",
+        # time-unknown-round5
+        "具体时间不清楚的，我帮您问一下站点",
+        "具体送达时间不清楚，一般三天左右",
+        "您不知道发货时间吗",
+        "不知道具体送达时间的话，可以看物流详情",
+        # reluctant-yes-round5
+        "好吧，那我给您反馈一下",
+        "好吧，那您的收货地址对吗",
+        "嗯嗯好吧",
+        "好吧亲，我马上给您处理",
     ],
 )
 def test_round5_near_miss_stays_allowed(text: str) -> None:
