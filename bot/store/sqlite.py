@@ -33,8 +33,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -93,6 +92,59 @@ _OUTBOX_COLUMNS = ", ".join(field.name for field in dataclasses.fields(OutboxRow
 _PLAIN = frozenset({str, int, float, bytes, type(None)})  # a record type of bot.store.records
 log = logging.getLogger(__name__)
 _IN_OPEN_TRANSACTION = contextlib.nullcontext()  # a write inside the transaction already open
+
+
+class _Transaction:
+    """One transaction on the storage's connection, or a savepoint inside the one already open.
+
+    What sqlite-utils' ``Database.atomic()`` does (``BEGIN``/``COMMIT``, a ``ROLLBACK`` on any error or
+    a failed commit; nested: ``SAVEPOINT``, ``ROLLBACK TO`` and ``RELEASE`` on an error when the error
+    left the transaction open), as a plain class: ``atomic()`` is a generator made and run per
+    transaction, and names each savepoint with 16 random bytes, so every ``SAVEPOINT`` and ``RELEASE``
+    was a statement never seen before, compiled anew. A savepoint here is named by its depth
+    (``kefu_1`` inside the transaction, ``kefu_2`` inside that …): the few names recur and their
+    statements come from the connection's statement cache. The desk opens two savepoints per customer
+    message in its group's transaction, the sender a transaction per group of records (issue 15).
+    """
+
+    __slots__ = ("conn", "depth", "storage")
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.conn = storage.db.conn
+        self.depth = 0  # 0: the transaction itself; n: the savepoint n deep
+
+    def __enter__(self) -> Storage:
+        storage = self.storage
+        if self.conn.in_transaction:
+            storage._depth = self.depth = storage._depth + 1
+            self.conn.execute(f"SAVEPOINT kefu_{self.depth}")
+        else:
+            storage._depth = 0
+            self.conn.execute("BEGIN")
+        return storage
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        conn, depth = self.conn, self.depth
+        if depth:
+            self.storage._depth = depth - 1
+            if exc_type is None:
+                conn.execute(f"RELEASE SAVEPOINT kefu_{depth}")
+            elif conn.in_transaction:  # an error (a RAISE(ROLLBACK) trigger) may have ended it all
+                conn.execute(f"ROLLBACK TO SAVEPOINT kefu_{depth}")
+                conn.execute(f"RELEASE SAVEPOINT kefu_{depth}")
+            return
+        if exc_type is not None:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
 
 BUSY_TIMEOUT_MS = 5000
 #: After a checkpoint the WAL file is cut back to this size. Without a limit it keeps the largest size it
@@ -189,6 +241,7 @@ class Storage:
         # The hot path's INSERT and UPDATE texts, by (table, verb, columns): built once, then prepared
         # by sqlite3's statement cache.
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._depth = 0  # how deep the savepoint now open is (:class:`_Transaction`)
         self._identity = file_identity(path) if path is not None else None
         self._thread: StorageThread | None = None
         # What topic_holder last read per customer (when, customer, open ticket), dropped by every write of
@@ -298,11 +351,10 @@ class Storage:
         self.finish()
         self.db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Storage]:
-        """Yield the storage inside one transaction (nested calls become savepoints)."""
-        with self.db.atomic():
-            yield self
+    def transaction(self) -> contextlib.AbstractContextManager[Storage]:
+        """Return a context holding the storage inside one transaction (nested: a savepoint that rolls
+        back alone); what sqlite-utils' ``atomic()`` does (:class:`_Transaction`)."""
+        return _Transaction(self)
 
     def _write(self) -> contextlib.AbstractContextManager[Any]:
         """Return the context of one write: its own transaction, or simply the transaction already open.
@@ -312,7 +364,7 @@ class Storage:
         transaction (or savepoint) already rolls back whatever a failing write leaves behind. Inside one,
         the context is a shared ``nullcontext`` (no generator made and run per write: ~13 per update).
         """
-        return _IN_OPEN_TRANSACTION if self.db.conn.in_transaction else self.db.atomic()
+        return _IN_OPEN_TRANSACTION if self.db.conn.in_transaction else _Transaction(self)
 
     def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         """Return every row of ``sql`` as a dict of column → value: the store's one row mapping.
@@ -1020,7 +1072,7 @@ class Storage:
 
         The newest update stays whatever its age: the next ``getUpdates`` offset is computed from it.
         """
-        with self.db.atomic():
+        with self.transaction():
             cursor = self.db.execute(
                 "DELETE FROM updates WHERE update_id IN ("
                 "  SELECT update_id FROM updates WHERE status IN ('done', 'ignored') AND handled_at < ?"

@@ -21,6 +21,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import ClientDecodeError
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response, TelegramMethod
+from aiohttp import FormData
+from aiohttp.payload import BytesPayload
 
 from bot.desk.customers import SupportDesk
 from bot.ops.clock import utc_now
@@ -91,7 +93,28 @@ class BotApiSession(AiohttpSession):
     pydantic tree of five models or more, ~35 µs a call). Anything else, every error and any answer
     lacking one of those fields goes through aiogram's own check, with its exceptions (429
     ``retry_after``, 400, 403 …).
+
+    A call without a file goes as one JSON body (``application/json``, which the Bot API takes for every
+    method but uploads), not aiogram's ``application/x-www-form-urlencoded`` form: the form percent-encodes
+    every byte of Chinese text in Python, value by value (``urllib.parse.quote``), about half of building
+    a call, and sends three bytes for each of those. The parameters are aiogram's own
+    (``model_dump`` and ``prepare_value``, defaults resolved); as in its form, a parameter that comes out
+    None or an empty string is left out. A call with a file keeps aiogram's multipart form.
     """
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:  # type: ignore[override]
+        """Return the body of ``method``: JSON (see the class docstring), or aiogram's form with a file."""
+        files: dict[str, Any] = {}
+        values = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if prepared is None or prepared == "":
+                continue
+            values[key] = prepared
+        if files:
+            return super().build_form_data(bot, method)
+        body = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+        return BytesPayload(body, content_type="application/json")  # type: ignore[return-value]
 
     def check_response(self, bot: Bot, method: TelegramMethod, status_code: int, content: str) -> Response:
         """Return Telegram's parsed answer; raise :class:`NotBotApiAnswer` for an HTML page."""
