@@ -80,11 +80,15 @@ def combined_texts(
     them too, without being taught as rude) let :mod:`guards.review_folds` hold replies out of training.
     """
     rude, civil = list(hand_written[0]), list(hand_written[1])
-    # A rude reply the rules block needs no model (it only raises review), and as an example a bare one
-    # (不知道, 这个不清楚的呢) teaches that the words of ignorance are rude anywhere: with them the model held
-    # 我知道您很着急. It still stays out of the unlabelled civil examples.
+    # A rude reply the rules hold (block or review) needs no model (it only raises review), and as an
+    # example a bare one (不知道, 这个不清楚的呢) teaches that the words of ignorance are rude anywhere: with
+    # them the model held 我知道您很着急 (知 alone weighed 5.1). It still stays out of the unlabelled civil
+    # examples. Chosen out of fold (three folds of the real tuning labels, random.Random(1), 2026-12-02):
+    # leaving out only the replies the rules block, the model held 10 of the 60 rude replies the rules
+    # miss and 73 of 5,058 allowed ones the rules let through; leaving out every reply the rules hold, 2
+    # and 44.
     rules = rules_only_guard()
-    rude += [text for text in real_rude if rules.check(text).level != "block"]
+    rude += [text for text in real_rude if rules.check(text).allowed]
     civil += real_civil
     civil += unlabelled_civil_answers(labelled, {*real_rude, *held_rude})
     # The same polite replies addressed with 你 instead of 您 are still polite: without them the model
