@@ -31,8 +31,8 @@ Sets, each reported when its file exists:
   report-only), ``guard_nearmiss_unseen4.jsonl`` / ``guard_reworded_unseen4.jsonl`` and
   ``guard_nearmiss_unseen5.jsonl`` / ``guard_reworded_unseen5.jsonl`` (the fourth and fifth blind pairs,
   2026-12-01 and 2026-12-02, written the same way and measured on the code of their day before any of
-  that day's work was merged; report-only). A rude case is caught when the guard holds it (block or review); a helpful one is
-  wrong when it is blocked (its review rate is shown too);
+  that day's work was merged; report-only). A rude case is caught when the guard holds it (block or
+  review); a helpful one is wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
   ``blocked`` that refer to the corpus by file, line and turn; the tuning sets ``agent_tuning.jsonl``,
   ``agent_tuning2.jsonl`` and ``agent_tuning3.jsonl``, the report-only ``agent_eval*.jsonl``): blocks a QA
