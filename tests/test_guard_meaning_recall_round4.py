@@ -8,17 +8,9 @@ rule (and never be blocked).
 from __future__ import annotations
 
 import pytest
+from guardcheck import concept_hits
 
 from guards import check
-
-
-def _round4_hits(text: str) -> set[tuple[str, str]]:
-    """Return (rule id, category) of the round-4 concept rules that hit ``text``."""
-    return {
-        (hit.rule, hit.category)
-        for hit in check(text).hits
-        if hit.method == "concept" and hit.rule is not None and "round4" in hit.rule
-    }
 
 
 @pytest.mark.parametrize(
@@ -92,7 +84,7 @@ def _round4_hits(text: str) -> set[tuple[str, str]]:
 )
 def test_round4_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
     """The rule (or its -with-help twin, when the reply holds a follow-up word like 帮你) holds the reply."""
-    hits = _round4_hits(text)
+    hits = concept_hits(text, "round4")
     assert (rule, category) in hits or (f"{rule}-with-help", category) in hits, check(text)
     assert check(text).level in {"block", "review"}
 
@@ -157,7 +149,7 @@ def test_round4_class_holds_the_rude_reply(text: str, rule: str, category: str) 
 def test_round4_classes_let_the_helpful_sentence_pass(text: str) -> None:
     """A helpful sentence built from the same words is never blocked and wakes no round-4 rule."""
     assert check(text).level != "block", check(text)
-    assert not _round4_hits(text), check(text)
+    assert not concept_hits(text, "round4"), check(text)
 
 
 @pytest.mark.parametrize(

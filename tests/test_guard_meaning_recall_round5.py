@@ -10,6 +10,7 @@ be blocked.
 from __future__ import annotations
 
 import pytest
+from guardcheck import concept_hits
 
 from guards import check
 from guards.normalize import fold
@@ -67,15 +68,6 @@ def test_pinyin_helpful_not_blocked(text: str) -> None:
     assert check(text).level != "block", (text, check(text).hits)
 
 
-def _round5_hits(text: str) -> set[tuple[str, str]]:
-    """Return (rule id, category) of the round-5 concept rules that hit ``text``."""
-    return {
-        (hit.rule, hit.category)
-        for hit in check(text).hits
-        if hit.method == "concept" and hit.rule is not None and "round5" in hit.rule
-    }
-
-
 @pytest.mark.parametrize(
     ("text", "rule", "category"),
     [
@@ -123,7 +115,7 @@ def _round5_hits(text: str) -> set[tuple[str, str]]:
     ],
 )
 def test_round5_rude_held(text: str, rule: str, category: str) -> None:
-    assert (rule, category) in _round5_hits(text), (text, check(text).hits)
+    assert (rule, category) in concept_hits(text, "round5"), (text, check(text).hits)
     assert not check(text).allowed
 
 
@@ -162,7 +154,7 @@ def test_round5_rude_held(text: str, rule: str, category: str) -> None:
     ],
 )
 def test_round5_helpful_not_held(text: str) -> None:
-    assert not _round5_hits(text), (text, check(text).hits)
+    assert not concept_hits(text, "round5"), (text, check(text).hits)
     assert check(text).level != "block", (text, check(text).hits)
 
 

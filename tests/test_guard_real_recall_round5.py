@@ -10,20 +10,12 @@ blocked (at least two per class).
 from __future__ import annotations
 
 import pytest
+from guardcheck import concept_hits
 
 from guards import check
 from guards.train_review import rules_only_guard
 
 _RULES = rules_only_guard()
-
-
-def _round5_hits(text: str) -> set[tuple[str, str]]:
-    """Return (rule id, category) of the round-5 concept rules that hit ``text`` (rules only, no model)."""
-    return {
-        (hit.rule, hit.category)
-        for hit in _RULES.check(text).hits
-        if hit.method == "concept" and hit.rule is not None and hit.rule.endswith("-round5")
-    }
 
 
 @pytest.mark.parametrize(
@@ -68,7 +60,7 @@ def _round5_hits(text: str) -> set[tuple[str, str]]:
 )
 def test_round5_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
     """The rule holds the reply for review (every round-5 rule is review: labels go both ways on context)."""
-    assert (rule, category) in _round5_hits(text), _RULES.check(text)
+    assert (rule, category) in concept_hits(text, "-round5", _RULES), _RULES.check(text)
     assert check(text).level in {"block", "review"}
 
 
@@ -145,5 +137,5 @@ def test_round5_class_holds_the_rude_reply(text: str, rule: str, category: str) 
 )
 def test_round5_near_miss_stays_allowed(text: str) -> None:
     """Helpful sentences built from the round-5 words pass every round-5 rule and are never blocked."""
-    assert not _round5_hits(text), _RULES.check(text)
+    assert not concept_hits(text, "-round5", _RULES), _RULES.check(text)
     assert check(text).level != "block"
