@@ -85,6 +85,18 @@ def _rule(text: str) -> str | None:
         # 表 = 不要 as words
         ("表刷屏了", "dont-slang-round6"),
         ("表烦偶", None),
+        ("表再问了", None),
+        # second pass: memes, absurd doings, the agent's exasperation, out of reach, bought at a loss
+        ("你礼貌吗", "meme-retort-round6"),
+        ("你品，你细品", "meme-retort-round6"),
+        ("就这？", "meme-bare-round6"),
+        ("你这想法也太奇葩", "your-doing-absurd-round6"),
+        ("这么简单的问题还用问", "your-doing-absurd-round6"),
+        ("小妹都要抓狂了", "agent-venting-round6"),
+        ("我们管不了物流", "cannot-control-round6"),
+        ("忙完再回你", "cannot-control-round6"),
+        ("买的确实不值", "bought-at-loss-round6"),
+        ("你个憨批", "insult-slang-round6"),
     ],
 )
 def test_round6_classes_hold_rude_forms(text: str, rule: str | None) -> None:
@@ -112,6 +124,11 @@ def test_round6_classes_hold_rude_forms(text: str, rule: str | None) -> None:
         "没事我挂了",
         "喂，听得到不",
         "人家很忙的好伐",
+        # initials of elsewhere, impatience and annoyance; Sichuan 爪子嘛
+        "nzjqc",
+        "jsm",
+        "nfbf",
+        "爪子嘛，一直问",
     ],
 )
 def test_round6_spellings_and_reviews_hold(text: str) -> None:
@@ -147,6 +164,12 @@ def test_round6_spellings_and_reviews_hold(text: str) -> None:
         "请不要乱点陌生链接，小心诈骗",
         "您不用管这个提示，直接付款就行",
         "您真是行家，这款就是最新款",
+        "就这款吗？好的，马上给您下单",
+        "离谱的是快递居然送错了，实在抱歉，马上给您补发",
+        "崩溃的话先别着急，我一步步教您设置",
+        "爪子形状的猫抓板很受欢迎",
+        "买了不亏，这款性价比很高",
+        "仓库那边我来催，您不用管",
     ],
 )
 def test_round6_near_misses_pass(text: str) -> None:
