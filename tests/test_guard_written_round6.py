@@ -170,8 +170,23 @@ def test_round6_spellings_and_reviews_hold(text: str) -> None:
         "爪子形状的猫抓板很受欢迎",
         "买了不亏，这款性价比很高",
         "仓库那边我来催，您不用管",
+        # third pass: a product's attribute, the agent's own slip named after 说了好几次
+        "这款吸尘器吸力大，声音大一点，但是很干净",
+        "您说了好几次了，是我们没处理好，这次我亲自跟",
     ],
 )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # held for a person, never blocked: a sigh taken up together, a new agent promising care
+        "这个事确实烦人，我们一起想办法",
+        "您好，我是新手客服，有不周到的地方请多包涵，我会认真处理",
+    ],
+)
+def test_round6_reviews_not_blocks(text: str) -> None:
+    assert check(text).level == "review", check(text).hits
 def test_round6_near_misses_pass(text: str) -> None:
     _allowed(text)
 
