@@ -175,6 +175,8 @@ def test_round6_spellings_and_reviews_hold(text: str) -> None:
         "您说了好几次了，是我们没处理好，这次我亲自跟",
     ],
 )
+def test_round6_near_misses_pass(text: str) -> None:
+    _allowed(text)
 
 
 @pytest.mark.parametrize(
@@ -187,8 +189,6 @@ def test_round6_spellings_and_reviews_hold(text: str) -> None:
 )
 def test_round6_reviews_not_blocks(text: str) -> None:
     assert check(text).level == "review", check(text).hits
-def test_round6_near_misses_pass(text: str) -> None:
-    _allowed(text)
 
 
 @pytest.mark.parametrize(
