@@ -256,3 +256,24 @@ def test_folding_never_turns_a_near_miss_into_a_block(
         at = min(at, len(text))
         text = text[:at] + mark + text[at:]
     assert check(text).level != "block", (text, check(text).hits)
+
+
+@pytest.mark.parametrize(
+    ("pinyin", "chinese"),
+    [
+        ("bu qing chu, wo bang nin wen yi xia", "不清楚，我帮您问一下"),
+        ("mei ban fa, wo bang nin shen qing tui kuan", "没办法，我帮您申请退款"),
+        ("bu zhi dao ne, wo ma shang bang nin cha", "不知道呢，我马上帮您查"),
+        ("bie ji, wo ma shang bang nin cha", "别急，我马上帮您查"),
+    ],
+)
+def test_help_typed_in_spaced_pinyin_counts_as_help(pinyin: str, chinese: str) -> None:
+    # a rule's unless reads pinyin syllables without the spaces between them (帮您 in ``wo bang nin``)
+    assert check(pinyin).level == check(chinese).level, check(pinyin).hits
+
+
+@pytest.mark.parametrize(
+    "text", ["bu zhi dao a, ni wen bie ren ba", "wo ye bu zhi dao", "bu qing chu", "ni zi ji qu cha ba"]
+)
+def test_spaced_pinyin_brush_offs_are_still_held(text: str) -> None:
+    _held(text)
