@@ -281,3 +281,40 @@ def test_help_typed_in_spaced_pinyin_counts_as_help(pinyin: str, chinese: str) -
 )
 def test_spaced_pinyin_brush_offs_are_still_held(text: str) -> None:
     _held(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("早就和您讲过要等通知的", "asked-before-round6"),
+        ("您之前问过了哦", "asked-before-round6"),
+        ("您应该事先确认的呢", "should-have-round6"),
+        ("收货时为什么不验货呢", "should-have-round6"),
+        ("说明书上写得很清楚的", "should-have-round6"),
+        ("便宜没好货哦亲", "price-jab-round6"),
+        ("这批就是容易掉色", "agree-defect-round6"),
+        ("截个图过来", "curt-order-round6"),
+        ("再不回复我就结束了", "close-threat-round6"),
+        ("系统上这样显示的哦", "system-says-round6"),
+    ],
+)
+def test_round6_soft_brush_offs_are_reviewed(text: str, rule: str) -> None:
+    # the fourth pass: soft real-style brush-offs are held for a person (review), never blocked
+    verdict = check(text)
+    assert verdict.level == "review", verdict.hits
+    assert _rule(text) == rule, verdict.hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "之前跟您说过的赠品已经放进去了",
+        "您说的对，快递确实慢了，我们下次会换更快的快递",
+        "我们这边不会挂您电话的，您慢慢说",
+        "一分钱一分货，这款用料确实好，您放心",
+        "先付款的话今天就能发出哦",
+        "系统就是这么计算的：满减之后再用券，我给您算一遍",
+    ],
+)
+def test_round6_soft_near_misses_pass(text: str) -> None:
+    _allowed(text)
