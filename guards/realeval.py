@@ -16,9 +16,10 @@ Sets, each reported when its file exists:
   fifth, written from the seeds and the JD agents' style before the rules were read, recall round 5:
   real-style brush-offs, outside-list phrasings and pinyin across the nine categories, and 253 near misses
   built from the same words), ``guard_meaning_tuning8.jsonl`` and ``guard_nearmiss_tuning7.jsonl`` (a sixth
-  pair, written round 6 from the seeds in three batches, each before the guard was run on it: 386 rude replies
+  pair, written round 6 from the seeds in four batches, each before the guard was run on it: 448 rude replies
   in forum and Sichuan slang, homophones, memes, pinyin, initials and tone marks, Cantonese, Taiwanese and
-  outside-list phrasings of the nine categories; 322 helpful near misses saying the same words politely),
+  outside-list phrasings of the nine categories, JD-style soft brush-offs; 352 helpful near misses saying the
+  same words politely),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
   messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
