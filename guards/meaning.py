@@ -325,6 +325,9 @@ class Keyed:
     # ``text`` with its pinyin syllables read the other way (ji as 己 instead of 急), "" when none is
     # ambiguous; searched as well (see :meth:`Concepts.keyed`).
     other_reading: str = ""
+    # The positions of ``text``'s clause boundaries that stand between two characters read from pinyin
+    # (``wo bang nin``: the spaces between syllables): a rule's ``unless`` reads the text without them.
+    pinyin_gaps: tuple[int, ...] = ()
 
     def folded_span(self, start: int, end: int) -> tuple[int, int]:
         """Return the folded ``[start, end)`` that produced key characters ``[start, end)``."""
@@ -737,6 +740,7 @@ class Concepts:
         text, source = self.spelling.rewrite(folded, wordings=wordings)
         key = self.phonetic.key(text)
         other = ""
+        gaps: tuple[int, ...] = ()
         if source is not None:
             other_of = self.phonetic.latin_other
             chars = list(key)
@@ -746,7 +750,9 @@ class Concepts:
             swapped = "".join(chars)
             if swapped != key:
                 other = swapped
-        return Keyed(key, source, text, other)
+            if BOUNDARY in key:
+                gaps = _pinyin_gaps(key, folded, source)
+        return Keyed(key, source, text, other, gaps)
 
     def hits_of(
         self, folded: str, *, wordings: bool | None = None, literal: bool | None = None
@@ -848,20 +854,27 @@ class Concepts:
         """
         if keyed.source is not None:
             literal = None
-        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal, waived)
+        gaps = keyed.pinyin_gaps
+        hits = self._search(keyed.text, keyed.spelled or keyed.text, literal, waived, gaps)
         if keyed.other_reading:
             seen = {(hit.concept, hit.start) for hit in hits}
-            for hit in self._search(keyed.other_reading, keyed.other_reading, None, waived):
+            for hit in self._search(keyed.other_reading, keyed.other_reading, None, waived, gaps):
                 if (hit.concept, hit.start) not in seen:
                     hits.append(hit)
             hits.sort(key=lambda hit: hit.start)
         return hits
 
     def _search(
-        self, key: str, spelled: str, literal: bool | None = None, waived: bool = False
+        self,
+        key: str,
+        spelled: str,
+        literal: bool | None = None,
+        waived: bool = False,
+        pinyin_gaps: tuple[int, ...] = (),
     ) -> list[ConceptHit]:
         """Return the concept hits of one reading: ``key`` searched by sound, ``spelled`` by letters (unless
         ``literal`` is False); with ``waived``, the occurrences only an ``unless`` let through.
+        ``pinyin_gaps``: see :attr:`Keyed.pinyin_gaps`.
         """
         # Both kinds of words are tried only where the Aho-Corasick pass (or, for a one-character literal
         # word, its character class) finds one starting.
@@ -875,6 +888,7 @@ class Concepts:
             return []
         hits: list[ConceptHit] = []
         unless_cache: dict[tuple[int, int], bool] = {}
+        joined = _Joined(key, pinyin_gaps) if pinyin_gaps else None
         passes = (
             (key, self.words, self.concepts_of, sound_starts),
             (spelled, self.literal_words, self.literal_of, literal_starts),
@@ -891,7 +905,7 @@ class Concepts:
                     found = word.replace(BOUNDARY, "")
                     concepts = table.get(found) or table.get(_REPEATS.sub(r"\1", found), ())
                     for concept_id in concepts:
-                        hit = self._judge(key, concept_id, start, end, unless_cache, waived)
+                        hit = self._judge(key, concept_id, start, end, unless_cache, waived, joined)
                         if hit is not None:
                             hits.append(hit)
                             break
@@ -906,11 +920,14 @@ class Concepts:
         end: int,
         unless_cache: dict[tuple[int, int], bool],
         waived: bool = False,
+        joined: _Joined | None = None,
     ) -> ConceptHit | None:
         """Return the hit the first satisfied rule of ``concept_id`` makes of this occurrence, or None.
 
         With ``waived``: the hit (level ``"waived"``) of the first rule whose shape holds but whose
         ``unless`` found help in the message, or None when a rule holds it outright or none applies.
+        ``joined``: the key without the boundaries between pinyin syllables, where ``unless`` looks (帮您 is
+        help in ``wo bang nin`` too).
         """
         clause_start = key.rfind(BOUNDARY, 0, start) + 1
         clause_end = key.find(BOUNDARY, end)
@@ -936,11 +953,14 @@ class Concepts:
                 cache_key = (id(rule), clause_start if outside else -1)
                 found = unless_cache.get(cache_key)
                 if found is None:
+                    text, before, after = key, clause_start, clause_end
+                    if joined is not None:
+                        text, before, after = joined.text, joined.at[clause_start], joined.at[clause_end]
                     if outside:
                         look = rule.unless.search
-                        found = look(key, 0, clause_start) is not None or look(key, clause_end) is not None
+                        found = look(text, 0, before) is not None or look(text, after) is not None
                     else:
-                        found = rule.unless.search(key) is not None
+                        found = rule.unless.search(text) is not None
                     unless_cache[cache_key] = found
                 if found:
                     if waived:
@@ -960,6 +980,44 @@ class Concepts:
 
 
 _REPEATS = re.compile(r"([^0-9])\1+")
+
+
+def _pinyin_gaps(key: str, folded: str, source: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the positions of ``key``'s boundaries that stand between two characters read from Latin
+    letters (the spaces of ``wo bang nin``), in order.
+
+    ``source``: the index in ``folded`` of each key character (:meth:`Spelling.rewrite`).
+    """
+    gaps = []
+    at = key.find(BOUNDARY, 1)
+    while 0 < at < len(key) - 1:
+        before, after = key[at - 1], key[at + 1]
+        if (
+            before != BOUNDARY
+            and after != BOUNDARY
+            and folded[source[at - 1]].isascii()
+            and folded[source[at + 1]].isascii()
+        ):
+            gaps.append(at)
+        at = key.find(BOUNDARY, at + 1)
+    return tuple(gaps)
+
+
+class _Joined:
+    """A key text without the boundaries at ``gaps``, and where each position of the key falls in it."""
+
+    __slots__ = ("at", "text")
+
+    def __init__(self, key: str, gaps: tuple[int, ...]) -> None:
+        skip = set(gaps)
+        self.text = "".join(ch for index, ch in enumerate(key) if index not in skip)
+        at = []
+        removed = 0
+        for index in range(len(key) + 1):
+            at.append(index - removed)
+            if index in skip:
+                removed += 1
+        self.at = at
 
 
 def _goes_on_with(

@@ -15,7 +15,11 @@ Sets, each reported when its file exists:
   written from the seeds before the rules were read, precision round 4), ``guard_meaning_tuning7.jsonl`` (a
   fifth, written from the seeds and the JD agents' style before the rules were read, recall round 5:
   real-style brush-offs, outside-list phrasings and pinyin across the nine categories, and 253 near misses
-  built from the same words),
+  built from the same words), ``guard_meaning_tuning8.jsonl`` and ``guard_nearmiss_tuning7.jsonl`` (a sixth
+  pair, written round 6 from the seeds in four batches, each before the guard was run on it: 448 rude replies
+  in forum and Sichuan slang, homophones, memes, pinyin, initials and tone marks, Cantonese, Taiwanese and
+  outside-list phrasings of the nine categories, JD-style soft brush-offs; 352 helpful near misses saying the
+  same words politely),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
   messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
@@ -77,11 +81,14 @@ TUNING = (
 # guard_nearmiss_tuning6 (helpful near misses and rude controls written from the seeds before the rules were
 # read, precision round 4): out of fold (two folds of every training text, random.Random(1)) it cut the
 # model's held civil texts 0.72% -> 0.37% but lost rude catches 72.9% -> 65.8%: the model does not learn it.
-# guard_meaning_tuning7 (recall round 5) is likewise for the rules only.
+# guard_meaning_tuning7 (recall round 5) and the round-6 written pair (guard_meaning_tuning8,
+# guard_nearmiss_tuning7) are likewise for the rules only.
 RULES_TUNING = (
     DATA / "guard_meaning_tuning6.jsonl",
     DATA / "guard_nearmiss_tuning6.jsonl",
     DATA / "guard_meaning_tuning7.jsonl",
+    DATA / "guard_meaning_tuning8.jsonl",
+    DATA / "guard_nearmiss_tuning7.jsonl",
 )
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
