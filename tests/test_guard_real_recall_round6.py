@@ -69,6 +69,9 @@ def _round6_hits(text: str) -> set[tuple[str, str]]:
         ("您在讲啥呢", "say-something-real6", "不可以说"),
         ("您自己往上翻翻", "scroll-up-real6", "埋怨语"),
         ("请您翻下前面的消息", "scroll-up-real6", "埋怨语"),
+        ("以后自己用的时候还得小心一些", "take-care-real6", "教训语"),
+        ("亲这边就直接问卖家就行", "contact-directly-real6", "推卸语"),
+        ("建议直接打给站长", "contact-directly-real6", "推卸语"),
     ],
 )
 def test_round6_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
@@ -145,6 +148,13 @@ def test_round6_class_holds_the_rude_reply(text: str, rule: str, category: str) 
         "我们会往上反映您的建议",
         "您往上翻的那条是旧订单，新订单我发您",
         "我看一下前面的聊天记录，马上帮您处理",
+        # take-care-real6
+        "我们以后要多注意一些",
+        "使用时要注意一些事项，我把说明发您",
+        # contact-directly-real6
+        "我直接联系站点帮您问",
+        "您也可以直接联系配送员，电话是13800000000",
+        "您可以直接联系商家客服，我把入口发给您",
     ],
 )
 def test_round6_near_miss_stays_allowed(text: str) -> None:
