@@ -39,7 +39,8 @@ Sets, each reported when its file exists:
   review); a helpful one is wrong when it is blocked (its review rate is shown too);
 - labelled real agent replies (``tests/data/real/agent_*.jsonl``, labels ``allowed`` | ``review`` |
   ``blocked`` that refer to the corpus by file, line and turn; the tuning sets ``agent_tuning.jsonl``,
-  ``agent_tuning2.jsonl`` and ``agent_tuning3.jsonl``, the report-only ``agent_eval*.jsonl``): blocks a QA
+  ``agent_tuning2.jsonl``, ``agent_tuning3.jsonl`` and ``agent_tuning4.jsonl``, the report-only
+  ``agent_eval*.jsonl``): blocks a QA
   lead would overturn (a block on an ``allowed`` reply) per 10,000, rude replies caught, review rate on
   civil replies, and every block listed for reading;
 - every real agent reply of the corpus (``jddc/*.dec``, unlabelled): block and review rates, every
@@ -106,11 +107,12 @@ UNSEEN = (
 )
 # The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
 # examples (guards.train_review); jddc/test.* is report-only.
-REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl")
+REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl", "agent_tuning4.jsonl")
 REAL_LABELS = (
     ("tuning", DATA / "real" / REAL_TUNING[0]),
     ("tuning 2", DATA / "real" / REAL_TUNING[1]),
     ("tuning 3", DATA / "real" / REAL_TUNING[2]),
+    ("tuning 4", DATA / "real" / REAL_TUNING[3]),
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
     ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
 )

@@ -5,8 +5,9 @@
 Rude examples: the hand-written meaning tuning sets' rude sentences (not the real-style bare replies,
 which the bare rules hold), the paraphrases in
 ``tests/data/guard_cases.jsonl`` and the real agent replies labelled ``blocked`` or ``review`` in the
-real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl``, ``agent_tuning2.jsonl`` and
-``agent_tuning3.jsonl``) that the rules do not hold (neither block nor review: the model only adds reviews).
+real tuning files (``REAL_TUNING``: ``tests/data/real/agent_tuning.jsonl``, ``agent_tuning2.jsonl``,
+``agent_tuning3.jsonl`` and ``agent_tuning4.jsonl``) that the rules do not hold (neither block nor review:
+the model only adds reviews).
 Civil examples: the near-miss sentences, the allowed cases, the real replies labelled ``allowed`` in the
 same tuning files, and every other answer of ``jddc/train.dec`` the rules let through (unlabelled; about
 99 in 100 real answers are civil; a reply labelled in any real tuning file is never taken unlabelled, so a

@@ -110,7 +110,7 @@ def test_the_review_model_trains_on_the_real_files_the_eval_calls_tuning() -> No
     from guards.realeval import REAL_LABELS
     from guards.train_review import REAL_TUNING
 
-    assert REAL_TUNING == ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl")
+    assert REAL_TUNING == tuple(f"agent_tuning{n}.jsonl" for n in ("", "2", "3", "4"))
     tuning = [path.name for name, path in REAL_LABELS if "report only" not in name]
     assert tuning == list(REAL_TUNING)
 

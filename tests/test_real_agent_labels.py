@@ -11,7 +11,7 @@ import pytest
 from replies.realtext import read_labels, real_dir
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
-TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl")
+TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl", "agent_tuning4.jsonl")
 CATEGORIES = {"讽刺语", "命令语", "责备语", "埋怨语", "教训语", "推卸语", "烦躁语", "随意附和语", "不可以说"}
 
 
@@ -56,6 +56,19 @@ def test_the_third_tuning_file_labels_no_piece_of_the_others_and_records_its_bat
         assert refs == sorted(refs), batches[start]
 
 
+def test_the_fourth_tuning_file_labels_no_piece_of_the_others_and_records_its_searches() -> None:
+    earlier = {(row["file"], row["line"], row["turn"]) for name in TUNING[:3] for row in _rows(name)}
+    rows = _rows(TUNING[3])
+    assert not earlier & {(row["file"], row["line"], row["turn"]) for row in rows}
+    # every piece found by one of the round-6 searches, each batch in corpus order (README: agent_tuning4)
+    assert {row["src"] for row in rows} == {"search-18"}
+    batches = [row["batch"] for row in rows]
+    assert all(batches) and len(set(batches)) == len(_runs(batches))  # a batch is one run
+    for start, end in _runs(batches):
+        refs = [(row["file"], row["line"], row["turn"]) for row in rows[start:end]]
+        assert refs == sorted(refs), batches[start]
+
+
 def _runs(items: list) -> list[tuple[int, int]]:
     """Return the (start, end) of each run of equal neighbours in ``items``."""
     runs, start = [], 0
@@ -82,3 +95,11 @@ def test_the_third_tuning_file_reads_from_the_corpus() -> None:
     kinds = Counter(label.get("label", label.get("skip")) for _, _, label in labels)
     assert len(labels) >= 1500 and kinds["review"] + kinds["blocked"] >= 30
     assert sum(label["src"] == "random-17" for _, _, label in labels) >= 500
+
+
+@pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
+def test_the_fourth_tuning_file_reads_from_the_corpus() -> None:
+    """Every label resolves (file, line, turn and sha); 300 replies or more, rude ones among them."""
+    labels = list(read_labels(REAL / TUNING[3]))
+    kinds = Counter(label.get("label", label.get("skip")) for _, _, label in labels)
+    assert len(labels) >= 300 and kinds["review"] + kinds["blocked"] >= 10
