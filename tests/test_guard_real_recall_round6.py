@@ -28,11 +28,12 @@ def _round6_hits(text: str) -> set[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("text", "rule", "category"),
     [
-        ("刚刚已经跟您讲了呀", "told-already-real6", "埋怨语"),
+        # 刚刚已经跟您讲了呀 is held first by written round 6 (asked-before-round6)
+        ("刚刚已经向您说明了呀", "told-already-real6", "埋怨语"),
         ("上面都给你说过了", "told-already-real6", "埋怨语"),
         ("之前回答过您了哦", "told-already-real6", "埋怨语"),
         ("这个不是刚发给您了嘛", "told-already-real6", "埋怨语"),
-        ("运费的事您刚才问过了", "told-already-real6", "埋怨语"),
+        ("运费的事您刚才问过了", "told-already-real6|asked-before-round6", "埋怨语|埋怨语"),
         ("您有没有认真找过呢", "look-harder-real6", "教训语"),
         ("麻烦您再好好翻一下", "look-harder-real6", "教训语"),
         ("以后填写的时候请看清楚哦", "mind-next-time-real6", "教训语"),
@@ -43,7 +44,7 @@ def _round6_hits(text: str) -> set[tuple[str, str]]:
         ("您怎么总是改地址呀", "you-again-real6", "埋怨语"),
         ("你又来催了", "you-again-real6", "埋怨语"),
         ("您这样我们真的很难做", "hard-to-handle-real6", "埋怨语"),
-        ("您的要求也太多了", "hard-to-handle-real6", "埋怨语"),
+        ("您的要求也太多了", "hard-to-handle-real6|mockery-round6", "埋怨语|讽刺语"),
         ("和我们讲再多也没用", "no-use-telling-real6", "推卸语"),
         ("如果不放心就过几天再来问", "no-use-telling-real6", "推卸语"),
         ("这都是您的责任", "your-fault-real6", "责备语"),
@@ -65,7 +66,7 @@ def _round6_hits(text: str) -> set[tuple[str, str]]:
         ("你必须先读一下规则", "mind-yourself-real6", "教训语"),
         ("怎么又要换", "again-bare-real6", "埋怨语"),
         ("你快说话呀", "say-something-real6", "不可以说"),
-        ("再不回我就下线了", "say-something-real6", "不可以说"),
+        ("再不回我就下线了", "say-something-real6|phone-hang-up-round6", "不可以说|不可以说"),
         ("您在讲啥呢", "say-something-real6", "不可以说"),
         ("您自己往上翻翻", "scroll-up-real6", "埋怨语"),
         ("请您翻下前面的消息", "scroll-up-real6", "埋怨语"),
@@ -76,7 +77,10 @@ def _round6_hits(text: str) -> set[tuple[str, str]]:
 )
 def test_round6_class_holds_the_rude_reply(text: str, rule: str, category: str) -> None:
     """The rule holds the reply for review (every round-6 rule is review: labels go both ways on context)."""
-    assert (rule, category) in _round6_hits(text), _RULES.check(text)
+    # "a|b": the written round 6 (rules ending -round6) reads the same words and may hold the reply first
+    expected = set(zip(rule.split("|"), category.split("|"), strict=True))
+    hits = _round6_hits(text) | concept_hits(text, "-round6", _RULES)
+    assert expected & hits, _RULES.check(text)
     assert check(text).level in {"block", "review"}
 
 
