@@ -38,9 +38,10 @@ stored when Telegram confirmed it); echo replies carry the message they answer.
 
 ``--pairs N`` measures CPU per update only (issue 15: kefu <= 1.5x echo+relay), in N interleaved pairs:
 each pair runs echo+relay (in this process) and kefu (``python -m bot run`` in its own process, its CPU
-read from ``/proc``), each with a warm-up and a flood, the order alternating from pair to pair; it prints
+read from ``/proc``), each with a warm-up and a flood, the order rotating from pair to pair; it prints
 each pair's ratio and the medians. ``--tree DIR`` (repeatable) runs kefu from another source tree too
-(e.g. a ``git archive`` of main), in the same pairs, so a before/after shares the machine's load.
+(e.g. a ``git archive`` of main), in the same pairs, so a before/after shares the machine's load (with
+one tree, pairs in multiples of three give each bot each place equally often).
 
 Targets (issue 7): >= 1,000 updates/s, p99 <= 50 ms, kefu cost <= 2x echo cost. The bench prints
 PASS/MISS and always exits 0: it is a report, not a test.
@@ -777,9 +778,10 @@ async def pairs(args: argparse.Namespace, server: Any) -> None:
     cpu: dict[str, list[float]] = {n: [] for n in ["relay", *names]}
     with tempfile.TemporaryDirectory(prefix="kefu-pairs-") as tmp:
         for i in range(args.pairs):
-            order = ["relay", *names]
-            if i % 2:
-                order.reverse()
+            # Each bot takes each place in turn (with --tree, kefu was always second, the other tree first or
+            # last: a drift within a pair then read as a difference between the two trees).
+            bots = ["relay", *names]
+            order = bots[i % len(bots) :] + bots[: i % len(bots)]
             row = {}
             for name in order:
                 if name == "relay":

@@ -24,6 +24,8 @@ from aiogram.methods import (
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, MessageEntity, ReplyParameters
 from aiohttp import FormData
 from aiohttp.payload import BytesPayload
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.telegram.app import BotApiSession
 
@@ -73,3 +75,47 @@ def test_a_call_with_a_file_keeps_aiogram_multipart_form():
     bot = Bot("42:TEST")
     method = SendDocument(chat_id=5, document=BufferedInputFile(b"data", "a.txt"), caption="附件")
     assert isinstance(BotApiSession().build_form_data(bot, method), FormData)
+
+
+# The body skips pydantic's serialisation of aiogram's Default sentinels (resolved from the bot's defaults
+# by prepare_value, as before) and the None values: whatever the caller set or left to the defaults, the
+# body carries what aiogram's own form does.
+_UNSET = object()
+_maybe_text = st.one_of(st.just(""), st.text(max_size=12))
+
+
+@st.composite
+def _methods(draw):
+    optional = {
+        "parse_mode": st.sampled_from([None, "HTML", "MarkdownV2"]),
+        "protect_content": st.one_of(st.none(), st.booleans()),
+        "disable_notification": st.one_of(st.none(), st.booleans()),
+        "message_thread_id": st.one_of(st.none(), st.integers(1, 10**6)),
+        "link_preview_options": st.one_of(
+            st.none(), st.builds(LinkPreviewOptions, is_disabled=st.one_of(st.none(), st.booleans()))
+        ),
+        "reply_markup": st.one_of(st.none(), st.just(MARKUP)),
+    }
+    chosen = {key: draw(strategy) for key, strategy in optional.items() if draw(st.booleans())}
+    if draw(st.booleans()):
+        return SendMessage(chat_id=draw(st.integers(-(10**13), 10**9)), text=draw(_maybe_text), **chosen)
+    chosen.pop("link_preview_options", None)
+    caption = draw(st.one_of(st.just(_UNSET), _maybe_text))
+    extra = {} if caption is _UNSET else {"caption": caption}
+    source = draw(st.integers(1, 10**9))
+    return CopyMessage(chat_id=-100, from_chat_id=source, message_id=3, **chosen, **extra)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    method=_methods(),
+    default=st.sampled_from(
+        [
+            None,
+            DefaultBotProperties(parse_mode="HTML", protect_content=True),
+            DefaultBotProperties(link_preview_is_disabled=True, protect_content=False),
+        ]
+    ),
+)
+def test_any_send_or_copy_carries_what_aiogram_form_does(method, default):
+    test_the_json_body_carries_what_aiogram_form_does(method, default)

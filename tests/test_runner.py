@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import sqlite3
 
 import aiohttp
 import pytest
 
-from bot.ops.runner import run_bot
+from bot.ops.runner import GC_YOUNG_THRESHOLD, run_bot
 from bot.ops.settings import load_settings
 from bot.store.files import DatabaseLost
 from bot.store.sqlite import open_storage
@@ -87,6 +88,37 @@ async def test_polling_mode_answers_and_stops_promptly(fake, db_path, caplog):
     stop.set()  # mid long-poll: the unanswered getUpdates is cancelled, nothing is lost
     await asyncio.wait_for(bot_task, 5)
     assert f"KEFU_DB_PATH {db_path} does not exist: starting a new, empty database" in caplog.text
+
+
+async def test_the_loaded_cores_are_frozen_and_the_young_generation_raised_while_the_bot_runs(fake, db_path):
+    # issue 15, CPU: a full collection must not walk the language cores; the collector runs every
+    # GC_YOUNG_THRESHOLD young objects, not every 700. Both through the real start path, then restored.
+    gc.unfreeze()  # whatever an earlier test froze goes back to the collector
+    assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
+    seen = {}
+
+    def look(stack) -> None:  # called by run_bot once the bot is wired, before it receives anything
+        cores = stack.desk.cores
+        tracked = {id(o) for o in gc.get_objects()}  # the collector's generations; frozen objects are not
+        seen.update(
+            frozen=gc.get_freeze_count(),
+            guard_frozen=gc.is_tracked(cores.guard) and id(cores.guard) not in tracked,
+            scripts_frozen=gc.is_tracked(cores.scripts) and id(cores.scripts) not in tracked,
+            threshold=gc.get_threshold(),
+        )
+
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(_settings(fake, db_path), stop=stop, on_stack=look))
+    fake.push_update(fake.text_update("你好", user_id=CUSTOMER))
+    await _until(lambda: any(c.params.get("chat_id") == CUSTOMER for c in fake.calls("sendMessage", ok=True)))
+    assert gc.get_threshold()[0] == max(before[0], GC_YOUNG_THRESHOLD)
+    stop.set()
+    await asyncio.wait_for(bot_task, 5)
+    assert seen["frozen"] > 100_000  # the cores' objects (hundreds of thousands), not a handful
+    assert seen["guard_frozen"] and seen["scripts_frozen"]
+    assert seen["threshold"] == (max(before[0], GC_YOUNG_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before  # the caller's setting again
 
 
 async def test_an_existing_database_is_not_announced_as_new(fake, db_path, caplog):
