@@ -51,3 +51,14 @@ def test_a_bare_reply_pattern_is_checked_at_load(tmp_path) -> None:
         where = "bare_reply 'bare-question-mark': field 'pattern'"
         with pytest.raises(CatalogueError, match=f"{where}: {message}"):
             load_concepts(path)
+
+
+def test_a_word_that_spells_out_too_many_strings_is_refused_at_load(tmp_path) -> None:
+    # every spelling is keyed and stored at start-up: one such word once cost ten seconds of it
+    word = "".join(f"({'|'.join('甲乙丙丁戊己庚辛壬癸')})" for _ in range(5))  # 10**5 spellings
+    text = resources_text().replace('words = ["(也|就|)只能这样(了|的|子|)"', f'words = ["{word}"', 1)
+    assert text != resources_text()
+    path = tmp_path / "concepts.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"concept 'resigned-round5': field 'words': .*100,000 strings"):
+        load_concepts(path)
