@@ -287,7 +287,7 @@ def test_spaced_pinyin_brush_offs_are_still_held(text: str) -> None:
     ("text", "rule"),
     [
         ("早就和您讲过要等通知的", "asked-before-round6"),
-        ("您之前问过了哦", "asked-before-round6"),
+        ("您之前问过了哦", "told-already-real6"),  # the same document line, one class for the words
         ("您应该事先确认的呢", "should-have-round6"),
         ("收货时为什么不验货呢", "should-have-round6"),
         ("说明书上写得很清楚的", "should-have-round6"),
