@@ -9,18 +9,7 @@ rude wording the same entry must still hold.
 from __future__ import annotations
 
 import pytest
-
-from guards import check
-
-
-def _allowed(text: str) -> None:
-    verdict = check(text)
-    assert (verdict.allowed, verdict.level) == (True, None), [h.to_dict() for h in verdict.hits]
-
-
-def _held(text: str) -> None:
-    verdict = check(text)
-    assert not verdict.allowed, text
+from guardcheck import assert_allowed, assert_held
 
 
 @pytest.mark.parametrize(
@@ -33,12 +22,12 @@ def _held(text: str) -> None:
 )
 def test_a_sigh_word_before_de_and_a_noun_describes_a_thing(text: str) -> None:
     # 003 第5篇 埋怨语 1-3 真讨厌/真烦人 are a sigh at the customer; 烦人的苍蝇 names a pest.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["你这人真烦人的", "真讨厌的", "真罗嗦的呢"])
 def test_a_sigh_that_ends_its_clause_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -47,12 +36,12 @@ def test_a_sigh_that_ends_its_clause_stays_held(text: str) -> None:
 )
 def test_the_agent_speaking_of_its_own_words_is_no_sigh(text: str) -> None:
     # 003 第5篇 埋怨语 2 真罗嗦 calls the customer long-winded; 啰嗦一句 is the agent's own extra word.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["你真啰嗦", "真唠叨", "罗嗦死了"])
 def test_long_winded_said_of_the_customer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -65,12 +54,12 @@ def test_long_winded_said_of_the_customer_stays_held(text: str) -> None:
 )
 def test_a_sigh_at_the_trouble_a_product_solves_is_a_pitch(text: str) -> None:
     # 003 第5篇 埋怨语 1-3 blame the customer; naming the trouble a product solves blames no one.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["真讨厌，这款你自己看吧", "你真烦人，推荐什么推荐"])
 def test_a_sigh_at_the_customer_before_a_product_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -78,12 +67,12 @@ def test_a_sigh_at_the_customer_before_a_product_stays_held(text: str) -> None:
 )
 def test_ping_shenme_before_a_measure_asks_for_it(text: str) -> None:
     # 003 第5篇 责备语 6 你凭什么这么说 is a reproach; 凭什么依据 asks by which measure.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["你凭什么这么说", "凭什么啊"])
 def test_ping_shenme_as_a_retort_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -92,29 +81,29 @@ def test_ping_shenme_as_a_retort_stays_held(text: str) -> None:
 )
 def test_a_mess_said_of_a_thing_with_a_remedy_blames_no_one(text: str) -> None:
     # 003 第5篇 教训语 1 什么乱七八糟的 is said of the customer's question; here of a text the shop fixes.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["你问的什么乱七八糟的，我帮您查就是了", "你真烦人，我帮您催一下"])
 def test_a_mess_said_of_the_customer_or_a_sigh_with_help_is_still_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 def test_a_sigh_at_the_courier_with_help_is_sympathy() -> None:
     # Round 3 (issue 16 precision): said of a thing (物流), with the agent's remedy, the sigh blames no one
     # (sigh-at-a-thing-with-remedy); said of the customer it stays held (above).
-    _allowed("物流一直不更新确实烦人，我帮您催一下")
+    assert_allowed("物流一直不更新确实烦人，我帮您催一下")
 
 
 @pytest.mark.parametrize("text", ["这款音箱声音大点也不会失真", "声音开大点也很清晰，放客厅正合适"])
 def test_an_order_shape_followed_by_ye_is_a_concession(text: str) -> None:
     # 003 第5篇 命令语 1 声音大点。 is an order; 声音大点也不失真 says what the product does even then.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["声音大点！", "声音大点，我听不到"])
 def test_the_order_stays_blocked(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -122,12 +111,12 @@ def test_the_order_stays_blocked(text: str) -> None:
 )
 def test_an_edited_match_that_replaced_the_key_word_is_another_phrase(text: str) -> None:
     # 003 第5篇 教训语 1 什么乱七八糟的 — the rhetorical 什么 carries it; 有点乱七八糟的 describes a thing.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["什么乱七八糟的", "你说的什么乱七八糟的"])
 def test_the_rhetorical_form_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 def test_then_more_without_next_is_refused(tmp_path) -> None:
@@ -155,12 +144,12 @@ def test_then_more_without_next_is_refused(tmp_path) -> None:
 )
 def test_the_customer_quoted_is_no_verdict_on_the_agent(text: str) -> None:
     # 003 第6篇 澄清问题 (您是不是说…): the agent repeats the customer's words to understand them.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["我说“不知道”，你听不懂吗", "“怎么搞的”，你说呢"])
 def test_the_agent_quoting_itself_or_nobody_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -170,12 +159,12 @@ def test_the_agent_quoting_itself_or_nobody_stays_held(text: str) -> None:
 def test_a_question_the_agent_answers_itself_is_a_pitch(text: str) -> None:
     # 003 第5篇 责备语 6 你凭什么这么说 questions the customer; a question about a product answered with
     # 因为 in the next breath is the agent's own explanation.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["你凭什么这么说？因为你没看说明", "凭什么？因为规定"])
 def test_a_retort_followed_by_a_reason_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -184,12 +173,12 @@ def test_a_retort_followed_by_a_reason_stays_held(text: str) -> None:
 def test_careless_agreement_words_as_a_condition_promise_a_remedy(text: str) -> None:
     # 003 第5篇 随意附和语 1 你是对的,这种产品很差劲 agrees with a complaint; 质量确实不行的话 is the
     # condition of the remedy that follows, as in the other categories (conditional-clause).
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["没错，我们公司确实很差", "你是对的，这种产品很差劲"])
 def test_careless_agreement_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -198,9 +187,9 @@ def test_careless_agreement_stays_held(text: str) -> None:
 )
 def test_not_knowing_followed_by_someone_who_will_answer_is_the_documented_answer(text: str) -> None:
     # 003 第5篇 推卸语 1 的规范说法: 我需要先咨询一下，然后再给您答复.
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["这个我也不太清楚，我找不到", "不清楚，你找别人回答你吧"])
 def test_not_knowing_without_an_answer_promised_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)

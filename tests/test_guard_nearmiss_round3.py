@@ -4,17 +4,7 @@ pass, and the rude controls beside them stay held. Each case names the [[exempti
 from __future__ import annotations
 
 import pytest
-
-from guards import check
-
-
-def _allowed(text: str) -> None:
-    verdict = check(text)
-    assert verdict.allowed, (text, [(hit.rule or hit.entry_id, hit.level) for hit in verdict.hits])
-
-
-def _held(text: str) -> None:
-    assert not check(text).allowed, text
+from guardcheck import assert_allowed, assert_held
 
 
 @pytest.mark.parametrize(
@@ -26,12 +16,12 @@ def _held(text: str) -> None:
     ],
 )
 def test_a_phrasing_quoted_as_never_said_or_as_someone_elses_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["他说“不知道”", "我说了，不知道"])
 def test_a_quoted_phrasing_without_negation_or_remedy_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -40,12 +30,12 @@ def test_a_quoted_phrasing_without_negation_or_remedy_stays_held(text: str) -> N
 )
 def test_uncertainty_about_an_outcome_is_no_refusal(text: str) -> None:
     # uncertainty-not-refusal: the agent labels call 没办法保证 / 无法确定 allowed
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["我也没办法", "不知道", "没办法呢亲"])
 def test_a_bare_inability_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -59,12 +49,12 @@ def test_a_bare_inability_stays_held(text: str) -> None:
     ],
 )
 def test_a_sigh_at_a_thing_or_at_ones_own_slip_with_a_remedy_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["真讨厌", "你真烦人", "怎么搞的，你地址都写错了，不好意思，马上给您改"])
 def test_a_sigh_or_reproach_at_the_customer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -77,12 +67,12 @@ def test_a_sigh_or_reproach_at_the_customer_stays_held(text: str) -> None:
     ],
 )
 def test_repetition_or_another_way_offered_gladly_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["都说过了，我再说最后一遍", "你自己去问快递吧，也可以", "都说了好几遍了亲"])
 def test_repetition_refused_or_the_customer_sent_away_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -96,12 +86,12 @@ def test_repetition_refused_or_the_customer_sent_away_stays_held(text: str) -> N
     ],
 )
 def test_words_that_only_look_like_an_order_a_sigh_or_a_disowning_pass(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["您讲啊，我听着呢", "你先听我说", "急不来的", "那不是我的错"])
 def test_the_order_the_lecture_and_the_disowning_stay_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -115,35 +105,35 @@ def test_the_order_the_lecture_and_the_disowning_stay_held(text: str) -> None:
     ],
 )
 def test_rude_replies_that_borrow_the_words_of_an_exemption_stay_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 def test_people_in_general_not_knowing_is_not_the_agents_answer() -> None:
-    _allowed("您问的问题很好，很多人都不知道呢")
+    assert_allowed("您问的问题很好，很多人都不知道呢")
 
 
 def test_a_link_is_not_read_by_the_review_model() -> None:
     # The review model reads only texts with enough Chinese characters.
-    _allowed("http://help.example.com/main/Main_listRecovery.action")
+    assert_allowed("http://help.example.com/main/Main_listRecovery.action")
 
 
 # Real agent replies (agent_tuning2.jsonl) showed a prediction read as an order: 会快点 says what will happen.
 @pytest.mark.parametrize("text", ["那如果是这样就会快点的呢", "改成顺丰的话能快点的哦"])
 def test_a_prediction_of_speed_is_no_order(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["快点的", "你快点吧", "你赶紧的"])
 def test_an_order_to_hurry_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 # A copula before the word makes it a description (这个是随便的: any one; 这个是真是的: 真实的 mistyped).
 @pytest.mark.parametrize("text", ["这个是真是的呢", "颜色这个是随便的哦", "那个是随便的"])
 def test_a_description_after_a_copula_is_no_sigh(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["真是的", "随便", "我也是醉了", "你也真是的"])
 def test_a_bare_sigh_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)

@@ -5,6 +5,7 @@ names the [[exemption]] of the "precision round 4" block of ``guards/concepts.to
 from __future__ import annotations
 
 import pytest
+from guardcheck import assert_allowed, assert_blocked, assert_held
 
 from guards import check
 from guards.catalogue import load_catalogue
@@ -12,23 +13,9 @@ from guards.matcher import Guard
 from guards.review import ReviewModel
 
 
-def _allowed(text: str) -> None:
-    verdict = check(text)
-    assert verdict.allowed, (text, [(hit.rule or hit.entry_id, hit.level) for hit in verdict.hits])
-
-
 def _not_blocked(text: str) -> None:
     verdict = check(text)
     assert verdict.level != "block", (text, [(hit.rule or hit.entry_id, hit.level) for hit in verdict.hits])
-
-
-def _held(text: str) -> None:
-    assert not check(text).allowed, text
-
-
-def _blocked(text: str) -> None:
-    verdict = check(text)
-    assert verdict.level == "block", (text, verdict.level)
 
 
 @pytest.mark.parametrize(
@@ -45,12 +32,12 @@ def test_an_ignorance_word_answered_in_the_same_message_is_not_blocked(text: str
 
 @pytest.mark.parametrize("text", ["不了解。", "不知道", "这个小妹不清楚呢"])
 def test_a_bare_ignorance_stays_blocked(text: str) -> None:
-    _blocked(text)
+    assert_blocked(text)
 
 
 @pytest.mark.parametrize("text", ["不知道，你问别人去", "不清楚，你自己去问快递吧"])
 def test_ignorance_then_sending_the_customer_away_stays_blocked(text: str) -> None:
-    _blocked(text)
+    assert_blocked(text)
 
 
 @pytest.mark.parametrize(
@@ -61,12 +48,12 @@ def test_ignorance_then_sending_the_customer_away_stays_blocked(text: str) -> No
     ],
 )
 def test_the_agent_puzzled_at_its_own_mishap_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["怎么搞的，半天才讲话", "真不知道你怎么搞的"])
 def test_how_did_you_manage_at_the_customer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -77,12 +64,12 @@ def test_how_did_you_manage_at_the_customer_stays_held(text: str) -> None:
     ],
 )
 def test_not_hearing_with_an_apology_and_a_polite_request_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["大点声，我听不清楚", "你在讲什么，我听不清楚"])
 def test_not_hearing_as_an_order_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -90,12 +77,12 @@ def test_not_hearing_as_an_order_stays_held(text: str) -> None:
     ["好啦好啦，已经给您退了，您查收一下哦", "好了好了，已经帮您改好地址了"],  # done-reported
 )
 def test_done_reported_after_okay_okay_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["好了好了，不是正在给你查吗", "知道了知道了，别再说了"])
 def test_okay_okay_as_impatience_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -108,12 +95,12 @@ def test_okay_okay_as_impatience_stays_held(text: str) -> None:
     ],
 )
 def test_a_refusal_with_a_yes_or_its_reason_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["不可以的", "这个不能修改的", "不行", "不可以，按规定就是这样的"])
 def test_a_flat_refusal_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -121,23 +108,23 @@ def test_a_flat_refusal_stays_held(text: str) -> None:
     ["您联系厂家问过了吗", "这个是厂家发货的，您联系厂家了吗？"],  # asked-what-was-tried
 )
 def test_asking_whether_the_customer_already_asked_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["联系厂家", "联系一下快递", "您联系厂家吧"])
 def test_sending_the_customer_to_the_maker_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 # inability-as-a-condition
 @pytest.mark.parametrize("text", ["如您操作不了", "若您这边修改不了的话也可以联系我"])
 def test_an_inability_in_an_if_clause_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["操作不了", "这边操作不了的"])
 def test_a_bare_inability_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 # specifics-after-a-general-answer
@@ -145,25 +132,25 @@ def test_a_bare_inability_stays_held(text: str) -> None:
     "text", ["一般可以保存两年，具体时间确实不太清楚的", "正常是三到五天，准确时间小妹不太清楚呢"]
 )
 def test_not_knowing_the_exact_figure_after_a_general_answer_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["具体时间妹子不清楚的哈", "亲，具体的时间不清楚的"])
 def test_not_knowing_the_figure_with_no_answer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 # uncertainty-about-a-time, not-daring-to-promise
 @pytest.mark.parametrize("text", ["具体时间还不确定的", "到货时间暂时还不确定哦", "妹子不敢保证的呢"])
 def test_plain_uncertainty_about_an_outcome_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize(
     "text", ["不好说", "说不准", "不清楚", "这个不确定呀", "具体时间不清楚的", "谁敢保证啊", "没人能保证的"]
 )
 def test_a_vague_non_answer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 def _guard_with_a_model_that_flags_everything() -> Guard:
@@ -203,12 +190,12 @@ def test_the_rules_still_block_under_a_model_that_flags_everything(text: str) ->
     "text", ["亲别着急，已经在处理了", "不要急哦亲，明天一定到", "您别急，包裹已经在派送中了"]
 )  # calmed-with-progress
 def test_do_not_worry_with_the_progress_told_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["别急", "别急，等着吧", "急什么，已经在处理了", "先不要着急哦~"])
 def test_a_bare_do_not_worry_or_a_rhetorical_one_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -216,24 +203,24 @@ def test_a_bare_do_not_worry_or_a_rhetorical_one_stays_held(text: str) -> None:
     ["您那边声音有点小，方便的话大点声说，或者打字也行", "可以的话您大点声再发一条语音，我这边听不太清"],
 )  # asked-if-convenient
 def test_an_order_shape_asked_if_convenient_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["大点声，听不见", "方便什么，大点声"])
 def test_speak_up_as_an_order_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
     "text", ["这个说明写得真罗嗦，我给您简单讲", "说明书写得有点啰嗦，我给您总结一下"]
 )  # wordy-text-explained
 def test_a_wordy_text_the_agent_then_explains_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize("text", ["真罗嗦", "你真罗嗦，我给您简单讲"])
 def test_calling_the_customer_wordy_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -246,7 +233,7 @@ def test_a_reproach_taken_back_or_a_disowning_taken_up_is_not_blocked(text: str)
 
 @pytest.mark.parametrize("text", ["你怎么不早说", "刚才不是我接的电话，我不知道"])
 def test_the_bare_reproach_and_disowning_stay_blocked(text: str) -> None:
-    _blocked(text)
+    assert_blocked(text)
 
 
 @pytest.mark.parametrize(
@@ -259,14 +246,14 @@ def test_the_bare_reproach_and_disowning_stay_blocked(text: str) -> None:
     ],
 )
 def test_pointing_back_with_the_answer_given_again_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize(
     "text", ["说明书上写着呢", "我都说过了，您放心吧", "不是说过了吗，明天到", "刚才说了"]
 )
 def test_pointing_back_without_the_answer_stays_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -280,17 +267,17 @@ def test_pointing_back_without_the_answer_stays_held(text: str) -> None:
     ],
 )
 def test_a_referral_with_its_way_a_request_for_what_is_needed_or_a_guess_passes(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize(
     "text", ["你自己去问快递吧，电话自己查", "看不到", "什么意思", "你取消干嘛", "在忙", "问下快递"]
 )
 def test_their_bare_or_rude_twins_stay_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize("text", ["换不了了，只能按照您买的商品发货了", "不可以，只能按订单地址送"])
 def test_a_refusal_with_only_the_way_it_must_be_stays_held(text: str) -> None:
     # 只能按照 is no reason the refusal follows from (refusal-with-its-reason wants 是按照 / 会影响 …)
-    _held(text)
+    assert_held(text)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import opencc
 import pytest
+from guardcheck import assert_allowed, assert_held
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,16 +24,6 @@ from guards.matcher import default_concepts
 from guards.normalize import fold
 
 DATA = Path(__file__).parent / "data"
-
-
-def _held(text: str) -> None:
-    verdict = check(text)
-    assert not verdict.allowed, text
-
-
-def _allowed(text: str) -> None:
-    verdict = check(text)
-    assert (verdict.allowed, verdict.level) == (True, None), [h.to_dict() for h in verdict.hits]
 
 
 def _rule(text: str) -> str | None:
@@ -101,7 +92,7 @@ def _rule(text: str) -> str | None:
 )
 def test_round6_classes_hold_rude_forms(text: str, rule: str | None) -> None:
     # rule: the round-6 rule that must be the first hit (None: an earlier class holds it as well)
-    _held(text)
+    assert_held(text)
     if rule is not None:
         assert _rule(text) == rule, check(text).hits
 
@@ -129,7 +120,7 @@ def test_round6_classes_hold_rude_forms(text: str, rule: str | None) -> None:
     ],
 )
 def test_round6_spellings_and_reviews_hold(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -180,7 +171,7 @@ def test_round6_spellings_and_reviews_hold(text: str) -> None:
     ],
 )
 def test_round6_near_misses_pass(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +205,7 @@ def test_the_closing_offer_counts_as_help(text: str) -> None:
 )
 def test_quoting_the_customer_is_no_follow_up(text: str) -> None:
     # 您说的 left the follow_up list: a rude reply that quotes the customer is held
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +271,7 @@ def test_help_typed_in_spaced_pinyin_counts_as_help(pinyin: str, chinese: str) -
     "text", ["bu zhi dao a, ni wen bie ren ba", "wo ye bu zhi dao", "bu qing chu", "ni zi ji qu cha ba"]
 )
 def test_spaced_pinyin_brush_offs_are_still_held(text: str) -> None:
-    _held(text)
+    assert_held(text)
 
 
 @pytest.mark.parametrize(
@@ -318,4 +309,4 @@ def test_round6_soft_brush_offs_are_reviewed(text: str, rule: str) -> None:
     ],
 )
 def test_round6_soft_near_misses_pass(text: str) -> None:
-    _allowed(text)
+    assert_allowed(text)
