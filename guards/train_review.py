@@ -20,11 +20,12 @@ The model only ever raises ``review`` (the agent may still send).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from guards.catalogue import load_catalogue
@@ -184,17 +185,16 @@ def rules_only_guard() -> Guard:
     return Guard.from_catalogue(load_catalogue(), review_model=None)
 
 
-def train(rude: list[str], civil: list[str]) -> dict:
-    """Return the model (bias, weights, threshold) fitted to ``rude`` (1) and ``civil`` (0)."""
+def sgd_epochs(rude: list[str], civil: list[str]) -> Iterator[tuple[dict[str, float], float]]:
+    """Yield (weights, bias) after each of the ``EPOCHS`` passes of plain SGD over ``rude`` (1) and
+    ``civil`` (0): the trajectory :func:`train` averages the end of. Each yielded dict is a copy."""
     # Sorted: a set's order follows the hash seed, and the sum's order moves the last digit of a weight.
     data = [(sorted(grams(text)), 1) for text in rude] + [(sorted(grams(text)), 0) for text in civil]
     weights: Counter[str] = Counter()
     bias = 0.0
     rude_weight = len(civil) / max(1, len(rude))
     rng = random.Random(SEED)
-    summed: Counter[str] = Counter()
-    summed_bias = 0.0
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         rng.shuffle(data)
         for features, label in data:
             z = bias + sum(weights[f] for f in features)
@@ -203,18 +203,25 @@ def train(rude: list[str], civil: list[str]) -> dict:
             for f in features:
                 weights[f] -= LEARNING_RATE * (gradient + L2 * weights[f])
             bias -= LEARNING_RATE * gradient
-        if epoch >= EPOCHS - AVERAGED_EPOCHS:
-            for f, w in weights.items():
-                summed[f] += w
-            summed_bias += bias
+        yield dict(weights), bias
+
+
+def train(rude: list[str], civil: list[str]) -> dict:
+    """Return the model (bias, weights, threshold) fitted to ``rude`` (1) and ``civil`` (0): the mean of the
+    last ``AVERAGED_EPOCHS`` epochs of :func:`sgd_epochs`, weights below ``MIN_WEIGHT`` dropped."""
+    summed: Counter[str] = Counter()
+    summed_bias = 0.0
+    for weights, bias in itertools.islice(sgd_epochs(rude, civil), EPOCHS - AVERAGED_EPOCHS, None):
+        for f, w in weights.items():
+            summed[f] += w
+        summed_bias += bias
     averaged = {f: w / AVERAGED_EPOCHS for f, w in summed.items()}
-    bias = summed_bias / AVERAGED_EPOCHS
     kept = {f: round(w, 2) for f, w in sorted(averaged.items()) if abs(w) >= MIN_WEIGHT}
     return {
         "about": "character 1-3-gram logistic regression for the review level; python -m guards.train_review",
         "threshold": THRESHOLD,
         "min_chars": MIN_CHARS,
-        "bias": round(bias, 4),
+        "bias": round(summed_bias / AVERAGED_EPOCHS, 4),
         "weights": kept,
     }
 

@@ -155,3 +155,20 @@ def test_a_held_out_rude_reply_is_not_taught_as_a_civil_answer(tmp_path, monkeyp
     assert rude == ["你懂不懂"] and "您稍等,快递明天到的" not in civil
     _, civil = train_review.combined_texts(hand, [], [], held)
     assert "您稍等,快递明天到的" in civil  # not held out as rude: the longer answer is a civil example
+
+
+def test_the_model_written_is_the_mean_of_the_last_epochs() -> None:
+    # Averaged SGD: with a constant rate and the rude class weighted up, the last epoch alone swings with
+    # the last examples seen (it once gave the shipped model a constant term of +3.6 against +0.2).
+    from guards.train_review import AVERAGED_EPOCHS, EPOCHS, sgd_epochs, train
+
+    rude = ["你自己去问快递吧", "我也没办法啊", "急什么急", "说了多少遍了"]
+    civil = ["好的，马上为您查询", "请问有什么可以帮您", "已经为您催促快递了", "我帮您核实一下"]
+    trajectory = list(sgd_epochs(rude, civil))
+    assert len(trajectory) == EPOCHS
+    last = trajectory[EPOCHS - AVERAGED_EPOCHS :]
+    model = train(rude, civil)
+    assert model["bias"] == round(sum(bias for _, bias in last) / AVERAGED_EPOCHS, 4)
+    assert model["bias"] != round(trajectory[-1][1], 4)  # not simply the last epoch
+    for gram, weight in model["weights"].items():
+        assert weight == round(sum(weights.get(gram, 0.0) for weights, _ in last) / AVERAGED_EPOCHS, 2)
