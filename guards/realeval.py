@@ -108,11 +108,9 @@ UNSEEN = (
 # The labelled real agent replies of jddc/train.* (by reference): tuned on, and the review model's real
 # examples (guards.train_review); jddc/test.* is report-only.
 REAL_TUNING = ("agent_tuning.jsonl", "agent_tuning2.jsonl", "agent_tuning3.jsonl", "agent_tuning4.jsonl")
+# Each tuning file is reported as "tuning", "tuning 2", …: a file added to REAL_TUNING is reported too.
 REAL_LABELS = (
-    ("tuning", DATA / "real" / REAL_TUNING[0]),
-    ("tuning 2", DATA / "real" / REAL_TUNING[1]),
-    ("tuning 3", DATA / "real" / REAL_TUNING[2]),
-    ("tuning 4", DATA / "real" / REAL_TUNING[3]),
+    *((f"tuning {n}" if n > 1 else "tuning", DATA / "real" / name) for n, name in enumerate(REAL_TUNING, 1)),
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
     ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
 )
