@@ -36,6 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from guards.catalogue import Catalogue, Entry, load_catalogue, load_shop_catalogue, pattern_text
+from guards.context import ContextRule, ContextRules, load_context_rules
 from guards.meaning import ConceptHit, Concepts, Keyed, compact_of, load_concepts, with_boundaries
 from guards.normalize import BOUNDARY, char_class, fold, fold_clauses, normalize
 from guards.prefilter import automaton
@@ -125,7 +126,7 @@ class Hit:
     score: float
     start: int
     end: int
-    method: str  # "exact" | "fuzzy" | "concept" | "model"
+    method: str  # "exact" | "fuzzy" | "concept" | "model" | "context"
     level: str = "block"  # "block" | "review"
     rule: str | None = None  # the concept rule (concepts.toml) that made a concept hit
     concept: str | None = None
@@ -304,6 +305,7 @@ class Guard:
         "_bigram_counts",
         "_by_id",
         "_concepts",
+        "_context",
         "_count_field",
         "_count_offset",
         "_count_reached",
@@ -327,6 +329,7 @@ class Guard:
         allow: Iterable[str],
         concepts: Concepts | bool | None = True,
         review_model: ReviewModel | bool | None = True,
+        context_rules: ContextRules | bool | None = True,
     ) -> None:
         self._entries: tuple[Entry, ...] = tuple(entries)
         if review_model is True:
@@ -339,6 +342,9 @@ class Guard:
         if concepts is True:
             concepts = default_concepts()
         self._concepts: Concepts | None = concepts or None
+        if context_rules is True:
+            context_rules = default_context_rules() if self._concepts is not None else None
+        self._context: ContextRules | None = context_rules or None
         patterns: list[_Pattern] = []
         whole: list[_Pattern] = []
         for number, entry in enumerate(self._entries):
@@ -400,6 +406,7 @@ class Guard:
                 (self._phonetic_key(pattern_text(phrase)) for phrase in allow),
                 concepts=None,
                 review_model=None,
+                context_rules=None,
             )
 
     def _phonetic_key(self, folded: str) -> str:
@@ -493,29 +500,64 @@ class Guard:
         catalogue: Catalogue,
         concepts: Concepts | bool | None = True,
         review_model: ReviewModel | bool | None = True,
+        context_rules: ContextRules | bool | None = True,
     ) -> Guard:
         """Return a guard compiled from a loaded :class:`~guards.catalogue.Catalogue`.
 
         ``concepts``: the concept classes and rules (default: the packaged ``concepts.toml``; False or
         None: the catalogue phrasings only). ``review_model``: the learned review-level model (default:
-        the packaged ``review_model.json``; False or None: none).
+        the packaged ``review_model.json``; False or None: none). ``context_rules``: the rules that read
+        the customer's last message (default: the packaged ``context.toml`` when there are concepts; False
+        or None: none, the context is then ignored).
         """
-        return cls(catalogue.entries, (item.phrase for item in catalogue.allow), concepts, review_model)
+        return cls(
+            catalogue.entries,
+            (item.phrase for item in catalogue.allow),
+            concepts,
+            review_model,
+            context_rules,
+        )
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         """Return the catalogue entries this guard was compiled from."""
         return self._entries
 
-    def check(self, text: str) -> Verdict:
+    def check(self, text: str, context: str | None = None) -> Verdict:
         """Return the verdict on ``text``: allowed or not, its level, every hit, the best hit's suggestion.
 
         The whole text is checked, however long (in overlapping pieces of ``CHUNK_CHARS``). Empty
         text is allowed. A verdict is ``block`` when any hit is, else ``review``.
 
+        ``context`` is the customer's last message before the draft ``text`` (None or empty: unknown, and
+        the verdict is the text's alone). A flat refusal, referral or statement of ignorance after a plea
+        or a complaint (``guards/context.toml``) is raised from allowed to ``review``, with a hit of method
+        ``"context"`` naming the rule (``context:<id>``) and the documented phrasing it enforces. The
+        context never makes a block and never lowers a verdict.
+
         >>> default_guard().check("喂，大聲一點兒！").hits[0].entry_id
         'bukeyi-04'
+        >>> guard = default_guard()
+        >>> guard.check("地址不能改了哦").allowed, guard.check("地址不能改了哦", "求求你了能不能快点").level
+        (True, 'review')
         """
+        verdict = self._check_text(text)
+        if context and verdict.allowed and self._context is not None:
+            rule = self._context.match(text, context)
+            if rule is not None:
+                return self._context_verdict(text, rule)
+        return verdict
+
+    def _context_verdict(self, text: str, rule: ContextRule) -> Verdict:
+        """Return the review verdict of a context rule: one hit naming its catalogue entry and category."""
+        entry = self._by_id.get(rule.entry)
+        phrase = entry.phrase if entry is not None else rule.id
+        hit = Hit(rule.category, phrase, rule.entry, 100.0, 0, len(text), "context", "review", rule.rule)
+        suggestion = entry.suggestion if entry is not None else None
+        return Verdict(allowed=False, hits=(hit,), suggestion=suggestion, level="review")
+
+    def _check_text(self, text: str) -> Verdict:
+        """Return the verdict on ``text`` alone (see :meth:`check`)."""
         compacts: list[str] | None = [] if self._review is not None else None  # for the review model only
         if len(text) <= CHUNK_CHARS:
             hits = self._hits(text, compacts)
@@ -1002,6 +1044,7 @@ def _compact_positions(bfolded: str) -> list[int]:
 _default: Guard | None = None
 _default_concepts: Concepts | None = None
 _default_review: list[ReviewModel | None] = []
+_default_context: ContextRules | None = None
 _default_lock = threading.RLock()
 
 
@@ -1020,6 +1063,15 @@ def default_concepts() -> Concepts:
         if _default_concepts is None:
             _default_concepts = load_concepts()
         return _default_concepts
+
+
+def default_context_rules() -> ContextRules:
+    """Return the packaged context rules (``context.toml``) on the packaged concepts, compiled once."""
+    global _default_context
+    with _default_lock:
+        if _default_context is None:
+            _default_context = load_context_rules(concepts=default_concepts())
+        return _default_context
 
 
 def default_guard() -> Guard:
@@ -1047,10 +1099,11 @@ def use_shop(shop_dir: str | Path | None) -> Guard:
     return guard
 
 
-def check(text: str) -> Verdict:
-    """Return the default guard's verdict on ``text`` (see :meth:`Guard.check`).
+def check(text: str, context: str | None = None) -> Verdict:
+    """Return the default guard's verdict on ``text`` after the customer's last message ``context`` (None or
+    empty: unknown; see :meth:`Guard.check`).
 
     >>> check("这与我无关").allowed
     False
     """
-    return default_guard().check(text)
+    return default_guard().check(text, context)

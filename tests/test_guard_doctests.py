@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "guards",
     "guards.catalogue",
+    "guards.context",
     "guards.matcher",
     "guards.meaning",
     "guards.normalize",
