@@ -693,3 +693,53 @@ async def test_a_topic_changed_by_another_process_is_used_once_the_kept_one_is_s
     monkeypatch.setattr("bot.store.sqlite.HOLDER_KEPT_S", 0.0)
     await rig.customer_says("还在吗", at(10, 2))
     assert last_thread(rig) == moved
+
+
+# the customer's last message as the answer's context ---------------------------------------------
+FLAT = "这个地址改不了的"  # allowed on its own words; a flat refusal after a plea
+PLEA = "我等了好久了，能不能快点处理啊"
+QUESTION = "请问这个订单的地址可以改吗"
+
+
+def test_the_context_sentences_mean_what_these_tests_assume():
+    assert check(FLAT).allowed and check(FLAT, QUESTION).allowed
+    assert check(FLAT, PLEA).level == "review"
+
+
+@pytest.mark.parametrize(("asked", "held"), [(QUESTION, False), (PLEA, True)])
+async def test_an_answer_is_judged_after_the_customers_last_message(rig, asked, held):
+    await rig.customer_says(asked, at(10, 0))
+    before = len(rig.to_customer())
+    await rig.agent_says(FLAT, at(10, 1))
+    assert len(rig.to_customer()) == before + (0 if held else 1)
+    (event,) = rig.storage.rows("SELECT allowed, hits FROM guard_events WHERE source = 'agent'")
+    assert event["allowed"] == int(not held)
+    assert [h["level"] for h in json.loads(event["hits"])] == (["review"] if held else [])
+    if held:
+        buttons = rig.last_staff().params["reply_markup"]["inline_keyboard"][0]
+        assert BUTTON_SEND_ANYWAY in [b["text"] for b in buttons]
+
+
+async def test_a_review_raised_by_the_context_can_be_sent_anyway(rig):
+    await rig.customer_says(PLEA, at(10, 0))
+    before = len(rig.to_customer())
+    staff_id = await rig.agent_says(FLAT, at(10, 1))
+    anyway = rig.last_staff().params["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    assert parse_callback(anyway)[0] == CALLBACK_SEND_ANYWAY
+    notice_id = rig.storage.rows(
+        "SELECT telegram_message_id FROM outbox WHERE method = 'sendMessage' ORDER BY id DESC"
+    )[0]["telegram_message_id"]
+    await rig.feed(
+        rig.fake.callback_update(rig.staff, notice_id, anyway, thread_id=rig.topic(), reply_to=staff_id)
+    )
+    assert len(rig.to_customer()) == before + 1 and rig.fake.shown(CUSTOMER)[-1] == FLAT
+    (override,) = rig.storage.rows("SELECT allowed, hits FROM guard_events WHERE source = 'agent_override'")
+    assert override["allowed"] == 1 and json.loads(override["hits"])[0]["level"] == "review"
+
+
+@pytest.mark.parametrize(("asked", "allowed"), [(QUESTION, True), (PLEA, False)])
+async def test_check_command_in_a_topic_judges_the_draft_after_the_customers_message(rig, asked, allowed):
+    await rig.customer_says(asked, at(10, 0))
+    await rig.agent_says(f"/check {FLAT}", at(10, 1))
+    (event,) = rig.storage.rows("SELECT allowed FROM guard_events WHERE source = 'draft'")
+    assert event == {"allowed": int(allowed)}

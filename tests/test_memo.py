@@ -44,3 +44,24 @@ def test_a_function_that_raises_remembers_nothing() -> None:
         pass
     assert memo("a") == memo("a") == "A"
     assert calls == ["a", "a"]
+
+
+def test_a_verdict_memo_asks_for_the_context_only_when_the_text_alone_passes() -> None:
+    from bot.desk.verdicts import VerdictMemo
+    from guards import default_guard
+
+    guard = default_guard()
+    asked: list[tuple[str, str | None]] = []
+
+    class Counting:
+        def check(self, text: str, context: str | None = None):
+            asked.append((text, context))
+            return guard.check(text, context)
+
+    memo = VerdictMemo(Counting())
+    flat, rude, plea = "这个地址改不了的", "你自己去查吧", "我等了好久了，能不能快点处理啊"
+    assert memo.check(flat, plea) == guard.check(flat, plea) and memo.check(flat, plea).level == "review"
+    assert memo.check(flat) == guard.check(flat) and memo.check(flat, "  ") == guard.check(flat)
+    assert memo.check(rude, plea) == guard.check(rude)  # held on its own words: its own verdict
+    # each text alone once (the outbound guard then finds it), the flat one with its context once
+    assert asked == [(flat, None), (flat, plea), (rude, None)]

@@ -102,3 +102,22 @@ async def test_a_long_text_is_checked_to_its_end(client: TestClient) -> None:
     body = await (await client.post("/v1/check", json={"text": text})).json()
     assert body["allowed"] is False
     assert any(text[hit["start"] : hit["end"]].startswith("你自己去查") for hit in body["hits"])
+
+
+FLAT = "这个地址改不了的"  # allowed on its own words
+PLEA = "我等了好久了，能不能快点处理啊"
+
+
+async def test_the_customers_last_message_is_judged_with_the_text(client: TestClient) -> None:
+    assert check(FLAT).allowed and check(FLAT, PLEA).level == "review"  # what the guard says
+    alone = await (await client.post("/v1/check", json={"text": FLAT})).json()
+    after_plea = await (await client.post("/v1/check", json={"text": FLAT, "context": PLEA})).json()
+    assert alone["allowed"] is True and alone["level"] is None
+    assert (after_plea["allowed"], after_plea["level"], after_plea["context"]) == (False, "review", PLEA)
+    assert after_plea["hits"] == check(FLAT, PLEA).to_dict()["hits"]
+
+
+@pytest.mark.parametrize("context", [3, ["急"], {"text": "急"}, True])
+async def test_a_context_that_is_not_a_string_is_a_clear_400(client: TestClient, context: object) -> None:
+    response = await client.post("/v1/check", json={"text": FLAT, "context": context})
+    assert response.status == 400 and "context" in (await response.json())["error"]

@@ -1,6 +1,7 @@
 """The HTTP check endpoint (``kefu serve``): other helpdesks ask the guard before a reply goes out.
 
-``POST /v1/check`` with ``{"text": "…"}`` answers what one ``kefu check --jsonl`` line would:
+``POST /v1/check`` with ``{"text": "…"}`` (and optionally ``"context"``, the customer's last message the
+text answers) answers what one ``kefu check --jsonl`` line would:
 the request's fields, plus ``allowed``, ``level`` ("block", "review" or null), ``hits`` and
 ``suggestion``. The whole text is checked, however long (up to the request size limit).
 ``GET /healthz`` answers ``{"ok": true}`` once the catalogue is loaded. Hostile input (a bearer header
@@ -48,7 +49,10 @@ async def _bearer_auth(request: web.Request, handler: Any) -> web.StreamResponse
 
 
 async def check(request: web.Request) -> web.Response:
-    """Return the guard's verdict on ``{"text": …}`` merged into the request object."""
+    """Return the guard's verdict on ``{"text": …}`` merged into the request object.
+
+    An optional ``"context"`` (the customer's last message, which the text answers) is judged with it.
+    """
     try:
         payload = parse_json(await read_body(request))
     except web.HTTPRequestEntityTooLarge:
@@ -62,9 +66,12 @@ async def check(request: web.Request) -> web.Response:
     text = payload.get("text")
     if not isinstance(text, str):
         return _error(400, 'field "text" is missing or not a string')
+    context = payload.get("context")
+    if context is not None and not isinstance(context, str):
+        return _error(400, 'field "context" (the customer\'s last message) must be a string')
     guard = request.app[GUARD_KEY]
     # The guard is synchronous and fast; a thread keeps a 4,096-character check off the event loop.
-    verdict = await asyncio.to_thread(guard.check, text)
+    verdict = await asyncio.to_thread(guard.check, text, context)
     return web.json_response({**payload, **verdict.to_dict()}, dumps=_dumps)
 
 

@@ -62,7 +62,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-
 def blocked_text(text: str, verdict: Verdict, *, title: str = texts.TEXT_HELD) -> str:
     """Return the topic notice for a held-back message, cut to what one Telegram message holds."""
     return texts.held_notice(text, verdict, title=title)[: relay.MAX_TEXT]
@@ -280,7 +279,8 @@ class AgentDesk:
         if customer is None:
             raise LookupError(f"unknown customer {customer_user_id}")
         try:
-            verdict = self.desk.cores.check(text)  # remembered: the outbound guard checks it again
+            # remembered: the outbound guard checks the text again (alone: a context only raises a review)
+            verdict = self.desk.cores.check(text, self.storage.last_customer_text(customer.id))
         except Exception as exc:
             log.exception("guard failed on an agent message; held back")
             return AgentOutcome(allowed=False, verdict=None, agent_no=agent.number, error=repr(exc)), customer
@@ -574,11 +574,16 @@ class AgentDesk:
         )
         return True
 
-    def draft(self, agent: AgentRef, text: str, at: datetime) -> str:
-        """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice."""
+    def draft(self, agent: AgentRef, text: str, at: datetime, customer_id: int | None = None) -> str:
+        """Check a draft (``/check TEXT``): log the check, send nothing; return the verdict as a notice.
+
+        ``customer_id``: the customer whose topic the draft was checked in; the draft is then judged as an
+        answer to that customer's last message, as it would be if sent.
+        """
         stored = self.storage.agent(agent.user_id, agent.name, at)
+        context = self.storage.last_customer_text(customer_id) if customer_id is not None else None
         try:
-            verdict = self.desk.cores.guard.check(text)
+            verdict = self.desk.cores.check(text, context)
         except Exception as exc:
             log.exception("guard failed on a draft")
             return f"{texts.TEXT_GUARD_FAILED} ({type(exc).__name__})"
@@ -734,7 +739,7 @@ class AgentDesk:
     def _check_logged(self, agent: AgentRef, customer_id: int, text: str, at: datetime) -> Verdict | None:
         stored = self.storage.agent(agent.user_id, agent.name, at)
         try:
-            verdict = self.desk.cores.guard.check(text)
+            verdict = self.desk.cores.check(text, self.storage.last_customer_text(customer_id))
         except Exception:
             log.exception("guard failed on an edited agent message; held back")
             verdict = None

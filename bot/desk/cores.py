@@ -62,9 +62,12 @@ class Cores:
         """Return :attr:`classify`'s intent of ``text`` (with the shop's ``platforms``), remembered."""
         return self.intents((text, platforms))
 
-    def check(self, text: str) -> Verdict:
-        """Return the guard's verdict on ``text``, remembered (the desk and the outbound guard share it)."""
-        return self.verdicts.check(text)
+    def check(self, text: str, context: str | None = None) -> Verdict:
+        """Return the guard's verdict on ``text``, remembered (the desk and the outbound guard share it).
+
+        ``context``: the customer's last message, which ``text`` answers (:meth:`VerdictMemo.check`).
+        """
+        return self.verdicts.check(text, context)
 
     def render(self, key: str, variant: str | None = None, **values: object) -> str:
         """Return script ``key`` (optionally ``variant``) with its placeholders filled from ``values``."""

@@ -29,7 +29,11 @@ MEMO_SIZE = 4096
 
 
 class Checks(Protocol):
-    """Anything with the guard's ``check(text) -> Verdict`` (a :class:`guards.Guard`, or a test's own)."""
+    """Anything with the guard's ``check(text) -> Verdict`` (a :class:`guards.Guard`, or a test's own).
+
+    A guard that also judges a draft with the customer's last message takes ``check(text, context)``
+    (:meth:`guards.Guard.check`); :meth:`VerdictMemo.check` asks for it only when there is a context.
+    """
 
     def check(self, text: str) -> Verdict: ...
 
@@ -40,13 +44,23 @@ class VerdictMemo(Memo[str, Verdict]):
     def __init__(self, guard: Checks, size: int = MEMO_SIZE) -> None:
         super().__init__(guard.check, size)
         self.guard = guard
+        self._in_context: Memo[tuple[str, str], Verdict] = Memo(
+            lambda key: guard.check(key[0], key[1]),  # type: ignore[call-arg]
+            size,
+        )
 
-    def check(self, text: str) -> Verdict:
+    def check(self, text: str, context: str | None = None) -> Verdict:
         """Return the guard's verdict on ``text`` (:meth:`guards.Guard.check`), remembered for the next time.
 
-        A guard that raises remembers nothing: the next check tries again.
+        ``context``: the customer's last message, which the draft answers. The guard's context can only
+        raise an allowed text to ``review``, so a text held on its own words keeps its own verdict, and
+        the text's own verdict is checked (and remembered) first: the outbound guard, which sees the text
+        alone, finds it here. A guard that raises remembers nothing: the next check tries again.
         """
-        return self(text)
+        verdict = self(text)
+        if not verdict.allowed or not context or not context.strip():
+            return verdict
+        return self._in_context((text, context))
 
 
 def guard_event(

@@ -130,7 +130,7 @@ async def check_draft(message: Message, command: CommandObject, topic: Topic, db
     if not text:
         await db.run(topic.reply, texts.USAGE_CHECK)
         return
-    await db.run(lambda: topic.reply(topic.agents.draft(topic.agent, text, topic.at)))
+    await db.run(lambda: topic.reply(topic.agents.draft(topic.agent, text, topic.at, topic.customer_id)))
 
 
 async def send_script(message: Message, command: CommandObject, topic: Topic, db: Storage) -> None:
