@@ -208,7 +208,10 @@ class ContextRules:
 
     def replies_of(self, text: str) -> set[str]:
         """Return the ids of the reply classes the draft ``text`` says."""
-        folded = fold(text)
+        return self._replies_in(fold(text))
+
+    def _replies_in(self, folded: str) -> set[str]:
+        """Return the ids of the reply classes the folded draft says."""
         return {reply for reply, (words, unsaid) in self._replies.items() if _found(words, unsaid, folded)}
 
     def match(self, text: str, context: str | None) -> ContextRule | None:
@@ -232,7 +235,7 @@ class ContextRules:
             if len(folded) > rule.max_chars:
                 continue
             if replies is None:
-                replies = self.replies_of(text)
+                replies = self._replies_in(folded)
                 if not replies:
                     return None
             if not replies.intersection(rule.replies):
