@@ -104,6 +104,14 @@ def _words_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, folded)))
 
 
+def _marks_regex(words: Iterable[str]) -> re.Pattern[str] | None:
+    """Return one regex finding any of the ``words`` that are marks only (?? folds away), on the raw text."""
+    marks = sorted({word for word in words if word and not fold(word)}, key=len, reverse=True)
+    if not marks:
+        return None
+    return re.compile("|".join(map(re.escape, marks)))
+
+
 def _found(pattern: re.Pattern[str] | None, unsaid: re.Pattern[str] | None, folded: str) -> bool:
     """Return True when ``pattern`` finds a word of ``folded`` outside the words ``unsaid`` finds."""
     if pattern is None:
@@ -140,8 +148,13 @@ class ContextRules:
         known_concepts = concepts.concepts if concepts is not None else {}
         lists = concepts.data.lists if concepts is not None else {}
         self._cues: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+        # Cue words of marks only (??, ？？) are looked for in the customer's message as typed.
+        self._cue_marks: dict[str, re.Pattern[str]] = {}
         for cue in data.cue:
             self._cues[cue.id] = (_words_regex(cue.words), _words_regex(cue.not_words))
+            marks = _marks_regex(cue.words)
+            if marks is not None:
+                self._cue_marks[cue.id] = marks
         self._replies: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
         for reply in data.reply:
             words = list(reply.words)
@@ -189,11 +202,16 @@ class ContextRules:
     def cues_of(self, context: str) -> set[str]:
         """Return the ids of the cue classes the customer's message ``context`` says."""
         folded = fold(context)
-        return {cue for cue, (words, unsaid) in self._cues.items() if _found(words, unsaid, folded)}
+        found = {cue for cue, (words, unsaid) in self._cues.items() if _found(words, unsaid, folded)}
+        found.update(cue for cue, marks in self._cue_marks.items() if marks.search(context) is not None)
+        return found
 
     def replies_of(self, text: str) -> set[str]:
         """Return the ids of the reply classes the draft ``text`` says."""
-        folded = fold(text)
+        return self._replies_in(fold(text))
+
+    def _replies_in(self, folded: str) -> set[str]:
+        """Return the ids of the reply classes the folded draft says."""
         return {reply for reply, (words, unsaid) in self._replies.items() if _found(words, unsaid, folded)}
 
     def match(self, text: str, context: str | None) -> ContextRule | None:
@@ -217,7 +235,7 @@ class ContextRules:
             if len(folded) > rule.max_chars:
                 continue
             if replies is None:
-                replies = self.replies_of(text)
+                replies = self._replies_in(folded)
                 if not replies:
                     return None
             if not replies.intersection(rule.replies):

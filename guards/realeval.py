@@ -46,6 +46,12 @@ Sets, each reported when its file exists:
 - every real agent reply of the corpus (``jddc/*.dec``, unlabelled): block and review rates, every
   block listed.
 
+Real replies are reported twice, clearly labelled: on their text alone ("text only") and with the
+customer's last message before them read from the corpus as context (:func:`context_of`; "with
+context", see ``guards/context.toml``). ``agent_context_tuning.jsonl`` (flat refusals, referrals and
+ignorance statements the guard allows alone, labelled with the customer's message; rows carry
+``"split": "design" | "check"``) is reported per split: the context rules were written on the design half.
+
 Targets (issue 16): overturned blocks <= 1 per 10,000 real replies; near-miss blocked <= 1%; real rude
 caught >= 90%; outside-list rude >= 80%; pinyin/homophone/dialect >= 90%; reworded caught >= 50% at
 <= 1% review rate on real civil replies. Only the hand-written sets the team wrote and tunes on count
@@ -59,10 +65,22 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guards.matcher import Guard, Verdict
 
-__all__ = ["BLOCKED_AT_MOST", "CAUGHT_TARGETS", "RULES_TUNING", "TUNING", "report_all_sets"]
+if TYPE_CHECKING:
+    from replies.realtext import Ref
+
+__all__ = [
+    "BLOCKED_AT_MOST",
+    "CAUGHT_TARGETS",
+    "REAL_CONTEXT_LABELS",
+    "RULES_TUNING",
+    "TUNING",
+    "context_of",
+    "report_all_sets",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -114,6 +132,9 @@ REAL_LABELS = (
     ("eval (report only)", DATA / "real" / "agent_eval.jsonl"),
     ("eval enriched (report only)", DATA / "real" / "agent_eval_enriched.jsonl"),
 )
+# Labelled real replies whose label depends on the customer's message (issue 16): the context rules are
+# tuned on their design half; not the review model's examples (it reads a reply's text alone).
+REAL_CONTEXT_LABELS = (("context tuning", DATA / "real" / "agent_context_tuning.jsonl"),)
 REAL_FILES = ("jddc/train.dec", "jddc/test.dec")
 
 # Hand-written kinds: the share of rude cases that must be caught (block or review) ...
@@ -142,6 +163,43 @@ LABELS = {
     "civil": "allowed",
     "helpful": "allowed",
 }
+
+
+def _corpus_lines(path: Path) -> tuple[str, ...]:
+    """Return the lines of a corpus file (cached by :mod:`replies.realtext`)."""
+    from replies.realtext import _lines
+
+    return _lines(path)
+
+
+def context_of(ref: Ref, root: Path | None = None) -> str | None:
+    """Return the customer's last message before the real reply ``ref``, or None when it is unknown.
+
+    A line of a ``.dec`` file answers the same line of the ``.enc`` file of the same name (turns Q,A,Q,A,Q
+    joined by commas): the context is that line's last non-empty turn. For an agent turn inside an
+    ``.enc`` line it is the turn before. The split on commas is approximate (see the corpus README).
+    """
+    from replies.realtext import real_dir, turns
+
+    base = root if root is not None else real_dir()
+    if ref.file.endswith(".dec"):
+        path = base / (ref.file.removesuffix(".dec") + ".enc")
+        if not path.exists():
+            return None
+        lines = _corpus_lines(path)
+        if not 0 < ref.line <= len(lines):
+            return None
+        asked = [piece for piece in turns(lines[ref.line - 1]) if piece]
+        return asked[-1] if asked else None
+    if ref.turn <= 0:
+        return None
+    lines = _corpus_lines(base / ref.file)
+    if not 0 < ref.line <= len(lines):
+        return None
+    pieces = turns(lines[ref.line - 1])
+    if ref.turn - 1 >= len(pieces):
+        return None
+    return pieces[ref.turn - 1] or None
 
 
 def _why(verdict: Verdict) -> str:
@@ -203,66 +261,108 @@ def report_hand_written(guard: Guard, path: Path, echo: Echo, *, counts: bool) -
 
 
 def report_real_labels(guard: Guard, name: str, path: Path, echo: Echo) -> None:
-    """Print what a QA lead sees on labelled real replies, and list every block."""
+    """Print what a QA lead sees on labelled real replies, on their text alone and with the customer's
+    message as context (per split when the rows carry one), and list every block.
+    """
     from replies.realtext import read_labels
 
-    outcome: Counter[tuple[str, str | None]] = Counter()
+    outcome: Counter[tuple[str, str, str | None]] = Counter()  # (mode, label, level)
+    splits: Counter[tuple[str, str, str, bool]] = Counter()  # (split, mode, label, held)
     blocks: list[str] = []
     for ref, text, label in read_labels(path):
         kind = label.get("label")
         if kind is None:
             continue
         verdict = guard.check(text)
-        outcome[(kind, verdict.level)] += 1
+        with_context = guard.check(text, context_of(ref)) if verdict.allowed else verdict
+        for mode, level in (("text", verdict.level), ("context", with_context.level)):
+            outcome[(mode, kind, level)] += 1
+            if "split" in label:
+                splits[(str(label["split"]), mode, kind, level is not None)] += 1
         if verdict.level == "block":
             blocks.append(f"  block on {kind:8} {ref.key}  <- {_why(verdict)}: {text[:80]}")
-    total = sum(outcome.values())
-    by_label = Counter()
-    for (kind, _), count in outcome.items():
-        by_label[kind] += count
-    overturned = outcome[("allowed", "block")]
+    by_label: Counter[str] = Counter()
+    for (mode, kind, _), count in outcome.items():
+        if mode == "text":
+            by_label[kind] += count
+    total = sum(by_label.values())
+    overturned = outcome[("text", "allowed", "block")]
     echo(f"== real agent replies, {name}: {path.name} ({total} replies: {dict(by_label)})")
     echo(
         f"overturned blocks (block on an allowed reply): {overturned}"
         f"  = {overturned / total * 10000:.1f} per 10,000"
     )
-    echo(f"blocks on borderline (review-labelled) replies: {outcome[('review', 'block')]}")
-    for kind in ("blocked", "review"):
-        n = by_label[kind]
-        if n:
-            caught = n - outcome[(kind, None)]
-            echo(
-                f"{kind}-labelled caught: {caught / n:6.1%} ({caught} of {n};"
-                f" block {outcome[(kind, 'block')]},"
-                f" review {outcome[(kind, 'review')]})"
+    echo(f"blocks on borderline (review-labelled) replies: {outcome[('text', 'review', 'block')]}")
+    for mode, title in (("text", "text only"), ("context", "with context")):
+        for kind in ("blocked", "review"):
+            n = by_label[kind]
+            if n:
+                caught = n - outcome[(mode, kind, None)]
+                echo(
+                    f"{title:12} {kind}-labelled caught: {caught / n:6.1%} ({caught} of {n};"
+                    f" block {outcome[(mode, kind, 'block')]},"
+                    f" review {outcome[(mode, kind, 'review')]})"
+                )
+        civil = by_label["allowed"]
+        if civil:
+            rate = outcome[(mode, "allowed", "review")] / civil
+            echo(f"{title:12} review rate on allowed replies: {rate:.2%}")
+    for split in sorted({key[0] for key in splits}):
+        for mode, title in (("text", "text only"), ("context", "with context")):
+            rude = sum(
+                splits[(split, mode, kind, held)] for kind in ("blocked", "review") for held in (True, False)
             )
-    civil = by_label["allowed"]
-    if civil:
-        echo(f"review rate on allowed replies: {outcome[('allowed', 'review')] / civil:.2%}")
+            caught = sum(splits[(split, mode, kind, True)] for kind in ("blocked", "review"))
+            civil = splits[(split, mode, "allowed", True)] + splits[(split, mode, "allowed", False)]
+            held = splits[(split, mode, "allowed", True)]
+            echo(
+                f"split {split:7} {title:12} rude caught {caught} of {rude};"
+                f" allowed held {held} of {civil} ({held / max(civil, 1):.2%})"
+            )
     for line in blocks:
         echo(line)
 
 
 def report_real_files(guard: Guard, echo: Echo) -> None:
-    """Print block and review rates on every real agent reply of the corpus, and list every block."""
-    from replies.realtext import real_dir
+    """Print block and review rates on every real agent reply of the corpus, on its text alone and with
+    the customer's last message (the last turn of the same line of the ``.enc`` file) as context, and
+    list every block.
+    """
+    from replies.realtext import real_dir, turns
 
     for file in REAL_FILES:
         path = real_dir() / file
         if not path.exists():
             echo(f"== {file}: not found (KEFU_REAL_DIR)")
             continue
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        raw = path.read_text(encoding="utf-8").splitlines()
+        asked_path = path.with_suffix(".enc")
+        asked = asked_path.read_text(encoding="utf-8").splitlines() if asked_path.exists() else []
+        lines: list[str] = []
+        contexts: list[str | None] = []
+        for number, line in enumerate(raw):
+            if not line.strip():
+                continue
+            lines.append(line.strip())
+            pieces = [piece for piece in turns(asked[number]) if piece] if number < len(asked) else []
+            contexts.append(pieces[-1] if pieces else None)
         started = time.perf_counter()
         verdicts = [guard.check(line) for line in lines]
         elapsed = time.perf_counter() - started
+        with_context = [
+            guard.check(line, context) if verdict.allowed else verdict
+            for line, context, verdict in zip(lines, contexts, verdicts, strict=True)
+        ]
         levels = Counter(v.level for v in verdicts)
+        raised = Counter(v.level for v in with_context)
         n = len(lines)
         echo(
             f"== all real agent answers, {file} ({n} lines, unlabelled): block {levels['block']}"
             f" ({levels['block'] / n * 10000:.1f} per 10,000),"
-            f" review {levels['review']} ({levels['review'] / n:.2%});"
-            f" {n / elapsed:,.0f} lines/s"
+            f" review {levels['review']} ({levels['review'] / n:.2%}) text only,"
+            f" {raised['review']} ({raised['review'] / n:.2%}) with context"
+            f" ({raised['review'] - levels['review']:+d});"
+            f" {n / elapsed:,.0f} lines/s (text only)"
         )
         for number, (line, verdict) in enumerate(zip(lines, verdicts, strict=True), 1):
             if verdict.level == "block":
@@ -280,7 +380,7 @@ def report_all_sets(guard: Guard, echo: Echo) -> bool:
     for path in UNSEEN:
         if path.exists():
             report_hand_written(guard, path, echo, counts=False)
-    for name, path in REAL_LABELS:
+    for name, path in (*REAL_LABELS, *REAL_CONTEXT_LABELS):
         if path.exists():
             report_real_labels(guard, name, path, echo)
     report_real_files(guard, echo)

@@ -135,3 +135,44 @@ def test_review_level_is_held_with_exit_1() -> None:
     result = run("这个没办法修改的呢")
     assert result.exit_code == 1
     assert result.output.startswith("review")
+
+
+PLEA = "求求你了能不能快点"
+
+
+def test_context_raises_a_flat_refusal_after_a_plea_to_review() -> None:
+    assert run("地址不能改了哦").exit_code == 0
+    assert run("地址不能改了哦", "--context", "可以改地址吗").exit_code == 0
+    result = run("地址不能改了哦", "--context", PLEA)
+    assert result.exit_code == 1
+    assert result.output.startswith("review: ") and "context:" in result.output
+    assert run("地址不能改了哦", "--context", "").exit_code == 0  # empty: unknown
+
+
+def test_context_goes_with_text_not_jsonl() -> None:
+    assert run("--jsonl", "--context", PLEA, stdin="").exit_code == 2
+
+
+def test_jsonl_context_field_is_used_and_passed_through() -> None:
+    lines = [
+        json.dumps({"id": 1, "text": "地址不能改了哦", "context": PLEA}, ensure_ascii=False),
+        json.dumps({"id": 2, "text": "地址不能改了哦", "context": "可以改地址吗"}, ensure_ascii=False),
+        json.dumps({"id": 3, "text": "地址不能改了哦"}, ensure_ascii=False),
+        json.dumps({"id": 4, "text": "地址不能改了哦", "context": 7}, ensure_ascii=False),
+        json.dumps({"id": 5, "text": "地址不能改了哦", "context": None}, ensure_ascii=False),
+    ]
+    result = run("--jsonl", stdin="\n".join(lines) + "\n")
+    assert result.exit_code == 2  # lines 4 and 5 carry a non-string context
+    raised, plain, unknown, number, null = (json.loads(line) for line in result.output.splitlines())
+    assert raised["context"] == PLEA and raised["allowed"] is False and raised["level"] == "review"
+    assert raised["hits"][0]["method"] == "context" and raised["hits"][0]["rule"].startswith("context:")
+    assert plain["context"] == "可以改地址吗" and plain["allowed"] is True
+    assert unknown["allowed"] is True and "context" not in unknown
+    assert number == {
+        "id": 4,
+        "text": "地址不能改了哦",
+        "context": 7,
+        "line": 4,
+        "error": "line 4: non-string field 'context'",
+    }
+    assert null["error"] == "line 5: non-string field 'context'"

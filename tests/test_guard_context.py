@@ -155,3 +155,20 @@ def test_the_packaged_rules_name_sources_and_known_entries() -> None:
         assert rule.source.split()[0].endswith(".txt")
     for spec in (*rules.data.cue, *rules.data.reply):
         assert spec.source.split()[0].endswith(".txt")
+
+
+_LISTS = default_concepts().data.lists
+HELP_WORDS = sorted({*_LISTS["apology"], *_LISTS["next_step"], *_LISTS["commitment"], *_LISTS["reassurance"]})
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    flat=st.sampled_from(FLAT),
+    help_word=st.sampled_from(HELP_WORDS),
+    before=st.booleans(),
+    context=st.sampled_from([PLEA, COMPLAINT, "??", "到底什么时候发货", "麻烦你帮我联系一下快递"]),
+)
+def test_help_in_the_draft_is_never_raised(flat: str, help_word: str, before: bool, context: str) -> None:
+    """An apology, a next step, a commitment or reassurance in the draft: the context changes nothing."""
+    text = f"{help_word}，{flat}" if before else f"{flat}，{help_word}"
+    assert check(text, context) == check(text)

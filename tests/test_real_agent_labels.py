@@ -103,3 +103,32 @@ def test_the_fourth_tuning_file_reads_from_the_corpus() -> None:
     labels = list(read_labels(REAL / TUNING[3]))
     kinds = Counter(label.get("label", label.get("skip")) for _, _, label in labels)
     assert len(labels) >= 300 and kinds["review"] + kinds["blocked"] >= 10
+
+
+CONTEXT = "agent_context_tuning.jsonl"
+
+
+def test_the_context_file_labels_training_replies_none_of_the_others_with_a_split_by_line_parity() -> None:
+    """agent_context_tuning.jsonl (README): train.dec replies only, none labelled elsewhere, each with the
+    split it belongs to (design: odd line, check: even line) and its search."""
+    rows = _rows(CONTEXT)
+    assert len(rows) >= 200
+    assert {row["file"] for row in rows} == {"jddc/train.dec"}
+    earlier = {(row["file"], row["line"], row["turn"]) for name in TUNING for row in _rows(name)}
+    keys = [(row["file"], row["line"], row["turn"]) for row in rows]
+    assert len(set(keys)) == len(keys) and not earlier & set(keys) and keys == sorted(keys)
+    for row in rows:
+        assert row["src"] == "search-context"
+        assert row["split"] == ("design" if row["line"] % 2 else "check")
+        assert row["label"] in ("allowed", "review"), row
+        if row["label"] == "review":
+            assert row["category"] in CATEGORIES and row["note"], row
+        else:
+            assert "category" not in row, row
+
+
+@pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
+def test_the_context_file_reads_from_the_corpus() -> None:
+    labels = list(read_labels(REAL / CONTEXT))
+    kinds = Counter((label["split"], label["label"]) for _, _, label in labels)
+    assert kinds[("design", "review")] >= 5 and kinds[("check", "review")] >= 5

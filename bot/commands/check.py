@@ -5,7 +5,8 @@ marked (【…】, or highlighted on a terminal), the category and the documente
 exit status is 0 when allowed, 1 when held (block or review), 2 on a usage or input error
 (including a broken catalogue). ``kefu check --jsonl`` streams JSON objects with ``text`` from stdin
 to stdout, each written back with ``allowed``, ``level``, ``hits`` and ``suggestion`` added (other
-fields passed through); a
+fields passed through; an optional string ``context``, the customer's last message before the draft, is
+used for the verdict, see :meth:`guards.matcher.Guard.check`); a
 bad or blank line gets ``line`` and an ``error`` naming it, the batch goes on, and the exit status is
 2. Memory stays constant whatever the number of lines; progress goes to stderr only on a terminal.
 """
@@ -60,9 +61,18 @@ def render_verdict(text: str, verdict: Verdict, *, color: bool = False) -> list[
 
 
 def result_for_line(line: str, guard: Guard, line_no: int = 1) -> dict[str, Any]:
-    """Return the output object for input line ``line_no`` (with ``error`` naming it when unusable)."""
+    """Return the output object for input line ``line_no`` (with ``error`` naming it when unusable).
+
+    An optional ``context`` (the customer's last message before the draft) must be a string; it is used
+    for the verdict and passed through.
+    """
     row, text = read_numbered(line_no, line)
-    return row if text is None else {**row, **guard.check(text).to_dict()}
+    if text is None:
+        return row
+    context = row.get("context")
+    if "context" in row and not isinstance(context, str):
+        return {**row, "line": line_no, "error": f"line {line_no}: non-string field 'context'"}
+    return {**row, **guard.check(text, context).to_dict()}
 
 
 def _stream(guard: Guard, stdin: TextIO, stdout: TextIO, progress: TextIO | None) -> tuple[int, int]:
@@ -115,8 +125,15 @@ def _guard_or_exit(catalogue: Path | None) -> Guard:
     default=None,
     help="Banned-phrasing catalogue to use instead of the packaged guards/banned.toml.",
 )
-def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None:
+@click.option(
+    "--context",
+    default=None,
+    help="The customer's last message before the draft (a flat refusal after a plea is a review).",
+)
+def check_command(text: str | None, jsonl: bool, catalogue: Path | None, context: str | None) -> None:
     """Check an agent's draft against the banned phrasings (TEXT, or - for stdin).
+
+    --context gives the customer's last message before the draft (with --jsonl, each line's "context").
 
     Exit status: 0 allowed, 1 held (block or review), 2 usage or input error. With --jsonl: 0, or 2
     when any input line was an error (its output line says which line, e.g. {"line": 3, "error": "line
@@ -124,6 +141,8 @@ def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None
     """
     if jsonl == (text is not None):
         raise click.UsageError("give either TEXT (or - for stdin) or --jsonl")
+    if jsonl and context is not None:
+        raise click.UsageError("--context goes with TEXT; with --jsonl each line carries its own 'context'")
     guard = _guard_or_exit(catalogue)
     stdin = sys.stdin
     if jsonl:
@@ -138,7 +157,7 @@ def check_command(text: str | None, jsonl: bool, catalogue: Path | None) -> None
             click.echo(f"kefu check: stdin is not valid UTF-8: {exc}", err=True)
             sys.exit(2)
         text = text.rstrip("\r\n")
-    verdict = guard.check(text)
+    verdict = guard.check(text, context)
     color = sys.stdout.isatty()
     for line in render_verdict(text, verdict, color=color):
         click.echo(line)
