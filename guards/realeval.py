@@ -134,7 +134,12 @@ REAL_LABELS = (
 )
 # Labelled real replies whose label depends on the customer's message (issue 16): the context rules are
 # tuned on their design half; not the review model's examples (it reads a reply's text alone).
-REAL_CONTEXT_LABELS = (("context tuning", DATA / "real" / "agent_context_tuning.jsonl"),)
+# agent_context_check2.jsonl: a second such set from another part of the corpus (agent turns inside the
+# sessions of train.enc, the customer's message named by "context_turn"), labelled before it was measured.
+REAL_CONTEXT_LABELS = (
+    ("context tuning", DATA / "real" / "agent_context_tuning.jsonl"),
+    ("context check 2", DATA / "real" / "agent_context_check2.jsonl"),
+)
 REAL_FILES = ("jddc/train.dec", "jddc/test.dec")
 
 # Hand-written kinds: the share of rude cases that must be caught (block or review) ...
@@ -172,12 +177,14 @@ def _corpus_lines(path: Path) -> tuple[str, ...]:
     return _lines(path)
 
 
-def context_of(ref: Ref, root: Path | None = None) -> str | None:
+def context_of(ref: Ref, root: Path | None = None, context_turn: int | None = None) -> str | None:
     """Return the customer's last message before the real reply ``ref``, or None when it is unknown.
 
     A line of a ``.dec`` file answers the same line of the ``.enc`` file of the same name (turns Q,A,Q,A,Q
     joined by commas): the context is that line's last non-empty turn. For an agent turn inside an
-    ``.enc`` line it is the turn before. The split on commas is approximate (see the corpus README).
+    ``.enc`` line it is the turn ``context_turn`` of the same line when the label names it (the customer's
+    message the labeller read, see ``agent_context_check2.jsonl``: the agent often sends several messages
+    in a row), else the turn before. The split on commas is approximate (see the corpus README).
     """
     from replies.realtext import real_dir, turns
 
@@ -191,15 +198,16 @@ def context_of(ref: Ref, root: Path | None = None) -> str | None:
             return None
         asked = [piece for piece in turns(lines[ref.line - 1]) if piece]
         return asked[-1] if asked else None
-    if ref.turn <= 0:
+    before = ref.turn - 1 if context_turn is None else context_turn
+    if not 0 <= before < ref.turn:
         return None
     lines = _corpus_lines(base / ref.file)
     if not 0 < ref.line <= len(lines):
         return None
     pieces = turns(lines[ref.line - 1])
-    if ref.turn - 1 >= len(pieces):
+    if before >= len(pieces):
         return None
-    return pieces[ref.turn - 1] or None
+    return pieces[before] or None
 
 
 def _why(verdict: Verdict) -> str:
@@ -274,7 +282,8 @@ def report_real_labels(guard: Guard, name: str, path: Path, echo: Echo) -> None:
         if kind is None:
             continue
         verdict = guard.check(text)
-        with_context = guard.check(text, context_of(ref)) if verdict.allowed else verdict
+        context = context_of(ref, context_turn=label.get("context_turn"))
+        with_context = guard.check(text, context) if verdict.allowed else verdict
         for mode, level in (("text", verdict.level), ("context", with_context.level)):
             outcome[(mode, kind, level)] += 1
             if "split" in label:
