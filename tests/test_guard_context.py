@@ -53,6 +53,36 @@ def test_help_in_the_reply_is_never_raised(text: str, context: str) -> None:
     assert check(text, context).allowed
 
 
+# Context round 2 (agent_context_check2.jsonl, design half): the customer advised to wait, or told it is
+# another party's to handle, after a complaint or a plea; the same with a reason, an estimate or a step under
+# way; a why-can't question about an option is no complaint.
+PUSHED_OFF = ["建议您耐心等待一下呢", "亲，建议您先等待下哦", "这个具体等待配送处理哟", "明天到达不了呢"]
+PUSHED_OFF_HELPED = [
+    "目前年底货物较多，建议您耐心等待一下",  # a reason
+    "预计明天送达，建议您耐心等待一下",  # an estimate
+    "财务正在审核退款，建议您耐心等待",  # a step under way
+    "订单已经是发货了，明天到达不了呢",  # the state that explains it
+]
+
+
+@pytest.mark.parametrize("context", [PLEA, COMPLAINT])
+@pytest.mark.parametrize("text", PUSHED_OFF)
+def test_advised_to_wait_after_a_plea_or_complaint_is_a_review(text: str, context: str) -> None:
+    assert check(text).allowed and check(text, PLAIN).allowed
+    assert check(text, context).level == "review"
+
+
+@pytest.mark.parametrize("context", [PLEA, COMPLAINT])
+@pytest.mark.parametrize("text", PUSHED_OFF_HELPED)
+def test_advised_to_wait_with_a_reason_an_estimate_or_a_step_is_allowed(text: str, context: str) -> None:
+    assert check(text, context).allowed
+
+
+def test_a_why_cant_question_about_an_option_is_no_complaint() -> None:
+    assert check("延保是无法单独购买的哦", "为什么不能单独购买延保").allowed
+    assert check("延保是无法单独购买的哦", "为什么不发货，太慢了").level == "review"
+
+
 def test_words_that_unsay_a_plea_are_no_plea() -> None:
     assert check("地址不能改了哦", "不急的，可以改地址吗").allowed
 

@@ -54,6 +54,9 @@ def test_the_context_of_a_reply_is_the_customer_turn_before_it(tmp_path: Path) -
     assert realeval.context_of(Ref("jddc/train.enc", 2, 1), tmp_path) == "你好"
     assert realeval.context_of(Ref("jddc/train.enc", 2, 0), tmp_path) is None
     assert realeval.context_of(Ref("jddc/train.dec", 9, 0), tmp_path) is None
+    # an .enc label may name the customer's turn (the agent sent several messages after it)
+    assert realeval.context_of(Ref("jddc/train.enc", 1, 2), tmp_path, context_turn=0) == "你好"
+    assert realeval.context_of(Ref("jddc/train.enc", 1, 2), tmp_path, context_turn=2) is None
 
 
 def test_real_replies_are_reported_text_only_and_with_context(

@@ -132,3 +132,46 @@ def test_the_context_file_reads_from_the_corpus() -> None:
     labels = list(read_labels(REAL / CONTEXT))
     kinds = Counter((label["split"], label["label"]) for _, _, label in labels)
     assert kinds[("design", "review")] >= 5 and kinds[("check", "review")] >= 5
+
+
+CONTEXT2 = "agent_context_check2.jsonl"
+
+
+def test_the_second_context_file_labels_agent_turns_of_train_enc_none_labelled_elsewhere() -> None:
+    """agent_context_check2.jsonl (README): agent turns inside train.enc sessions, none labelled in another
+    file, each with the customer turn it was read after (context_turn), its batch in corpus order, a split by
+    line parity; the draw's customer turns kept as skips."""
+    rows = _rows(CONTEXT2)
+    assert len(rows) >= 400
+    assert {row["file"] for row in rows} == {"jddc/train.enc"}
+    keys = [(row["file"], row["line"], row["turn"]) for row in rows]
+    assert len(set(keys)) == len(keys)
+    others = {
+        (row["file"], row["line"], row["turn"])
+        for path in sorted(REAL.glob("*.jsonl"))
+        if path.name != CONTEXT2
+        for row in _rows(path.name)
+    }
+    assert not others & set(keys)
+    batches = [row["src"] for row in rows]
+    assert batches == sorted(batches, key=["random-context2", "plea-context2", "session-context2"].index)
+    for start, end in _runs(batches):
+        assert keys[start:end] == sorted(keys[start:end]), batches[start]
+    for row in rows:
+        assert row["split"] == ("design" if row["line"] % 2 else "check")
+        if "skip" in row:
+            assert row["skip"] == "customer" and "label" not in row, row
+            continue
+        assert 0 <= row["context_turn"] < row["turn"], row
+        assert row["label"] in ("allowed", "review"), row
+        if row["label"] == "review":
+            assert row["category"] in CATEGORIES and row["note"], row
+        else:
+            assert "category" not in row, row
+
+
+@pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
+def test_the_second_context_file_reads_from_the_corpus() -> None:
+    labels = list(read_labels(REAL / CONTEXT2))
+    kinds = Counter((label["split"], label.get("label")) for _, _, label in labels)
+    assert kinds[("design", "review")] >= 10 and kinds[("check", "review")] >= 10
