@@ -50,7 +50,9 @@ Real replies are reported twice, clearly labelled: on their text alone ("text on
 customer's last message before them read from the corpus as context (:func:`context_of`; "with
 context", see ``guards/context.toml``). ``agent_context_tuning.jsonl`` (flat refusals, referrals and
 ignorance statements the guard allows alone, labelled with the customer's message; rows carry
-``"split": "design" | "check"``) is reported per split: the context rules were written on the design half.
+``"split": "design" | "check"``) is reported per split: the context rules were written on the design half;
+so is ``agent_context_check2.jsonl`` (agent turns inside ``train.enc`` sessions, each naming the customer turn
+it was labelled after, ``context_turn``; the round-2 context rules were written on its design half).
 
 Targets (issue 16): overturned blocks <= 1 per 10,000 real replies; near-miss blocked <= 1%; real rude
 caught >= 90%; outside-list rude >= 80%; pinyin/homophone/dialect >= 90%; reworded caught >= 50% at
