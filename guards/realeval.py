@@ -87,9 +87,9 @@ TUNING = (
 # guard_nearmiss_tuning6 (helpful near misses and rude controls written from the seeds before the rules were
 # read, precision round 4): out of fold (two folds of every training text, random.Random(1)) it cut the
 # model's held civil texts 0.72% -> 0.37% but lost rude catches 72.9% -> 65.8%: the model does not learn it.
-# guard_meaning_tuning7 (recall round 5) and the round-6 written pair (guard_meaning_tuning8,
-# guard_nearmiss_tuning7) and the round-7 pair (guard_meaning_tuning9, guard_nearmiss_tuning8) are likewise for
-# the rules only.
+# guard_meaning_tuning7 (recall round 5), the round-6 written pair (guard_meaning_tuning8,
+# guard_nearmiss_tuning7) and the round-7 pair (guard_meaning_tuning9, guard_nearmiss_tuning8) are likewise
+# for the rules only.
 RULES_TUNING = (
     DATA / "guard_meaning_tuning6.jsonl",
     DATA / "guard_nearmiss_tuning6.jsonl",
