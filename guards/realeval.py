@@ -20,10 +20,10 @@ Sets, each reported when its file exists:
   in forum and Sichuan slang, homophones, memes, pinyin, initials and tone marks, Cantonese, Taiwanese and
   outside-list phrasings of the nine categories, JD-style soft brush-offs; 352 helpful near misses saying the
   same words politely), ``guard_meaning_tuning9.jsonl`` and ``guard_nearmiss_tuning8.jsonl`` (a seventh pair,
-  written round 7 from the seeds in six batches, each measured before tuning on it: 356 rude replies,
+  written round 7 from the seeds in eight batches, each measured before tuning on it: 386 rude replies,
   weighted to JD/Taobao-style soft brush-offs (亲/小妹/呢/哦, flat refusals, "you should have…", the courier's
   or the system's business, repetition reproaches, mock-politeness) and outside-list phrasings of the nine
-  categories, with pinyin, homophones, Cantonese, Taiwanese and reworded ones; 252 helpful near misses built
+  categories, with pinyin, homophones, Cantonese, Taiwanese and reworded ones; 282 helpful near misses built
   from the same words),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
