@@ -19,7 +19,12 @@ Sets, each reported when its file exists:
   pair, written round 6 from the seeds in four batches, each before the guard was run on it: 448 rude replies
   in forum and Sichuan slang, homophones, memes, pinyin, initials and tone marks, Cantonese, Taiwanese and
   outside-list phrasings of the nine categories, JD-style soft brush-offs; 352 helpful near misses saying the
-  same words politely),
+  same words politely), ``guard_meaning_tuning9.jsonl`` and ``guard_nearmiss_tuning8.jsonl`` (a seventh pair,
+  written round 7 from the seeds in eight batches, each measured before tuning on it: 386 rude replies,
+  weighted to JD/Taobao-style soft brush-offs (亲/小妹/呢/哦, flat refusals, "you should have…", the courier's
+  or the system's business, repetition reproaches, mock-politeness) and outside-list phrasings of the nine
+  categories, with pinyin, homophones, Cantonese, Taiwanese and reworded ones; 282 helpful near misses built
+  from the same words),
   ``guard_nearmiss_tuning3.jsonl`` (helpful near misses judged on who and what, rude controls),
   ``guard_nearmiss_tuning4.jsonl`` (helpful near misses in styles other than the team's: long chat
   messages, step lists, product descriptions, empathy, quotes, Taiwanese and Cantonese; rude controls),
@@ -102,14 +107,17 @@ TUNING = (
 # guard_nearmiss_tuning6 (helpful near misses and rude controls written from the seeds before the rules were
 # read, precision round 4): out of fold (two folds of every training text, random.Random(1)) it cut the
 # model's held civil texts 0.72% -> 0.37% but lost rude catches 72.9% -> 65.8%: the model does not learn it.
-# guard_meaning_tuning7 (recall round 5) and the round-6 written pair (guard_meaning_tuning8,
-# guard_nearmiss_tuning7) are likewise for the rules only.
+# guard_meaning_tuning7 (recall round 5), the round-6 written pair (guard_meaning_tuning8,
+# guard_nearmiss_tuning7) and the round-7 pair (guard_meaning_tuning9, guard_nearmiss_tuning8) are likewise
+# for the rules only.
 RULES_TUNING = (
     DATA / "guard_meaning_tuning6.jsonl",
     DATA / "guard_nearmiss_tuning6.jsonl",
     DATA / "guard_meaning_tuning7.jsonl",
     DATA / "guard_meaning_tuning8.jsonl",
     DATA / "guard_nearmiss_tuning7.jsonl",
+    DATA / "guard_meaning_tuning9.jsonl",
+    DATA / "guard_nearmiss_tuning8.jsonl",
 )
 # Written after the rules, as a check of how they generalise; its misses are not tuned on.
 HOLDOUT = DATA / "guard_meaning_holdout.jsonl"
