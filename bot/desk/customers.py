@@ -269,8 +269,7 @@ class SupportDesk:
         """Return the frozen state the policy decides on: the conversation, its customer, the open ticket."""
         storage = self.storage
         agent = storage.agent_by_id(conv.agent_id) if conv.agent_id else None
-        ticket = storage.open_ticket(customer.id)
-        scripts, last_agent_at = storage.history(conv.id, customer.id)  # one read for both
+        scripts, last_agent_at, ticket = storage.history(conv.id, customer.id)  # one read for the three
         if ticket is None or ticket.conversation_id is None:
             receipt_sent = True
         elif ticket.conversation_id == conv.id:  # the usual case: read with the conversation's scripts
