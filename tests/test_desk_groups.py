@@ -101,3 +101,44 @@ async def test_a_job_alone_is_run_at_once(tmp_path, alone):
         await asyncio.gather(storage.run_together(write), storage.run_together(write))
     assert storage.state("alone") == "yes"
     storage.close()
+
+
+def test_statements_per_customer_message_in_a_group(db_path):
+    """A count, not a time (issue 15, CPU): what the desk runs per customer message decided in a group.
+
+    The snapshot reads the sent scripts, the last agent answer and the open ticket in one statement, and a
+    decision's savepoint is released with the message's own: 15.4 per message here, 18.4 before.
+    """
+    import json
+    from datetime import datetime, timedelta
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from bot.desk.customers import CustomerRef, SupportDesk
+    from bot.ops.settings import load_settings
+
+    settings = load_settings(
+        bot_token="1:x", db_path=db_path, staff_chat_id=-100123, business_hours="00:00-24:00"
+    )
+    storage = open_storage(db_path)
+    desk = SupportDesk(storage, settings)
+    cases = Path(__file__).parent / "data" / "intent_cases.jsonl"
+    texts = [json.loads(line)["text"] for line in cases.read_text(encoding="utf-8").splitlines() if line][::5]
+    statements: list[str] = []
+    storage.db.conn.set_trace_callback(statements.append)
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for start in range(0, len(texts), 10):  # groups of ten, as run_together makes them under load
+        with storage.transaction():
+            for n, text in enumerate(texts[start : start + 10], start):
+                user = 900 + n % 7
+                desk.on_customer_message(
+                    CustomerRef(user, user, "客户", None),
+                    text,
+                    at=at + timedelta(seconds=n),
+                    telegram_message_id=n,
+                )
+    storage.db.conn.set_trace_callback(None)
+    storage.close()
+    per_message = sum(s not in ("BEGIN", "COMMIT") for s in statements) / len(texts)
+    assert len(texts) > 60
+    assert per_message <= 16.0, per_message

@@ -143,6 +143,32 @@ async def test_an_update_handled_while_the_database_locks_is_marked_done_once_it
     assert [m.text for m in rig.storage.messages(CUSTOMER) if m.direction == "in"] == ["你好"]
 
 
+async def test_a_customer_message_is_marked_done_in_the_desks_own_transaction(rig):
+    statements: list[str] = []
+    rig.storage.db.conn.set_trace_callback(statements.append)
+    rig.pump.accept([{**rig.fake.text_update("你好", user_id=CUSTOMER), "update_id": 51}])
+    await rig.pump.drain()
+    rig.storage.db.conn.set_trace_callback(None)
+    assert rig.statuses()[51] == "done"
+    stored = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "messages"'))
+    marked = [i for i, s in enumerate(statements) if s.startswith("UPDATE updates SET status")]
+    assert len(marked) == 1 and marked[0] > stored  # marked once, after the message was stored …
+    assert "COMMIT" not in statements[stored : marked[0]]  # … and before that transaction committed
+
+
+async def test_an_update_whose_handler_fails_is_not_marked_done_by_its_job(rig, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("desk exploded")
+
+    monkeypatch.setattr(rig.desk, "on_customer_message", broken)
+    rig.pump.accept([{**rig.fake.text_update("你好", user_id=CUSTOMER), "update_id": 52}])
+    await rig.pump.drain()
+    status, error = rig.storage.db.execute(
+        "SELECT status, error FROM updates WHERE update_id = 52"
+    ).fetchone()
+    assert status == "failed" and "desk exploded" in error
+
+
 async def test_order_is_kept_within_a_chat(rig, monkeypatch):
     seen: list[tuple[int, int]] = []
     real_handle = rig.pump.handle

@@ -86,15 +86,37 @@ def test_savepoints_are_named_by_depth_so_their_statements_recur(storage):
             with storage.transaction():
                 storage.set_state("b", "2")
     savepoints = [s for s in statements if "SAVEPOINT" in s]
+    # A savepoint inside a savepoint is released with the one around it: no RELEASE of its own.
     assert savepoints == 2 * [
         "SAVEPOINT kefu_1",
         "SAVEPOINT kefu_2",
-        "RELEASE SAVEPOINT kefu_2",
         "SAVEPOINT kefu_2",
-        "RELEASE SAVEPOINT kefu_2",
         "RELEASE SAVEPOINT kefu_1",
     ]
     assert (storage.state("a"), storage.state("b")) == ("1", "2")
+
+
+def test_a_nested_savepoint_left_open_still_commits_and_rolls_back_as_released(storage):
+    """kefu_2 that succeeded is not released alone; what commits and what rolls back stays the same."""
+    with storage.transaction():
+        with storage.transaction():  # kefu_1: a customer message in its group
+            with storage.transaction():
+                storage.set_state("kept", "1")  # a decision that went through
+            with pytest.raises(ValueError), storage.transaction():  # a second one fails: it alone goes
+                storage.set_state("lost", "1")
+                raise ValueError
+            assert (storage.state("kept"), storage.state("lost")) == ("1", None)
+            with storage.transaction():
+                storage.set_state("also", "1")
+        with pytest.raises(ValueError), storage.transaction():  # the next message fails after a decision
+            with storage.transaction():
+                storage.set_state("undone", "1")
+            raise ValueError
+        assert storage.state("undone") is None
+    assert not storage.db.conn.in_transaction
+    assert (storage.state("kept"), storage.state("lost"), storage.state("also")) == ("1", None, "1")
+    assert storage.state("undone") is None
+    assert storage._depth == 0
 
 
 def test_a_savepoint_inside_sqlite_utils_own_rolls_back_alone(storage):

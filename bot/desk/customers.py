@@ -269,8 +269,7 @@ class SupportDesk:
         """Return the frozen state the policy decides on: the conversation, its customer, the open ticket."""
         storage = self.storage
         agent = storage.agent_by_id(conv.agent_id) if conv.agent_id else None
-        ticket = storage.open_ticket(customer.id)
-        scripts = storage.scripts_sent(conv.id)
+        scripts, last_agent_at, ticket = storage.history(conv.id, customer.id)  # one read for the three
         if ticket is None or ticket.conversation_id is None:
             receipt_sent = True
         elif ticket.conversation_id == conv.id:  # the usual case: read with the conversation's scripts
@@ -283,7 +282,7 @@ class SupportDesk:
             human_requests=conv.human_requests,
             handed_over_at=from_iso(conv.handed_over_at),
             waiting_since=from_iso(conv.waiting_since),
-            last_agent_at=storage.last_agent_answer(customer.id),
+            last_agent_at=last_agent_at,
             agent_number=agent.number if agent else None,
             scripts_sent=scripts,
             off_hours_stretch=from_iso(customer.off_hours_stretch),

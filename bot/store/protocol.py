@@ -182,6 +182,13 @@ class Store(Protocol):
         """Return the script keys (variants dropped) the bot already sent in this conversation."""
         ...
 
+    def history(
+        self, conversation_id: int, customer_id: int
+    ) -> tuple[frozenset[str], datetime | None, Ticket | None]:
+        """Return :meth:`scripts_sent` of the conversation, :meth:`last_agent_answer` and :meth:`open_ticket`
+        of the customer (what the desk's snapshot of a customer message reads)."""
+        ...
+
     # suggestions ------------------------------------------------------------------------------------
     def add_suggestion(self, **values: Any) -> int:
         """Store a script offered to the agents (``created_at`` as datetime); return its row id."""

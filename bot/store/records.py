@@ -6,9 +6,12 @@ behaviour beyond decoding; :func:`to_iso` and :func:`from_iso` convert times to 
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -167,8 +170,18 @@ class OutboxRow:
 
     @property
     def params(self) -> dict[str, Any]:
-        """Return the decoded parameters of the call."""
+        """Return the decoded parameters of the call: a new dict each time, the caller's to change."""
         return json.loads(self.payload)
+
+    @functools.cached_property
+    def peek(self) -> Mapping[str, Any]:
+        """Return the decoded parameters for reading only: decoded once per row, shared by every reader.
+
+        The sender looks at a row's parameters three or four times before sending it (its topic, an album,
+        a follow-up); each :attr:`params` decodes the JSON again (issue 15). Not for changing: the mapping
+        is read-only, and what it holds is shared (take :attr:`params` to build a call from).
+        """
+        return MappingProxyType(json.loads(self.payload))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ from bot.ops.clock import sleep_or_stop, utc_now
 from bot.store.sqlite import Storage, is_unavailable
 from bot.store.thread import GroupWrite
 
-__all__ = ["Inbox", "UpdatePump", "chat_key", "prune_forever"]
+__all__ = ["Inbox", "UpdatePump", "chat_key", "done_in_job", "prune_forever"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,46 @@ PRUNE_EVERY_S = 3600.0
 # Retrying an update while the database is unavailable.
 STORAGE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=30.0, factor=2.0, jitter=0.1)
 _LEFT_PENDING = object()
+
+
+class _Handling:
+    """The update a pump's task is handling, and whether a handler's storage job recorded it done."""
+
+    __slots__ = ("inbox", "recorded", "update_id")
+
+    def __init__(self, inbox: Inbox, update_id: int) -> None:
+        self.inbox = inbox
+        self.update_id = update_id
+        self.recorded = False
+
+
+_HANDLING: ContextVar[_Handling | None] = ContextVar("kefu_handling", default=None)
+
+
+def _nothing() -> None:
+    return None
+
+
+def done_in_job() -> Callable[[], None]:
+    """Return what records the update this task handles as ``done``, to call at the end of the handler's
+    last storage job: the mark then commits in the same transaction as the handler's work.
+
+    For a handler whose work ends in one storage job (a customer message: the desk's transaction in its
+    group). The pump then writes no mark of its own for the update: one storage write and one wait on the
+    event loop less per update (issue 15), and a crash can no longer leave handled work with its update
+    still ``pending`` (a replay that would only find it stored). When the job, or its group's
+    transaction, fails, the mark goes with it and the pump records the update as before. Outside the
+    pump (a handler called by a test) it does nothing.
+    """
+    handling = _HANDLING.get()
+    if handling is None:
+        return _nothing
+
+    def record() -> None:
+        handling.inbox.mark(handling.update_id, "done", utc_now())
+        handling.recorded = True  # read by the pump only once the handler returned: committed by then
+
+    return record
 
 
 def chat_key(raw: dict[str, Any]) -> int | None:
@@ -235,25 +276,32 @@ class UpdatePump:
                 _event_type(raw),
             )
             return await self._mark(update_id, "ignored", "unknown update type")
+        handling = _Handling(self.inbox, update_id)
+        token = _HANDLING.set(handling)  # for done_in_job: the handler runs in this task
         try:
-            result = await self._dispatch(update_id, update)
+            result = await self._dispatch(update_id, update, handling)
         except Exception as exc:
             log.exception("update %s failed; kept in the updates table with the error", update_id)
             return await self._mark(update_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+        finally:
+            _HANDLING.reset(token)
         if result is _LEFT_PENDING:
             return "pending"
         if result is UNHANDLED:
             log.info("update %s (%s) has no handler; ignored", update_id, _event_type(raw))
             return await self._mark(update_id, "ignored")
+        if handling.recorded:  # the handler's own transaction marked it done (done_in_job)
+            return "done"
         return await self._mark(update_id, "done")
 
-    async def _dispatch(self, update_id: int, update: Update) -> Any:
+    async def _dispatch(self, update_id: int, update: Update, handling: _Handling) -> Any:
         """Return the dispatcher's result for ``update``, trying again while the database is unavailable.
 
         Returns ``_LEFT_PENDING`` when :meth:`stop` came first; raises what a handler raised otherwise.
         """
         backoff = Backoff(config=self.backoff)
         while True:
+            handling.recorded = False  # a try whose transaction failed recorded nothing
             try:
                 return await self.dispatcher.feed_update(self.bot, update, **self.data)
             except Exception as exc:

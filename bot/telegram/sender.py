@@ -584,7 +584,7 @@ class Sender:
         _IN_LANE.set(True)  # this task's calls never wait for the budget: the row waits instead
         topics: dict[Any, list[OutboxRow]] = {}
         for row in rows:  # only a group has topics: a private chat's rows are not decoded here
-            topics.setdefault(row.params.get(relay.TOPIC_KEY) if chat_id < 0 else None, []).append(row)
+            topics.setdefault(row.peek.get(relay.TOPIC_KEY) if chat_id < 0 else None, []).append(row)
         sent, held = 0, False
         for topic_rows in topics.values():
             count, was_held = await self._flush_topic(topic_rows)
@@ -622,7 +622,7 @@ class Sender:
             if delay > 0:
                 self._hold(row.chat_id, delay)
                 return progress, True
-            if relay.ALBUM_KEY in row.params:
+            if relay.ALBUM_KEY in row.peek:
                 album = self._album(row, rows)
                 if album is None:
                     return progress, True  # more items may come: wait (run() wakes every second)
@@ -974,7 +974,7 @@ class Sender:
             if staff and row.customer_id is not None and params.get("message_thread_id"):
                 self._known_topic(row.customer_id)  # its first relay went: no more holding for it
                 self._pooled_new_customers.discard(row.customer_id)
-            if row.params.get(relay.AFTER_KEY):
+            if row.peek.get(relay.AFTER_KEY):
                 await self._db(self._after_sent, row)
                 self.notify()
             if staff and row.chat_id in self._staff_trouble:

@@ -18,6 +18,7 @@ from aiogram.types import Message
 
 from bot.desk.customers import CustomerRef, SupportDesk
 from bot.telegram.filters import Where
+from bot.telegram.inbox import done_in_job
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
 from bot.telegram.middlewares import time_of
 
@@ -51,9 +52,11 @@ async def customer_message(
 
     entities = entities_of(message)
     now = clock() if clock is not None else None
+    done = done_in_job()
 
     def work() -> None:
-        """Reopen a closed topic (its own write), then store and answer the message: one storage hop."""
+        """Reopen a closed topic (its own write), then store and answer the message: one storage hop.
+        The update is recorded done in the same transaction (no mark of its own afterwards)."""
         desk.reopen_topic(customer.user_id, message.date)  # its own savepoint: kept if deciding fails
         desk.on_customer_message(
             customer,
@@ -65,6 +68,7 @@ async def customer_message(
             album=message.media_group_id,
             now=now,
         )
+        done()
 
     # On the storage thread (the event loop never waits on SQLite), in one transaction with the other
     # customer messages queued meanwhile: each is its own savepoint, the group one commit (issue 15).
