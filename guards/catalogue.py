@@ -26,6 +26,7 @@ __all__ = [
     "Entry",
     "load_catalogue",
     "load_shop_catalogue",
+    "load_toml_file",
     "packaged_categories",
     "pattern_text",
 ]
@@ -166,6 +167,43 @@ def _table(model: type[M], raw: Any, where: str) -> M:
     except ValidationError as exc:
         field, message = _describe(exc)
         raise CatalogueError(f"{where}: field {field!r}: {message}") from None
+
+
+def load_toml_file(
+    model: type[M], default: str, path: str | Path | None, tables: tuple[str, ...]
+) -> tuple[M, str]:
+    """Return ``(data, name)``: the TOML file at ``path`` (None: the packaged ``guards/<default>``) validated
+    as ``model``, and the file's name for later messages.
+
+    Raises :class:`CatalogueError` when the file cannot be read, is not valid TOML (the message gives the
+    line) or breaks the schema: the message names the file, the entry (``concept 'x'`` for the ``id`` of a
+    table of one of the array ``tables``) and the field.
+    """
+    if path is None:
+        name = default
+        text = resources.files("guards").joinpath(name).read_text(encoding="utf-8")
+    else:
+        name = Path(path).name
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogueError(f"{path}: cannot read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
+    try:
+        return model.model_validate(raw), name
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        table = ".".join(str(part) for part in loc[:2])
+        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in tables:
+            entry = raw.get(loc[0], [])[loc[1]]
+            table = f"{loc[0]} {entry.get('id', loc[1])!r}" if isinstance(entry, dict) else table
+        field = ".".join(str(part) for part in loc[2:]) or str(loc[-1])
+        message = first["msg"].removeprefix("Value error, ")
+        raise CatalogueError(f"{name}: {table}: field {field!r}: {message}") from None
 
 
 def _categories(data: dict[str, Any], name: str, known: tuple[Category, ...]) -> tuple[Category, ...]:

@@ -21,15 +21,13 @@ Context only ever raises an allowed draft to a review; it never blocks and never
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from guards.catalogue import CATEGORIES, CatalogueError
+from guards.catalogue import CATEGORIES, CatalogueError, load_toml_file
 from guards.meaning import Concepts, expand
 from guards.normalize import fold
 
@@ -257,29 +255,5 @@ def load_context_rules(path: str | Path | None = None, concepts: Concepts | None
     ``concepts``: the concept classes whose words and lists the rules reuse. Raises
     :class:`~guards.catalogue.CatalogueError` naming the file, the entry and the field.
     """
-    if path is None:
-        name = "context.toml"
-        text = resources.files("guards").joinpath(name).read_text(encoding="utf-8")
-    else:
-        name = Path(path).name
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CatalogueError(f"{path}: cannot read: {exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
-    try:
-        data = ContextFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        table = ".".join(str(part) for part in loc[:2])
-        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in ("cue", "reply", "rule"):
-            entry = raw.get(loc[0], [])[loc[1]]
-            table = f"{loc[0]} {entry.get('id', loc[1])!r}" if isinstance(entry, dict) else table
-        field = ".".join(str(part) for part in loc[2:]) or str(loc[-1])
-        message = first["msg"].removeprefix("Value error, ")
-        raise CatalogueError(f"{name}: {table}: field {field!r}: {message}") from None
+    data, name = load_toml_file(ContextFile, "context.toml", path, ("cue", "reply", "rule"))
     return ContextRules(data, concepts, name)

@@ -21,17 +21,15 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from guards.catalogue import CATEGORIES, CatalogueError
+from guards.catalogue import CATEGORIES, CatalogueError, load_toml_file
 from guards.normalize import _REPEAT_TAIL, BOUNDARY, char_class
 from guards.prefilter import Automaton, automaton, occurs
 
@@ -1189,31 +1187,7 @@ def load_concepts(path: str | Path | None = None) -> Concepts:
 
     Raises :class:`~guards.catalogue.CatalogueError` naming the file, the table and the field.
     """
-    if path is None:
-        name = "concepts.toml"
-        text = resources.files("guards").joinpath(name).read_text(encoding="utf-8")
-    else:
-        name = Path(path).name
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CatalogueError(f"{path}: cannot read: {exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{name}: invalid TOML: {exc}") from None
-    try:
-        data = ConceptFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        table = ".".join(str(part) for part in loc[:2])
-        if len(loc) >= 2 and isinstance(loc[1], int) and loc[0] in ("concept", "rule", "bare_reply"):
-            entry = raw.get(loc[0], [])[loc[1]]
-            table = f"{loc[0]} {entry.get('id', loc[1])!r}" if isinstance(entry, dict) else table
-        field = ".".join(str(part) for part in loc[2:]) or str(loc[-1])
-        message = first["msg"].removeprefix("Value error, ")
-        raise CatalogueError(f"{name}: {table}: field {field!r}: {message}") from None
+    data, name = load_toml_file(ConceptFile, "concepts.toml", path, ("concept", "rule", "bare_reply"))
     return Concepts(data, name)
 
 
