@@ -180,11 +180,12 @@ LABELS = {
 }
 
 
-def _corpus_lines(path: Path) -> tuple[str, ...]:
-    """Return the lines of a corpus file (cached by :mod:`replies.realtext`)."""
-    from replies.realtext import _lines
+def _last_turn(enc_line: str) -> str | None:
+    """Return the last non-empty turn of an ``.enc`` line (what the ``.dec`` line answers), or None."""
+    from replies.realtext import turns
 
-    return _lines(path)
+    asked = [piece for piece in turns(enc_line) if piece]
+    return asked[-1] if asked else None
 
 
 def context_of(ref: Ref, root: Path | None = None, context_turn: int | None = None) -> str | None:
@@ -196,22 +197,21 @@ def context_of(ref: Ref, root: Path | None = None, context_turn: int | None = No
     message the labeller read, see ``agent_context_check2.jsonl``: the agent often sends several messages
     in a row), else the turn before. The split on commas is approximate (see the corpus README).
     """
-    from replies.realtext import real_dir, turns
+    from replies.realtext import corpus_lines, real_dir, turns
 
     base = root if root is not None else real_dir()
     if ref.file.endswith(".dec"):
         path = base / (ref.file.removesuffix(".dec") + ".enc")
         if not path.exists():
             return None
-        lines = _corpus_lines(path)
+        lines = corpus_lines(path)
         if not 0 < ref.line <= len(lines):
             return None
-        asked = [piece for piece in turns(lines[ref.line - 1]) if piece]
-        return asked[-1] if asked else None
+        return _last_turn(lines[ref.line - 1])
     before = ref.turn - 1 if context_turn is None else context_turn
     if not 0 <= before < ref.turn:
         return None
-    lines = _corpus_lines(base / ref.file)
+    lines = corpus_lines(base / ref.file)
     if not 0 < ref.line <= len(lines):
         return None
     pieces = turns(lines[ref.line - 1])
@@ -347,7 +347,7 @@ def report_real_files(guard: Guard, echo: Echo) -> None:
     the customer's last message (the last turn of the same line of the ``.enc`` file) as context, and
     list every block.
     """
-    from replies.realtext import real_dir, turns
+    from replies.realtext import real_dir
 
     for file in REAL_FILES:
         path = real_dir() / file
@@ -363,8 +363,7 @@ def report_real_files(guard: Guard, echo: Echo) -> None:
             if not line.strip():
                 continue
             lines.append(line.strip())
-            pieces = [piece for piece in turns(asked[number]) if piece] if number < len(asked) else []
-            contexts.append(pieces[-1] if pieces else None)
+            contexts.append(_last_turn(asked[number]) if number < len(asked) else None)
         started = time.perf_counter()
         verdicts = [guard.check(line) for line in lines]
         elapsed = time.perf_counter() - started

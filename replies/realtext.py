@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LabelError", "Ref", "read_labels", "real_dir", "resolve", "sha", "turns"]
+__all__ = ["LabelError", "Ref", "corpus_lines", "read_labels", "real_dir", "resolve", "sha", "turns"]
 
 
 class LabelError(ValueError):
@@ -58,7 +58,8 @@ def turns(line: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=8)
-def _lines(path: Path) -> tuple[str, ...]:
+def corpus_lines(path: Path) -> tuple[str, ...]:
+    """Return the lines of the corpus file ``path`` (the last few files read are kept)."""
     return tuple(path.read_text(encoding="utf-8").splitlines())
 
 
@@ -69,7 +70,7 @@ def sha(text: str) -> str:
 
 def resolve(ref: Ref, *, expected_sha: str | None = None, root: Path | None = None) -> str:
     """Return the text of the turn ``ref`` points to; LabelError if out of range or its sha differs."""
-    lines = _lines((root or real_dir()) / ref.file)
+    lines = corpus_lines((root or real_dir()) / ref.file)
     if not 1 <= ref.line <= len(lines):
         raise LabelError(f"{ref.key}: line out of range (1..{len(lines)})")
     pieces = turns(lines[ref.line - 1])

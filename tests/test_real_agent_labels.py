@@ -108,6 +108,16 @@ def test_the_fourth_tuning_file_reads_from_the_corpus() -> None:
 CONTEXT = "agent_context_tuning.jsonl"
 
 
+def _assert_context_label(row: dict) -> None:
+    """A context label: its split by line parity, allowed or review, and a review names category and why."""
+    assert row["split"] == ("design" if row["line"] % 2 else "check"), row
+    assert row["label"] in ("allowed", "review"), row
+    if row["label"] == "review":
+        assert row["category"] in CATEGORIES and row["note"], row
+    else:
+        assert "category" not in row, row
+
+
 def test_the_context_file_labels_training_replies_none_of_the_others_with_a_split_by_line_parity() -> None:
     """agent_context_tuning.jsonl (README): train.dec replies only, none labelled elsewhere, each with the
     split it belongs to (design: odd line, check: even line) and its search."""
@@ -119,12 +129,7 @@ def test_the_context_file_labels_training_replies_none_of_the_others_with_a_spli
     assert len(set(keys)) == len(keys) and not earlier & set(keys) and keys == sorted(keys)
     for row in rows:
         assert row["src"] == "search-context"
-        assert row["split"] == ("design" if row["line"] % 2 else "check")
-        assert row["label"] in ("allowed", "review"), row
-        if row["label"] == "review":
-            assert row["category"] in CATEGORIES and row["note"], row
-        else:
-            assert "category" not in row, row
+        _assert_context_label(row)
 
 
 @pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
@@ -158,16 +163,12 @@ def test_the_second_context_file_labels_agent_turns_of_train_enc_none_labelled_e
     for start, end in _runs(batches):
         assert keys[start:end] == sorted(keys[start:end]), batches[start]
     for row in rows:
-        assert row["split"] == ("design" if row["line"] % 2 else "check")
         if "skip" in row:
+            assert row["split"] == ("design" if row["line"] % 2 else "check")
             assert row["skip"] == "customer" and "label" not in row, row
             continue
         assert 0 <= row["context_turn"] < row["turn"], row
-        assert row["label"] in ("allowed", "review"), row
-        if row["label"] == "review":
-            assert row["category"] in CATEGORIES and row["note"], row
-        else:
-            assert "category" not in row, row
+        _assert_context_label(row)
 
 
 @pytest.mark.skipif(CORPUS_ABSENT, reason="the real corpus is not beside the checkout")
