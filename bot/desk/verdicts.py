@@ -29,13 +29,11 @@ MEMO_SIZE = 4096
 
 
 class Checks(Protocol):
-    """Anything with the guard's ``check(text) -> Verdict`` (a :class:`guards.Guard`, or a test's own).
+    """Anything with the guard's ``check(text, context=None) -> Verdict`` (a :class:`guards.Guard`, or a
+    test's own). :meth:`VerdictMemo.check` passes ``context`` (the customer's last message) only when there
+    is one, so a test's guard that never sees a context may take the text alone."""
 
-    A guard that also judges a draft with the customer's last message takes ``check(text, context)``
-    (:meth:`guards.Guard.check`); :meth:`VerdictMemo.check` asks for it only when there is a context.
-    """
-
-    def check(self, text: str) -> Verdict: ...
+    def check(self, text: str, context: str | None = None) -> Verdict: ...
 
 
 class VerdictMemo(Memo[str, Verdict]):
@@ -44,10 +42,7 @@ class VerdictMemo(Memo[str, Verdict]):
     def __init__(self, guard: Checks, size: int = MEMO_SIZE) -> None:
         super().__init__(guard.check, size)
         self.guard = guard
-        self._in_context: Memo[tuple[str, str], Verdict] = Memo(
-            lambda key: guard.check(key[0], key[1]),  # type: ignore[call-arg]
-            size,
-        )
+        self._in_context: Memo[tuple[str, str], Verdict] = Memo(lambda key: guard.check(*key), size)
 
     def check(self, text: str, context: str | None = None) -> Verdict:
         """Return the guard's verdict on ``text`` (:meth:`guards.Guard.check`), remembered for the next time.
