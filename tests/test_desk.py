@@ -418,6 +418,32 @@ def test_message_stored_before_deciding(desk):
     assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
 
 
+def intents(desk, who=ALICE):
+    return [m.intent for m in desk.storage.messages(who.user_id) if m.direction == "in"]
+
+
+def test_the_intent_is_stored_with_the_message_and_a_failed_decision_leaves_none(desk):
+    # The intent goes in the message's INSERT (issue 15): a decision that fails after classifying (here
+    # the snapshot's read) must leave the row without one, as when the intent was written on success.
+    say(desk, "你们几点下班", at(10, 0))
+    assert intents(desk) == ["service_hours"]
+
+    def broken(*args):
+        raise RuntimeError("snapshot gone")
+
+    desk.snapshot = broken
+    outcome = say(desk, "你们几点下班", at(10, 1))
+    assert outcome.replies == () and outcome.notices == (NOTICE_DESK_FAILED,)
+    assert intents(desk) == ["service_hours", None]
+
+
+def test_a_banned_customers_message_is_stored_without_an_intent(desk):
+    say(desk, "你们几点下班", at(10, 0))
+    desk.storage.set_banned(ALICE.user_id, at(10, 1))
+    outcome = say(desk, "你们几点下班", at(10, 2))
+    assert outcome.banned and intents(desk) == ["service_hours", None]
+
+
 def test_a_replayed_update_is_not_answered_twice(desk):
     first = desk.on_customer_message(ALICE, "你好", at=at(10, 0), telegram_message_id=77)
     again = desk.on_customer_message(ALICE, "你好", at=at(10, 0), telegram_message_id=77)

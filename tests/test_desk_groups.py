@@ -107,7 +107,8 @@ def test_statements_per_customer_message_in_a_group(db_path):
     """A count, not a time (issue 15, CPU): what the desk runs per customer message decided in a group.
 
     The snapshot reads the sent scripts, the last agent answer and the open ticket in one statement, and a
-    decision's savepoint is released with the message's own: 15.4 per message here, 18.4 before.
+    decision's savepoint is released with the message's own: 15.4 per message here, 18.4 before. The
+    intent goes in the message's INSERT and the customer is read with the conversation: 13.5, 15.4 before.
     """
     import json
     from datetime import datetime, timedelta
@@ -141,4 +142,4 @@ def test_statements_per_customer_message_in_a_group(db_path):
     storage.close()
     per_message = sum(s not in ("BEGIN", "COMMIT") for s in statements) / len(texts)
     assert len(texts) > 60
-    assert per_message <= 16.0, per_message
+    assert per_message <= 13.5, per_message

@@ -91,6 +91,30 @@ def test_current_conversation_reused_until_closed(storage):
     assert storage.current_conversation(1, AT).id != first.id
 
 
+def test_customer_in_conversation_is_the_upsert_and_the_current_conversation_read_together(storage):
+    customer, conv = storage.customer_in_conversation(5, 5, "旧名", "old", AT)  # new: both made
+    assert customer == storage.customer(5) and conv == storage.current_conversation(5, AT)
+    storage.update_customer(5, blocked=1, topic_id=9)
+    storage.update_conversation(conv.id, status="closed_uncivil", uncivil_count=3)
+    later = AT + timedelta(minutes=1)
+    customer, again = storage.customer_in_conversation(5, 5, "新名", "new", later)
+    assert customer == storage.upsert_customer(5, 5, "新名", "new", later)
+    assert (customer.name, customer.blocked, customer.topic_id) == ("新名", 0, 9)
+    assert again == storage.current_conversation(5, later) and again.uncivil_count == 3
+    storage.update_conversation(conv.id, status="closed")
+    _, fresh = storage.customer_in_conversation(5, 5, "新名", "new", later)  # closed: a new one is opened
+    assert fresh.id != conv.id and fresh == storage.current_conversation(5, later)
+
+
+def test_customer_in_conversation_drops_the_kept_topic_holder_only_on_a_new_name(storage):
+    storage.customer_in_conversation(5, 5, "张三", "zs", AT)
+    storage.topic_holder(5)
+    storage.customer_in_conversation(5, 5, "张三", "zs", AT + timedelta(minutes=1))
+    assert storage.kept_topic_holder(5) is not None
+    storage.customer_in_conversation(5, 5, "张三丰", "zs", AT + timedelta(minutes=2))
+    assert storage.kept_topic_holder(5) is None
+
+
 def test_outbox_order_and_confirmation(storage):
     storage.upsert_customer(1, 1, "a", None, AT)
     message = storage.add_message(customer_id=1, direction="out", sender="bot", text="您好", at=AT)

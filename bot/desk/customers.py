@@ -157,10 +157,17 @@ class SupportDesk:
                         off_hours=bool(known.off_hours),
                         duplicate=True,
                     )
+            # The policy's view is classified before the message is stored, so that its intent goes in the
+            # INSERT (no UPDATE of the row afterwards: issue 15). An album item is classified below, if it
+            # is decided on at all; a classifier that fails fails the decision below, as it always did.
+            view, failure = self._view(text, content_kind) if album is None else (None, None)
+            intent = view.intent.key if view is not None and view.intent is not None else None
             stored, conv, message_id = self._store_incoming(
-                customer, text, content_kind, telegram_message_id, off_hours, at
+                customer, text, content_kind, telegram_message_id, off_hours, at, intent=intent
             )
             if stored.banned_at is not None:  # /ban: stored, neither answered nor relayed
+                if intent is not None:  # nor classified
+                    storage.update_message(message_id, intent=None)
                 return Outcome(message_id, conv.id, None, off_hours, banned=True)
             if not self._album_decides(customer.chat_id, album, text):
                 self._relay(
@@ -173,8 +180,10 @@ class SupportDesk:
             try:
                 with storage.transaction():  # a savepoint: a failing decision rolls back alone
                     script = self.reply_script(stored.id, newest=text)
+                    if failure is not None:
+                        raise failure
                     plan = decide(
-                        self._message(text, content_kind),
+                        view if view is not None else self._message(text, content_kind),
                         self.snapshot(stored, conv, at),
                         self.schedule,
                         at,
@@ -182,10 +191,14 @@ class SupportDesk:
                         policy=self.cores.policy,
                         now=now,
                     )
-                    applied = self._apply(plan, stored, conv, message_id, at, script=script)
+                    applied = self._apply(
+                        plan, stored, conv, message_id, at, script=script, intent_stored=intent is not None
+                    )
             except Exception as exc:
                 if storage.unavailable(exc):
                     raise  # the database, not the decision: the whole message is tried again later
+                if intent is not None:  # a failed decision leaves the message without an intent
+                    storage.update_message(message_id, intent=None)
                 # The message stays stored and still reaches the staff topic; an agent answers it.
                 log.exception(
                     "deciding on message %s failed; relayed to the staff without a reply", message_id
@@ -246,10 +259,9 @@ class SupportDesk:
     ) -> tuple[Customer, Conversation, int]:
         """Store a customer's message (and refresh the customer); return (customer, conversation, row id)."""
         storage = self.storage
-        stored = storage.upsert_customer(
+        stored, conv = storage.customer_in_conversation(
             customer.user_id, customer.chat_id, customer.name, customer.username, at
         )
-        conv = storage.current_conversation(stored.id, at)
         message_id = storage.add_message(
             customer_id=stored.id,
             conversation_id=conv.id,
@@ -297,6 +309,13 @@ class SupportDesk:
             ),
         )
 
+    def _view(self, text: str | None, content_kind: str) -> tuple[Message | None, Exception | None]:
+        """Return (:meth:`_message`, None), or (None, the error) when classifying failed."""
+        try:
+            return self._message(text, content_kind), None
+        except Exception as exc:  # raised where the decision is made, as when it was classified there
+            return None, exc
+
     def _message(self, text: str | None, content_kind: str) -> Message:
         """Return the policy's view of a customer message: its text, kind and classified intent."""
         body = (text or "").strip()
@@ -316,13 +335,15 @@ class SupportDesk:
         at: datetime,
         *,
         script: str | None = None,
+        intent_stored: bool = False,
     ) -> _Applied:
         """Write a plan: the message's intent, the ticket, the guarded replies, the state changes.
 
-        ``script``: the customer's reply script when the caller knows it (else :meth:`reply_script` reads it).
+        ``script``: the customer's reply script when the caller knows it (else :meth:`reply_script` reads it);
+        ``intent_stored``: the message row already holds the plan's intent (stored with it).
         """
         storage = self.storage
-        if message_id is not None and plan.intent is not None:
+        if message_id is not None and plan.intent is not None and not intent_stored:
             storage.update_message(message_id, intent=plan.intent)
         ticket_number = self._ticket(plan, customer, conv, at)
         values = {"ticket": ticket_number}

@@ -81,6 +81,12 @@ class Store(Protocol):
         """Return the stored customer, created or refreshed with the latest name and username."""
         ...
 
+    def customer_in_conversation(
+        self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
+    ) -> tuple[Customer, Conversation]:
+        """Return :meth:`upsert_customer` and :meth:`current_conversation` of that customer, read together."""
+        ...
+
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
         ...

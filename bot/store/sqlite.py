@@ -88,6 +88,16 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 _OUTBOX_COLUMNS = ", ".join(field.name for field in dataclasses.fields(OutboxRow))
+_CUSTOMER_FIELDS = len(dataclasses.fields(Customer))
+# A customer with their open (or uncivil-closed) conversation, in one row (Storage.customer_in_conversation).
+_CUSTOMER_IN_CONVERSATION = (
+    "SELECT {}, {} FROM customers c LEFT JOIN conversations v ON v.id = (SELECT id FROM conversations "
+    "WHERE customer_id = c.id AND status IN ('open', 'closed_uncivil') ORDER BY id DESC LIMIT 1) "
+    "WHERE c.id = ?".format(
+        ", ".join(f"c.{field.name}" for field in dataclasses.fields(Customer)),
+        ", ".join(f"v.{field.name}" for field in dataclasses.fields(Conversation)),
+    )
+)
 #: Values SQLite takes as they are; anything else goes through sqlite-utils' conversion (JSON, ISO-8601 …).
 _PLAIN = frozenset({str, int, float, bytes, type(None)})  # a record type of bot.store.records
 log = logging.getLogger(__name__)
@@ -447,20 +457,49 @@ class Storage:
         self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
     ) -> Customer:
         """Return the stored customer, created or refreshed with the latest name and username."""
-        stamp = to_iso(at)
         with self._write():
-            self.db.execute(
-                "INSERT INTO customers (id, chat_id, name, username, created_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, "
-                "name = excluded.name, username = excluded.username, last_seen_at = excluded.last_seen_at, "
-                "blocked = 0",
-                [user_id, chat_id, name, username, stamp, stamp],
-            )
+            self._upsert_customer(user_id, chat_id, name, username, at)
         customer = self.customer(user_id)
-        kept = self._holders.get(user_id)
-        if kept is not None and (customer is None or (kept[1].name, kept[1].username) != (name, username)):
-            self._changed_holder(user_id)  # a new name: a new topic title
+        if customer is None:
+            self._changed_holder(user_id)
+        else:
+            self._renamed(customer)
         return customer
+
+    def customer_in_conversation(
+        self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
+    ) -> tuple[Customer, Conversation]:
+        """Return :meth:`upsert_customer` and :meth:`current_conversation` of that customer.
+
+        What every customer message needs: the customer and the conversation are read in one statement
+        after the upsert (two before; issue 15). A new conversation is opened when there is none.
+        """
+        with self._write():
+            self._upsert_customer(user_id, chat_id, name, username, at)
+            row = self.db.conn.execute(_CUSTOMER_IN_CONVERSATION, [user_id]).fetchone()
+            customer = Customer(*row[:_CUSTOMER_FIELDS])
+            self._renamed(customer)
+            if row[_CUSTOMER_FIELDS] is None:  # no conversation open: a new one
+                return customer, self.current_conversation(user_id, at)
+            return customer, Conversation(*row[_CUSTOMER_FIELDS:])
+
+    def _upsert_customer(
+        self, user_id: int, chat_id: int, name: str | None, username: str | None, at: datetime
+    ) -> None:
+        stamp = to_iso(at)
+        self.db.conn.execute(
+            "INSERT INTO customers (id, chat_id, name, username, created_at, last_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, "
+            "name = excluded.name, username = excluded.username, last_seen_at = excluded.last_seen_at, "
+            "blocked = 0",
+            [user_id, chat_id, name, username, stamp, stamp],
+        )
+
+    def _renamed(self, customer: Customer) -> None:
+        """Forget the kept topic holder of a customer whose name or username changed (a new topic title)."""
+        kept = self._holders.get(customer.id)
+        if kept is not None and (kept[1].name, kept[1].username) != (customer.name, customer.username):
+            self._changed_holder(customer.id)
 
     def customer(self, user_id: int) -> Customer | None:
         """Return the customer with this Telegram user id, or None."""
