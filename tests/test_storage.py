@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+import bot.store.sqlite as sqlite_module
 from bot.store.sqlite import MIGRATIONS, TABLES, StorageError, from_iso, open_storage, table_counts, to_iso
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -104,6 +105,21 @@ def test_customer_in_conversation_is_the_upsert_and_the_current_conversation_rea
     storage.update_conversation(conv.id, status="closed")
     _, fresh = storage.customer_in_conversation(5, 5, "新名", "new", later)  # closed: a new one is opened
     assert fresh.id != conv.id and fresh == storage.current_conversation(5, later)
+
+
+def test_the_current_conversation_is_the_newest_open_or_uncivil_closed_one_read_without_a_sort(storage):
+    storage.upsert_customer(1, 1, "a", None, AT)
+    conversations = storage.db["conversations"]
+    made = [
+        conversations.insert({"customer_id": 1, "status": status, "opened_at": "x"}).last_pk
+        for status in ("open", "closed_uncivil", "closed")
+    ]
+    assert storage.current_conversation(1, AT).id == made[1]
+    assert storage.customer_in_conversation(1, 1, "a", None, AT)[1].id == made[1]
+    # max(id), not ORDER BY id DESC LIMIT 1: that sorted in a temporary B-tree for every message (issue 15).
+    for sql in (sqlite_module._CUSTOMER_IN_CONVERSATION, sqlite_module._CURRENT_CONVERSATION_ID.format("?")):
+        plan = " | ".join(row[3] for row in storage.db.execute("EXPLAIN QUERY PLAN " + sql, [1]))
+        assert "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
 
 
 def test_customer_in_conversation_drops_the_kept_topic_holder_only_on_a_new_name(storage):
