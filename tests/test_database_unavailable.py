@@ -183,7 +183,7 @@ async def test_a_confirmed_send_the_database_cannot_record_is_never_sent_again(r
 
 
 async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skipping_its_reply(rig, monkeypatch):
-    real = rig.storage.update_message  # the first write of a plan: the message's intent
+    real = rig.storage.update_conversation  # a write of the plan (the intent goes in the message's INSERT)
     failures = {"left": 1}
 
     def full_once(*args, **kwargs):
@@ -192,7 +192,7 @@ async def test_a_full_disk_while_deciding_retries_the_message_instead_of_skippin
             raise sqlite3.OperationalError("database or disk is full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rig.storage, "update_message", full_once)
+    monkeypatch.setattr(rig.storage, "update_conversation", full_once)
     update = rig.fake.text_update("客服几点上班?", user_id=CUSTOMER)
     rig.pump.accept([update])
     async with asyncio.timeout(10):

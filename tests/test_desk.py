@@ -452,6 +452,16 @@ def test_a_replayed_update_is_not_answered_twice(desk):
     assert len(desk.storage.messages(ALICE.user_id)) == len(first.replies) + 1
 
 
+def test_a_fresh_message_is_not_looked_for_as_a_replay(desk):
+    ran: list[str] = []
+    desk.storage.db.conn.set_trace_callback(ran.append)
+    desk.on_customer_message(ALICE, "你好", at=at(10, 0), telegram_message_id=78, fresh=True)
+    desk.on_customer_message(ALICE, "在吗", at=at(10, 1), telegram_message_id=79)
+    desk.storage.db.conn.set_trace_callback(None)
+    looks = [s for s in ran if s.startswith("SELECT * FROM messages WHERE chat_id")]
+    assert len(looks) == 1  # the second one only (not known fresh: a replay may find it stored)
+
+
 def test_an_update_handled_after_downtime_gets_no_stale_off_hours_reply(desk):
     # Written at 20:00 (closed), handled at 09:00 the next morning (open): 「明天08:00」 would be false.
     late = desk.on_customer_message(ALICE, "我的快递到哪了", at=at(20, 0), now=at(9, 0, day=24))

@@ -224,3 +224,37 @@ def test_prune_deletes_only_old_handled_updates_and_keeps_the_newest(settings):
     assert left == [3, 4, 5, 6, 7]
     assert inbox.next_offset() == 8
     storage.close()
+
+
+async def test_a_message_is_looked_for_as_a_replay_only_when_its_update_may_have_been_seen(rig, monkeypatch):
+    # An update stored just now and tried for the first time cannot have stored its message yet: the desk
+    # skips its look for one (issue 15). A replay at start, and a second try, look.
+    seen: list[tuple[int, bool]] = []
+    real = rig.desk.on_customer_message
+    locked = {"left": 1}
+
+    def recording(customer, text, *args, fresh=False, **kwargs):
+        seen.append((kwargs["telegram_message_id"], fresh))
+        if text == "锁" and locked["left"]:
+            locked["left"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real(customer, text, *args, fresh=fresh, **kwargs)
+
+    monkeypatch.setattr(rig.desk, "on_customer_message", recording)
+    rig.pump.backoff = BackoffConfig(min_delay=0.01, max_delay=0.02, factor=1.5, jitter=0.0)
+    new = rig.fake.text_update("你好", user_id=CUSTOMER)
+    rig.pump.accept([{**new, "update_id": 61}])
+    await rig.pump.drain()
+    retried = rig.fake.text_update("锁", user_id=CUSTOMER)
+    rig.pump.accept([{**retried, "update_id": 62}])
+    await rig.pump.drain()
+    rig.storage.db.execute("UPDATE updates SET status = 'pending' WHERE update_id = 61")
+    rig.storage.db.conn.commit()
+    assert rig.pump.replay_pending() == 1
+    await rig.pump.drain()
+    first, second = new["message"]["message_id"], retried["message"]["message_id"]
+    assert seen == [(first, True), (second, True), (second, False), (first, False)]
+    assert rig.statuses() == {61: "done", 62: "done"}
+    assert [m.text for m in rig.storage.messages(CUSTOMER) if m.direction == "in"] == ["你好", "锁"]
+    # Accepted again (Telegram sent the same update once more): not new, not handled, nothing fresh left.
+    assert rig.pump.accept([{**new, "update_id": 61}]) == 0 and not rig.pump._fresh

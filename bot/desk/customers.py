@@ -130,6 +130,7 @@ class SupportDesk:
         entities: list[dict[str, Any]] | None = None,
         album: str | None = None,
         now: datetime | None = None,
+        fresh: bool = False,
     ) -> Outcome:
         """Store, decide and queue the replies for one customer message; return what happened.
 
@@ -141,13 +142,17 @@ class SupportDesk:
         configured, the message is relayed to the customer's topic. The items of an album (``album``: its
         ``media_group_id``) are one message: the first item, and the first with a caption, are decided
         on; the others are only stored and relayed (the relay copies the album in one call).
+
+        A message already stored (its update replayed after a crash) is not stored or answered again. With
+        ``fresh`` the caller knows it cannot be (its update arrived just now and is handled for the first
+        time: :func:`bot.telegram.inbox.first_sight`), and the look for it is skipped (issue 15).
         """
         storage = self.storage
         off_hours = not self.schedule.is_open(at)
         # One transaction: the message and everything decided about it commit together, so a crash
         # leaves either nothing (Telegram's update is replayed from the inbox) or all of it.
         with storage.transaction():
-            if telegram_message_id is not None:
+            if telegram_message_id is not None and not fresh:
                 known = storage.latest_version(customer.chat_id, telegram_message_id)
                 if known is not None:  # a replay after a crash: already stored and answered
                     return Outcome(

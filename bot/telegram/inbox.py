@@ -39,7 +39,7 @@ from bot.ops.clock import sleep_or_stop, utc_now
 from bot.store.sqlite import Storage, is_unavailable
 from bot.store.thread import GroupWrite
 
-__all__ = ["Inbox", "UpdatePump", "chat_key", "done_in_job", "prune_forever"]
+__all__ = ["Inbox", "UpdatePump", "chat_key", "done_in_job", "first_sight", "prune_forever"]
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,16 @@ _LEFT_PENDING = object()
 
 
 class _Handling:
-    """The update a pump's task is handling, and whether a handler's storage job recorded it done."""
+    """The update a pump's task is handling, whether a handler's storage job recorded it done, and whether
+    this is its first sight (it arrived just now and this is its first try: see :func:`first_sight`)."""
 
-    __slots__ = ("inbox", "recorded", "update_id")
+    __slots__ = ("first", "inbox", "recorded", "update_id")
 
-    def __init__(self, inbox: Inbox, update_id: int) -> None:
+    def __init__(self, inbox: Inbox, update_id: int, *, first: bool = False) -> None:
         self.inbox = inbox
         self.update_id = update_id
         self.recorded = False
+        self.first = first
 
 
 _HANDLING: ContextVar[_Handling | None] = ContextVar("kefu_handling", default=None)
@@ -87,6 +89,19 @@ def done_in_job() -> Callable[[], None]:
         handling.recorded = True  # read by the pump only once the handler returned: committed by then
 
     return record
+
+
+def first_sight() -> bool:
+    """Return whether the update this task handles is handled for the first time: it arrived from Telegram
+    just now (its update id was new to the ``updates`` table) and no try of it came before.
+
+    Nothing of its handling can be stored yet then, so a handler need not look for what a replay after a
+    crash would find (the desk's look for a stored copy of the message: one read less per customer
+    message, issue 15). False for an update replayed at start, for a second try (the database was
+    unavailable), and outside the pump (a handler called by a test): then the look is made.
+    """
+    handling = _HANDLING.get()
+    return handling is not None and handling.first
 
 
 def chat_key(raw: dict[str, Any]) -> int | None:
@@ -189,6 +204,7 @@ class UpdatePump:
         self.inbox = inbox
         self.data = data
         self._tails: dict[int | None, asyncio.Task[None]] = {}
+        self._fresh: set[int] = set()  # ids of updates stored just now, not handled yet (first_sight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.backoff = STORAGE_BACKOFF
@@ -205,6 +221,7 @@ class UpdatePump:
         """
         fresh = self.inbox.store(raw_updates, utc_now())
         for raw in fresh:
+            self._fresh.add(raw["update_id"])
             self._schedule(raw)
         return len(fresh)
 
@@ -215,6 +232,7 @@ class UpdatePump:
         """
         fresh = await self.inbox.storage.run(self.inbox.store, raw_updates, utc_now(), urgent=True)
         for raw in fresh:
+            self._fresh.add(raw["update_id"])
             self._schedule(raw)
         return len(fresh)
 
@@ -258,6 +276,8 @@ class UpdatePump:
     async def handle(self, raw: dict[str, Any]) -> str:
         """Validate and dispatch one stored update; record and return how it ended."""
         update_id = raw["update_id"]
+        first = update_id in self._fresh
+        self._fresh.discard(update_id)
         try:
             update = Update.model_validate(raw, context={"bot": self.bot})
         except ValidationError as exc:
@@ -276,7 +296,7 @@ class UpdatePump:
                 _event_type(raw),
             )
             return await self._mark(update_id, "ignored", "unknown update type")
-        handling = _Handling(self.inbox, update_id)
+        handling = _Handling(self.inbox, update_id, first=first)
         token = _HANDLING.set(handling)  # for done_in_job: the handler runs in this task
         try:
             result = await self._dispatch(update_id, update, handling)
@@ -307,6 +327,7 @@ class UpdatePump:
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
+                handling.first = False  # the next try looks for what this one may have stored
                 if self._stopping.is_set():
                     log.error("update %s left pending for the next start: %s", update_id, exc)
                     return _LEFT_PENDING

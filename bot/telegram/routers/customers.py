@@ -18,7 +18,7 @@ from aiogram.types import Message
 
 from bot.desk.customers import CustomerRef, SupportDesk
 from bot.telegram.filters import Where
-from bot.telegram.inbox import done_in_job
+from bot.telegram.inbox import done_in_job, first_sight
 from bot.telegram.kinds import SERVICE_KINDS, entities_of
 from bot.telegram.middlewares import time_of
 
@@ -53,6 +53,7 @@ async def customer_message(
     entities = entities_of(message)
     now = clock() if clock is not None else None
     done = done_in_job()
+    fresh = first_sight()  # arrived just now, first try: the message cannot be stored yet
 
     def work() -> None:
         """Reopen a closed topic (its own write), then store and answer the message: one storage hop.
@@ -67,6 +68,7 @@ async def customer_message(
             entities=entities,
             album=message.media_group_id,
             now=now,
+            fresh=fresh,
         )
         done()
 
