@@ -146,3 +146,28 @@ def test_statements_per_customer_message_in_a_group(db_path):
     per_message = sum(s not in ("BEGIN", "COMMIT") for s in statements) / len(texts)
     assert len(texts) > 60
     assert per_message <= 12.5, per_message
+
+
+def test_a_new_customer_and_a_complaint_run_no_lookup_of_the_schema(db_path):
+    """A count, not a time (issue 15, CPU): a new conversation and a new ticket are one INSERT each, not
+    sqlite-utils' ``table.insert`` (a ``sqlite_master`` lookup and a savepoint of a new name each)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.desk.customers import CustomerRef, SupportDesk
+    from bot.ops.settings import load_settings
+
+    settings = load_settings(
+        bot_token="1:x", db_path=db_path, staff_chat_id=-100123, business_hours="00:00-24:00"
+    )
+    storage = open_storage(db_path)
+    desk = SupportDesk(storage, settings)
+    statements: list[str] = []
+    storage.db.conn.set_trace_callback(statements.append)
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    outcome = desk.on_customer_message(CustomerRef(901, 901, "客户", None), "我要投诉，东西坏了", at=at)
+    storage.db.conn.set_trace_callback(None)
+    assert outcome.ticket is not None and storage.open_ticket(901).number == outcome.ticket
+    assert storage.current_conversation(901, at).id == outcome.conversation_id
+    assert not [s for s in statements if "sqlite_master" in s or "sqlite_utils" in s]
+    storage.close()
