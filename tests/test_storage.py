@@ -348,3 +348,48 @@ def test_the_kept_topic_holders_drop_the_least_recently_read_customer_first(stor
     storage.topic_holder(4)  # one too many: customer 2 was read least recently
     assert storage.kept_topic_holder(2) is None
     assert all(storage.kept_topic_holder(customer_id) is not None for customer_id in (1, 3, 4))
+
+
+def test_a_state_is_read_once_then_kept_and_written_through(storage):
+    ran: list[str] = []
+    storage.db.conn.set_trace_callback(ran.append)
+    assert storage.state("topic_closed:1") is None
+    assert storage.state("topic_closed:1") is None  # kept: the closed-topic look of every message (issue 15)
+    storage.set_state("topic_closed:1", "1")
+    assert storage.state("topic_closed:1") == "1"
+    storage.set_state("topic_closed:1", None)
+    assert storage.state("topic_closed:1") is None
+    storage.db.conn.set_trace_callback(None)
+    assert sum(s.startswith("SELECT value FROM bot_state") for s in ran) == 1
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_rolled_back_state_write_is_not_kept(storage, nested):
+    storage.set_state("topic_closed:1", "1")
+    with pytest.raises(RuntimeError), storage.transaction():
+        if nested:
+            with storage.transaction():  # a savepoint rolling back alone
+                storage.set_state("topic_closed:1", None)
+                assert storage.state("topic_closed:1") is None
+                raise RuntimeError("decision failed")
+        storage.set_state("topic_closed:1", None)
+        raise RuntimeError("message failed")
+    assert storage.state("topic_closed:1") == "1"
+
+
+def test_a_kept_state_is_read_again_after_its_time(storage, db_path, monkeypatch):
+    assert storage.state("album:1:x") is None
+    other = sqlite3.connect(db_path)  # another process: an operator's sqlite3
+    other.execute("INSERT INTO bot_state (key, value) VALUES ('album:1:x', 'seen')")
+    other.commit()
+    other.close()
+    assert storage.state("album:1:x") is None  # kept for a while
+    monkeypatch.setattr("bot.store.sqlite.HOLDER_KEPT_S", -1.0)
+    assert storage.state("album:1:x") == "seen"
+
+
+def test_the_kept_states_drop_the_oldest_first(storage, monkeypatch):
+    monkeypatch.setattr("bot.store.sqlite.STATES_KEPT", 2)
+    for key in ("a", "b", "c"):
+        storage.state(key)
+    assert list(storage._states) == ["b", "c"]

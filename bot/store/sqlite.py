@@ -149,6 +149,8 @@ class _Transaction:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         conn, depth = self.conn, self.depth
+        if exc_type is not None:  # rolled back (all, or to the savepoint): what was read in it may be undone
+            self.storage._states.clear()
         if depth:
             self.storage._depth = depth - 1
             if exc_type is None:
@@ -165,6 +167,7 @@ class _Transaction:
         try:
             conn.execute("COMMIT")
         except BaseException:
+            self.storage._states.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -184,6 +187,7 @@ WAL_AUTOCHECKPOINT_PAGES = 256
 JOBS_PER_TRANSACTION = 20
 HOLDER_KEPT_S = 30.0
 HOLDERS_KEPT = 1000  # customers whose topic holder is kept at most (the oldest read is dropped first)
+STATES_KEPT = 4096  # bot_state values kept in memory at most (Storage.state; the oldest is dropped first)
 
 
 class StorageError(Exception):
@@ -271,6 +275,8 @@ class Storage:
         # What topic_holder last read per customer (when, customer, open ticket), dropped by every write of
         # this storage to that customer or to any ticket; see kept_topic_holder.
         self._holders: dict[int, tuple[float, Customer, Ticket | None]] = {}
+        # bot_state values this storage read or wrote, by key (when, value): see state.
+        self._states: dict[str, tuple[float, str | None]] = {}
         # Jobs that may share a transaction (customer messages arriving together): see run_together.
         self._together: GroupWrite[Callable[[], Any]] = GroupWrite(
             lambda: self.thread, self._run_each, most=JOBS_PER_TRANSACTION
@@ -1014,11 +1020,29 @@ class Storage:
         return self._first(OutboxRow, "SELECT * FROM outbox WHERE id = ?", [outbox_id])
 
     def state(self, key: str) -> str | None:
-        """Return a small piece of bot state (e.g. the pinned board's message id), or None."""
-        return self._value("SELECT value FROM bot_state WHERE key = ?", [key])
+        """Return a small piece of bot state (e.g. the pinned board's message id), or None.
+
+        A value this storage read or wrote is kept in memory and returned again for up to
+        :data:`HOLDER_KEPT_S` (another process may change it: an operator's ``sqlite3``), so that the
+        closed-topic flag every customer message asks about is one statement per customer in that time,
+        not one per message (issue 15). A rollback forgets everything kept (it may undo what was read).
+        """
+        kept = self._states.get(key)
+        if kept is not None and time.monotonic() - kept[0] <= HOLDER_KEPT_S:
+            return kept[1]
+        value = self._value("SELECT value FROM bot_state WHERE key = ?", [key])
+        self._keep_state(key, value)
+        return value
+
+    def _keep_state(self, key: str, value: str | None) -> None:
+        self._states.pop(key, None)  # kept again: it goes to the end, as the latest
+        if len(self._states) >= STATES_KEPT:
+            del self._states[next(iter(self._states))]
+        self._states[key] = (time.monotonic(), value)
 
     def set_state(self, key: str, value: str | None) -> None:
         """Store (or with None, forget) a small piece of bot state."""
+        self._keep_state(key, value)  # forgotten again if the transaction rolls back
         with self._write():
             if value is None:
                 self.db.execute("DELETE FROM bot_state WHERE key = ?", [key])
