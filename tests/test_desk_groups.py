@@ -109,8 +109,9 @@ def test_statements_per_customer_message_in_a_group(db_path):
     The snapshot reads the sent scripts, the last agent answer and the open ticket in one statement, and a
     decision's savepoint is released with the message's own: 15.4 per message here, 18.4 before. The
     intent goes in the message's INSERT, the customer is read with the conversation, and a message whose
-    update arrived just now is not looked for as a replay (``fresh``, as the bot's handler says): 12.5,
-    15.4 before.
+    update arrived just now is not looked for as a replay (``fresh``, as the bot's handler says), and the
+    closed-topic look the handler makes first is kept per customer (``Storage.state``): 12.0 with that
+    look, 16.4 before.
     """
     import json
     from datetime import datetime, timedelta
@@ -134,6 +135,7 @@ def test_statements_per_customer_message_in_a_group(db_path):
         with storage.transaction():
             for n, text in enumerate(texts[start : start + 10], start):
                 user = 900 + n % 7
+                desk.reopen_topic(user, at)  # as the bot's handler does first: is the topic closed?
                 desk.on_customer_message(
                     CustomerRef(user, user, "客户", None),
                     text,
@@ -145,7 +147,7 @@ def test_statements_per_customer_message_in_a_group(db_path):
     storage.close()
     per_message = sum(s not in ("BEGIN", "COMMIT") for s in statements) / len(texts)
     assert len(texts) > 60
-    assert per_message <= 12.5, per_message
+    assert per_message <= 12.0, per_message
 
 
 def test_a_new_customer_and_a_complaint_run_no_lookup_of_the_schema(db_path):
